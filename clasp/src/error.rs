@@ -1,0 +1,421 @@
+//! Errors: one typed enum, and the single place that maps an error to the alert we send.
+//!
+//! Call sites return errors; they never choose alerts. `impl From<&Error> for AlertDescription`
+//! below is the only mapping (STYLE: "choose the alert in exactly one place").
+
+use core::fmt;
+
+use crate::msgs::enums::{AlertDescription, ContentType, HandshakeType};
+
+/// Everything that can go wrong in clasp.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The peer sent bytes that do not decode.
+    InvalidMessage(InvalidMessage),
+    /// A message arrived that is not allowed in the current state.
+    InappropriateMessage {
+        /// What the state machine was waiting for.
+        expected: &'static [ContentType],
+        /// What arrived.
+        got: ContentType,
+    },
+    /// A handshake message arrived that is not allowed in the current state.
+    InappropriateHandshakeMessage {
+        /// What the state machine was waiting for.
+        expected: &'static [HandshakeType],
+        /// What arrived.
+        got: HandshakeType,
+    },
+    /// The peer broke a protocol rule.
+    PeerMisbehaved(PeerMisbehaved),
+    /// The peer is well-behaved but we share no parameters with it.
+    PeerIncompatible(PeerIncompatible),
+    /// The peer's certificate (chain) was rejected.
+    InvalidCertificate(CertificateError),
+    /// A record failed AEAD authentication (`bad_record_mac`).
+    DecryptError,
+    /// Sealing a record failed.
+    EncryptError,
+    /// The peer sent a fatal alert, or a warning alert that ends the connection.
+    AlertReceived(AlertDescription),
+    /// The transport ended without `close_notify`: the data may have been truncated by an attacker.
+    UnexpectedEof,
+    /// A record longer than the protocol allows.
+    RecordOverflow,
+    /// The caller used the API wrongly (not a peer problem).
+    ApiMisuse(ApiMisuse),
+    /// A bug or resource failure on our side.
+    Internal(InternalError),
+    /// The configuration given to a builder is unusable.
+    InvalidConfig(ConfigError),
+}
+
+/// Reasons bytes failed to decode. Each maps to `decode_error` (RFC 8446 §6.2) unless noted.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidMessage {
+    /// The input ended inside the named item.
+    MissingData(&'static str),
+    /// Bytes remained after the named item.
+    TrailingData(&'static str),
+    /// A length prefix is outside the RFC's bounds for the named item.
+    InvalidLength(&'static str),
+    /// An extension appeared twice in one message (RFC 8446 §4.2).
+    DuplicateExtension(u16),
+    /// A value that must not appear there (e.g. a non-null compression method).
+    IllegalValue(&'static str),
+    /// A record header declared a length over the limit (`record_overflow`).
+    RecordTooLarge,
+    /// A record with a content type we do not know.
+    InvalidContentType(u8),
+    /// An empty record where the RFC forbids one.
+    EmptyRecord,
+    /// A handshake message longer than we are willing to buffer.
+    HandshakeMessageTooLarge,
+    /// A change_cipher_spec record whose body is not the single byte 1.
+    InvalidCcs,
+    /// An alert record that is not exactly two bytes.
+    InvalidAlert,
+    /// The handshake data ended inside a message at a key change (RFC 8446 §5.1).
+    UnalignedKeyChange,
+}
+
+/// Protocol-rule violations by the peer, named as findings.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerMisbehaved {
+    /// ServerHello chose a cipher suite we did not offer.
+    SelectedUnofferedCipherSuite,
+    /// ServerHello chose a version we did not offer.
+    SelectedUnofferedVersion,
+    /// ServerHello chose a group we did not offer, or a key share we did not send.
+    SelectedUnofferedGroup,
+    /// ServerHello carried an extension we did not offer (RFC 8446 §4.1.3).
+    UnsolicitedExtension,
+    /// ServerHello.random carries a downgrade sentinel (RFC 8446 §4.1.3).
+    DowngradeAttempt,
+    /// The peer's key share is malformed or an invalid group element.
+    InvalidKeyShare,
+    /// The legacy_session_id_echo does not match what we sent.
+    SessionIdMismatch,
+    /// The Finished verify_data did not match.
+    IncorrectFinished,
+    /// The CertificateVerify / ServerKeyExchange signature did not verify.
+    BadSignature,
+    /// The peer signed with a scheme we did not offer.
+    UnofferedSignatureScheme,
+    /// A second HelloRetryRequest, or an HRR that would not change the ClientHello.
+    IllegalHelloRetryRequest,
+    /// A non-null compression method was selected or offered alone.
+    IllegalCompression,
+    /// The peer attempted renegotiation.
+    Renegotiation,
+    /// Messages straddled a key change (RFC 8446 §5.1).
+    KeyChangeNotOnRecordBoundary,
+    /// The peer sent no certificate where one is required.
+    NoCertificate,
+    /// Empty application-data or handshake record in TLS 1.3 where the RFC forbids it.
+    IllegalEmptyRecord,
+    /// A ChangeCipherSpec where none is allowed.
+    IllegalChangeCipherSpec,
+    /// A required extension was missing (RFC 8446 §9.2).
+    MissingExtension,
+    /// An extension value is illegal in this context.
+    IllegalExtensionValue,
+    /// The PSK binder did not verify.
+    BadBinder,
+    /// A TLS 1.2 renegotiation_info mismatch (RFC 5746).
+    BadRenegotiationInfo,
+    /// Too many consecutive records without progress (empty records, warnings, CCS).
+    TooManyEmptyRecords,
+    /// A KeyUpdate request was malformed or arrived at an illegal point.
+    IllegalKeyUpdate,
+    /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
+    IllegalClientHello,
+    /// The peer ignored extended_master_secret where we require it (RFC 7627).
+    MissingExtendedMasterSecret,
+    /// Early data arrived where it was not accepted or beyond the allowed size.
+    IllegalEarlyData,
+}
+
+/// The peer is honest but we have nothing in common.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerIncompatible {
+    /// No protocol version in common.
+    NoCommonVersion,
+    /// No cipher suite in common.
+    NoCommonCipherSuite,
+    /// No key-exchange group in common.
+    NoCommonGroup,
+    /// No signature scheme in common with our key.
+    NoCommonSignatureScheme,
+    /// ALPN offered but no protocol in common (RFC 7301 §3.2).
+    NoApplicationProtocol,
+    /// The peer requires a client certificate and we have none, or vice versa.
+    CertificateRequired,
+    /// The server requires a feature we refuse (e.g. renegotiation, compression).
+    UnsupportedFeature,
+    /// Server has no certificate for the requested name.
+    UnrecognizedName,
+    /// The peer's DH parameters are not one of the RFC 7919 named groups.
+    UnnamedDhGroup,
+}
+
+/// Why a certificate was rejected, as the verifier saw it.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateError {
+    /// The chain does not reach a trust anchor.
+    UnknownIssuer,
+    /// A certificate in the chain has expired.
+    Expired,
+    /// A certificate in the chain is not valid yet.
+    NotValidYet,
+    /// The end-entity certificate is not valid for the name we connected to.
+    NotValidForName {
+        /// The name we asked for.
+        expected: String,
+        /// The names the certificate carries.
+        presented: Vec<String>,
+    },
+    /// The certificate is not allowed for this purpose (extended key usage).
+    InvalidPurpose,
+    /// The certificate does not parse or uses something unsupported.
+    BadEncoding,
+    /// A signature in the chain is invalid.
+    BadSignature,
+    /// The certificate uses a key or signature algorithm we do not support.
+    UnsupportedAlgorithm,
+    /// The certificate was revoked.
+    Revoked,
+    /// Anything else the verifier reported.
+    Other(String),
+}
+
+/// Ways the caller can misuse the API.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiMisuse {
+    /// Application data written before the handshake may carry it.
+    HandshakeNotComplete,
+    /// Writing after `send_close_notify`.
+    ConnectionClosed,
+    /// The server name is neither a DNS name nor an IP address.
+    InvalidServerName,
+}
+
+/// Failures on our side.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InternalError {
+    /// The crypto provider failed.
+    Crypto,
+    /// The random source failed.
+    Random,
+    /// A sequence number would wrap (RFC 8446 §5.3: "MUST NOT wrap").
+    SequenceNumberExhausted,
+    /// Signing with our private key failed.
+    SigningFailed,
+    /// The state machine reached a point that should be impossible.
+    Unreachable(&'static str),
+}
+
+/// Builder validation errors.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No protocol versions enabled.
+    NoVersions,
+    /// No cipher suites usable with the enabled versions.
+    NoCipherSuites,
+    /// No key exchange groups enabled.
+    NoGroups,
+    /// The private key could not be loaded or is unsupported.
+    BadPrivateKey,
+    /// The certificate chain is empty or unparsable.
+    BadCertificateChain,
+    /// A PEM file held nothing usable, or could not be read.
+    Pem(String),
+    /// A trust anchor could not be parsed.
+    BadTrustAnchor,
+}
+
+impl From<InvalidMessage> for Error {
+    fn from(e: InvalidMessage) -> Self {
+        Self::InvalidMessage(e)
+    }
+}
+impl From<PeerMisbehaved> for Error {
+    fn from(e: PeerMisbehaved) -> Self {
+        Self::PeerMisbehaved(e)
+    }
+}
+impl From<PeerIncompatible> for Error {
+    fn from(e: PeerIncompatible) -> Self {
+        Self::PeerIncompatible(e)
+    }
+}
+impl From<CertificateError> for Error {
+    fn from(e: CertificateError) -> Self {
+        Self::InvalidCertificate(e)
+    }
+}
+impl From<InternalError> for Error {
+    fn from(e: InternalError) -> Self {
+        Self::Internal(e)
+    }
+}
+impl From<ApiMisuse> for Error {
+    fn from(e: ApiMisuse) -> Self {
+        Self::ApiMisuse(e)
+    }
+}
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Self::InvalidConfig(e)
+    }
+}
+
+impl From<&Error> for AlertDescription {
+    /// The alert to send for an error we detected (RFC 8446 §6.2, RFC 5246 §7.2.2).
+    fn from(e: &Error) -> Self {
+        use PeerMisbehaved as P;
+        match e {
+            Error::InvalidMessage(InvalidMessage::RecordTooLarge) | Error::RecordOverflow => {
+                Self::RecordOverflow
+            }
+            Error::InvalidMessage(InvalidMessage::UnalignedKeyChange) => Self::UnexpectedMessage,
+            Error::InvalidMessage(_) => Self::DecodeError,
+            Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
+                Self::UnexpectedMessage
+            }
+            Error::DecryptError => Self::BadRecordMac,
+            Error::PeerMisbehaved(p) => match p {
+                P::IncorrectFinished | P::BadSignature | P::BadBinder => Self::DecryptError,
+                P::MissingExtension => Self::MissingExtension,
+                P::UnsolicitedExtension => Self::UnsupportedExtension,
+                P::Renegotiation => Self::NoRenegotiation,
+                P::KeyChangeNotOnRecordBoundary
+                | P::IllegalChangeCipherSpec
+                | P::TooManyEmptyRecords
+                | P::IllegalEarlyData => Self::UnexpectedMessage,
+                P::BadRenegotiationInfo | P::MissingExtendedMasterSecret => Self::HandshakeFailure,
+                P::NoCertificate => Self::CertificateRequired,
+                P::IllegalCompression
+                | P::SelectedUnofferedCipherSuite
+                | P::SelectedUnofferedVersion
+                | P::SelectedUnofferedGroup
+                | P::DowngradeAttempt
+                | P::InvalidKeyShare
+                | P::SessionIdMismatch
+                | P::UnofferedSignatureScheme
+                | P::IllegalHelloRetryRequest
+                | P::IllegalEmptyRecord
+                | P::IllegalExtensionValue
+                | P::IllegalKeyUpdate
+                | P::IllegalClientHello => Self::IllegalParameter,
+            },
+            Error::PeerIncompatible(p) => match p {
+                PeerIncompatible::NoCommonVersion => Self::ProtocolVersion,
+                PeerIncompatible::NoApplicationProtocol => Self::NoApplicationProtocol,
+                PeerIncompatible::CertificateRequired => Self::CertificateRequired,
+                PeerIncompatible::UnrecognizedName => Self::UnrecognizedName,
+                PeerIncompatible::UnnamedDhGroup => Self::InsufficientSecurity,
+                _ => Self::HandshakeFailure,
+            },
+            Error::InvalidCertificate(c) => match c {
+                CertificateError::UnknownIssuer => Self::UnknownCa,
+                CertificateError::Expired | CertificateError::NotValidYet => {
+                    Self::CertificateExpired
+                }
+                CertificateError::Revoked => Self::CertificateRevoked,
+                CertificateError::UnsupportedAlgorithm => Self::UnsupportedCertificate,
+                CertificateError::BadSignature => Self::DecryptError,
+                CertificateError::NotValidForName { .. }
+                | CertificateError::InvalidPurpose
+                | CertificateError::BadEncoding
+                | CertificateError::Other(_) => Self::BadCertificate,
+            },
+            Error::AlertReceived(_)
+            | Error::UnexpectedEof
+            | Error::EncryptError
+            | Error::ApiMisuse(_)
+            | Error::Internal(_)
+            | Error::InvalidConfig(_) => Self::InternalError,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidMessage(m) => write!(f, "received an invalid message: {m:?}"),
+            Self::InappropriateMessage { expected, got } => {
+                write!(f, "received unexpected {got} record (expected one of {expected:?})")
+            }
+            Self::InappropriateHandshakeMessage { expected, got } => write!(
+                f,
+                "received unexpected {got} handshake message (expected one of {expected:?})"
+            ),
+            Self::PeerMisbehaved(p) => write!(f, "peer misbehaved: {p:?}"),
+            Self::PeerIncompatible(p) => write!(f, "peer is incompatible: {p:?}"),
+            Self::InvalidCertificate(c) => write!(f, "invalid peer certificate: {c}"),
+            Self::DecryptError => f.write_str("a record failed to decrypt (bad_record_mac)"),
+            Self::EncryptError => f.write_str("failed to encrypt a record"),
+            Self::AlertReceived(a) => write!(f, "peer sent fatal alert: {a}"),
+            Self::UnexpectedEof => {
+                f.write_str("peer closed the connection without close_notify (possible truncation)")
+            }
+            Self::RecordOverflow => f.write_str("record too large"),
+            Self::ApiMisuse(m) => write!(f, "API misuse: {m:?}"),
+            Self::Internal(i) => write!(f, "internal error: {i:?}"),
+            Self::InvalidConfig(c) => write!(f, "invalid configuration: {c:?}"),
+        }
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownIssuer => f.write_str("issued by an unknown certificate authority"),
+            Self::Expired => f.write_str("certificate has expired"),
+            Self::NotValidYet => f.write_str("certificate is not valid yet"),
+            Self::NotValidForName { expected, presented } => write!(
+                f,
+                "certificate is not valid for {expected} (it is valid for: {})",
+                presented.join(", ")
+            ),
+            Self::InvalidPurpose => f.write_str("certificate is not allowed for this purpose"),
+            Self::BadEncoding => f.write_str("certificate is malformed"),
+            Self::BadSignature => f.write_str("a signature in the chain is invalid"),
+            Self::UnsupportedAlgorithm => f.write_str("certificate uses an unsupported algorithm"),
+            Self::Revoked => f.write_str("certificate was revoked"),
+            Self::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_follow_rfc8446_section_6_2() {
+        let a = |e: Error| AlertDescription::from(&e);
+        assert_eq!(a(InvalidMessage::MissingData("x").into()), AlertDescription::DecodeError);
+        assert_eq!(a(Error::DecryptError), AlertDescription::BadRecordMac);
+        assert_eq!(a(InvalidMessage::RecordTooLarge.into()), AlertDescription::RecordOverflow);
+        assert_eq!(a(PeerMisbehaved::IncorrectFinished.into()), AlertDescription::DecryptError);
+        assert_eq!(a(CertificateError::UnknownIssuer.into()), AlertDescription::UnknownCa);
+        assert_eq!(a(CertificateError::Expired.into()), AlertDescription::CertificateExpired);
+        assert_eq!(a(PeerMisbehaved::DowngradeAttempt.into()), AlertDescription::IllegalParameter);
+        assert_eq!(
+            a(PeerIncompatible::NoApplicationProtocol.into()),
+            AlertDescription::NoApplicationProtocol
+        );
+    }
+}

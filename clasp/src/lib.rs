@@ -1,0 +1,15 @@
+//! clasp: a TLS 1.3 and TLS 1.2 implementation.
+//!
+//! The protocol core is sans-IO: it consumes and produces bytes and never touches a socket.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod crypto;
+pub mod error;
+pub mod key_schedule;
+pub mod msgs;
+pub mod record;
+pub mod suites;
+
+pub use error::Error;

@@ -10,6 +10,12 @@ pub mod error;
 pub mod key_schedule;
 pub mod msgs;
 pub mod record;
+pub mod sign;
 pub mod suites;
+pub mod time;
+pub mod verify;
+
+#[cfg(test)]
+pub(crate) mod testdata;
 
 pub use error::Error;

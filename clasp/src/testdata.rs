@@ -1,0 +1,1 @@
+//! testdata (to be written).

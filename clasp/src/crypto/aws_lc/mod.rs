@@ -1,1 +1,63 @@
-//! aws-lc-rs provider.
+//! The aws-lc-rs provider: the only code in clasp that names `aws_lc_rs`.
+//!
+//! Every item is a `static` implementing one of the traits in [`crate::crypto`];
+//! [`default_provider`] gathers them into a [`CryptoProvider`].
+
+use crate::crypto::CryptoProvider;
+
+pub mod aead;
+pub mod hash;
+pub mod hkdf;
+pub mod hmac;
+pub mod random;
+pub mod sign;
+pub mod verify_algs;
+
+pub use aead::{AES_128_GCM, AES_256_GCM, CHACHA20_POLY1305};
+pub use hash::{SHA256, SHA384};
+pub use hkdf::{HKDF_SHA256, HKDF_SHA384};
+pub use hmac::{HMAC_SHA256, HMAC_SHA384};
+pub use random::SYSTEM_RANDOM;
+pub use sign::KEY_PROVIDER;
+pub use verify_algs::VERIFIERS;
+
+/// The aws-lc-rs provider with every algorithm clasp implements.
+///
+/// Key-exchange groups are listed in preference order; the config layer decides which are
+/// enabled by default.
+#[must_use]
+pub fn default_provider() -> CryptoProvider {
+    CryptoProvider {
+        kx_groups: Vec::new(),
+        hashes: [&SHA256, &SHA384],
+        hmacs: [&HMAC_SHA256, &HMAC_SHA384],
+        hkdfs: [&HKDF_SHA256, &HKDF_SHA384],
+        aeads: [&AES_128_GCM, &AES_256_GCM, &CHACHA20_POLY1305],
+        key_provider: &KEY_PROVIDER,
+        verifiers: &VERIFIERS,
+        secure_random: &SYSTEM_RANDOM,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{AeadAlgorithm, HashAlgorithm};
+
+    #[test]
+    fn provider_lookups_return_matching_algorithms() {
+        let p = default_provider();
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            assert_eq!(p.hash(alg).algorithm(), alg);
+            assert_eq!(p.hmac(alg).hash_algorithm(), alg);
+            assert_eq!(p.hkdf(alg).hash_algorithm(), alg);
+        }
+        for alg in [
+            AeadAlgorithm::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm,
+            AeadAlgorithm::ChaCha20Poly1305,
+        ] {
+            assert_eq!(p.aead(alg).algorithm(), alg);
+        }
+    }
+}

@@ -204,6 +204,9 @@ pub enum ApiMisuse {
     ConnectionClosed,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName,
+    /// An exporter was asked for too much output, with an over-long label or context, or with a
+    /// label reserved for the handshake (RFC 5705 §4, RFC 8446 §7.5).
+    InvalidExporterRequest,
 }
 
 /// Failures on our side.

@@ -243,6 +243,8 @@ pub enum ConfigError {
     Pem(String),
     /// A trust anchor could not be parsed.
     BadTrustAnchor,
+    /// The private key does not belong to the end-entity certificate.
+    KeyMismatch,
 }
 
 impl From<InvalidMessage> for Error {

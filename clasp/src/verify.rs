@@ -1,1 +1,811 @@
-//! verify (to be written).
+//! Certificate verification: trust anchors, server and client certificate checks, and the
+//! signatures of `CertificateVerify` / `ServerKeyExchange`.
+//!
+//! This is the only module that names `webpki` (STYLE). It never builds a chain by hand: path
+//! building, validity periods, name matching and EKU checks are `rustls-webpki`'s. What it owns is
+//! the mapping from TLS concepts (server names, signature schemes, protocol versions) to webpki
+//! calls, and from webpki errors to precise [`CertificateError`]s.
+//!
+//! Verifiers return zero-sized proof tokens ([`ServerCertVerified`], [`ClientCertVerified`],
+//! [`HandshakeSignatureValid`]); the handshake states that follow take them as constructor
+//! arguments, so a state machine that skips a check does not compile (STYLE: "require proof
+//! tokens"). The tokens have private fields; their `assertion()` constructors are public but
+//! `#[doc(hidden)]` so that applications can write their own verifiers (as with rustls). The
+//! token guards against *forgetting* a check inside clasp, not against code that deliberately
+//! vouches for a certificate.
+//!
+//! Time is always passed in (`now`): this module never reads the clock (see [`crate::time`]).
+
+use core::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject;
+pub use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{SubjectPublicKeyInfoDer, TrustAnchor};
+
+use crate::crypto::{CryptoProvider, SignatureVerifiers};
+use crate::error::{CertificateError, ConfigError, Error, PeerMisbehaved};
+use crate::msgs::enums::SignatureScheme;
+
+/// The host name to send in `server_name` (RFC 6066 §3), if any: only DNS names are sent;
+/// "Literal IPv4 and IPv6 addresses are not permitted in "HostName"".
+#[must_use]
+pub fn sni_host_name<'a>(name: &'a ServerName<'_>) -> Option<&'a str> {
+    match name {
+        ServerName::DnsName(d) => Some(d.as_ref()),
+        _ => None,
+    }
+}
+
+/// A DER-encoded X.501 `Name` (including its outer SEQUENCE), as carried in the
+/// `certificate_authorities` extension and in TLS 1.2 `CertificateRequest` (RFC 8446 §4.2.4,
+/// RFC 5246 §7.4.4).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct DistinguishedName(Vec<u8>);
+
+impl DistinguishedName {
+    /// Wraps the DER of a complete `Name` (starting with the SEQUENCE tag 0x30).
+    #[must_use]
+    pub fn from_der(der: Vec<u8>) -> Self {
+        Self(der)
+    }
+
+    /// Wraps the *contents* of a `Name` SEQUENCE (what webpki calls a subject) in its SEQUENCE
+    /// header, producing the encoding TLS sends.
+    #[must_use]
+    pub fn in_sequence(contents: &[u8]) -> Self {
+        let mut out = Vec::with_capacity(contents.len() + 5);
+        out.push(0x30);
+        put_der_len(&mut out, contents.len());
+        out.extend_from_slice(contents);
+        Self(out)
+    }
+
+    /// The DER bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for DistinguishedName {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DistinguishedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DistinguishedName(")?;
+        for b in &self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Appends a DER definite length (X.690 §8.1.3).
+fn put_der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        // Cannot truncate: len < 0x80.
+        #[allow(clippy::cast_possible_truncation)]
+        out.push(len as u8);
+        return;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or_default();
+    // At most size_of::<usize>() = 8 bytes, so the count fits in the low 7 bits.
+    #[allow(clippy::cast_possible_truncation)]
+    out.push(0x80 | significant.len() as u8);
+    out.extend_from_slice(significant);
+}
+
+/// The trust anchors a verifier accepts chains to.
+#[derive(Clone, Default)]
+pub struct RootCertStore {
+    roots: Vec<TrustAnchor<'static>>,
+}
+
+impl fmt::Debug for RootCertStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RootCertStore")
+            .field("len", &self.roots.len())
+            .finish()
+    }
+}
+
+impl RootCertStore {
+    /// An empty store.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Adds one DER certificate as a trust anchor.
+    ///
+    /// # Errors
+    /// `ConfigError::BadTrustAnchor` if the certificate does not parse.
+    pub fn add(&mut self, cert: &CertificateDer<'_>) -> Result<(), Error> {
+        let anchor = webpki::anchor_from_trusted_cert(cert)
+            .map_err(|_| ConfigError::BadTrustAnchor)?
+            .to_owned();
+        self.roots.push(anchor);
+        Ok(())
+    }
+
+    /// Adds every certificate that parses; returns `(added, ignored)`. For bundles such as the
+    /// system store, where one odd certificate should not make the rest unusable.
+    pub fn add_parsable_certificates<'a>(
+        &mut self,
+        certs: impl IntoIterator<Item = CertificateDer<'a>>,
+    ) -> (usize, usize) {
+        let (mut added, mut ignored) = (0, 0);
+        for cert in certs {
+            match self.add(&cert) {
+                Ok(()) => added += 1,
+                Err(_) => ignored += 1,
+            }
+        }
+        (added, ignored)
+    }
+
+    /// Adds every `CERTIFICATE` section of a PEM bundle; returns how many were added.
+    ///
+    /// # Errors
+    /// `ConfigError::Pem` if the PEM is malformed or holds no certificate,
+    /// `ConfigError::BadTrustAnchor` if a certificate does not parse.
+    pub fn add_pem(&mut self, pem: &[u8]) -> Result<usize, Error> {
+        let certs = certs_from_pem_iter(CertificateDer::pem_slice_iter(pem))?;
+        self.add_all(&certs)
+    }
+
+    /// Adds every `CERTIFICATE` section of a PEM file; returns how many were added.
+    ///
+    /// # Errors
+    /// As [`Self::add_pem`], plus `ConfigError::Pem` if the file cannot be read.
+    pub fn add_pem_file(&mut self, path: impl AsRef<Path>) -> Result<usize, Error> {
+        let path = path.as_ref();
+        let iter = CertificateDer::pem_file_iter(path).map_err(|e| pem_error(path, &e))?;
+        let certs = certs_from_pem_iter(iter).map_err(|e| with_path(e, path))?;
+        self.add_all(&certs)
+    }
+
+    fn add_all(&mut self, certs: &[CertificateDer<'_>]) -> Result<usize, Error> {
+        for cert in certs {
+            self.add(cert)?;
+        }
+        Ok(certs.len())
+    }
+
+    /// A store holding the operating system's trust anchors (via `rustls-native-certs`).
+    /// Certificates that do not parse are skipped.
+    ///
+    /// # Errors
+    /// `ConfigError::Pem` if not a single usable root was found.
+    pub fn with_native_roots() -> Result<Self, Error> {
+        let found = rustls_native_certs::load_native_certs();
+        let mut store = Self::empty();
+        store.add_parsable_certificates(found.certs);
+        if store.is_empty() {
+            let why: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
+            return Err(ConfigError::Pem(format!(
+                "no usable system root certificates ({})",
+                why.join("; ")
+            ))
+            .into());
+        }
+        Ok(store)
+    }
+
+    /// Number of trust anchors.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// Whether the store holds no anchors.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    /// The anchors' subject names, for `certificate_authorities` (RFC 8446 §4.2.4) and TLS 1.2
+    /// `CertificateRequest.certificate_authorities`.
+    #[must_use]
+    pub fn subjects(&self) -> Vec<DistinguishedName> {
+        self.roots
+            .iter()
+            .map(|ta| DistinguishedName::in_sequence(ta.subject.as_ref()))
+            .collect()
+    }
+}
+
+/// Collects a PEM iterator's certificates; none at all is an error.
+pub(crate) fn certs_from_pem_iter(
+    iter: impl Iterator<Item = Result<CertificateDer<'static>, rustls_pki_types::pem::Error>>,
+) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = iter
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError::Pem(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(ConfigError::Pem("no CERTIFICATE section found".into()).into());
+    }
+    Ok(certs)
+}
+
+pub(crate) fn pem_error(path: &Path, e: &rustls_pki_types::pem::Error) -> Error {
+    ConfigError::Pem(format!("{}: {e}", path.display())).into()
+}
+
+pub(crate) fn with_path(e: Error, path: &Path) -> Error {
+    match e {
+        Error::InvalidConfig(ConfigError::Pem(msg)) => {
+            ConfigError::Pem(format!("{}: {msg}", path.display())).into()
+        }
+        other => other,
+    }
+}
+
+/// The end-entity certificate's `SubjectPublicKeyInfo` (to check a private key matches it).
+///
+/// # Errors
+/// `CertificateError::BadEncoding` if the certificate does not parse.
+pub(crate) fn end_entity_spki(
+    cert: &CertificateDer<'_>,
+) -> Result<SubjectPublicKeyInfoDer<'static>, Error> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| map_webpki_error(&e))?;
+    Ok(ee.subject_public_key_info())
+}
+
+/// Checks that `cert` names `name` (used when configuring certificates per SNI name).
+///
+/// # Errors
+/// `CertificateError::NotValidForName` or a parse error.
+pub(crate) fn check_valid_for_name(
+    cert: &CertificateDer<'_>,
+    name: &ServerName<'_>,
+) -> Result<(), Error> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| map_webpki_error(&e))?;
+    ee.verify_is_valid_for_subject_name(name)
+        .map_err(|e| map_name_error(&e, name))
+}
+
+/// Proof that a server's certificate chain was verified for the name we connected to.
+#[derive(Debug)]
+pub struct ServerCertVerified(());
+
+impl ServerCertVerified {
+    /// Vouches for a server certificate. Only verifiers call this.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn assertion() -> Self {
+        Self(())
+    }
+}
+
+/// Proof that a client's certificate chain was verified.
+#[derive(Debug)]
+pub struct ClientCertVerified(());
+
+impl ClientCertVerified {
+    /// Vouches for a client certificate. Only verifiers call this.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn assertion() -> Self {
+        Self(())
+    }
+}
+
+/// Proof that a handshake signature (`CertificateVerify`, TLS 1.2 `ServerKeyExchange`)
+/// verified under the peer's certificate key.
+#[derive(Debug)]
+pub struct HandshakeSignatureValid(());
+
+impl HandshakeSignatureValid {
+    /// Vouches for a handshake signature. Only verifiers call this.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn assertion() -> Self {
+        Self(())
+    }
+}
+
+/// Decides whether the server's certificate is acceptable, and checks its handshake signatures.
+pub trait ServerCertVerifier: Send + Sync + fmt::Debug {
+    /// Verifies `end_entity` chains to a trusted root through `intermediates` (in any order),
+    /// is valid at `now`, is meant for server authentication, and names `server_name`.
+    ///
+    /// # Errors
+    /// `Error::InvalidCertificate` with the precise reason.
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error>;
+
+    /// Verifies a TLS 1.2 `ServerKeyExchange` signature over `message` (RFC 5246 §7.4.3).
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::BadSignature` or `PeerMisbehaved::UnofferedSignatureScheme`.
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error>;
+
+    /// Verifies a TLS 1.3 `CertificateVerify` signature over `message` (the RFC 8446 §4.4.3
+    /// padded context string and transcript hash).
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::BadSignature` or `PeerMisbehaved::UnofferedSignatureScheme`.
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error>;
+
+    /// The schemes to offer in `signature_algorithms`, in preference order.
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme>;
+}
+
+/// Decides whether a client's certificate is acceptable (server side).
+pub trait ClientCertVerifier: Send + Sync + fmt::Debug {
+    /// Whether to send a `CertificateRequest` at all.
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    /// Whether a client that sends no certificate is rejected
+    /// (`PeerMisbehaved::NoCertificate` → `certificate_required`, RFC 8446 §4.4.2.4).
+    fn client_auth_mandatory(&self) -> bool {
+        self.offer_client_auth()
+    }
+
+    /// The CA names to send in `certificate_authorities` (may be empty).
+    fn root_hint_subjects(&self) -> &[DistinguishedName];
+
+    /// Verifies `end_entity` chains to a trusted root, is valid at `now` and is meant for client
+    /// authentication.
+    ///
+    /// # Errors
+    /// `Error::InvalidCertificate` with the precise reason.
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error>;
+
+    /// Verifies a TLS 1.2 client `CertificateVerify` (RFC 5246 §7.4.8).
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::BadSignature` or `PeerMisbehaved::UnofferedSignatureScheme`.
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error>;
+
+    /// Verifies a TLS 1.3 client `CertificateVerify` (RFC 8446 §4.4.3).
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::BadSignature` or `PeerMisbehaved::UnofferedSignatureScheme`.
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error>;
+
+    /// The schemes to offer in the `CertificateRequest`'s `signature_algorithms`.
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme>;
+}
+
+/// Verifies server certificates against a [`RootCertStore`] with `rustls-webpki`.
+#[derive(Debug, Clone)]
+pub struct WebPkiServerVerifier {
+    roots: Arc<RootCertStore>,
+    verifiers: &'static dyn SignatureVerifiers,
+}
+
+impl WebPkiServerVerifier {
+    /// A verifier trusting `roots`, checking signatures with `provider.verifiers`.
+    #[must_use]
+    pub fn new(roots: Arc<RootCertStore>, provider: &CryptoProvider) -> Self {
+        Self {
+            roots,
+            verifiers: provider.verifiers,
+        }
+    }
+}
+
+impl ServerCertVerifier for WebPkiServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
+        // 1. The chain: a path to a trust anchor, valid at `now`, with the serverAuth EKU.
+        ee.verify_for_usage(
+            self.verifiers.all(),
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| map_webpki_error(&e))?;
+        // 2. The name: a DNS or IP SAN matching what we connected to (RFC 6125 via webpki).
+        ee.verify_is_valid_for_subject_name(server_name)
+            .map_err(|e| map_name_error(&e, server_name))?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(self.verifiers, message, cert, scheme, sig)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(self.verifiers, message, cert, scheme, sig)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.verifiers.supported_schemes().to_vec()
+    }
+}
+
+/// Whether [`WebPkiClientVerifier`] insists on a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientAuthMode {
+    /// A client without a certificate is refused (`certificate_required`).
+    Required,
+    /// A client may send no certificate; one it does send must verify.
+    Optional,
+}
+
+/// Verifies client certificates against a [`RootCertStore`] with `rustls-webpki`.
+#[derive(Debug, Clone)]
+pub struct WebPkiClientVerifier {
+    roots: Arc<RootCertStore>,
+    subjects: Vec<DistinguishedName>,
+    mode: ClientAuthMode,
+    verifiers: &'static dyn SignatureVerifiers,
+}
+
+impl WebPkiClientVerifier {
+    /// A verifier trusting `roots` for client authentication.
+    #[must_use]
+    pub fn new(roots: Arc<RootCertStore>, provider: &CryptoProvider, mode: ClientAuthMode) -> Self {
+        let subjects = roots.subjects();
+        Self {
+            roots,
+            subjects,
+            mode,
+            verifiers: provider.verifiers,
+        }
+    }
+}
+
+impl ClientCertVerifier for WebPkiClientVerifier {
+    fn client_auth_mandatory(&self) -> bool {
+        self.mode == ClientAuthMode::Required
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.subjects
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
+        ee.verify_for_usage(
+            self.verifiers.all(),
+            &self.roots.roots,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+            None,
+        )
+        .map_err(|e| map_webpki_error(&e))?;
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(self.verifiers, message, cert, scheme, sig)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(self.verifiers, message, cert, scheme, sig)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.verifiers.supported_schemes().to_vec()
+    }
+}
+
+/// A server that never asks for client certificates (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClientAuth;
+
+impl ClientCertVerifier for NoClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        // We never sent a CertificateRequest, so a client Certificate is a protocol error
+        // which the state machine catches first; refuse here too.
+        Err(CertificateError::Other("client authentication is not enabled".into()).into())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _scheme: SignatureScheme,
+        _sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(PeerMisbehaved::UnofferedSignatureScheme.into())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _scheme: SignatureScheme,
+        _sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        Err(PeerMisbehaved::UnofferedSignatureScheme.into())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        Vec::new()
+    }
+}
+
+/// TLS 1.2 handshake signature: an ECDSA scheme fixes only the hash (RFC 8422 §5.1.3), so every
+/// algorithm the provider lists for it is tried against the certificate's key type.
+///
+/// # Errors
+/// `PeerMisbehaved::UnofferedSignatureScheme` if we cannot verify `scheme` at all,
+/// `PeerMisbehaved::BadSignature` if the signature is wrong or does not fit the key.
+pub fn verify_tls12_signature(
+    verifiers: &dyn SignatureVerifiers,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    scheme: SignatureScheme,
+    sig: &[u8],
+) -> Result<HandshakeSignatureValid, Error> {
+    verify_with_algs(verifiers.for_scheme(scheme, false), message, cert, sig)
+}
+
+/// TLS 1.3 handshake signature (`CertificateVerify`, RFC 8446 §4.4.3).
+///
+/// # Errors
+/// `PeerMisbehaved::UnofferedSignatureScheme` for an RSASSA-PKCS1-v1_5 or SHA-1 scheme or one we
+/// cannot verify, `PeerMisbehaved::BadSignature` if the signature is wrong.
+pub fn verify_tls13_signature(
+    verifiers: &dyn SignatureVerifiers,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    scheme: SignatureScheme,
+    sig: &[u8],
+) -> Result<HandshakeSignatureValid, Error> {
+    // RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 values "refer solely to signatures which appear in
+    // certificates ... and are not defined for use in signed TLS handshake messages"; the same
+    // holds for the SHA-1 legacy schemes.
+    if is_legacy_only_scheme(scheme) {
+        return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+    }
+    verify_with_algs(verifiers.for_scheme(scheme, true), message, cert, sig)
+}
+
+/// Schemes valid in TLS 1.2 handshakes and certificates but never in a TLS 1.3 handshake.
+fn is_legacy_only_scheme(scheme: SignatureScheme) -> bool {
+    matches!(
+        scheme,
+        SignatureScheme::RSA_PKCS1_SHA1
+            | SignatureScheme::ECDSA_SHA1_Legacy
+            | SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512
+    )
+}
+
+fn verify_with_algs(
+    algs: &[&dyn rustls_pki_types::SignatureVerificationAlgorithm],
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    sig: &[u8],
+) -> Result<HandshakeSignatureValid, Error> {
+    if algs.is_empty() {
+        // We never offer a scheme we cannot verify, so the peer chose an unoffered one.
+        return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+    }
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|e| map_webpki_error(&e))?;
+    for alg in algs {
+        match ee.verify_signature(*alg, message, sig) {
+            Ok(()) => return Ok(HandshakeSignatureValid::assertion()),
+            // Another algorithm for the same scheme may fit this key (TLS 1.2 ECDSA curves).
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => {}
+            #[allow(deprecated)]
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKey) => {}
+            Err(webpki::Error::BadDer) => return Err(CertificateError::BadEncoding.into()),
+            // RFC 8446 §4.4.3: "If the verification fails, the receiver MUST terminate the
+            // handshake with a "decrypt_error" alert" (PeerMisbehaved::BadSignature maps there).
+            Err(_) => return Err(PeerMisbehaved::BadSignature.into()),
+        }
+    }
+    // The scheme does not fit the certificate's key (e.g. ECDSA scheme, RSA key): the
+    // signature cannot be valid.
+    Err(PeerMisbehaved::BadSignature.into())
+}
+
+/// A name mismatch carries what we asked for and what the certificate offers.
+fn map_name_error(e: &webpki::Error, server_name: &ServerName<'_>) -> Error {
+    match e {
+        webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {
+            expected: server_name.to_str().into_owned(),
+            presented: ctx.presented.clone(),
+        }
+        .into(),
+        other => map_webpki_error(other),
+    }
+}
+
+/// Maps webpki's findings to the most specific [`CertificateError`].
+#[allow(deprecated)]
+fn map_webpki_error(e: &webpki::Error) -> Error {
+    use webpki::Error as W;
+    let c = match e {
+        W::UnknownIssuer => CertificateError::UnknownIssuer,
+        W::CertExpired { .. } => CertificateError::Expired,
+        W::CertNotValidYet { .. } => CertificateError::NotValidYet,
+        W::CertRevoked => CertificateError::Revoked,
+        W::CertNotValidForName(ctx) => CertificateError::NotValidForName {
+            expected: ctx.expected.to_str().into_owned(),
+            presented: ctx.presented.clone(),
+        },
+        W::RequiredEkuNotFound
+        | W::RequiredEkuNotFoundContext(_)
+        | W::CaUsedAsEndEntity
+        | W::EndEntityUsedAsCa => CertificateError::InvalidPurpose,
+        W::InvalidSignatureForPublicKey => CertificateError::BadSignature,
+        W::UnsupportedSignatureAlgorithm
+        | W::UnsupportedSignatureAlgorithmContext(_)
+        | W::UnsupportedSignatureAlgorithmForPublicKey
+        | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_)
+        | W::SignatureAlgorithmMismatch => CertificateError::UnsupportedAlgorithm,
+        W::BadDer
+        | W::BadDerTime
+        | W::TrailingData(_)
+        | W::UnsupportedCertVersion
+        | W::UnsupportedCriticalExtension
+        | W::MalformedExtensions
+        | W::ExtensionValueInvalid
+        | W::InvalidCertValidity
+        | W::InvalidSerialNumber
+        | W::MalformedDnsIdentifier
+        | W::EmptyEkuExtension => CertificateError::BadEncoding,
+        other => CertificateError::Other(format!("{other}")),
+    };
+    c.into()
+}
+
+/// Escape hatches that switch verification off. **Insecure**: for tests and local debugging only.
+pub mod dangerous {
+    use super::{
+        CertificateDer, HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+        ServerName, UnixTime,
+    };
+    use crate::error::Error;
+    use crate::msgs::enums::SignatureScheme;
+
+    /// **Insecure.** Accepts *any* server certificate for *any* name and *any* handshake
+    /// signature, so an active attacker can impersonate every server and read everything.
+    ///
+    /// Use only in tests and against servers you control on a trusted network. Prefer a
+    /// [`super::WebPkiServerVerifier`] with a [`super::RootCertStore`] holding your test CA.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct NoServerVerification;
+
+    impl ServerCertVerifier for NoServerVerification {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            _message: &[u8],
+            _cert: &CertificateDer<'_>,
+            _scheme: SignatureScheme,
+            _sig: &[u8],
+        ) -> Result<HandshakeSignatureValid, Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            _message: &[u8],
+            _cert: &CertificateDer<'_>,
+            _scheme: SignatureScheme,
+            _sig: &[u8],
+        ) -> Result<HandshakeSignatureValid, Error> {
+            Ok(HandshakeSignatureValid::assertion())
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            vec![
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                SignatureScheme::ED25519,
+                SignatureScheme::RSA_PSS_SHA256,
+                SignatureScheme::RSA_PSS_SHA384,
+                SignatureScheme::RSA_PSS_SHA512,
+                SignatureScheme::RSA_PKCS1_SHA256,
+                SignatureScheme::RSA_PKCS1_SHA384,
+                SignatureScheme::RSA_PKCS1_SHA512,
+            ]
+        }
+    }
+}

@@ -384,6 +384,12 @@ pub trait SigningKey: Send + Sync + fmt::Debug {
     fn rsa_decrypter(&self) -> Option<&dyn RsaDecrypter> {
         None
     }
+    /// The public half as a DER `SubjectPublicKeyInfo`, so that loaders can check the key
+    /// matches its certificate (`sign::CertifiedKey`). `None` when the provider cannot say; the
+    /// check is then skipped.
+    fn public_key(&self) -> Option<rustls_pki_types::SubjectPublicKeyInfoDer<'static>> {
+        None
+    }
 }
 
 /// Signs with one fixed scheme.

@@ -128,6 +128,19 @@ mod tests {
     }
 
     #[test]
+    fn section5_lengths() {
+        let len = |n: &str| rfc8448(n).len();
+        assert_eq!(len("s5.client_hello_1"), 180);
+        assert_eq!(len("s5.hello_retry_request"), 176);
+        assert_eq!(len("s5.client_hello_2"), 512);
+        assert_eq!(len("s5.client_p256_public"), 65);
+        assert_eq!(len("s5.server_hello"), 123);
+        assert_eq!(len("s5.server_handshake_record"), 667);
+        assert_eq!(len("s5.shared_secret"), 32);
+        assert_eq!(rfc8448("s5.certificate"), rfc8448("s3.certificate"));
+    }
+
+    #[test]
     fn section3_structure() {
         // Handshake headers carry the right type and length (RFC 8446 §4).
         for (name, msg_type) in [

@@ -79,6 +79,9 @@ pub enum InvalidMessage {
     InvalidAlert,
     /// The handshake data ended inside a message at a key change (RFC 8446 §5.1).
     UnalignedKeyChange,
+    /// pre_shared_key is not the last ClientHello extension (RFC 8446 §4.2.11:
+    /// `illegal_parameter`).
+    PreSharedKeyNotLast,
 }
 
 /// Protocol-rule violations by the peer, named as findings.
@@ -137,6 +140,8 @@ pub enum PeerMisbehaved {
     MissingExtendedMasterSecret,
     /// Early data arrived where it was not accepted or beyond the allowed size.
     IllegalEarlyData,
+    /// A TLS 1.3 record decrypted to all zeros: no inner content type (RFC 8446 §5.4).
+    NoInnerContentType,
 }
 
 /// The peer is honest but we have nothing in common.
@@ -292,6 +297,7 @@ impl From<&Error> for AlertDescription {
                 Self::RecordOverflow
             }
             Error::InvalidMessage(InvalidMessage::UnalignedKeyChange) => Self::UnexpectedMessage,
+            Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => Self::IllegalParameter,
             Error::InvalidMessage(_) => Self::DecodeError,
             Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
                 Self::UnexpectedMessage
@@ -305,7 +311,8 @@ impl From<&Error> for AlertDescription {
                 P::KeyChangeNotOnRecordBoundary
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
-                | P::IllegalEarlyData => Self::UnexpectedMessage,
+                | P::IllegalEarlyData
+                | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::BadRenegotiationInfo | P::MissingExtendedMasterSecret => Self::HandshakeFailure,
                 P::NoCertificate => Self::CertificateRequired,
                 P::IllegalCompression

@@ -700,11 +700,24 @@ fn map_name_error(e: &webpki::Error, server_name: &ServerName<'_>) -> Error {
     match e {
         webpki::Error::CertNotValidForName(ctx) => CertificateError::NotValidForName {
             expected: server_name.to_str().into_owned(),
-            presented: ctx.presented.clone(),
+            presented: ctx.presented.iter().map(|n| tidy_presented(n)).collect(),
         }
         .into(),
         other => map_webpki_error(other),
     }
+}
+
+/// webpki reports presented SANs in its `Debug` form (`DnsName("a.example")`,
+/// `IpAddress(192.0.2.1)`); users want the bare names. Anything unrecognised is kept verbatim.
+fn tidy_presented(name: &str) -> String {
+    let bare = name
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .or_else(|| {
+            name.strip_prefix("IpAddress(")
+                .and_then(|n| n.strip_suffix(')'))
+        });
+    bare.unwrap_or(name).to_owned()
 }
 
 /// Maps webpki's findings to the most specific [`CertificateError`].
@@ -718,7 +731,7 @@ fn map_webpki_error(e: &webpki::Error) -> Error {
         W::CertRevoked => CertificateError::Revoked,
         W::CertNotValidForName(ctx) => CertificateError::NotValidForName {
             expected: ctx.expected.to_str().into_owned(),
-            presented: ctx.presented.clone(),
+            presented: ctx.presented.iter().map(|n| tidy_presented(n)).collect(),
         },
         W::RequiredEkuNotFound
         | W::RequiredEkuNotFoundContext(_)
@@ -807,5 +820,452 @@ pub mod dangerous {
                 SignatureScheme::RSA_PKCS1_SHA512,
             ]
         }
+    }
+}
+
+/// Certificates for tests, made at run time with rcgen (shared with `sign.rs` tests).
+#[cfg(test)]
+pub(crate) mod test_pki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+
+    /// 2025-01-01T00:00:00Z, the "now" of these tests.
+    pub(crate) const NOW_SECS: u64 = 1_735_689_600;
+
+    pub(crate) fn now() -> super::UnixTime {
+        super::UnixTime::since_unix_epoch(core::time::Duration::from_secs(NOW_SECS))
+    }
+
+    /// A CA or leaf: its certificate and key.
+    pub(crate) struct Issued {
+        pub(crate) cert: rcgen::Certificate,
+        pub(crate) key: KeyPair,
+    }
+
+    impl Issued {
+        pub(crate) fn der(&self) -> super::CertificateDer<'static> {
+            self.cert.der().clone()
+        }
+
+        pub(crate) fn key_der(&self) -> rustls_pki_types::PrivateKeyDer<'static> {
+            rustls_pki_types::PrivatePkcs8KeyDer::from(self.key.serialize_der()).into()
+        }
+    }
+
+    pub(crate) fn ca(name: &str) -> Issued {
+        ca_signed_by(name, None)
+    }
+
+    /// A CA, self-signed or (for an intermediate) signed by `issuer`.
+    pub(crate) fn ca_signed_by(name: &str, issuer: Option<&Issued>) -> Issued {
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name.push(DnType::CommonName, name);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = match issuer {
+            None => p.self_signed(&key).unwrap(),
+            Some(i) => p.signed_by(&key, &i.cert, &i.key).unwrap(),
+        };
+        Issued { cert, key }
+    }
+
+    /// A leaf for `sans` (DNS names or IP literals) with the given EKUs and validity years.
+    pub(crate) fn leaf_with(
+        issuer: &Issued,
+        sans: &[&str],
+        ekus: &[ExtendedKeyUsagePurpose],
+        years: (i32, i32),
+    ) -> Issued {
+        let sans: Vec<String> = sans.iter().map(|s| (*s).to_owned()).collect();
+        let mut p = CertificateParams::new(sans).unwrap();
+        p.distinguished_name
+            .push(DnType::CommonName, "clasp test leaf");
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.extended_key_usages = ekus.to_vec();
+        p.not_before = rcgen::date_time_ymd(years.0, 1, 1);
+        p.not_after = rcgen::date_time_ymd(years.1, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+        Issued { cert, key }
+    }
+
+    /// A server leaf valid 2020..2040.
+    pub(crate) fn server_leaf(issuer: &Issued, sans: &[&str]) -> Issued {
+        leaf_with(
+            issuer,
+            sans,
+            &[ExtendedKeyUsagePurpose::ServerAuth],
+            (2020, 2040),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_pki::{ca, ca_signed_by, leaf_with, now, server_leaf};
+    use super::*;
+    use crate::crypto::aws_lc::default_provider;
+    use rcgen::ExtendedKeyUsagePurpose as Eku;
+
+    fn store_with(ca: &test_pki::Issued) -> Arc<RootCertStore> {
+        let mut roots = RootCertStore::empty();
+        roots.add(&ca.der()).unwrap();
+        Arc::new(roots)
+    }
+
+    fn server_verifier(ca: &test_pki::Issued) -> WebPkiServerVerifier {
+        WebPkiServerVerifier::new(store_with(ca), &default_provider())
+    }
+
+    fn dns(name: &str) -> ServerName<'static> {
+        ServerName::try_from(name.to_owned()).unwrap()
+    }
+
+    fn cert_err(r: Result<ServerCertVerified, Error>) -> CertificateError {
+        match r {
+            Err(Error::InvalidCertificate(c)) => c,
+            other => panic!("expected a certificate error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ca_and_localhost_leaf_verify() {
+        let ca = ca("clasp test CA");
+        let leaf = server_leaf(&ca, &["localhost"]);
+        let v = server_verifier(&ca);
+        v.verify_server_cert(&leaf.der(), &[], &dns("localhost"), now())
+            .unwrap();
+        // The proof does not depend on the name's case (RFC 6125 §6.4.1).
+        v.verify_server_cert(&leaf.der(), &[], &dns("LocalHost"), now())
+            .unwrap();
+    }
+
+    #[test]
+    fn chain_through_intermediate_needs_the_intermediate() {
+        let root = ca("clasp root");
+        let inter = ca_signed_by("clasp intermediate", Some(&root));
+        let leaf = server_leaf(&inter, &["localhost"]);
+        let v = server_verifier(&root);
+        v.verify_server_cert(&leaf.der(), &[inter.der()], &dns("localhost"), now())
+            .unwrap();
+        assert_eq!(
+            cert_err(v.verify_server_cert(&leaf.der(), &[], &dns("localhost"), now())),
+            CertificateError::UnknownIssuer
+        );
+    }
+
+    #[test]
+    fn wrong_hostname_reports_expected_and_presented() {
+        let ca = ca("clasp test CA");
+        let leaf = server_leaf(&ca, &["localhost", "a.example"]);
+        let e = cert_err(server_verifier(&ca).verify_server_cert(
+            &leaf.der(),
+            &[],
+            &dns("b.example"),
+            now(),
+        ));
+        assert_eq!(
+            e,
+            CertificateError::NotValidForName {
+                expected: "b.example".into(),
+                presented: vec!["localhost".into(), "a.example".into()],
+            }
+        );
+        // RFC 8446 §6.2 has no name alert: bad_certificate.
+        assert_eq!(
+            crate::msgs::enums::AlertDescription::from(&Error::from(e)),
+            crate::msgs::enums::AlertDescription::BadCertificate
+        );
+    }
+
+    #[test]
+    fn expired_leaf_is_expired() {
+        let ca = ca("clasp test CA");
+        let leaf = leaf_with(&ca, &["localhost"], &[Eku::ServerAuth], (2020, 2021));
+        assert_eq!(
+            cert_err(server_verifier(&ca).verify_server_cert(
+                &leaf.der(),
+                &[],
+                &dns("localhost"),
+                now()
+            )),
+            CertificateError::Expired
+        );
+    }
+
+    #[test]
+    fn future_leaf_is_not_valid_yet() {
+        let ca = ca("clasp test CA");
+        let leaf = leaf_with(&ca, &["localhost"], &[Eku::ServerAuth], (2030, 2035));
+        assert_eq!(
+            cert_err(server_verifier(&ca).verify_server_cert(
+                &leaf.der(),
+                &[],
+                &dns("localhost"),
+                now()
+            )),
+            CertificateError::NotValidYet
+        );
+    }
+
+    #[test]
+    fn unknown_ca_is_unknown_issuer() {
+        let ca1 = ca("clasp CA one");
+        let ca2 = ca("clasp CA two");
+        let leaf = server_leaf(&ca1, &["localhost"]);
+        assert_eq!(
+            cert_err(server_verifier(&ca2).verify_server_cert(
+                &leaf.der(),
+                &[],
+                &dns("localhost"),
+                now()
+            )),
+            CertificateError::UnknownIssuer
+        );
+    }
+
+    #[test]
+    fn client_only_leaf_is_not_a_server_cert() {
+        let ca = ca("clasp test CA");
+        let leaf = leaf_with(&ca, &["localhost"], &[Eku::ClientAuth], (2020, 2040));
+        assert_eq!(
+            cert_err(server_verifier(&ca).verify_server_cert(
+                &leaf.der(),
+                &[],
+                &dns("localhost"),
+                now()
+            )),
+            CertificateError::InvalidPurpose
+        );
+    }
+
+    #[test]
+    fn garbage_certificate_is_bad_encoding() {
+        let ca = ca("clasp test CA");
+        let junk = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01]);
+        assert_eq!(
+            cert_err(server_verifier(&ca).verify_server_cert(&junk, &[], &dns("localhost"), now())),
+            CertificateError::BadEncoding
+        );
+    }
+
+    #[test]
+    fn ip_address_san_matches_ip_server_name() {
+        let ca = ca("clasp test CA");
+        let leaf = server_leaf(&ca, &["127.0.0.1", "::1"]);
+        let v = server_verifier(&ca);
+        let ip = |s: &str| ServerName::from(s.parse::<std::net::IpAddr>().unwrap());
+        v.verify_server_cert(&leaf.der(), &[], &ip("127.0.0.1"), now())
+            .unwrap();
+        v.verify_server_cert(&leaf.der(), &[], &ip("::1"), now())
+            .unwrap();
+        match cert_err(v.verify_server_cert(&leaf.der(), &[], &ip("127.0.0.2"), now())) {
+            CertificateError::NotValidForName {
+                expected,
+                presented,
+            } => {
+                assert_eq!(expected, "127.0.0.2");
+                assert!(presented.contains(&"127.0.0.1".to_owned()), "{presented:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // An IP literal is not a DNS name: RFC 6066 §3 forbids it in SNI.
+        assert_eq!(sni_host_name(&ip("127.0.0.1")), None);
+        assert_eq!(sni_host_name(&dns("localhost")), Some("localhost"));
+    }
+
+    #[test]
+    fn client_verifier_requires_client_auth_eku() {
+        let ca = ca("clasp client CA");
+        let p = default_provider();
+        let v = WebPkiClientVerifier::new(store_with(&ca), &p, ClientAuthMode::Required);
+        assert!(v.offer_client_auth());
+        assert!(v.client_auth_mandatory());
+
+        let server_only = leaf_with(&ca, &["client.example"], &[Eku::ServerAuth], (2020, 2040));
+        match v.verify_client_cert(&server_only.der(), &[], now()) {
+            Err(Error::InvalidCertificate(CertificateError::InvalidPurpose)) => {}
+            other => panic!("expected InvalidPurpose, got {other:?}"),
+        }
+        let client = leaf_with(&ca, &["client.example"], &[Eku::ClientAuth], (2020, 2040));
+        v.verify_client_cert(&client.der(), &[], now()).unwrap();
+
+        let optional = WebPkiClientVerifier::new(store_with(&ca), &p, ClientAuthMode::Optional);
+        assert!(optional.offer_client_auth());
+        assert!(!optional.client_auth_mandatory());
+        assert!(!NoClientAuth.offer_client_auth());
+        assert!(!NoClientAuth.client_auth_mandatory());
+    }
+
+    #[test]
+    fn client_verifier_hints_are_the_root_subjects() {
+        let ca = ca("clasp client CA");
+        let v = WebPkiClientVerifier::new(
+            store_with(&ca),
+            &default_provider(),
+            ClientAuthMode::Required,
+        );
+        let hints = v.root_hint_subjects();
+        assert_eq!(hints.len(), 1);
+        // A complete DER Name: SEQUENCE, length covering the rest, and the CN inside.
+        let dn = hints[0].as_bytes();
+        assert_eq!(dn[0], 0x30);
+        assert_eq!(usize::from(dn[1]), dn.len() - 2);
+        assert!(dn.windows(15).any(|w| w == b"clasp client CA"));
+    }
+
+    #[test]
+    fn der_lengths_follow_x690() {
+        let len_of = |n: usize| {
+            let mut v = Vec::new();
+            put_der_len(&mut v, n);
+            v
+        };
+        assert_eq!(len_of(0), [0x00]);
+        assert_eq!(len_of(0x7f), [0x7f]);
+        assert_eq!(len_of(0x80), [0x81, 0x80]);
+        assert_eq!(len_of(0x1234), [0x82, 0x12, 0x34]);
+        let dn = DistinguishedName::in_sequence(&[0xaa; 200]);
+        assert_eq!(&dn.as_bytes()[..3], &[0x30, 0x81, 200]);
+        assert_eq!(dn.as_bytes().len(), 203);
+    }
+
+    #[test]
+    fn root_store_loads_pem_and_rejects_junk() {
+        let ca1 = ca("clasp CA one");
+        let ca2 = ca("clasp CA two");
+        let bundle = format!("{}{}", ca1.cert.pem(), ca2.cert.pem());
+        let mut store = RootCertStore::empty();
+        assert_eq!(store.add_pem(bundle.as_bytes()).unwrap(), 2);
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.subjects().len(), 2);
+
+        assert!(matches!(
+            store.add_pem(b"no pem here"),
+            Err(Error::InvalidConfig(ConfigError::Pem(_)))
+        ));
+        assert_eq!(
+            store.add(&CertificateDer::from(vec![1, 2, 3])),
+            Err(ConfigError::BadTrustAnchor.into())
+        );
+        assert_eq!(
+            store.add_parsable_certificates([ca1.der(), CertificateDer::from(vec![0u8; 4])]),
+            (1, 1)
+        );
+        assert_eq!(store.len(), 3);
+
+        let dir = std::env::temp_dir().join(format!("clasp-verify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("roots.pem");
+        std::fs::write(&path, &bundle).unwrap();
+        let mut from_file = RootCertStore::empty();
+        assert_eq!(from_file.add_pem_file(&path).unwrap(), 2);
+        match RootCertStore::empty().add_pem_file(dir.join("missing.pem")) {
+            Err(Error::InvalidConfig(ConfigError::Pem(msg))) => {
+                assert!(msg.contains("missing.pem"), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// RFC 8446 §4.4.3: the content covered by a server CertificateVerify signature.
+    fn tls13_server_signed_content(transcript_hash: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x20; 64];
+        m.extend_from_slice(b"TLS 1.3, server CertificateVerify");
+        m.push(0);
+        m.extend_from_slice(transcript_hash);
+        m
+    }
+
+    #[test]
+    fn tls13_certificate_verify_signature_verifies_and_tampering_fails() {
+        let p = default_provider();
+        let ca = ca("clasp test CA");
+        let leaf = server_leaf(&ca, &["localhost"]);
+        let key = p.key_provider.load_private_key(leaf.key_der()).unwrap();
+        let signer = key
+            .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+            .expect("P-256 key signs ecdsa_secp256r1_sha256");
+        let msg = tls13_server_signed_content(&[0x5a; 32]);
+        let sig = signer.sign(&msg).unwrap();
+        let v = server_verifier(&ca);
+        let scheme = SignatureScheme::ECDSA_NISTP256_SHA256;
+
+        v.verify_tls13_signature(&msg, &leaf.der(), scheme, &sig)
+            .unwrap();
+        // The same signature is a valid TLS 1.2 digitally-signed value too.
+        v.verify_tls12_signature(&msg, &leaf.der(), scheme, &sig)
+            .unwrap();
+
+        // RFC 8446 §4.4.3: a signature that fails to verify → decrypt_error.
+        let mut bad_msg = msg.clone();
+        bad_msg[70] ^= 1;
+        let e = v
+            .verify_tls13_signature(&bad_msg, &leaf.der(), scheme, &sig)
+            .unwrap_err();
+        assert_eq!(e, PeerMisbehaved::BadSignature.into());
+        assert_eq!(
+            crate::msgs::enums::AlertDescription::from(&e),
+            crate::msgs::enums::AlertDescription::DecryptError
+        );
+        let mut bad_sig = sig.clone();
+        let last = bad_sig.len() - 1;
+        bad_sig[last] ^= 0x80;
+        assert_eq!(
+            v.verify_tls13_signature(&msg, &leaf.der(), scheme, &bad_sig)
+                .err(),
+            Some(PeerMisbehaved::BadSignature.into())
+        );
+        // A scheme that does not fit the certificate's key cannot verify.
+        assert_eq!(
+            v.verify_tls13_signature(&msg, &leaf.der(), SignatureScheme::ED25519, &sig)
+                .err(),
+            Some(PeerMisbehaved::BadSignature.into())
+        );
+    }
+
+    #[test]
+    fn tls13_refuses_rsa_pkcs1_and_sha1_for_certificate_verify() {
+        // RFC 8446 §4.2.3: RSASSA-PKCS1-v1_5 "not defined for use in signed TLS handshake
+        // messages".
+        let ca = ca("clasp test CA");
+        let leaf = server_leaf(&ca, &["localhost"]);
+        let v = server_verifier(&ca);
+        for scheme in [
+            SignatureScheme::RSA_PKCS1_SHA256,
+            SignatureScheme::RSA_PKCS1_SHA384,
+            SignatureScheme::RSA_PKCS1_SHA512,
+            SignatureScheme::RSA_PKCS1_SHA1,
+            SignatureScheme::ECDSA_SHA1_Legacy,
+        ] {
+            assert_eq!(
+                v.verify_tls13_signature(b"m", &leaf.der(), scheme, b"s")
+                    .err(),
+                Some(PeerMisbehaved::UnofferedSignatureScheme.into()),
+                "{scheme}"
+            );
+        }
+        // An unknown scheme was never offered.
+        assert_eq!(
+            v.verify_tls12_signature(b"m", &leaf.der(), SignatureScheme(0xfefe), b"s")
+                .err(),
+            Some(PeerMisbehaved::UnofferedSignatureScheme.into())
+        );
+    }
+
+    #[test]
+    fn dangerous_verifier_accepts_anything() {
+        let junk = CertificateDer::from(vec![1, 2, 3]);
+        let v = dangerous::NoServerVerification;
+        assert!(v
+            .verify_server_cert(&junk, &[], &dns("anything.example"), now())
+            .is_ok());
+        assert!(!v.supported_verify_schemes().is_empty());
     }
 }

@@ -128,6 +128,22 @@ mod tests {
     }
 
     #[test]
+    fn section4_lengths_and_binder_layout() {
+        let len = |n: &str| rfc8448(n).len();
+        assert_eq!(len("s4.client_hello_prefix"), 477);
+        assert_eq!(len("s4.client_hello"), 512);
+        assert_eq!(len("s4.binder"), 32);
+        assert_eq!(len("s4.server_hello"), 96);
+        assert_eq!(len("s4.early_data"), 6);
+        assert_eq!(rfc8448("s4.psk"), rfc8448("s3.resumption_psk"));
+        // ClientHello = prefix || binders list (u16 length 0x21, u8 length 0x20, binder).
+        let mut ch = rfc8448("s4.client_hello_prefix");
+        ch.extend_from_slice(&[0x00, 0x21, 0x20]);
+        ch.extend_from_slice(&rfc8448("s4.binder"));
+        assert_eq!(ch, rfc8448("s4.client_hello"));
+    }
+
+    #[test]
     fn section5_lengths() {
         let len = |n: &str| rfc8448(n).len();
         assert_eq!(len("s5.client_hello_1"), 180);

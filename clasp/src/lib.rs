@@ -5,17 +5,25 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+pub mod config;
+pub mod conn;
 pub mod crypto;
 pub mod error;
+mod handshake;
+pub mod keylog;
 pub mod key_schedule;
 pub mod msgs;
 pub mod record;
 pub mod sign;
 pub mod suites;
 pub mod time;
+pub mod trace;
+pub mod transcript;
 pub mod verify;
 
 #[cfg(test)]
 pub(crate) mod testdata;
 
+pub use config::{ClientAuth, ClientConfig, ServerConfig};
+pub use conn::{ClientConnection, ConnectionCommon, ServerConnection};
 pub use error::Error;

@@ -117,6 +117,11 @@ impl fmt::Debug for RootCertStore {
 }
 
 impl RootCertStore {
+    /// Adds every anchor of `other` to this store.
+    pub fn extend(&mut self, other: RootCertStore) {
+        self.roots.extend(other.roots);
+    }
+
     /// An empty store.
     #[must_use]
     pub fn empty() -> Self {

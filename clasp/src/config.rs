@@ -1,0 +1,597 @@
+//! Client and server configuration: safe defaults, every list overridable, validated by `build()`.
+//!
+//! Plain structs with a validating builder (STYLE: no typestate builders). A config is shared by
+//! many connections through an `Arc`; nothing in it changes per connection.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
+use crate::error::{ConfigError, Error};
+use crate::keylog::{KeyLog, KeyLogFile};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::sign::{CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert};
+use crate::suites::{self, KeyExchange, SuiteInfo};
+use crate::time::{SystemTimeProvider, TimeProvider};
+use crate::verify::{
+    ClientAuthMode, ClientCertVerifier, RootCertStore, ServerCertVerifier, WebPkiClientVerifier,
+    WebPkiServerVerifier,
+};
+
+/// Versions enabled by default, in preference order.
+pub const DEFAULT_VERSIONS: &[ProtocolVersion] = &[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2];
+
+/// Groups enabled by default, in preference order. FFDHE is off by default (slow, and TLS 1.2
+/// DHE only matters for old peers); enable it with `with_groups`.
+pub const DEFAULT_GROUPS: &[NamedGroup] = &[
+    NamedGroup::X25519MLKEM768,
+    NamedGroup::X25519,
+    NamedGroup::secp256r1,
+    NamedGroup::secp384r1,
+];
+
+/// Groups the client sends key shares for in its first ClientHello (one post-quantum hybrid and
+/// one classical share; a server preferring another group costs one HelloRetryRequest).
+pub const DEFAULT_KEY_SHARES: &[NamedGroup] = &[NamedGroup::X25519MLKEM768, NamedGroup::X25519];
+
+fn default_suites(allow_rsa_kx: bool, allow_dhe: bool) -> Vec<&'static SuiteInfo> {
+    suites::ALL_SUITES
+        .iter()
+        .filter(|s| match s.kx {
+            KeyExchange::Rsa => allow_rsa_kx,
+            KeyExchange::Dhe => allow_dhe,
+            _ => true,
+        })
+        .collect()
+}
+
+fn pick_suites(
+    names: Option<&[CipherSuite]>,
+    versions: &[ProtocolVersion],
+    allow_rsa_kx: bool,
+    allow_dhe: bool,
+) -> Result<Vec<&'static SuiteInfo>, Error> {
+    let suites: Vec<&'static SuiteInfo> = match names {
+        Some(names) => names.iter().filter_map(|n| suites::lookup(*n)).collect(),
+        None => default_suites(allow_rsa_kx, allow_dhe),
+    };
+    let suites: Vec<_> = suites
+        .into_iter()
+        .filter(|s| versions.contains(&s.version))
+        .filter(|s| s.kx != KeyExchange::Rsa || allow_rsa_kx)
+        .collect();
+    if suites.is_empty() {
+        return Err(ConfigError::NoCipherSuites.into());
+    }
+    Ok(suites)
+}
+
+fn pick_groups(
+    provider: &CryptoProvider,
+    names: &[NamedGroup],
+) -> Result<Vec<&'static dyn SupportedKxGroup>, Error> {
+    let groups: Vec<_> = names.iter().filter_map(|n| provider.kx_group(*n)).collect();
+    if groups.is_empty() {
+        return Err(ConfigError::NoGroups.into());
+    }
+    Ok(groups)
+}
+
+fn check_versions(versions: &[ProtocolVersion]) -> Result<Vec<ProtocolVersion>, Error> {
+    let v: Vec<_> = versions
+        .iter()
+        .copied()
+        .filter(|v| *v == ProtocolVersion::TLSv1_3 || *v == ProtocolVersion::TLSv1_2)
+        .collect();
+    if v.is_empty() {
+        return Err(ConfigError::NoVersions.into());
+    }
+    Ok(v)
+}
+
+fn key_log_from_env() -> Option<Arc<dyn KeyLog>> {
+    KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn KeyLog>)
+}
+
+/// Configuration for client connections. Build with [`ClientConfig::builder`].
+#[derive(Debug)]
+pub struct ClientConfig {
+    pub(crate) provider: CryptoProvider,
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<&'static SuiteInfo>,
+    pub(crate) groups: Vec<&'static dyn SupportedKxGroup>,
+    pub(crate) key_share_groups: Vec<NamedGroup>,
+    pub(crate) verifier: Arc<dyn ServerCertVerifier>,
+    pub(crate) client_cert: Option<Arc<dyn ResolvesClientCert>>,
+    pub(crate) alpn_protocols: Vec<Vec<u8>>,
+    pub(crate) enable_sni: bool,
+    pub(crate) allow_rsa_kx: bool,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) time: Arc<dyn TimeProvider>,
+}
+
+impl ClientConfig {
+    /// A builder with safe defaults: TLS 1.3 and 1.2, AEAD suites with forward secrecy,
+    /// X25519MLKEM768 / X25519 / P-256 / P-384, no roots (add some, or use the system store).
+    #[must_use]
+    pub fn builder() -> ClientConfigBuilder {
+        ClientConfigBuilder::default()
+    }
+
+    /// The enabled cipher suites, in preference order.
+    #[must_use]
+    pub fn cipher_suites(&self) -> Vec<CipherSuite> {
+        self.suites.iter().map(|s| s.suite).collect()
+    }
+}
+
+/// Builder for [`ClientConfig`].
+#[derive(Debug, Default)]
+pub struct ClientConfigBuilder {
+    provider: Option<CryptoProvider>,
+    versions: Option<Vec<ProtocolVersion>>,
+    suites: Option<Vec<CipherSuite>>,
+    groups: Option<Vec<NamedGroup>>,
+    key_shares: Option<Vec<NamedGroup>>,
+    roots: Option<RootCertStore>,
+    verifier: Option<Arc<dyn ServerCertVerifier>>,
+    client_cert: Option<Arc<dyn ResolvesClientCert>>,
+    client_cert_pending: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    alpn: Vec<Vec<u8>>,
+    disable_sni: bool,
+    allow_rsa_kx: bool,
+    key_log: Option<Arc<dyn KeyLog>>,
+    no_env_key_log: bool,
+    time: Option<Arc<dyn TimeProvider>>,
+}
+
+impl ClientConfigBuilder {
+    /// Uses `provider` for all cryptography (default: aws-lc-rs).
+    #[must_use]
+    pub fn with_provider(mut self, provider: CryptoProvider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Trusts the certificates in `roots`.
+    #[must_use]
+    pub fn with_root_certificates(mut self, roots: RootCertStore) -> Self {
+        self.roots = Some(roots);
+        self
+    }
+
+    /// Trusts the CA certificates in a PEM file.
+    ///
+    /// # Errors
+    /// When the file cannot be read or holds no certificate.
+    pub fn with_ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let mut roots = self.roots.take().unwrap_or_default();
+        roots.add_pem_file(path.as_ref())?;
+        self.roots = Some(roots);
+        Ok(self)
+    }
+
+    /// Trusts the operating system's certificate store.
+    ///
+    /// # Errors
+    /// When the system store cannot be read.
+    pub fn with_native_roots(mut self) -> Result<Self, Error> {
+        let native = RootCertStore::with_native_roots()?;
+        let mut roots = self.roots.take().unwrap_or_default();
+        roots.extend(native);
+        self.roots = Some(roots);
+        Ok(self)
+    }
+
+    /// Replaces certificate verification with `verifier`.
+    #[must_use]
+    pub fn with_verifier(mut self, verifier: Arc<dyn ServerCertVerifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Restricts protocol versions (TLS 1.2 and 1.3 are the only ones clasp speaks).
+    #[must_use]
+    pub fn with_protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.versions = Some(versions.to_vec());
+        self
+    }
+
+    /// Sets the cipher suites, in preference order. Unknown suites are ignored.
+    #[must_use]
+    pub fn with_cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
+        self.suites = Some(suites.to_vec());
+        self
+    }
+
+    /// Sets the key-exchange groups, in preference order.
+    #[must_use]
+    pub fn with_groups(mut self, groups: &[NamedGroup]) -> Self {
+        self.groups = Some(groups.to_vec());
+        self
+    }
+
+    /// Sets which groups get a key share in the first ClientHello (default: X25519MLKEM768 and X25519,
+    /// where enabled; otherwise the first enabled group).
+    #[must_use]
+    pub fn with_key_shares(mut self, groups: &[NamedGroup]) -> Self {
+        self.key_shares = Some(groups.to_vec());
+        self
+    }
+
+    /// Offers these ALPN protocols (RFC 7301), e.g. `[b"h2".to_vec(), b"http/1.1".to_vec()]`.
+    #[must_use]
+    pub fn with_alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
+        self.alpn = protocols;
+        self
+    }
+
+    /// Presents this certificate chain and key when the server asks for one.
+    #[must_use]
+    pub fn with_client_auth_cert(
+        mut self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Self {
+        self.client_cert_pending = Some((chain, key));
+        self
+    }
+
+    /// Picks a client certificate with `resolver` when the server asks for one.
+    #[must_use]
+    pub fn with_client_cert_resolver(mut self, resolver: Arc<dyn ResolvesClientCert>) -> Self {
+        self.client_cert = Some(resolver);
+        self
+    }
+
+    /// Does not send server_name (SNI).
+    #[must_use]
+    pub fn without_sni(mut self) -> Self {
+        self.disable_sni = true;
+        self
+    }
+
+    /// Offers the TLS 1.2 RSA key exchange suites (no forward secrecy; off by default).
+    #[must_use]
+    pub fn allow_rsa_key_exchange(mut self, allow: bool) -> Self {
+        self.allow_rsa_kx = allow;
+        self
+    }
+
+    /// Logs secrets to `key_log` (NSS key log format). By default secrets are logged only when the
+    /// `SSLKEYLOGFILE` environment variable names a file.
+    #[must_use]
+    pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.key_log = Some(key_log);
+        self
+    }
+
+    /// Ignores `SSLKEYLOGFILE`.
+    #[must_use]
+    pub fn without_env_key_log(mut self) -> Self {
+        self.no_env_key_log = true;
+        self
+    }
+
+    /// Reads the time from `time` (tests use a fixed clock).
+    #[must_use]
+    pub fn with_time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Dangerous options, for tests only.
+    #[must_use]
+    pub fn dangerous(self) -> DangerousClientConfigBuilder {
+        DangerousClientConfigBuilder(self)
+    }
+
+    /// Validates and builds the config.
+    ///
+    /// # Errors
+    /// `ConfigError` when no versions, suites or groups remain, or a key is unusable.
+    pub fn build(self) -> Result<ClientConfig, Error> {
+        let provider = self.provider.unwrap_or_else(aws_lc::default_provider);
+        let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
+        let suites = pick_suites(self.suites.as_deref(), &versions, self.allow_rsa_kx, true)?;
+        let groups = pick_groups(&provider, self.groups.as_deref().unwrap_or(DEFAULT_GROUPS))?;
+        let key_share_groups = choose_key_shares(&groups, self.key_shares.as_deref());
+        let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
+            Some(v) => v,
+            None => Arc::new(WebPkiServerVerifier::new(
+                Arc::new(self.roots.unwrap_or_default()),
+                &provider,
+            )),
+        };
+        let client_cert = match (self.client_cert, self.client_cert_pending) {
+            (Some(r), _) => Some(r),
+            (None, Some((chain, key))) => {
+                let ck = CertifiedKey::from_der(chain, key, &provider)?;
+                Some(Arc::new(SingleClientCert(Arc::new(ck))) as Arc<dyn ResolvesClientCert>)
+            }
+            (None, None) => None,
+        };
+        let key_log = match self.key_log {
+            Some(k) => Some(k),
+            None if self.no_env_key_log => None,
+            None => key_log_from_env(),
+        };
+        Ok(ClientConfig {
+            provider,
+            versions,
+            suites,
+            groups,
+            key_share_groups,
+            verifier,
+            client_cert,
+            alpn_protocols: self.alpn,
+            enable_sni: !self.disable_sni,
+            allow_rsa_kx: self.allow_rsa_kx,
+            key_log,
+            time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+        })
+    }
+}
+
+fn choose_key_shares(
+    groups: &[&'static dyn SupportedKxGroup],
+    wanted: Option<&[NamedGroup]>,
+) -> Vec<NamedGroup> {
+    let wanted = wanted.unwrap_or(DEFAULT_KEY_SHARES);
+    let mut out: Vec<NamedGroup> = wanted
+        .iter()
+        .copied()
+        .filter(|w| groups.iter().any(|g| g.name() == *w) && !w.is_ffdhe())
+        .collect();
+    if out.is_empty() {
+        if let Some(first) = groups.iter().find(|g| !g.name().is_ffdhe()) {
+            out.push(first.name());
+        } else if let Some(first) = groups.first() {
+            out.push(first.name());
+        }
+    }
+    out
+}
+
+/// Options that weaken security; for tests and debugging only.
+#[derive(Debug)]
+pub struct DangerousClientConfigBuilder(ClientConfigBuilder);
+
+impl DangerousClientConfigBuilder {
+    /// Accepts any server certificate. **Insecure**: anyone can impersonate the server.
+    #[must_use]
+    pub fn with_no_certificate_verification(mut self) -> ClientConfigBuilder {
+        self.0.verifier = Some(Arc::new(crate::verify::dangerous::NoServerVerification));
+        self.0
+    }
+}
+
+/// Whether and how the server asks for client certificates.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// No CertificateRequest is sent.
+    None,
+    /// A certificate is requested; a client without one may still connect.
+    Optional(RootCertStore),
+    /// A certificate chaining to these roots is required.
+    Required(RootCertStore),
+}
+
+/// Configuration for server connections. Build with [`ServerConfig::builder`].
+#[derive(Debug)]
+pub struct ServerConfig {
+    pub(crate) provider: CryptoProvider,
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) suites: Vec<&'static SuiteInfo>,
+    pub(crate) groups: Vec<&'static dyn SupportedKxGroup>,
+    pub(crate) cert_resolver: Arc<dyn ResolvesServerCert>,
+    pub(crate) client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    pub(crate) alpn_protocols: Vec<Vec<u8>>,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) time: Arc<dyn TimeProvider>,
+    pub(crate) allow_rsa_kx: bool,
+    pub(crate) require_ems: bool,
+}
+
+impl ServerConfig {
+    /// A builder with safe defaults (see [`ClientConfig::builder`]); a certificate is required.
+    #[must_use]
+    pub fn builder() -> ServerConfigBuilder {
+        ServerConfigBuilder::default()
+    }
+}
+
+/// Builder for [`ServerConfig`].
+#[derive(Debug, Default)]
+pub struct ServerConfigBuilder {
+    provider: Option<CryptoProvider>,
+    versions: Option<Vec<ProtocolVersion>>,
+    suites: Option<Vec<CipherSuite>>,
+    groups: Option<Vec<NamedGroup>>,
+    cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    resolver: Option<Arc<dyn ResolvesServerCert>>,
+    client_auth: Option<ClientAuth>,
+    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    alpn: Vec<Vec<u8>>,
+    key_log: Option<Arc<dyn KeyLog>>,
+    no_env_key_log: bool,
+    time: Option<Arc<dyn TimeProvider>>,
+    allow_rsa_kx: bool,
+    allow_dhe: bool,
+}
+
+impl ServerConfigBuilder {
+    /// Uses `provider` for all cryptography (default: aws-lc-rs).
+    #[must_use]
+    pub fn with_provider(mut self, provider: CryptoProvider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Serves this certificate chain (end-entity first) with its private key.
+    #[must_use]
+    pub fn with_single_cert(
+        mut self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Self {
+        self.cert = Some((chain, key));
+        self
+    }
+
+    /// Serves the certificate chain and key from PEM files.
+    #[must_use]
+    pub fn with_cert_files(mut self, chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+        self.cert_files = Some((chain.as_ref().to_path_buf(), key.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Chooses the certificate per connection (e.g. by SNI).
+    #[must_use]
+    pub fn with_cert_resolver(mut self, resolver: Arc<dyn ResolvesServerCert>) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Requests client certificates (see [`ClientAuth`]).
+    #[must_use]
+    pub fn with_client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = Some(auth);
+        self
+    }
+
+    /// Verifies client certificates with a custom verifier.
+    #[must_use]
+    pub fn with_client_cert_verifier(mut self, verifier: Arc<dyn ClientCertVerifier>) -> Self {
+        self.client_verifier = Some(verifier);
+        self
+    }
+
+    /// Restricts protocol versions.
+    #[must_use]
+    pub fn with_protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
+        self.versions = Some(versions.to_vec());
+        self
+    }
+
+    /// Sets the cipher suites, in the server's preference order.
+    #[must_use]
+    pub fn with_cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
+        self.suites = Some(suites.to_vec());
+        self
+    }
+
+    /// Sets the key-exchange groups, in the server's preference order.
+    #[must_use]
+    pub fn with_groups(mut self, groups: &[NamedGroup]) -> Self {
+        self.groups = Some(groups.to_vec());
+        self
+    }
+
+    /// Accepts these ALPN protocols, in the server's preference order.
+    #[must_use]
+    pub fn with_alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
+        self.alpn = protocols;
+        self
+    }
+
+    /// Enables the TLS 1.2 RSA key exchange (no forward secrecy; off by default). The server's
+    /// decryption of the pre-master secret does not reveal padding or version errors
+    /// (RFC 5246 §7.4.7.1).
+    #[must_use]
+    pub fn allow_rsa_key_exchange(mut self, allow: bool) -> Self {
+        self.allow_rsa_kx = allow;
+        self
+    }
+
+    /// Enables TLS 1.2 finite-field DHE with the RFC 7919 groups (off by default).
+    #[must_use]
+    pub fn allow_dhe(mut self, allow: bool) -> Self {
+        self.allow_dhe = allow;
+        self
+    }
+
+    /// Logs secrets to `key_log` (NSS key log format).
+    #[must_use]
+    pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
+        self.key_log = Some(key_log);
+        self
+    }
+
+    /// Ignores `SSLKEYLOGFILE`.
+    #[must_use]
+    pub fn without_env_key_log(mut self) -> Self {
+        self.no_env_key_log = true;
+        self
+    }
+
+    /// Reads the time from `time`.
+    #[must_use]
+    pub fn with_time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
+        self.time = Some(time);
+        self
+    }
+
+    /// Validates and builds the config.
+    ///
+    /// # Errors
+    /// `ConfigError` when no certificate, versions, suites or groups remain.
+    pub fn build(self) -> Result<ServerConfig, Error> {
+        let provider = self.provider.unwrap_or_else(aws_lc::default_provider);
+        let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
+        let suites =
+            pick_suites(self.suites.as_deref(), &versions, self.allow_rsa_kx, self.allow_dhe)?;
+        let default_groups: Vec<NamedGroup> = if self.allow_dhe {
+            let mut g = DEFAULT_GROUPS.to_vec();
+            g.extend([NamedGroup::FFDHE2048, NamedGroup::FFDHE3072, NamedGroup::FFDHE4096]);
+            g
+        } else {
+            DEFAULT_GROUPS.to_vec()
+        };
+        let groups = pick_groups(&provider, self.groups.as_deref().unwrap_or(&default_groups))?;
+        let cert_resolver: Arc<dyn ResolvesServerCert> = if let Some(r) = self.resolver {
+            r
+        } else if let Some((chain, key)) = self.cert {
+            Arc::new(SingleCert(Arc::new(CertifiedKey::from_der(chain, key, &provider)?)))
+        } else if let Some((chain, key)) = self.cert_files {
+            Arc::new(SingleCert(Arc::new(CertifiedKey::from_pem_files(
+                &chain, &key, &provider,
+            )?)))
+        } else {
+            return Err(ConfigError::BadCertificateChain.into());
+        };
+        let client_verifier: Option<Arc<dyn ClientCertVerifier>> =
+            match (self.client_verifier, self.client_auth) {
+                (Some(v), _) => Some(v),
+                (None, None | Some(ClientAuth::None)) => None,
+                (None, Some(ClientAuth::Optional(roots))) => Some(Arc::new(
+                    WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Optional),
+                )),
+                (None, Some(ClientAuth::Required(roots))) => Some(Arc::new(
+                    WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Required),
+                )),
+            };
+        let key_log = match self.key_log {
+            Some(k) => Some(k),
+            None if self.no_env_key_log => None,
+            None => key_log_from_env(),
+        };
+        Ok(ServerConfig {
+            provider,
+            versions,
+            suites,
+            groups,
+            cert_resolver,
+            client_verifier,
+            alpn_protocols: self.alpn,
+            key_log,
+            time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+            allow_rsa_kx: self.allow_rsa_kx,
+            require_ems: true,
+        })
+    }
+}

@@ -1,0 +1,807 @@
+//! Connections: the sans-IO engine that moves bytes between the caller, the record layer and
+//! the handshake state machine.
+//!
+//! The caller moves bytes: [`ConnectionCommon::read_tls`] / [`ConnectionCommon::write_tls`] (or
+//! the sans-IO pair `push_tls` / `pending_tls`), then [`ConnectionCommon::process_new_packets`];
+//! plaintext goes through [`ConnectionCommon::reader`] and [`ConnectionCommon::writer`]. This
+//! module never touches a socket itself, and it chooses no alerts: an `Error` becomes an alert in
+//! exactly one place (`impl From<&Error> for AlertDescription`). The first fatal error is sticky.
+
+use std::io;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateDer;
+
+use crate::config::{ClientConfig, ServerConfig};
+use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
+use crate::handshake::{self, State};
+use crate::key_schedule::KeyLogLabel;
+use crate::keylog::KeyLog;
+use crate::msgs::enums::{
+    AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,
+    ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::handshake::{ClientHello, HandshakeMessage};
+use crate::record::{Deframer, HandshakeJoiner, RecordDecrypter, RecordEncrypter, SendBuffer};
+use crate::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
+use crate::verify::ServerName;
+
+/// Which end of the connection we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+}
+
+/// What the handshake agreed on. Filled in as the handshake proceeds.
+#[derive(Debug, Default, Clone)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// The protocol version.
+    pub version: Option<ProtocolVersion>,
+    /// The cipher suite.
+    pub cipher_suite: Option<CipherSuite>,
+    /// The key-exchange group (`None` for TLS 1.2 RSA key exchange and TLS 1.3 psk_ke).
+    pub group: Option<NamedGroup>,
+    /// The scheme the server signed with (CertificateVerify / ServerKeyExchange).
+    pub signature_scheme: Option<SignatureScheme>,
+    /// The ALPN protocol.
+    pub alpn_protocol: Option<Vec<u8>>,
+    /// The server name the client asked for (SNI).
+    pub server_name: Option<String>,
+    /// The peer's certificate chain, end-entity first.
+    pub peer_certificates: Vec<CertificateDer<'static>>,
+    /// Whether the session was resumed.
+    pub resumed: bool,
+    /// Whether a HelloRetryRequest was needed.
+    pub hello_retry: bool,
+}
+
+/// Connection state shared by the handshake states: the record layer, the outgoing flight, what
+/// was negotiated. Handshake code talks to the connection only through this.
+pub(crate) struct CommonState {
+    pub(crate) side: Side,
+    pub(crate) deframer: Deframer,
+    pub(crate) decrypter: Option<RecordDecrypter>,
+    pub(crate) encrypter: Option<RecordEncrypter>,
+    pub(crate) sendbuf: SendBuffer,
+    pub(crate) joiner: HandshakeJoiner,
+    /// Handshake messages queued under the current sending keys, coalesced into as few records
+    /// as possible when flushed.
+    flight: Vec<u8>,
+    /// `legacy_record_version` for plaintext records (0x0301 for an initial ClientHello,
+    /// RFC 8446 §5.1).
+    pub(crate) record_version: ProtocolVersion,
+    pub(crate) negotiated: Negotiated,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) send_protection: Protection,
+    pub(crate) recv_protection: Protection,
+    pub(crate) may_send_application_data: bool,
+    pub(crate) may_receive_application_data: bool,
+    /// TLS 1.3: a plaintext change_cipher_spec is dropped until the peer's Finished (§5).
+    pub(crate) ccs_allowed: bool,
+    pub(crate) key_log: Option<Arc<dyn KeyLog>>,
+    pub(crate) client_random: [u8; 32],
+    /// Plaintext the caller wrote before the handshake finished.
+    pending_plaintext: Vec<u8>,
+    pub(crate) received_close_notify: bool,
+    pub(crate) sent_close_notify: bool,
+    /// The ClientHello the server received (for the tools' "your handshake" page).
+    pub(crate) received_client_hello: Option<(ClientHello, Vec<u8>)>,
+    /// Consecutive records that carried nothing (empty app data, CCS, warnings).
+    empty_records: usize,
+    /// Exporter for `export_keying_material`.
+    pub(crate) exporter: Option<handshake::Exporter>,
+}
+
+/// Records in a row that may carry nothing before we call it a denial of service.
+const MAX_EMPTY_RECORDS: usize = 32;
+
+impl CommonState {
+    fn new(side: Side) -> Self {
+        Self {
+            side,
+            deframer: Deframer::new(),
+            decrypter: None,
+            encrypter: None,
+            sendbuf: SendBuffer::new(),
+            joiner: HandshakeJoiner::new(),
+            flight: Vec::new(),
+            record_version: ProtocolVersion::TLSv1_2,
+            negotiated: Negotiated::default(),
+            observer: None,
+            send_protection: Protection::Plaintext,
+            recv_protection: Protection::Plaintext,
+            may_send_application_data: false,
+            may_receive_application_data: false,
+            ccs_allowed: false,
+            key_log: None,
+            client_random: [0; 32],
+            pending_plaintext: Vec::new(),
+            received_close_notify: false,
+            sent_close_notify: false,
+            received_client_hello: None,
+            empty_records: 0,
+            exporter: None,
+        }
+    }
+
+    fn observe(&self, direction: Direction, kind: EventKind<'_>) {
+        if let Some(o) = &self.observer {
+            let protection = match direction {
+                Direction::Sent => self.send_protection,
+                Direction::Received => self.recv_protection,
+            };
+            o.on_event(&HandshakeEvent {
+                direction,
+                protection,
+                kind,
+            });
+        }
+    }
+
+    /// Queues a handshake message in the current flight (STYLE: `emit_*` writers call this).
+    pub(crate) fn send_handshake(&mut self, msg: &HandshakeMessage) {
+        self.observe(Direction::Sent, EventKind::Handshake(msg));
+        self.flight.extend_from_slice(msg.encoded());
+    }
+
+    /// Writes the queued flight out as records under the current keys.
+    pub(crate) fn flush_flight(&mut self) -> Result<(), Error> {
+        if self.flight.is_empty() {
+            return Ok(());
+        }
+        let flight = core::mem::take(&mut self.flight);
+        let r = match self.encrypter.as_mut() {
+            Some(enc) => self
+                .sendbuf
+                .write_protected(ContentType::Handshake, &flight, enc),
+            None => {
+                self.sendbuf
+                    .write_plaintext(ContentType::Handshake, self.record_version, &flight);
+                Ok(())
+            }
+        };
+        // Keep the allocation for the next flight.
+        self.flight = flight;
+        self.flight.clear();
+        r
+    }
+
+    /// Installs new sending keys, flushing what was queued under the old ones first.
+    pub(crate) fn set_encrypter(&mut self, enc: RecordEncrypter, to: Protection) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.encrypter = Some(enc);
+        self.send_protection = to;
+        self.observe(
+            Direction::Sent,
+            EventKind::KeysChanged {
+                direction: Direction::Sent,
+                to,
+            },
+        );
+        Ok(())
+    }
+
+    /// Installs new receiving keys.
+    ///
+    /// RFC 8446 §5.1: handshake messages "MUST NOT span key changes"; a partial message left in
+    /// the joiner is an error (unexpected_message).
+    pub(crate) fn set_decrypter(&mut self, dec: RecordDecrypter, to: Protection) -> Result<(), Error> {
+        if !self.joiner.is_empty() {
+            return Err(PeerMisbehaved::KeyChangeNotOnRecordBoundary.into());
+        }
+        self.decrypter = Some(dec);
+        self.recv_protection = to;
+        self.observe(
+            Direction::Received,
+            EventKind::KeysChanged {
+                direction: Direction::Received,
+                to,
+            },
+        );
+        Ok(())
+    }
+
+    /// Sends a change_cipher_spec record (TLS 1.2 key switch; TLS 1.3 middlebox compatibility,
+    /// RFC 8446 §D.4). Always plaintext in TLS 1.3; in TLS 1.2 it precedes the new keys.
+    pub(crate) fn send_ccs(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.observe(Direction::Sent, EventKind::ChangeCipherSpec);
+        self.sendbuf
+            .write_plaintext(ContentType::ChangeCipherSpec, ProtocolVersion::TLSv1_2, &[1]);
+        Ok(())
+    }
+
+    fn send_alert(&mut self, level: AlertLevel, desc: AlertDescription) {
+        let _ = self.flush_flight();
+        self.observe(Direction::Sent, EventKind::Alert(level, desc));
+        let body = [level.0, desc.0];
+        let ok = match self.encrypter.as_mut() {
+            Some(enc) => self
+                .sendbuf
+                .write_protected(ContentType::Alert, &body, enc)
+                .is_ok(),
+            None => false,
+        };
+        if !ok {
+            self.sendbuf
+                .write_plaintext(ContentType::Alert, self.record_version, &body);
+        }
+    }
+
+    /// Logs a secret to the key log, if one is configured.
+    pub(crate) fn log_secret(&self, label: KeyLogLabel, secret: &[u8]) {
+        if let Some(k) = &self.key_log {
+            k.log(label.as_str(), &self.client_random, secret);
+        }
+    }
+
+    /// Called by the handshake when application data may flow; sends what the caller queued.
+    pub(crate) fn start_traffic(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.may_send_application_data = true;
+        self.may_receive_application_data = true;
+        if !self.pending_plaintext.is_empty() {
+            let data = core::mem::take(&mut self.pending_plaintext);
+            self.send_application_data(&data)?;
+        }
+        Ok(())
+    }
+
+    fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        let Some(enc) = self.encrypter.as_mut() else {
+            return Err(ApiMisuse::HandshakeNotComplete.into());
+        };
+        self.sendbuf
+            .write_protected(ContentType::ApplicationData, data, enc)?;
+        self.observe(Direction::Sent, EventKind::ApplicationData(data.len()));
+        Ok(())
+    }
+
+    /// Whether the sending key is near its AEAD limit (RFC 8446 §5.5).
+    pub(crate) fn wants_key_update(&self) -> bool {
+        self.encrypter
+            .as_ref()
+            .is_some_and(RecordEncrypter::wants_key_update)
+    }
+}
+
+/// The state of a connection that is the same for clients and servers. Reach it through
+/// [`ClientConnection`] or [`ServerConnection`] (both dereference to it).
+pub struct ConnectionCommon {
+    common: CommonState,
+    state: Option<Box<dyn State>>,
+    error: Option<Error>,
+}
+
+impl core::fmt::Debug for ConnectionCommon {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("side", &self.common.side)
+            .field("negotiated", &self.common.negotiated)
+            .field("handshaking", &self.is_handshaking())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`ConnectionCommon::process_new_packets`] leaves for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoState {
+    /// Bytes waiting in [`ConnectionCommon::write_tls`].
+    pub tls_bytes_to_write: usize,
+    /// Plaintext bytes ready in [`ConnectionCommon::reader`].
+    pub plaintext_bytes_to_read: usize,
+    /// Whether the peer sent close_notify.
+    pub peer_has_closed: bool,
+}
+
+impl ConnectionCommon {
+    fn new(common: CommonState, state: Box<dyn State>) -> Self {
+        Self {
+            common,
+            state: Some(state),
+            error: None,
+        }
+    }
+
+    /// Reads TLS bytes from `rd` into the connection. Returns 0 at end of stream.
+    ///
+    /// # Errors
+    /// I/O errors from `rd`, or "buffer full" when records are waiting to be processed.
+    pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
+        if self.common.received_close_notify {
+            return Ok(0);
+        }
+        self.common.deframer.read_tls(rd)
+    }
+
+    /// Gives the connection TLS bytes received some other way (sans-IO). Returns how many were
+    /// taken; call [`Self::process_new_packets`] and offer the rest again.
+    pub fn push_tls(&mut self, bytes: &[u8]) -> usize {
+        self.common.deframer.push(bytes)
+    }
+
+    /// Writes pending TLS bytes to `wr`.
+    ///
+    /// # Errors
+    /// I/O errors from `wr`.
+    pub fn write_tls(&mut self, wr: &mut dyn io::Write) -> io::Result<usize> {
+        self.common.sendbuf.write_tls(wr)
+    }
+
+    /// The TLS bytes waiting to be sent (sans-IO); mark them sent with [`Self::consume_tls`].
+    #[must_use]
+    pub fn pending_tls(&self) -> &[u8] {
+        self.common.sendbuf.pending()
+    }
+
+    /// Marks `n` bytes of [`Self::pending_tls`] as sent.
+    pub fn consume_tls(&mut self, n: usize) {
+        self.common.sendbuf.consume(n);
+    }
+
+    /// Whether there are TLS bytes to write.
+    #[must_use]
+    pub fn wants_write(&self) -> bool {
+        !self.common.sendbuf.is_empty()
+    }
+
+    /// Whether the connection needs more TLS bytes to make progress.
+    #[must_use]
+    pub fn wants_read(&self) -> bool {
+        self.error.is_none()
+            && !self.common.received_close_notify
+            && self.common.deframer.app_data_len() == 0
+    }
+
+    /// Whether the handshake is still in progress.
+    #[must_use]
+    pub fn is_handshaking(&self) -> bool {
+        !(self.common.may_send_application_data && self.common.may_receive_application_data)
+    }
+
+    /// Processes the TLS bytes received so far: runs the handshake, decrypts application data.
+    ///
+    /// # Errors
+    /// The first fatal error, again on every later call (errors are sticky). An alert describing
+    /// it has been queued for the peer (except for alerts the peer sent us).
+    pub fn process_new_packets(&mut self) -> Result<IoState, Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if let Err(e) = self.process() {
+            if !matches!(e, Error::AlertReceived(_)) {
+                let desc = AlertDescription::from(&e);
+                self.common.send_alert(AlertLevel::Fatal, desc);
+            }
+            self.error = Some(e.clone());
+            self.state = None;
+            return Err(e);
+        }
+        Ok(self.io_state())
+    }
+
+    fn io_state(&self) -> IoState {
+        IoState {
+            tls_bytes_to_write: self.common.sendbuf.len(),
+            plaintext_bytes_to_read: self.common.deframer.app_data_len(),
+            peer_has_closed: self.common.received_close_notify,
+        }
+    }
+
+    fn process(&mut self) -> Result<(), Error> {
+        loop {
+            if self.common.received_close_notify {
+                return Ok(());
+            }
+            let c = &mut self.common;
+            let Some(rec) = c.deframer.next_record(c.decrypter.as_mut())? else {
+                break;
+            };
+            let typ = rec.typ;
+            match typ {
+                ContentType::Handshake => {
+                    c.joiner.push(rec.payload)?;
+                    c.empty_records = 0;
+                    self.drain_handshake()?;
+                }
+                ContentType::ApplicationData => {
+                    let len = rec.payload.len();
+                    if !c.may_receive_application_data {
+                        return Err(Error::InappropriateMessage {
+                            expected: &[ContentType::Handshake],
+                            got: ContentType::ApplicationData,
+                        });
+                    }
+                    if len == 0 {
+                        c.empty_records += 1;
+                        if c.empty_records > MAX_EMPTY_RECORDS {
+                            return Err(PeerMisbehaved::TooManyEmptyRecords.into());
+                        }
+                        continue;
+                    }
+                    c.empty_records = 0;
+                    c.deframer.retain_last_payload();
+                    c.observe(Direction::Received, EventKind::ApplicationData(len));
+                }
+                ContentType::Alert => {
+                    let p = rec.payload;
+                    let [level, desc] = *p else {
+                        return Err(InvalidMessage::InvalidAlert.into());
+                    };
+                    self.handle_alert(AlertLevel(level), AlertDescription(desc))?;
+                }
+                ContentType::ChangeCipherSpec => {
+                    if rec.payload != [1] {
+                        return Err(InvalidMessage::InvalidCcs.into());
+                    }
+                    c.empty_records += 1;
+                    if c.empty_records > MAX_EMPTY_RECORDS {
+                        return Err(PeerMisbehaved::TooManyEmptyRecords.into());
+                    }
+                    self.handle_ccs()?;
+                }
+                other => {
+                    return Err(Error::InappropriateMessage {
+                        expected: &[ContentType::Handshake],
+                        got: other,
+                    })
+                }
+            }
+        }
+        // Flush whatever the handshake queued in response.
+        self.common.flush_flight()?;
+        Ok(())
+    }
+
+    fn handle_ccs(&mut self) -> Result<(), Error> {
+        let c = &mut self.common;
+        c.observe(Direction::Received, EventKind::ChangeCipherSpec);
+        if c.negotiated.version == Some(ProtocolVersion::TLSv1_3) || c.ccs_allowed {
+            // RFC 8446 §5: a change_cipher_spec "at any time after the first ClientHello ... and
+            // before the peer's Finished message has been received MUST simply [be dropped]";
+            // otherwise "MUST abort the handshake with an unexpected_message alert".
+            if c.ccs_allowed {
+                return Ok(());
+            }
+            return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
+        }
+        let state = self
+            .state
+            .take()
+            .ok_or(Error::Internal(crate::error::InternalError::Unreachable("no state")))?;
+        self.state = Some(state.handle_ccs(&mut self.common)?);
+        Ok(())
+    }
+
+    fn handle_alert(&mut self, level: AlertLevel, desc: AlertDescription) -> Result<(), Error> {
+        let c = &mut self.common;
+        c.observe(Direction::Received, EventKind::Alert(level, desc));
+        if desc == AlertDescription::CloseNotify {
+            // RFC 8446 §6.1: close_notify ends the peer's writing side; data after it is ignored.
+            c.received_close_notify = true;
+            return Ok(());
+        }
+        let tls13 = c.negotiated.version == Some(ProtocolVersion::TLSv1_3);
+        // RFC 8446 §6: in TLS 1.3 every error alert is fatal whatever its level;
+        // user_canceled is followed by close_notify. RFC 5246 §7.2: TLS 1.2 warnings may be
+        // ignored.
+        if desc == AlertDescription::UserCanceled || (!tls13 && level == AlertLevel::Warning) {
+            if desc == AlertDescription::NoRenegotiation {
+                return Err(Error::AlertReceived(desc));
+            }
+            c.empty_records += 1;
+            if c.empty_records > MAX_EMPTY_RECORDS {
+                return Err(PeerMisbehaved::TooManyEmptyRecords.into());
+            }
+            return Ok(());
+        }
+        Err(Error::AlertReceived(desc))
+    }
+
+    fn drain_handshake(&mut self) -> Result<(), Error> {
+        loop {
+            let version = self
+                .common
+                .negotiated
+                .version
+                .unwrap_or(ProtocolVersion::TLSv1_3);
+            let msg = {
+                let Some(m) = self.common.joiner.next_message()? else {
+                    return Ok(());
+                };
+                HandshakeMessage::read_version(m.bytes, version)?
+            };
+            self.common
+                .observe(Direction::Received, EventKind::Handshake(&msg));
+            let state = self
+                .state
+                .take()
+                .ok_or(Error::Internal(crate::error::InternalError::Unreachable("no state")))?;
+            self.state = Some(state.handle(&mut self.common, msg)?);
+        }
+    }
+
+    /// Plaintext received from the peer.
+    pub fn reader(&mut self) -> Reader<'_> {
+        Reader { conn: self }
+    }
+
+    /// Plaintext to send to the peer. Data written before the handshake completes is queued and
+    /// sent as soon as application keys exist.
+    pub fn writer(&mut self) -> Writer<'_> {
+        Writer { conn: self }
+    }
+
+    /// Queues a close_notify alert (RFC 8446 §6.1). Nothing may be written after it.
+    pub fn send_close_notify(&mut self) {
+        if self.common.sent_close_notify {
+            return;
+        }
+        self.common.sent_close_notify = true;
+        self.common
+            .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+    }
+
+    /// Sends a TLS 1.3 KeyUpdate, asking the peer to update too (RFC 8446 §4.6.3).
+    ///
+    /// # Errors
+    /// `ApiMisuse::HandshakeNotComplete` before the handshake ends or in TLS 1.2.
+    pub fn refresh_traffic_keys(&mut self) -> Result<(), Error> {
+        let state = self
+            .state
+            .as_mut()
+            .ok_or(Error::ApiMisuse(ApiMisuse::HandshakeNotComplete))?;
+        state.send_key_update(&mut self.common, true)?;
+        self.common.flush_flight()
+    }
+
+    /// What was negotiated.
+    #[must_use]
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.common.negotiated
+    }
+
+    /// The negotiated protocol version.
+    #[must_use]
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.common.negotiated.version
+    }
+
+    /// The negotiated cipher suite.
+    #[must_use]
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.common.negotiated.cipher_suite
+    }
+
+    /// The negotiated key-exchange group.
+    #[must_use]
+    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+        self.common.negotiated.group
+    }
+
+    /// The ALPN protocol, if one was agreed.
+    #[must_use]
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.common.negotiated.alpn_protocol.as_deref()
+    }
+
+    /// The peer's certificate chain (end-entity first); empty if none was sent.
+    #[must_use]
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        &self.common.negotiated.peer_certificates
+    }
+
+    /// Sets an observer that receives every handshake event (for tracing tools).
+    pub fn set_observer(&mut self, observer: Arc<dyn Observer>) {
+        self.common.observer = Some(observer);
+    }
+
+    /// Derives keying material (RFC 8446 §7.5, RFC 5705) into `out`.
+    ///
+    /// # Errors
+    /// Before the handshake completes, or for an output length the hash cannot produce.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        match &self.common.exporter {
+            Some(e) => e.export(label, context, out),
+            None => Err(ApiMisuse::HandshakeNotComplete.into()),
+        }
+    }
+
+    /// The first fatal error, if the connection has failed.
+    #[must_use]
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Bytes of memory held by buffers (for measuring idle connection size).
+    #[must_use]
+    pub fn buffer_capacity(&self) -> usize {
+        self.common.deframer.capacity()
+            + self.common.sendbuf.capacity()
+            + self.common.joiner.capacity()
+            + self.common.flight.capacity()
+            + self.common.pending_plaintext.capacity()
+    }
+}
+
+/// Reads plaintext from a connection (see [`ConnectionCommon::reader`]).
+#[derive(Debug)]
+pub struct Reader<'a> {
+    conn: &'a mut ConnectionCommon,
+}
+
+impl io::Read for Reader<'_> {
+    /// Returns plaintext if any is buffered; `Ok(0)` after the peer's close_notify;
+    /// `WouldBlock` if more TLS data is needed; `UnexpectedEof` if the connection failed.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.conn.common.deframer.read_app_data(buf);
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        if self.conn.common.received_close_notify {
+            return Ok(0);
+        }
+        if let Some(e) = &self.conn.error {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
+        }
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+}
+
+/// Writes plaintext to a connection (see [`ConnectionCommon::writer`]).
+#[derive(Debug)]
+pub struct Writer<'a> {
+    conn: &'a mut ConnectionCommon,
+}
+
+impl io::Write for Writer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let c = &mut self.conn.common;
+        if c.sent_close_notify {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                Error::ApiMisuse(ApiMisuse::ConnectionClosed),
+            ));
+        }
+        if let Some(e) = &self.conn.error {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e.clone()));
+        }
+        if !c.may_send_application_data {
+            c.pending_plaintext.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        c.send_application_data(buf)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if c.wants_key_update() {
+            if let Some(state) = self.conn.state.as_mut() {
+                state
+                    .send_key_update(&mut self.conn.common, false)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                self.conn
+                    .common
+                    .flush_flight()
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A client connection.
+#[derive(Debug)]
+pub struct ClientConnection {
+    inner: ConnectionCommon,
+}
+
+impl ClientConnection {
+    /// Starts a client connection to `server_name`; the ClientHello is queued immediately.
+    ///
+    /// # Errors
+    /// If the random source fails or the name is unusable.
+    pub fn new(config: Arc<ClientConfig>, server_name: ServerName<'static>) -> Result<Self, Error> {
+        Self::with_observer(config, server_name, None)
+    }
+
+    /// Like [`Self::new`], with an observer that sees the ClientHello too.
+    ///
+    /// # Errors
+    /// If the random source fails or the name is unusable.
+    pub fn with_observer(
+        config: Arc<ClientConfig>,
+        server_name: ServerName<'static>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Result<Self, Error> {
+        let mut common = CommonState::new(Side::Client);
+        common.observer = observer;
+        common.key_log.clone_from(&config.key_log);
+        let state = handshake::client::start(config, server_name, &mut common)?;
+        common.flush_flight()?;
+        Ok(Self {
+            inner: ConnectionCommon::new(common, state),
+        })
+    }
+}
+
+impl Deref for ClientConnection {
+    type Target = ConnectionCommon;
+    fn deref(&self) -> &ConnectionCommon {
+        &self.inner
+    }
+}
+
+impl DerefMut for ClientConnection {
+    fn deref_mut(&mut self) -> &mut ConnectionCommon {
+        &mut self.inner
+    }
+}
+
+/// A server connection.
+#[derive(Debug)]
+pub struct ServerConnection {
+    inner: ConnectionCommon,
+}
+
+impl ServerConnection {
+    /// Starts a server connection; it waits for a ClientHello.
+    ///
+    /// # Errors
+    /// None today; reserved for configs that cannot start.
+    pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        let mut common = CommonState::new(Side::Server);
+        common.key_log.clone_from(&config.key_log);
+        let state = handshake::server::start(config);
+        Ok(Self {
+            inner: ConnectionCommon::new(common, state),
+        })
+    }
+
+    /// The server name the client asked for (SNI), once the ClientHello has arrived.
+    #[must_use]
+    pub fn server_name(&self) -> Option<&str> {
+        self.inner.common.negotiated.server_name.as_deref()
+    }
+
+    /// The ClientHello as received, decoded and raw (for fingerprinting and the tools).
+    #[must_use]
+    pub fn client_hello(&self) -> Option<(&ClientHello, &[u8])> {
+        self.inner
+            .common
+            .received_client_hello
+            .as_ref()
+            .map(|(ch, raw)| (ch, raw.as_slice()))
+    }
+}
+
+impl Deref for ServerConnection {
+    type Target = ConnectionCommon;
+    fn deref(&self) -> &ConnectionCommon {
+        &self.inner
+    }
+}
+
+impl DerefMut for ServerConnection {
+    fn deref_mut(&mut self) -> &mut ConnectionCommon {
+        &mut self.inner
+    }
+}
+
+/// Handshake message types accepted after the handshake, for error messages.
+pub(crate) const POST_HANDSHAKE: &[HandshakeType] = &[
+    HandshakeType::NewSessionTicket,
+    HandshakeType::KeyUpdate,
+    HandshakeType::CertificateRequest,
+];

@@ -1,0 +1,374 @@
+//! Client hello negotiation (RFC 8446 §4.1, RFC 5246 §7.4.1): send ClientHello, handle a
+//! HelloRetryRequest, read ServerHello and hand over to the TLS 1.3 or TLS 1.2 state machine.
+
+use std::sync::Arc;
+
+use crate::config::ClientConfig;
+use crate::conn::CommonState;
+use crate::crypto::ActiveKeyExchange;
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::handshake::{unexpected, State, DOWNGRADE_TLS11, DOWNGRADE_TLS12};
+use crate::msgs::enums::{
+    CipherSuite, Compression, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode,
+};
+use crate::msgs::extensions::{ClientExtension, KeyShareEntry, ProtocolName, ServerNameList};
+use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::suites::{self, SuiteInfo};
+use crate::transcript::Transcript;
+use crate::verify::{sni_host_name, ServerName};
+
+/// Everything the client decided when it built its ClientHello; carried into the version
+/// specific state machines.
+pub(crate) struct ClientHelloDetails {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) server_name: ServerName<'static>,
+    pub(crate) random: [u8; 32],
+    pub(crate) session_id: Vec<u8>,
+    /// Our ClientHello as sent (for HRR rebuilds and TLS 1.2 renegotiation_info checks).
+    pub(crate) hello: ClientHello,
+    pub(crate) offered_tls13: bool,
+    pub(crate) offered_tls12: bool,
+}
+
+/// Builds and queues the first ClientHello; returns the state waiting for ServerHello.
+pub(crate) fn start(
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    cx: &mut CommonState,
+) -> Result<Box<dyn State>, Error> {
+    let provider = &config.provider;
+    let mut random = [0u8; 32];
+    provider.secure_random.fill(&mut random)?;
+    let offered_tls13 = config.versions.contains(&ProtocolVersion::TLSv1_3);
+    let offered_tls12 = config.versions.contains(&ProtocolVersion::TLSv1_2);
+
+    // RFC 8446 §D.4: in middlebox compatibility mode the client sends a fake 32-byte session
+    // ID (and later a ChangeCipherSpec); a TLS 1.2-only client sends none.
+    let mut session_id = Vec::new();
+    if offered_tls13 {
+        session_id = vec![0u8; 32];
+        provider.secure_random.fill(&mut session_id)?;
+    }
+
+    let mut key_shares: Vec<Box<dyn ActiveKeyExchange>> = Vec::new();
+    if offered_tls13 {
+        for name in &config.key_share_groups {
+            if let Some(g) = provider.kx_group(*name) {
+                key_shares.push(g.start()?);
+            }
+        }
+    }
+
+    let hello = build_client_hello(&config, &server_name, random, &session_id, &key_shares, None);
+    #[cfg(test)]
+    let hello = {
+        let mut hello = hello;
+        if let Some(hook) = config.test_hello_hook {
+            hook(&mut hello);
+        }
+        hello
+    };
+    let details = ClientHelloDetails {
+        config: Arc::clone(&config),
+        server_name,
+        random,
+        session_id,
+        hello: hello.clone(),
+        offered_tls13,
+        offered_tls12,
+    };
+    cx.client_random = random;
+    // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
+    cx.record_version = ProtocolVersion::TLSv1_0;
+    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    let mut transcript = Transcript::new();
+    transcript.add(msg.encoded());
+    cx.send_handshake(&msg);
+    cx.flush_flight()?;
+    cx.record_version = ProtocolVersion::TLSv1_2;
+
+    Ok(Box::new(ExpectServerHello {
+        details,
+        key_shares,
+        transcript,
+        retried: None,
+    }))
+}
+
+/// The cipher suites we offer, in preference order.
+fn offered_suites(config: &ClientConfig) -> Vec<CipherSuite> {
+    config.suites.iter().map(|s| s.suite).collect()
+}
+
+fn build_client_hello(
+    config: &ClientConfig,
+    server_name: &ServerName<'static>,
+    random: [u8; 32],
+    session_id: &[u8],
+    key_shares: &[Box<dyn ActiveKeyExchange>],
+    cookie: Option<&[u8]>,
+) -> ClientHello {
+    let tls13 = config.versions.contains(&ProtocolVersion::TLSv1_3);
+    let tls12 = config.versions.contains(&ProtocolVersion::TLSv1_2);
+    let mut ext = Vec::new();
+    // RFC 6066 §3: DNS names only; "Literal IPv4 and IPv6 addresses are not permitted".
+    if config.enable_sni {
+        if let Some(host) = sni_host_name(server_name) {
+            ext.push(ClientExtension::ServerName(ServerNameList::from_host_name(
+                host.trim_end_matches('.'),
+            )));
+        }
+    }
+    if tls12 {
+        // RFC 7627 §5.1: offer extended_master_secret.
+        ext.push(ClientExtension::ExtendedMasterSecret);
+        // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
+        ext.push(ClientExtension::RenegotiationInfo(Vec::new()));
+    }
+    // RFC 8446 §4.2.7 / RFC 8422 §5.1.1.
+    let groups: Vec<NamedGroup> = config
+        .groups
+        .iter()
+        .map(|g| g.name())
+        .filter(|g| tls12 || !g.is_ffdhe() || tls13)
+        .collect();
+    ext.push(ClientExtension::SupportedGroups(groups));
+    if tls12 {
+        // RFC 8422 §5.1.2: only uncompressed points.
+        ext.push(ClientExtension::EcPointFormats(vec![EcPointFormat::Uncompressed]));
+    }
+    // RFC 8446 §4.2.3.
+    ext.push(ClientExtension::SignatureAlgorithms(
+        config.verifier.supported_verify_schemes(),
+    ));
+    if !config.alpn_protocols.is_empty() {
+        // RFC 7301 §3.1.
+        ext.push(ClientExtension::Alpn(
+            config
+                .alpn_protocols
+                .iter()
+                .map(|p| ProtocolName(p.clone()))
+                .collect(),
+        ));
+    }
+    if tls13 {
+        // RFC 8446 §4.2.1: supported_versions, our preference first.
+        ext.push(ClientExtension::SupportedVersions(config.versions.clone()));
+        // RFC 8446 §4.2.8.
+        ext.push(ClientExtension::KeyShare(
+            key_shares
+                .iter()
+                .map(|k| KeyShareEntry {
+                    group: k.group(),
+                    key_exchange: k.pub_key().to_vec(),
+                })
+                .collect(),
+        ));
+        // RFC 8446 §4.2.9: we only resume with (EC)DHE.
+        ext.push(ClientExtension::PskKeyExchangeModes(vec![
+            PskKeyExchangeMode::PskDheKe,
+        ]));
+        if let Some(c) = cookie {
+            // RFC 8446 §4.2.2: echo the HRR cookie.
+            ext.push(ClientExtension::Cookie(c.to_vec()));
+        }
+    }
+    ClientHello {
+        // RFC 8446 §4.1.2: legacy_version = 0x0303.
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random,
+        legacy_session_id: session_id.to_vec(),
+        cipher_suites: offered_suites(config),
+        legacy_compression_methods: vec![Compression::Null],
+        extensions: ext,
+        extensions_absent: false,
+    }
+}
+
+/// Waiting for ServerHello (or HelloRetryRequest).
+struct ExpectServerHello {
+    details: ClientHelloDetails,
+    key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    /// Buffers ClientHello until the suite (hence the hash) is known.
+    transcript: Transcript,
+    /// The suite fixed by a HelloRetryRequest, if there was one.
+    retried: Option<&'static SuiteInfo>,
+}
+
+impl State for ExpectServerHello {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ServerHello(sh) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::ServerHello]));
+        };
+        let sh = sh.clone();
+        // 1. Common checks (RFC 8446 §4.1.3).
+        if sh.legacy_compression_method != Compression::Null {
+            return Err(PeerMisbehaved::IllegalCompression.into());
+        }
+        let version = match sh.selected_version() {
+            Some(v) => v,
+            None => sh.legacy_version,
+        };
+        if sh.selected_version().is_some()
+            && (version != ProtocolVersion::TLSv1_3 || !self.details.offered_tls13)
+        {
+            // RFC 8446 §4.2.1: a supported_versions value we did not offer.
+            return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
+        let suite = self.check_suite(sh.cipher_suite, version)?;
+
+        if version == ProtocolVersion::TLSv1_3 {
+            if sh.is_hello_retry_request() {
+                return self.handle_hello_retry_request(cx, &sh, &msg, suite);
+            }
+            // RFC 8446 §4.1.3: legacy_session_id_echo must match.
+            if sh.legacy_session_id_echo != self.details.session_id {
+                return Err(PeerMisbehaved::SessionIdMismatch.into());
+            }
+            if let Some(retry_suite) = self.retried {
+                // RFC 8446 §4.1.4: the ServerHello suite must equal the HRR's.
+                if retry_suite.suite != suite.suite {
+                    return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
+                }
+            }
+            cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+            cx.negotiated.cipher_suite = Some(suite.suite);
+            cx.negotiated.hello_retry = self.retried.is_some();
+            let Self {
+                details,
+                key_shares,
+                mut transcript,
+                ..
+            } = *self;
+            transcript.start_hash(details.config.provider.hash(suite.hash))?;
+            transcript.add(msg.encoded());
+            return super::tls13::handle_server_hello(cx, details, suite, &sh, key_shares, transcript);
+        }
+
+        // TLS 1.2 or below.
+        if version != ProtocolVersion::TLSv1_2 || !self.details.offered_tls12 {
+            return Err(PeerIncompatible::NoCommonVersion.into());
+        }
+        if sh.is_hello_retry_request() {
+            return Err(PeerMisbehaved::IllegalHelloRetryRequest.into());
+        }
+        // RFC 8446 §4.1.3: "TLS 1.3 clients receiving a ServerHello indicating TLS 1.2 or below
+        // MUST check that the last 8 bytes are not equal to either of these values."
+        if self.details.offered_tls13 {
+            let tail = sh.random.get(24..).unwrap_or_default();
+            if tail == DOWNGRADE_TLS12 || tail == DOWNGRADE_TLS11 {
+                return Err(PeerMisbehaved::DowngradeAttempt.into());
+            }
+        }
+        cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+        cx.negotiated.cipher_suite = Some(suite.suite);
+        let Self {
+            details,
+            mut transcript,
+            ..
+        } = *self;
+        transcript.start_hash(details.config.provider.hash(suite.hash))?;
+        transcript.add(msg.encoded());
+        super::tls12::handle_server_hello(cx, details, suite, &sh, transcript)
+    }
+}
+
+impl ExpectServerHello {
+    /// The suite must be one we offered, for the version the server chose.
+    fn check_suite(
+        &self,
+        suite: CipherSuite,
+        version: ProtocolVersion,
+    ) -> Result<&'static SuiteInfo, Error> {
+        let info = suites::lookup(suite)
+            .filter(|_| self.details.config.suites.iter().any(|s| s.suite == suite))
+            .filter(|s| s.version == version);
+        info.ok_or_else(|| PeerMisbehaved::SelectedUnofferedCipherSuite.into())
+    }
+
+    /// RFC 8446 §4.1.4: a HelloRetryRequest names the group to retry with (and maybe a cookie);
+    /// we answer with a second ClientHello carrying one share for that group.
+    fn handle_hello_retry_request(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        hrr: &ServerHello,
+        msg: &HandshakeMessage,
+        suite: &'static SuiteInfo,
+    ) -> Result<Box<dyn State>, Error> {
+        // "If a client receives a second HelloRetryRequest in the same connection ... it MUST
+        // abort the handshake with an "unexpected_message" alert."
+        if self.retried.is_some() {
+            return Err(unexpected(msg, &[HandshakeType::ServerHello]));
+        }
+        if hrr.legacy_session_id_echo != self.details.session_id {
+            return Err(PeerMisbehaved::SessionIdMismatch.into());
+        }
+        let cookie = hrr.cookie().map(<[u8]>::to_vec);
+        let group = hrr.hrr_selected_group();
+        // "Clients MUST abort the handshake with an "illegal_parameter" alert if the
+        // HelloRetryRequest would not result in any change in the ClientHello."
+        if group.is_none() && cookie.is_none() {
+            return Err(PeerMisbehaved::IllegalHelloRetryRequest.into());
+        }
+        let Self {
+            details,
+            mut key_shares,
+            mut transcript,
+            ..
+        } = *self;
+        let config = Arc::clone(&details.config);
+        if let Some(group) = group {
+            // "... selected_group field corresponds to a group which was provided in the
+            // "supported_groups" extension ... and ... not a group for which a key share was
+            // already provided" → illegal_parameter.
+            if key_shares.iter().any(|k| k.group() == group) {
+                return Err(PeerMisbehaved::IllegalHelloRetryRequest.into());
+            }
+            let Some(g) = config.groups.iter().find(|g| g.name() == group) else {
+                return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+            };
+            key_shares = vec![g.start()?];
+        }
+        // RFC 8446 §4.4.1: the transcript replaces ClientHello1 with message_hash.
+        transcript.start_hash(config.provider.hash(suite.hash))?;
+        transcript.rollup_for_hrr()?;
+        transcript.add(msg.encoded());
+
+        let mut hello = build_client_hello(
+            &config,
+            &details.server_name,
+            details.random,
+            &details.session_id,
+            &key_shares,
+            cookie.as_deref(),
+        );
+        #[cfg(test)]
+        if let Some(hook) = config.test_hello_hook {
+            hook(&mut hello);
+        }
+        // RFC 8446 §4.1.2: the second ClientHello is the same but for key_share, cookie,
+        // early_data and padding; our builder produces exactly that.
+        hello.random = details.random;
+        let ch2 = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone()));
+        transcript.add(ch2.encoded());
+        // RFC 8446 §D.4: in compatibility mode the client sends ChangeCipherSpec before its
+        // second ClientHello.
+        if !details.session_id.is_empty() {
+            cx.send_ccs()?;
+        }
+        cx.send_handshake(&ch2);
+        cx.flush_flight()?;
+        cx.negotiated.hello_retry = true;
+        Ok(Box::new(ExpectServerHello {
+            details: ClientHelloDetails { hello, ..details },
+            key_shares,
+            transcript,
+            retried: Some(suite),
+        }))
+    }
+}

@@ -1,0 +1,539 @@
+//! The TLS 1.3 client handshake (RFC 8446 §4), from ServerHello to traffic.
+//!
+//! ExpectEncryptedExtensions → ExpectCertificateOrCertReq → ExpectCertificate →
+//! ExpectCertificateVerify → ExpectFinished → ExpectTraffic.
+
+use std::sync::Arc;
+
+use crate::conn::CommonState;
+use crate::crypto::ActiveKeyExchange;
+use crate::error::{Error, InvalidMessage, PeerMisbehaved};
+use crate::handshake::client::hello::ClientHelloDetails;
+use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
+use crate::key_schedule::tls13::{
+    ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret, Tls13Crypto,
+};
+use crate::key_schedule::{KeyLogLabel, TrafficKeys};
+use crate::msgs::enums::{ExtensionType, HandshakeType, KeyUpdateRequest, SignatureScheme};
+use crate::msgs::tls12_kx::DigitallySigned;
+use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
+use crate::msgs::handshake::{
+    CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
+    HandshakePayload, ServerHello,
+};
+use crate::record::{RecordDecrypter, RecordEncrypter};
+use crate::sign::CertifiedKey;
+use crate::suites::SuiteInfo;
+use crate::trace::Protection;
+use crate::transcript::Transcript;
+use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
+
+/// Builds a record decrypter for `keys`.
+pub(crate) fn decrypter(
+    cx: &CommonState,
+    suite: &SuiteInfo,
+    keys: &TrafficKeys,
+    provider: &crate::crypto::CryptoProvider,
+) -> Result<RecordDecrypter, Error> {
+    let _ = cx;
+    RecordDecrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())
+}
+
+/// Builds a record encrypter for `keys`.
+pub(crate) fn encrypter(
+    suite: &SuiteInfo,
+    keys: &TrafficKeys,
+    provider: &crate::crypto::CryptoProvider,
+) -> Result<RecordEncrypter, Error> {
+    RecordEncrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())
+}
+
+/// Logs a secret through the connection's key log.
+pub(crate) fn log(cx: &CommonState) -> impl FnMut(KeyLogLabel, &[u8]) + '_ {
+    move |label, secret| cx.log_secret(label, secret)
+}
+
+/// Everything the TLS 1.3 client carries between states.
+struct Tls13Client {
+    details: ClientHelloDetails,
+    suite: &'static SuiteInfo,
+    transcript: Transcript,
+    handshake_secret: HandshakeSecret,
+    client_hs: HandshakeTrafficSecret,
+    server_hs: HandshakeTrafficSecret,
+}
+
+/// RFC 8446 §4.1.3 / §4.2.8: process ServerHello, derive handshake keys.
+pub(crate) fn handle_server_hello(
+    cx: &mut CommonState,
+    details: ClientHelloDetails,
+    suite: &'static SuiteInfo,
+    sh: &ServerHello,
+    key_shares: Vec<Box<dyn ActiveKeyExchange>>,
+    transcript: Transcript,
+) -> Result<Box<dyn State>, Error> {
+    // 1. Only key_share, supported_versions and pre_shared_key may appear (§4.1.3); we offered
+    // no PSK, so pre_shared_key is unsolicited too.
+    for e in &sh.extensions {
+        match e {
+            ServerExtension::KeyShare(_) | ServerExtension::SupportedVersions(_) => {}
+            _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
+        }
+    }
+    // 2. Our key share for the server's group (§4.2.8: "MUST be in the same group as one of the
+    // client's shares").
+    let entry = sh
+        .key_share()
+        .ok_or(PeerMisbehaved::MissingExtension)?;
+    let Some(kx) = key_shares.into_iter().find(|k| k.group() == entry.group) else {
+        return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+    };
+    let shared = kx.complete(&entry.key_exchange)?;
+    cx.negotiated.group = Some(entry.group);
+
+    // 3. Key schedule: (no PSK) early secret → handshake secret → handshake traffic secrets.
+    let provider = &details.config.provider;
+    let crypto = Tls13Crypto::new(provider, suite.hash);
+    let handshake_secret = EarlySecret::new(crypto, None).into_handshake(&shared)?;
+    let hello_hash = transcript.current_hash()?;
+    let client_hs = handshake_secret.client_handshake_traffic_secret(&hello_hash)?;
+    let server_hs = handshake_secret.server_handshake_traffic_secret(&hello_hash)?;
+    client_hs.log_to(&mut log(cx));
+    server_hs.log_to(&mut log(cx));
+
+    // 4. Read the rest of the server's flight under server_handshake_traffic_secret.
+    let keys = server_hs.traffic_keys(suite.aead)?;
+    let dec = decrypter(cx, suite, &keys, provider)?;
+    cx.set_decrypter(dec, Protection::HandshakeKeys)?;
+    cx.ccs_allowed = true;
+
+    Ok(Box::new(ExpectEncryptedExtensions(Tls13Client {
+        details,
+        suite,
+        transcript,
+        handshake_secret,
+        client_hs,
+        server_hs,
+    })))
+}
+
+struct ExpectEncryptedExtensions(Tls13Client);
+
+impl State for ExpectEncryptedExtensions {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::EncryptedExtensions(ee) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::EncryptedExtensions]));
+        };
+        let mut st = self.0;
+        for e in &ee.extensions {
+            match e {
+                // RFC 7301 §3.1: exactly one protocol, one we offered.
+                EncryptedExtension::Alpn(list) => {
+                    let [proto] = list.as_slice() else {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    };
+                    if !st.details.config.alpn_protocols.contains(&proto.0) {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    }
+                    cx.negotiated.alpn_protocol = Some(proto.0.clone());
+                }
+                // RFC 6066 §3: an empty server_name means the server used our SNI.
+                EncryptedExtension::ServerNameAck => {
+                    cx.negotiated.server_name =
+                        crate::verify::sni_host_name(&st.details.server_name).map(str::to_owned);
+                }
+                // RFC 8446 §4.2.10: early_data only if we offered it (we did not).
+                EncryptedExtension::EarlyData => {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into())
+                }
+                _ => {}
+            }
+        }
+        st.transcript.add(msg.encoded());
+        Ok(Box::new(ExpectCertificateOrCertReq(st)))
+    }
+}
+
+struct ExpectCertificateOrCertReq(Tls13Client);
+
+impl State for ExpectCertificateOrCertReq {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        match msg.payload() {
+            HandshakePayload::CertificateTls13(cert) => {
+                let cert = cert.clone();
+                handle_certificate(cx, self.0, None, &cert, &msg)
+            }
+            HandshakePayload::CertificateRequestTls13(req) => {
+                // RFC 8446 §4.3.2: "certificate_request_context ... SHALL be zero length unless
+                // used for post-handshake authentication".
+                if !req.certificate_request_context.is_empty() {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                }
+                // "The "signature_algorithms" extension MUST be specified".
+                if req.signature_algorithms().is_none() {
+                    return Err(PeerMisbehaved::MissingExtension.into());
+                }
+                let req = req.clone();
+                let mut st = self.0;
+                st.transcript.add(msg.encoded());
+                Ok(Box::new(ExpectCertificate { st, req }))
+            }
+            _ => Err(unexpected(
+                &msg,
+                &[HandshakeType::Certificate, HandshakeType::CertificateRequest],
+            )),
+        }
+    }
+}
+
+struct ExpectCertificate {
+    st: Tls13Client,
+    req: CertificateRequestTls13,
+}
+
+impl State for ExpectCertificate {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateTls13(cert) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Certificate]));
+        };
+        let cert = cert.clone();
+        handle_certificate(cx, self.st, Some(self.req), &cert, &msg)
+    }
+}
+
+/// RFC 8446 §4.4.2: the server's chain, verified before its signature is looked at.
+fn handle_certificate(
+    cx: &mut CommonState,
+    mut st: Tls13Client,
+    req: Option<CertificateRequestTls13>,
+    cert: &CertificateTls13,
+    msg: &HandshakeMessage,
+) -> Result<Box<dyn State>, Error> {
+    if !cert.certificate_request_context.is_empty() {
+        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+    }
+    // RFC 8446 §4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
+    // abort the handshake with a "decode_error" alert."
+    let Some((ee, rest)) = cert.certificate_list.split_first() else {
+        return Err(InvalidMessage::IllegalValue("empty server Certificate").into());
+    };
+    let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
+    let config = Arc::clone(&st.details.config);
+    // 1. verify the chain and the name.
+    let verified = config.verifier.verify_server_cert(
+        &ee.cert_data,
+        &intermediates,
+        &st.details.server_name,
+        config.time.now(),
+    )?;
+    cx.negotiated.peer_certificates = cert
+        .certificate_list
+        .iter()
+        .map(|e| e.cert_data.clone())
+        .collect();
+    st.transcript.add(msg.encoded());
+    Ok(Box::new(ExpectCertificateVerify {
+        st,
+        req,
+        verified,
+    }))
+}
+
+struct ExpectCertificateVerify {
+    st: Tls13Client,
+    req: Option<CertificateRequestTls13>,
+    verified: ServerCertVerified,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateVerify(sig) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::CertificateVerify]));
+        };
+        let Self {
+            mut st,
+            req,
+            verified,
+        } = *self;
+        let config = Arc::clone(&st.details.config);
+        // RFC 8446 §4.4.3: "the algorithm field MUST be one of those offered in the client's
+        // "signature_algorithms" extension".
+        if !config.verifier.supported_verify_schemes().contains(&sig.scheme) {
+            return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+        }
+        let hash = st.transcript.current_hash()?;
+        let message = tls13_signed_message(true, hash.as_ref());
+        let ee = cx
+            .negotiated
+            .peer_certificates
+            .first()
+            .ok_or(PeerMisbehaved::NoCertificate)?;
+        let sig_valid = config
+            .verifier
+            .verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+        cx.negotiated.signature_scheme = Some(sig.scheme);
+        st.transcript.add(msg.encoded());
+        Ok(Box::new(ExpectFinished {
+            st,
+            req,
+            _verified: verified,
+            _sig_valid: sig_valid,
+        }))
+    }
+}
+
+struct ExpectFinished {
+    st: Tls13Client,
+    req: Option<CertificateRequestTls13>,
+    /// Proof that the chain was verified (STYLE: proof tokens).
+    _verified: ServerCertVerified,
+    /// Proof that CertificateVerify was verified.
+    _sig_valid: HandshakeSignatureValid,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(fin) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Finished]));
+        };
+        let Self { mut st, req, .. } = *self;
+        let config = Arc::clone(&st.details.config);
+        let provider = &config.provider;
+        let suite = st.suite;
+
+        // 1. RFC 8446 §4.4.4: verify the server Finished (constant time).
+        let hash = st.transcript.current_hash()?;
+        let _finished = st.server_hs.verify_finished(&hash, &fin.verify_data)?;
+        st.transcript.add(msg.encoded());
+
+        // 2. Application secrets from ClientHello..server Finished (§7.1).
+        let hash = st.transcript.current_hash()?;
+        let Tls13Client {
+            details,
+            suite,
+            mut transcript,
+            handshake_secret,
+            client_hs,
+            server_hs: _,
+        } = st;
+        let master = handshake_secret.into_master()?;
+        let client_ap = master.client_application_traffic_secret(&hash)?;
+        let server_ap = master.server_application_traffic_secret(&hash)?;
+        let exporter = master.exporter_master_secret(&hash)?;
+        client_ap.log_to(&mut log(cx));
+        server_ap.log_to(&mut log(cx));
+        exporter.log_to(&mut log(cx));
+        let keys = server_ap.traffic_keys(suite.aead)?;
+        let dec = decrypter(cx, suite, &keys, provider)?;
+        cx.set_decrypter(dec, Protection::ApplicationKeys)?;
+        cx.ccs_allowed = false;
+
+        // 3. Our second flight under client_handshake_traffic_secret. RFC 8446 §D.4: a
+        // ChangeCipherSpec first when in middlebox compatibility mode.
+        if !details.session_id.is_empty() {
+            cx.send_ccs()?;
+        }
+        let keys = client_hs.traffic_keys(suite.aead)?;
+        cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::HandshakeKeys)?;
+
+        // 4. Client certificate, if asked (§4.4.2, §4.4.3).
+        if let Some(req) = req {
+            emit_client_certificate(cx, &details, &mut transcript, &req)?;
+        }
+
+        // 5. Client Finished (§4.4.4).
+        let hash = transcript.current_hash()?;
+        let verify_data = client_hs.compute_finished(&hash)?;
+        let fin = HandshakeMessage::new(HandshakePayload::Finished(Finished {
+            verify_data: verify_data.as_ref().to_vec(),
+        }));
+        transcript.add(fin.encoded());
+        cx.send_handshake(&fin);
+
+        // 6. Traffic keys; resumption_master_secret covers the client Finished (§7.1).
+        let keys = client_ap.traffic_keys(suite.aead)?;
+        cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::ApplicationKeys)?;
+        let hash = transcript.current_hash()?;
+        let _resumption = master.into_resumption_master_secret(&hash)?;
+        cx.exporter = Some(Exporter::Tls13(exporter));
+        cx.start_traffic()?;
+        Ok(Box::new(ExpectTraffic {
+            suite,
+            provider: config.provider.clone(),
+            client_ap: Some(client_ap),
+            server_ap: Some(server_ap),
+        }))
+    }
+}
+
+/// RFC 8446 §4.4.2 and §4.4.3: our Certificate (possibly empty) and CertificateVerify.
+fn emit_client_certificate(
+    cx: &mut CommonState,
+    details: &ClientHelloDetails,
+    transcript: &mut Transcript,
+    req: &CertificateRequestTls13,
+) -> Result<(), Error> {
+    let schemes: Vec<SignatureScheme> = req.signature_algorithms().unwrap_or_default().to_vec();
+    let cas: Vec<DistinguishedName> = req
+        .extensions
+        .iter()
+        .find_map(|e| match e {
+            CertReqExtension::CertificateAuthorities(list) => Some(
+                list.iter()
+                    .map(|dn| DistinguishedName::from_der(dn.0.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let chosen: Option<Arc<CertifiedKey>> = details
+        .config
+        .client_cert
+        .as_ref()
+        .and_then(|r| r.resolve(&cas, &schemes));
+    let signer = chosen
+        .as_ref()
+        .and_then(|ck| ck.key.choose_scheme(&schemes).map(|s| (ck, s)));
+    let certificate_list = match &signer {
+        Some((ck, _)) => ck
+            .cert
+            .iter()
+            .map(|c| CertificateEntry {
+                cert_data: c.clone(),
+                extensions: Vec::new(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
+        certificate_request_context: req.certificate_request_context.clone(),
+        certificate_list,
+    }));
+    transcript.add(cert.encoded());
+    cx.send_handshake(&cert);
+    if let Some((_, signer)) = signer {
+        let hash = transcript.current_hash()?;
+        let message = tls13_signed_message(false, hash.as_ref());
+        let signature = signer.sign(&message)?;
+        let cv = HandshakeMessage::new(HandshakePayload::CertificateVerify(DigitallySigned {
+            scheme: signer.scheme(),
+            signature,
+        }));
+        transcript.add(cv.encoded());
+        cx.send_handshake(&cv);
+    }
+    Ok(())
+}
+
+/// The established connection: post-handshake messages (RFC 8446 §4.6).
+struct ExpectTraffic {
+    suite: &'static SuiteInfo,
+    provider: crate::crypto::CryptoProvider,
+    client_ap: Option<ApplicationTrafficSecret>,
+    server_ap: Option<ApplicationTrafficSecret>,
+}
+
+impl State for ExpectTraffic {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        match msg.payload() {
+            // RFC 8446 §4.6.1: tickets are accepted; this client does not resume yet, so they
+            // are dropped.
+            HandshakePayload::NewSessionTicketTls13(_) => Ok(self),
+            HandshakePayload::KeyUpdate(req) => {
+                let req = *req;
+                handle_key_update(&mut self.server_ap, self.suite, &self.provider, cx, req, true)?;
+                if req == KeyUpdateRequest::UpdateRequested {
+                    self.send_key_update(cx, false)?;
+                }
+                Ok(self)
+            }
+            _ => Err(unexpected(
+                &msg,
+                &[HandshakeType::NewSessionTicket, HandshakeType::KeyUpdate],
+            )),
+        }
+    }
+
+    fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
+        send_key_update(&mut self.client_ap, self.suite, &self.provider, cx, request_peer)
+    }
+}
+
+/// RFC 8446 §4.6.3: the peer updated its sending keys; update our receiving keys.
+pub(crate) fn handle_key_update(
+    secret: &mut Option<ApplicationTrafficSecret>,
+    suite: &SuiteInfo,
+    provider: &crate::crypto::CryptoProvider,
+    cx: &mut CommonState,
+    req: KeyUpdateRequest,
+    _from_server: bool,
+) -> Result<(), Error> {
+    // "If an implementation receives any other value [than 0 or 1], it MUST terminate the
+    // connection with an "illegal_parameter" alert."
+    if req != KeyUpdateRequest::UpdateNotRequested && req != KeyUpdateRequest::UpdateRequested {
+        return Err(PeerMisbehaved::IllegalKeyUpdate.into());
+    }
+    let next = secret
+        .take()
+        .ok_or(PeerMisbehaved::IllegalKeyUpdate)?
+        .into_next()?;
+    let keys = next.traffic_keys(suite.aead)?;
+    let dec = RecordDecrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
+    cx.set_decrypter(dec, Protection::ApplicationKeys)?;
+    *secret = Some(next);
+    Ok(())
+}
+
+/// RFC 8446 §4.6.3: send KeyUpdate under the old keys, then switch to the next generation.
+pub(crate) fn send_key_update(
+    secret: &mut Option<ApplicationTrafficSecret>,
+    suite: &SuiteInfo,
+    provider: &crate::crypto::CryptoProvider,
+    cx: &mut CommonState,
+    request_peer: bool,
+) -> Result<(), Error> {
+    let req = if request_peer {
+        KeyUpdateRequest::UpdateRequested
+    } else {
+        KeyUpdateRequest::UpdateNotRequested
+    };
+    cx.send_handshake(&HandshakeMessage::new(HandshakePayload::KeyUpdate(req)));
+    let next = secret
+        .take()
+        .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
+            "no traffic secret",
+        )))?
+        .into_next()?;
+    let keys = next.traffic_keys(suite.aead)?;
+    let enc = RecordEncrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
+    cx.set_encrypter(enc, Protection::ApplicationKeys)?;
+    *secret = Some(next);
+    Ok(())
+}
+
+#[allow(dead_code)]
+const _EXT: ExtensionType = ExtensionType::KeyShare;

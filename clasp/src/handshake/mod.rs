@@ -1,0 +1,94 @@
+//! The handshake state machines, one file per side and version, in handshake order.
+//!
+//! Each state is a struct named for what it waits for (`ExpectServerHello`, …) holding exactly
+//! what is known at that point; `handle` consumes it and returns the next state. States are
+//! boxed trait objects rather than one closed enum per version: each file then reads top to
+//! bottom in protocol order, and TLS 1.2 and 1.3 states live apart without a central list.
+
+use crate::conn::CommonState;
+use crate::error::{ApiMisuse, Error};
+use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::handshake::HandshakeMessage;
+
+pub(crate) mod client;
+pub(crate) mod server;
+
+/// One state of a handshake (or of the established connection).
+pub(crate) trait State: Send + Sync {
+    /// Consumes the state with the next handshake message.
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error>;
+
+    /// A TLS 1.2 ChangeCipherSpec arrived (TLS 1.3 ones never reach the state).
+    fn handle_ccs(self: Box<Self>, _cx: &mut CommonState) -> Result<Box<dyn State>, Error> {
+        Err(Error::InappropriateMessage {
+            expected: &[ContentType::Handshake],
+            got: ContentType::ChangeCipherSpec,
+        })
+    }
+
+    /// Sends a KeyUpdate (TLS 1.3 traffic states only).
+    fn send_key_update(&mut self, _cx: &mut CommonState, _request_peer: bool) -> Result<(), Error> {
+        Err(ApiMisuse::HandshakeNotComplete.into())
+    }
+}
+
+/// The error for a handshake message that is not allowed now.
+pub(crate) fn unexpected(msg: &HandshakeMessage, expected: &'static [HandshakeType]) -> Error {
+    Error::InappropriateHandshakeMessage {
+        expected,
+        got: msg.typ(),
+    }
+}
+
+/// Exporters for either version (RFC 8446 §7.5, RFC 5705).
+pub(crate) enum Exporter {
+    /// TLS 1.3 exporter_master_secret.
+    Tls13(crate::key_schedule::tls13::ExporterSecret),
+    /// TLS 1.2 master secret.
+    Tls12(crate::key_schedule::tls12::MasterSecret),
+}
+
+impl Exporter {
+    pub(crate) fn export(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        match self {
+            Self::Tls13(e) => e.export(label, context, out),
+            Self::Tls12(m) => m.export(label, context, out),
+        }
+    }
+}
+
+/// The 8 bytes a TLS 1.3 server writes at the end of ServerHello.random when it negotiates
+/// TLS 1.2 (RFC 8446 §4.1.3).
+pub(crate) const DOWNGRADE_TLS12: [u8; 8] = *b"DOWNGRD\x01";
+/// … and when it negotiates TLS 1.1 or below.
+pub(crate) const DOWNGRADE_TLS11: [u8; 8] = *b"DOWNGRD\x00";
+
+/// The 64 spaces + context string + 0 prefix signed in a TLS 1.3 CertificateVerify
+/// (RFC 8446 §4.4.3), followed by the transcript hash.
+pub(crate) fn tls13_signed_message(server: bool, transcript_hash: &[u8]) -> Vec<u8> {
+    let context: &[u8] = if server {
+        b"TLS 1.3, server CertificateVerify"
+    } else {
+        b"TLS 1.3, client CertificateVerify"
+    };
+    let mut m = Vec::with_capacity(64 + context.len() + 1 + transcript_hash.len());
+    m.extend_from_slice(&[0x20; 64]);
+    m.extend_from_slice(context);
+    m.push(0);
+    m.extend_from_slice(transcript_hash);
+    m
+}
+
+/// Whether `v` is a version clasp speaks.
+pub(crate) fn is_supported_version(v: ProtocolVersion) -> bool {
+    v == ProtocolVersion::TLSv1_3 || v == ProtocolVersion::TLSv1_2
+}

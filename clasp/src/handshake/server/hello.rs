@@ -1,0 +1,69 @@
+//! Server hello negotiation (RFC 8446 §4.1.1, RFC 5246 §7.4.1): read ClientHello, choose the
+//! version, and hand over to the TLS 1.3 or TLS 1.2 state machine.
+
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::conn::CommonState;
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::handshake::{unexpected, State};
+use crate::msgs::enums::{Compression, HandshakeType, ProtocolVersion};
+use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+
+/// The state a new server connection starts in.
+pub(crate) fn start(config: Arc<ServerConfig>) -> Box<dyn State> {
+    Box::new(ExpectClientHello { config })
+}
+
+struct ExpectClientHello {
+    config: Arc<ServerConfig>,
+}
+
+impl State for ExpectClientHello {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ClientHello(ch) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
+        };
+        let ch = ch.clone();
+        cx.received_client_hello = Some((ch.clone(), msg.encoded().to_vec()));
+        cx.client_random = ch.random;
+        cx.negotiated.server_name = ch.server_name().map(str::to_owned);
+
+        // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
+        // single null compression method], the server MUST abort ... "illegal_parameter""; a
+        // TLS 1.2 ClientHello must at least include null (RFC 5246 §7.4.1.2).
+        if !ch.legacy_compression_methods.contains(&Compression::Null) {
+            return Err(PeerMisbehaved::IllegalCompression.into());
+        }
+
+        // RFC 8446 §4.2.1: with supported_versions, legacy_version is ignored and the server
+        // picks from the list; without it, the client speaks at most legacy_version.
+        let ours = &self.config.versions;
+        let version = match ch.supported_versions() {
+            Some(theirs) => ours.iter().copied().find(|v| theirs.contains(v)),
+            None if ch.legacy_version >= ProtocolVersion::TLSv1_2 => ours
+                .iter()
+                .copied()
+                .find(|v| *v == ProtocolVersion::TLSv1_2),
+            None => None,
+        };
+        match version {
+            Some(ProtocolVersion::TLSv1_3) => {
+                if ch.legacy_compression_methods != [Compression::Null] {
+                    return Err(PeerMisbehaved::IllegalCompression.into());
+                }
+                cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+                super::tls13::handle_client_hello(cx, self.config, &ch, &msg, None)
+            }
+            Some(ProtocolVersion::TLSv1_2) => {
+                cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+                super::tls12::handle_client_hello(cx, self.config, &ch, &msg)
+            }
+            _ => Err(PeerIncompatible::NoCommonVersion.into()),
+        }
+    }
+}

@@ -1,0 +1,575 @@
+//! The TLS 1.3 server handshake (RFC 8446 §4), from ClientHello to traffic.
+//!
+//! ClientHello → [HelloRetryRequest → ExpectClientHello2] → ServerHello, EncryptedExtensions,
+//! [CertificateRequest], Certificate, CertificateVerify, Finished → [ExpectCertificate →
+//! ExpectCertificateVerify] → ExpectFinished → ExpectTraffic.
+
+use std::sync::Arc;
+
+use crate::config::ServerConfig;
+use crate::conn::CommonState;
+use crate::crypto::Signer;
+use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::handshake::client::tls13::{decrypter, encrypter, handle_key_update, log, send_key_update};
+use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
+use crate::key_schedule::tls13::{
+    ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, Tls13Crypto,
+};
+use crate::msgs::enums::{
+    CipherSuite, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::extensions::{
+    CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
+    ProtocolName, ServerExtension,
+};
+use crate::msgs::handshake::{
+    CertificateEntry, CertificateRequestTls13, CertificateTls13, ClientHello, EncryptedExtensions,
+    Finished, HandshakeMessage, HandshakePayload, ServerHello,
+    HELLO_RETRY_REQUEST_RANDOM,
+};
+use crate::msgs::tls12_kx::DigitallySigned;
+use crate::sign::ClientHelloInfo;
+use crate::suites::SuiteInfo;
+use crate::trace::Protection;
+use crate::transcript::Transcript;
+use crate::verify::{ClientCertVerified, HandshakeSignatureValid};
+
+/// What a HelloRetryRequest fixed for the second ClientHello.
+pub(crate) struct Retry {
+    suite: &'static SuiteInfo,
+    group: NamedGroup,
+    transcript: Transcript,
+    session_id: Vec<u8>,
+}
+
+/// RFC 8446 §4.1.1: choose suite, certificate, signature scheme and group; answer with
+/// ServerHello and the rest of the server's flight (or a HelloRetryRequest).
+pub(crate) fn handle_client_hello(
+    cx: &mut CommonState,
+    config: Arc<ServerConfig>,
+    ch: &ClientHello,
+    msg: &HandshakeMessage,
+    retry: Option<Retry>,
+) -> Result<Box<dyn State>, Error> {
+    let provider = &config.provider;
+    // 1. Cipher suite: the server's preference among the client's offers.
+    let suite = match &retry {
+        Some(r) => r.suite,
+        None => config
+            .suites
+            .iter()
+            .copied()
+            .find(|s| s.is_tls13() && ch.cipher_suites.contains(&s.suite))
+            .ok_or(PeerIncompatible::NoCommonCipherSuite)?,
+    };
+    if !ch.cipher_suites.contains(&suite.suite) {
+        return Err(PeerMisbehaved::IllegalClientHello.into());
+    }
+
+    // 2. Certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms is required
+    // for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3 handshakes.
+    let offered = ch
+        .signature_algorithms()
+        .ok_or(PeerMisbehaved::MissingExtension)?;
+    let tls13_schemes: Vec<SignatureScheme> = offered
+        .iter()
+        .copied()
+        .filter(|s| is_tls13_scheme(*s))
+        .collect();
+    let info = ClientHelloInfo {
+        server_name: ch.server_name(),
+        signature_schemes: &tls13_schemes,
+        cipher_suites: &ch.cipher_suites,
+    };
+    let certified = config
+        .cert_resolver
+        .resolve(&info)
+        .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
+    let signer = certified
+        .key
+        .choose_scheme(&tls13_schemes)
+        .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
+
+    // 3. Group: a share the client sent for a group we support, in our preference order; else
+    // a HelloRetryRequest for our most preferred group the client supports (§4.1.4).
+    let client_groups = ch
+        .supported_groups()
+        .ok_or(PeerMisbehaved::MissingExtension)?;
+    let shares = ch.key_shares().ok_or(PeerMisbehaved::MissingExtension)?;
+    let chosen_share = config
+        .groups
+        .iter()
+        .find_map(|g| shares.iter().find(|s| s.group == g.name()).map(|s| (*g, s)));
+    let Some((group, share)) = chosen_share else {
+        if retry.is_some() {
+            // RFC 8446 §4.1.2: the second ClientHello must carry the requested share.
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        let group = config
+            .groups
+            .iter()
+            .find(|g| client_groups.contains(&g.name()))
+            .ok_or(PeerIncompatible::NoCommonGroup)?;
+        return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group.name());
+    };
+    if let Some(r) = &retry {
+        if group.name() != r.group {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+    }
+    let kx = group.start_and_complete(&share.key_exchange)?;
+    cx.negotiated.group = Some(group.name());
+    cx.negotiated.cipher_suite = Some(suite.suite);
+    cx.negotiated.signature_scheme = Some(signer.scheme());
+
+    // 4. ALPN (RFC 7301 §3.2): our preference among theirs; none in common is fatal.
+    let alpn = choose_alpn(&config, ch)?;
+    cx.negotiated.alpn_protocol.clone_from(&alpn);
+
+    // 5. ServerHello.
+    let mut random = [0u8; 32];
+    provider.secure_random.fill(&mut random)?;
+    let sh = ServerHello {
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random,
+        legacy_session_id_echo: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        legacy_compression_method: crate::msgs::enums::Compression::Null,
+        extensions: vec![
+            ServerExtension::KeyShare(KeyShareEntry {
+                group: group.name(),
+                key_exchange: kx.pub_key.clone(),
+            }),
+            ServerExtension::SupportedVersions(ProtocolVersion::TLSv1_3),
+        ],
+        extensions_absent: false,
+    };
+    let sh = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
+    let (mut transcript, session_id) = match retry {
+        Some(r) => (r.transcript, r.session_id),
+        None => {
+            let mut t = Transcript::new();
+            t.start_hash(provider.hash(suite.hash))?;
+            (t, ch.legacy_session_id.clone())
+        }
+    };
+    transcript.add(msg.encoded());
+    transcript.add(sh.encoded());
+    cx.send_handshake(&sh);
+    cx.flush_flight()?;
+    // RFC 8446 §D.4: "the server sends a dummy change_cipher_spec record immediately after its
+    // first handshake message" when the client sent a non-empty session ID — unless that
+    // first message was a HelloRetryRequest, which already carried it.
+    if !session_id.is_empty() && cx.negotiated.hello_retry == false {
+        cx.send_ccs()?;
+    }
+
+    // 6. Handshake secrets.
+    let crypto = Tls13Crypto::new(provider, suite.hash);
+    let handshake_secret = EarlySecret::new(crypto, None).into_handshake(&kx.secret)?;
+    let hash = transcript.current_hash()?;
+    let client_hs = handshake_secret.client_handshake_traffic_secret(&hash)?;
+    let server_hs = handshake_secret.server_handshake_traffic_secret(&hash)?;
+    client_hs.log_to(&mut log(cx));
+    server_hs.log_to(&mut log(cx));
+    let keys = server_hs.traffic_keys(suite.aead)?;
+    cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::HandshakeKeys)?;
+    let keys = client_hs.traffic_keys(suite.aead)?;
+    let dec = decrypter(cx, suite, &keys, provider)?;
+    cx.set_decrypter(dec, Protection::HandshakeKeys)?;
+    cx.ccs_allowed = true;
+
+    // 7. EncryptedExtensions (§4.3.1).
+    let mut ee = EncryptedExtensions::default();
+    if let Some(p) = &alpn {
+        ee.extensions
+            .push(EncryptedExtension::Alpn(vec![ProtocolName(p.clone())]));
+    }
+    if ch.server_name().is_some() {
+        // RFC 6066 §3: an empty server_name in the server's extensions acknowledges SNI.
+        ee.extensions.push(EncryptedExtension::ServerNameAck);
+    }
+    #[cfg(test)]
+    if let Some(hook) = config.test_ee_hook {
+        hook(&mut ee);
+    }
+    let ee = HandshakeMessage::new(HandshakePayload::EncryptedExtensions(ee));
+    transcript.add(ee.encoded());
+    cx.send_handshake(&ee);
+
+    // 8. CertificateRequest (§4.3.2).
+    let client_auth = config
+        .client_verifier
+        .as_ref()
+        .filter(|v| v.offer_client_auth())
+        .cloned();
+    if let Some(v) = &client_auth {
+        let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
+            v.supported_verify_schemes(),
+        )];
+        let hints = v.root_hint_subjects();
+        if !hints.is_empty() {
+            extensions.push(CertReqExtension::CertificateAuthorities(
+                hints.iter().map(|d| WireDn(d.as_bytes().to_vec())).collect(),
+            ));
+        }
+        let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
+            CertificateRequestTls13 {
+                certificate_request_context: Vec::new(),
+                extensions,
+            },
+        ));
+        transcript.add(cr.encoded());
+        cx.send_handshake(&cr);
+    }
+
+    // 9. Certificate and CertificateVerify (§4.4.2, §4.4.3).
+    let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
+        certificate_request_context: Vec::new(),
+        certificate_list: certified
+            .cert
+            .iter()
+            .map(|c| CertificateEntry {
+                cert_data: c.clone(),
+                extensions: Vec::new(),
+            })
+            .collect(),
+    }));
+    transcript.add(cert.encoded());
+    cx.send_handshake(&cert);
+    emit_certificate_verify(cx, &mut transcript, signer.as_ref())?;
+
+    // 10. Finished (§4.4.4).
+    let hash = transcript.current_hash()?;
+    let verify_data = server_hs.compute_finished(&hash)?;
+    let fin = HandshakeMessage::new(HandshakePayload::Finished(Finished {
+        verify_data: verify_data.as_ref().to_vec(),
+    }));
+    transcript.add(fin.encoded());
+    cx.send_handshake(&fin);
+
+    // 11. Application secrets; the server may send from now on (0.5-RTT).
+    let hash = transcript.current_hash()?;
+    let master = handshake_secret.into_master()?;
+    let client_ap = master.client_application_traffic_secret(&hash)?;
+    let server_ap = master.server_application_traffic_secret(&hash)?;
+    let exporter = master.exporter_master_secret(&hash)?;
+    client_ap.log_to(&mut log(cx));
+    server_ap.log_to(&mut log(cx));
+    exporter.log_to(&mut log(cx));
+    let keys = server_ap.traffic_keys(suite.aead)?;
+    cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::ApplicationKeys)?;
+    cx.exporter = Some(Exporter::Tls13(exporter));
+
+    let st = Tls13Server {
+        config,
+        suite,
+        transcript,
+        client_hs,
+        client_ap,
+        server_ap,
+        master,
+    };
+    Ok(match client_auth {
+        Some(_) => Box::new(ExpectCertificate(st)),
+        None => Box::new(ExpectFinished {
+            st,
+            _client_cert: None,
+        }),
+    })
+}
+
+/// RFC 8446 §4.2.3: schemes usable in a TLS 1.3 CertificateVerify.
+fn is_tls13_scheme(s: SignatureScheme) -> bool {
+    matches!(
+        s,
+        SignatureScheme::ECDSA_NISTP256_SHA256
+            | SignatureScheme::ECDSA_NISTP384_SHA384
+            | SignatureScheme::ECDSA_NISTP521_SHA512
+            | SignatureScheme::ED25519
+            | SignatureScheme::RSA_PSS_SHA256
+            | SignatureScheme::RSA_PSS_SHA384
+            | SignatureScheme::RSA_PSS_SHA512
+    )
+}
+
+fn choose_alpn(config: &ServerConfig, ch: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
+    let Some(theirs) = ch.alpn_protocols() else {
+        return Ok(None);
+    };
+    if config.alpn_protocols.is_empty() {
+        return Ok(None);
+    }
+    config
+        .alpn_protocols
+        .iter()
+        .find(|ours| theirs.iter().any(|t| &t.0 == *ours))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| PeerIncompatible::NoApplicationProtocol.into())
+}
+
+fn emit_certificate_verify(
+    cx: &mut CommonState,
+    transcript: &mut Transcript,
+    signer: &dyn Signer,
+) -> Result<(), Error> {
+    let hash = transcript.current_hash()?;
+    let message = tls13_signed_message(true, hash.as_ref());
+    let signature = signer.sign(&message)?;
+    let cv = HandshakeMessage::new(HandshakePayload::CertificateVerify(DigitallySigned {
+        scheme: signer.scheme(),
+        signature,
+    }));
+    transcript.add(cv.encoded());
+    cx.send_handshake(&cv);
+    Ok(())
+}
+
+/// RFC 8446 §4.1.4: ask for a key share in `group`.
+fn emit_hello_retry_request(
+    cx: &mut CommonState,
+    config: Arc<ServerConfig>,
+    ch: &ClientHello,
+    msg: &HandshakeMessage,
+    suite: &'static SuiteInfo,
+    group: NamedGroup,
+) -> Result<Box<dyn State>, Error> {
+    let mut transcript = Transcript::new();
+    transcript.start_hash(config.provider.hash(suite.hash))?;
+    transcript.add(msg.encoded());
+    transcript.rollup_for_hrr()?;
+    let hrr = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random: HELLO_RETRY_REQUEST_RANDOM,
+        legacy_session_id_echo: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        legacy_compression_method: crate::msgs::enums::Compression::Null,
+        extensions: vec![
+            ServerExtension::HrrKeyShare(group),
+            ServerExtension::SupportedVersions(ProtocolVersion::TLSv1_3),
+        ],
+        extensions_absent: false,
+    }));
+    transcript.add(hrr.encoded());
+    cx.send_handshake(&hrr);
+    cx.flush_flight()?;
+    if !ch.legacy_session_id.is_empty() {
+        cx.send_ccs()?;
+    }
+    cx.negotiated.hello_retry = true;
+    cx.ccs_allowed = true;
+    Ok(Box::new(ExpectClientHello2 {
+        config,
+        first: ch.clone(),
+        retry: Retry {
+            suite,
+            group,
+            transcript,
+            session_id: ch.legacy_session_id.clone(),
+        },
+    }))
+}
+
+struct ExpectClientHello2 {
+    config: Arc<ServerConfig>,
+    first: ClientHello,
+    retry: Retry,
+}
+
+impl State for ExpectClientHello2 {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ClientHello(ch) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
+        };
+        let ch = ch.clone();
+        // RFC 8446 §4.1.2: the second ClientHello repeats the first but for key_share, cookie,
+        // early_data, pre_shared_key and padding.
+        if ch.random != self.first.random
+            || ch.legacy_session_id != self.first.legacy_session_id
+            || ch.cipher_suites != self.first.cipher_suites
+            || ch.supported_versions() != self.first.supported_versions()
+        {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        let shares = ch.key_shares().unwrap_or_default();
+        if shares.len() != 1 || shares.first().map(|s| s.group) != Some(self.retry.group) {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        cx.received_client_hello = Some((ch.clone(), msg.encoded().to_vec()));
+        handle_client_hello(cx, self.config, &ch, &msg, Some(self.retry))
+    }
+}
+
+/// Everything the TLS 1.3 server carries between states.
+struct Tls13Server {
+    config: Arc<ServerConfig>,
+    suite: &'static SuiteInfo,
+    transcript: Transcript,
+    client_hs: HandshakeTrafficSecret,
+    client_ap: ApplicationTrafficSecret,
+    server_ap: ApplicationTrafficSecret,
+    master: crate::key_schedule::tls13::MasterSecret,
+}
+
+struct ExpectCertificate(Tls13Server);
+
+impl State for ExpectCertificate {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateTls13(cert) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Certificate]));
+        };
+        let mut st = self.0;
+        let verifier = st
+            .config
+            .client_verifier
+            .clone()
+            .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
+                "client auth without verifier",
+            )))?;
+        if !cert.certificate_request_context.is_empty() {
+            return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+        st.transcript.add(msg.encoded());
+        let Some((ee, rest)) = cert.certificate_list.split_first() else {
+            // RFC 8446 §4.4.2.4: no certificate; "certificate_required" if we insist.
+            if verifier.client_auth_mandatory() {
+                return Err(PeerMisbehaved::NoCertificate.into());
+            }
+            return Ok(Box::new(ExpectFinished {
+                st,
+                _client_cert: None,
+            }));
+        };
+        let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
+        let verified =
+            verifier.verify_client_cert(&ee.cert_data, &intermediates, st.config.time.now())?;
+        cx.negotiated.peer_certificates = cert
+            .certificate_list
+            .iter()
+            .map(|e| e.cert_data.clone())
+            .collect();
+        Ok(Box::new(ExpectCertificateVerify { st, verified }))
+    }
+}
+
+struct ExpectCertificateVerify {
+    st: Tls13Server,
+    verified: ClientCertVerified,
+}
+
+impl State for ExpectCertificateVerify {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateVerify(sig) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::CertificateVerify]));
+        };
+        let Self { mut st, verified } = *self;
+        let verifier = st
+            .config
+            .client_verifier
+            .clone()
+            .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
+                "client auth without verifier",
+            )))?;
+        if !verifier.supported_verify_schemes().contains(&sig.scheme) {
+            return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+        }
+        let hash = st.transcript.current_hash()?;
+        let message = tls13_signed_message(false, hash.as_ref());
+        let ee = cx
+            .negotiated
+            .peer_certificates
+            .first()
+            .ok_or(PeerMisbehaved::NoCertificate)?;
+        let _valid: HandshakeSignatureValid =
+            verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+        st.transcript.add(msg.encoded());
+        Ok(Box::new(ExpectFinished {
+            st,
+            _client_cert: Some(verified),
+        }))
+    }
+}
+
+struct ExpectFinished {
+    st: Tls13Server,
+    _client_cert: Option<ClientCertVerified>,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(fin) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Finished]));
+        };
+        let mut st = self.st;
+        // RFC 8446 §4.4.4: verify the client Finished in constant time.
+        let hash = st.transcript.current_hash()?;
+        let _finished = st.client_hs.verify_finished(&hash, &fin.verify_data)?;
+        st.transcript.add(msg.encoded());
+        let provider = &st.config.provider;
+        let keys = st.client_ap.traffic_keys(st.suite.aead)?;
+        let dec = decrypter(cx, st.suite, &keys, provider)?;
+        cx.set_decrypter(dec, Protection::ApplicationKeys)?;
+        cx.ccs_allowed = false;
+        let hash = st.transcript.current_hash()?;
+        let _resumption = st.master.into_resumption_master_secret(&hash)?;
+        cx.start_traffic()?;
+        Ok(Box::new(ExpectTraffic {
+            suite: st.suite,
+            provider: st.config.provider.clone(),
+            client_ap: Some(st.client_ap),
+            server_ap: Some(st.server_ap),
+        }))
+    }
+}
+
+/// The established connection (server side).
+struct ExpectTraffic {
+    suite: &'static SuiteInfo,
+    provider: crate::crypto::CryptoProvider,
+    client_ap: Option<ApplicationTrafficSecret>,
+    server_ap: Option<ApplicationTrafficSecret>,
+}
+
+impl State for ExpectTraffic {
+    fn handle(
+        mut self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        match msg.payload() {
+            HandshakePayload::KeyUpdate(req) => {
+                let req = *req;
+                handle_key_update(&mut self.client_ap, self.suite, &self.provider, cx, req, false)?;
+                if req == KeyUpdateRequest::UpdateRequested {
+                    self.send_key_update(cx, false)?;
+                }
+                Ok(self)
+            }
+            _ => Err(unexpected(&msg, &[HandshakeType::KeyUpdate])),
+        }
+    }
+
+    fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
+        send_key_update(&mut self.server_ap, self.suite, &self.provider, cx, request_peer)
+    }
+}
+
+#[allow(dead_code)]
+const _UNUSED: CipherSuite = CipherSuite::TLS_AES_128_GCM_SHA256;

@@ -9,6 +9,7 @@ pub mod aead;
 pub mod hash;
 pub mod hkdf;
 pub mod hmac;
+pub mod kx;
 pub mod random;
 pub mod sign;
 pub mod verify_algs;
@@ -17,6 +18,10 @@ pub use aead::{AES_128_GCM, AES_256_GCM, CHACHA20_POLY1305};
 pub use hash::{SHA256, SHA384};
 pub use hkdf::{HKDF_SHA256, HKDF_SHA384};
 pub use hmac::{HMAC_SHA256, HMAC_SHA384};
+pub use kx::{
+    x25519_from_private, FFDHE2048, FFDHE3072, FFDHE4096, SECP256R1, SECP384R1, X25519,
+    X25519MLKEM768,
+};
 pub use random::SYSTEM_RANDOM;
 pub use sign::KEY_PROVIDER;
 pub use verify_algs::VERIFIERS;
@@ -28,7 +33,15 @@ pub use verify_algs::VERIFIERS;
 #[must_use]
 pub fn default_provider() -> CryptoProvider {
     CryptoProvider {
-        kx_groups: Vec::new(),
+        kx_groups: vec![
+            &X25519MLKEM768,
+            &X25519,
+            &SECP256R1,
+            &SECP384R1,
+            &FFDHE2048,
+            &FFDHE3072,
+            &FFDHE4096,
+        ],
         hashes: [&SHA256, &SHA384],
         hmacs: [&HMAC_SHA256, &HMAC_SHA384],
         hkdfs: [&HKDF_SHA256, &HKDF_SHA384],
@@ -43,6 +56,7 @@ pub fn default_provider() -> CryptoProvider {
 mod tests {
     use super::*;
     use crate::crypto::{AeadAlgorithm, HashAlgorithm};
+    use crate::msgs::enums::NamedGroup;
 
     #[test]
     fn provider_lookups_return_matching_algorithms() {
@@ -59,5 +73,19 @@ mod tests {
         ] {
             assert_eq!(p.aead(alg).algorithm(), alg);
         }
+        let names: Vec<_> = p.kx_groups.iter().map(|g| g.name()).collect();
+        assert_eq!(
+            names,
+            [
+                NamedGroup::X25519MLKEM768,
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1,
+                NamedGroup::FFDHE2048,
+                NamedGroup::FFDHE3072,
+                NamedGroup::FFDHE4096,
+            ]
+        );
+        assert!(p.kx_group(NamedGroup::X448).is_none());
     }
 }

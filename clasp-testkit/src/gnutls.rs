@@ -252,7 +252,7 @@ impl GnutlsServerOpts {
     }
 }
 
-/// A running `gnutls-serv` (listening on 0.0.0.0 and [::]); killed on drop.
+/// A running `gnutls-serv` (listening on 0.0.0.0 and `[::]`); killed on drop.
 ///
 /// Derefs to [`PeerProcess`]. Its report of each connection ("- Version: TLS1.3",
 /// "- Description: …") goes to stdout, its echo log to stderr.

@@ -461,7 +461,7 @@ pub(crate) fn run_client(
 }
 
 /// Whether process `pid` holds a listening IPv4 TCP socket on `port` (the clients connect to
-/// 127.0.0.1; gnutls-serv also binds [::] but only after 0.0.0.0).
+/// 127.0.0.1; gnutls-serv also binds `[::]` but only after 0.0.0.0).
 ///
 /// Reads `/proc/net/tcp` for LISTEN sockets on the port and matches their inodes against
 /// `/proc/<pid>/fd`. This tells "our server is ready" apart from "someone else owns the port"

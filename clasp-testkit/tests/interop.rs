@@ -395,3 +395,32 @@ fn resumption_is_visible() {
         assert!(parse::resumed(&out.stdout), "{v:?}: {out}");
     }
 }
+
+/// TLS 1.3 0-RTT between s_client and s_server: the second connection's early data arrives.
+#[test]
+fn openssl_early_data() {
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let server = OpensslServer::start(
+        &OpensslServerOpts::new(pki.server(KeyType::EcdsaP256))
+            .tls13()
+            .early_data(),
+    );
+    let sess = pki.dir().join("sess-early.pem");
+    let early = pki.dir().join("early.txt");
+    std::fs::write(&early, "early bird\n").unwrap();
+    OpensslClient::run(
+        &OpensslClientOpts::new(server.port(), pki.ca_path())
+            .sess_out(&sess)
+            .expect("Post-Handshake New Session Ticket"),
+    )
+    .assert_success();
+    let second = OpensslClient::run(
+        &OpensslClientOpts::new(server.port(), pki.ca_path())
+            .sess_in(&sess)
+            .early_data(&early)
+            .expect("Early data was accepted"),
+    );
+    second.assert_success();
+    server.expect_output("early bird", T);
+}

@@ -413,6 +413,17 @@ pub trait RsaDecrypter: Send + Sync {
     fn decrypt_pkcs1(&self, ciphertext: &[u8], out: &mut [u8]) -> Result<usize, CryptoError>;
 }
 
+/// RSA PKCS#1 v1.5 encryption under a peer's public key: the client side of the TLS 1.2 RSA key
+/// exchange (RFC 5246 §7.4.7.1).
+pub trait RsaEncrypter: Send + Sync + fmt::Debug {
+    /// Encrypts `plaintext` (RSAES-PKCS1-v1_5) under the RSA key in `spki` (a DER
+    /// `SubjectPublicKeyInfo`).
+    ///
+    /// # Errors
+    /// The key is not an acceptable RSA key, or the provider failed.
+    fn encrypt_pkcs1(&self, spki: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError>;
+}
+
 /// Loads private keys.
 pub trait KeyProvider: Send + Sync + fmt::Debug {
     /// Parses a private key (PKCS#8, SEC1 or PKCS#1 DER).
@@ -472,6 +483,8 @@ pub struct CryptoProvider {
     pub verifiers: &'static dyn SignatureVerifiers,
     /// Randomness.
     pub secure_random: &'static dyn SecureRandom,
+    /// RSA PKCS#1 v1.5 encryption (TLS 1.2 RSA key exchange, client side).
+    pub rsa_encrypter: &'static dyn RsaEncrypter,
 }
 
 impl CryptoProvider {

@@ -11,6 +11,7 @@ pub mod hkdf;
 pub mod hmac;
 pub mod kx;
 pub mod random;
+pub mod rsa;
 pub mod sign;
 pub mod verify_algs;
 
@@ -23,6 +24,7 @@ pub use kx::{
     X25519MLKEM768,
 };
 pub use random::SYSTEM_RANDOM;
+pub use rsa::RSA_ENCRYPTER;
 pub use sign::KEY_PROVIDER;
 pub use verify_algs::VERIFIERS;
 
@@ -49,6 +51,7 @@ pub fn default_provider() -> CryptoProvider {
         key_provider: &KEY_PROVIDER,
         verifiers: &VERIFIERS,
         secure_random: &SYSTEM_RANDOM,
+        rsa_encrypter: &RSA_ENCRYPTER,
     }
 }
 

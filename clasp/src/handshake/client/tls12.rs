@@ -1,20 +1,585 @@
 //! The TLS 1.2 client handshake (RFC 5246 §7.4), after ServerHello.
+//!
+//! ServerHello → ExpectCertificate → ExpectServerKeyExchange (ECDHE/DHE only) →
+//! ExpectCertificateRequestOrDone → [ExpectServerHelloDone] → our flight ([Certificate],
+//! ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished) → ExpectCcs →
+//! ExpectFinished → ExpectTraffic.
+//!
+//! Owns the client's TLS 1.2 decisions: which ServerHello extensions are acceptable, which
+//! ServerKeyExchange parameters are acceptable (named EC groups we enabled, RFC 7919 FFDHE primes
+//! only), the RSA key transport, and the key switches at ChangeCipherSpec. Never: session
+//! resumption (we offer no session ID or ticket), renegotiation (refused), anonymous suites.
+//!
+//! Strictness: the server MUST answer our empty `renegotiation_info` with an empty one
+//! (RFC 5746 §3.4 lets a client abort when it is absent; we do, `BadRenegotiationInfo`). A server
+//! that does not echo `extended_master_secret` still gets a full handshake with the RFC 5246 §8.1
+//! master secret (RFC 7627 §5.3 leaves that to the client); the state records `ems = false`.
+
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
 
 use crate::conn::CommonState;
-use crate::error::{Error, PeerIncompatible};
+use crate::crypto::ffdhe::{ffdhe_group_for_prime, start_ffdhe};
+use crate::crypto::{SharedSecret, Signer};
+use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
-use crate::handshake::State;
-use crate::msgs::handshake::ServerHello;
-use crate::suites::SuiteInfo;
+use crate::handshake::client::tls13::log;
+use crate::handshake::{unexpected, Exporter, State};
+use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
+use crate::key_schedule::TrafficKeys;
+use crate::msgs::enums::{
+    ContentType, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use crate::msgs::extensions::ServerExtension;
+use crate::msgs::handshake::{
+    CertificateRequestTls12, CertificateTls12, Finished, HandshakeMessage, HandshakePayload,
+    ServerHello,
+};
+use crate::msgs::tls12_kx::{
+    signed_message, ClientKeyExchange, DigitallySigned, ServerKeyExchangeParams,
+};
+use crate::record::{RecordDecrypter, RecordEncrypter};
+use crate::sign::CertifiedKey;
+use crate::suites::{KeyExchange, SuiteInfo};
+use crate::trace::Protection;
 use crate::transcript::Transcript;
+use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
 
-/// Continues the handshake after a TLS 1.2 ServerHello.
+/// Whether `g` is an elliptic-curve group usable for TLS 1.2 ECDHE (RFC 8422 §5.1.1; the
+/// post-quantum hybrids are TLS 1.3 only).
+pub(crate) fn is_tls12_ec_group(g: NamedGroup) -> bool {
+    matches!(
+        g,
+        NamedGroup::X25519
+            | NamedGroup::X448
+            | NamedGroup::secp256r1
+            | NamedGroup::secp384r1
+            | NamedGroup::secp521r1
+    )
+}
+
+/// Everything the TLS 1.2 client carries between states.
+struct Tls12Client {
+    details: ClientHelloDetails,
+    suite: &'static SuiteInfo,
+    transcript: Transcript,
+    randoms: ConnectionRandoms,
+    /// RFC 7627: the server echoed extended_master_secret.
+    ems: bool,
+}
+
+/// RFC 5246 §7.4.1.3: check the ServerHello's extensions and wait for the server Certificate.
 pub(crate) fn handle_server_hello(
-    _cx: &mut CommonState,
-    _details: ClientHelloDetails,
-    _suite: &'static SuiteInfo,
-    _server_hello: &ServerHello,
-    _transcript: Transcript,
+    cx: &mut CommonState,
+    details: ClientHelloDetails,
+    suite: &'static SuiteInfo,
+    server_hello: &ServerHello,
+    transcript: Transcript,
 ) -> Result<Box<dyn State>, Error> {
-    Err(PeerIncompatible::NoCommonVersion.into())
+    let mut ems = false;
+    let mut saw_reneg = false;
+    for e in &server_hello.extensions {
+        match e {
+            // RFC 5746 §3.4: "the client MUST ... verify that the length of the
+            // "renegotiated_connection" field is zero, and if it is not, MUST abort".
+            ServerExtension::RenegotiationInfo(v) => {
+                if !v.is_empty() {
+                    return Err(PeerMisbehaved::BadRenegotiationInfo.into());
+                }
+                saw_reneg = true;
+            }
+            // RFC 7627 §5.1: the server agreed to the extended master secret.
+            ServerExtension::ExtendedMasterSecret => ems = true,
+            // RFC 8422 §5.2: the server's list must contain uncompressed (the only one we sent).
+            ServerExtension::EcPointFormats(f) => {
+                if !f.contains(&EcPointFormat::Uncompressed) {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                }
+            }
+            // RFC 6066 §3: an empty server_name acknowledges our SNI.
+            ServerExtension::ServerNameAck => {
+                let sent = details
+                    .hello
+                    .has_extension(crate::msgs::enums::ExtensionType::ServerName);
+                if !sent {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
+                cx.negotiated.server_name =
+                    crate::verify::sni_host_name(&details.server_name).map(str::to_owned);
+            }
+            // RFC 7301 §3.1: exactly one protocol, one we offered.
+            ServerExtension::Alpn(list) => {
+                let [proto] = list.as_slice() else {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                };
+                if !details.config.alpn_protocols.contains(&proto.0) {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                }
+                cx.negotiated.alpn_protocol = Some(proto.0.clone());
+            }
+            // RFC 5246 §7.4.1.4: "If a client receives an extension type in ServerHello that it
+            // did not request in the associated ClientHello, it MUST abort".
+            _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
+        }
+    }
+    // RFC 5746 §3.4: without renegotiation_info the server may be unpatched; we are strict.
+    if !saw_reneg {
+        return Err(PeerMisbehaved::BadRenegotiationInfo.into());
+    }
+    let randoms = ConnectionRandoms {
+        client: details.random,
+        server: server_hello.random,
+    };
+    Ok(Box::new(ExpectCertificate(Tls12Client {
+        details,
+        suite,
+        transcript,
+        randoms,
+        ems,
+    })))
+}
+
+struct ExpectCertificate(Tls12Client);
+
+impl State for ExpectCertificate {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::CertificateTls12(cert) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Certificate]));
+        };
+        let mut st = self.0;
+        let config = Arc::clone(&st.details.config);
+        // RFC 5246 §7.4.2: every suite we offer authenticates the server with a certificate.
+        let Some((ee, rest)) = cert.certificate_list.split_first() else {
+            return Err(InvalidMessage::IllegalValue("empty server Certificate").into());
+        };
+        // 1. The chain and the name.
+        let verified = config.verifier.verify_server_cert(
+            ee,
+            rest,
+            &st.details.server_name,
+            config.time.now(),
+        )?;
+        cx.negotiated.peer_certificates = cert.certificate_list.clone();
+        st.transcript.add(msg.encoded());
+        // 2. RFC 5246 §7.4.3: ServerKeyExchange follows for (EC)DHE, never for RSA key transport.
+        Ok(match st.suite.kx {
+            KeyExchange::Rsa => Box::new(ExpectCertificateRequestOrDone {
+                st,
+                kx: ClientKx::Rsa,
+                _verified: verified,
+            }),
+            _ => Box::new(ExpectServerKeyExchange { st, verified }),
+        })
+    }
+}
+
+/// The key exchange as known after the server's flight.
+enum ClientKx {
+    /// (EC)DHE done: our public value to send, and the shared secret (the pre-master secret).
+    Agreed {
+        public: Vec<u8>,
+        shared: SharedSecret,
+        _sig_valid: HandshakeSignatureValid,
+    },
+    /// RSA key transport: the pre-master secret is chosen when we send ClientKeyExchange.
+    Rsa,
+}
+
+struct ExpectServerKeyExchange {
+    st: Tls12Client,
+    verified: ServerCertVerified,
+}
+
+impl State for ExpectServerKeyExchange {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ServerKeyExchange(ske) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::ServerKeyExchange]));
+        };
+        let Self { mut st, verified } = *self;
+        let config = Arc::clone(&st.details.config);
+        let provider = &config.provider;
+
+        // 1. Decode for the negotiated key exchange and check the group.
+        let (group, peer_public, params_raw, signature) = match ske.parse(st.suite.kx)? {
+            ServerKeyExchangeParams::Ecdhe(p) => {
+                // RFC 8422 §5.4: the curve must be one we offered in supported_groups.
+                let name = p.params.named_group;
+                if !is_tls12_ec_group(name) || !config.groups.iter().any(|g| g.name() == name) {
+                    return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+                }
+                (name, p.params.public, p.params_raw, p.signature)
+            }
+            ServerKeyExchangeParams::Dhe(p) => {
+                // RFC 7919 §5.1 / §4: only the named groups can be checked cheaply; any other
+                // prime is refused.
+                let name = ffdhe_group_for_prime(&p.params.dh_p, &p.params.dh_g)
+                    .ok_or(PeerIncompatible::UnnamedDhGroup)?;
+                (name, p.params.dh_ys, p.params_raw, p.signature)
+            }
+        };
+
+        // 2. RFC 5246 §7.4.3: the signature over client_random ‖ server_random ‖ params, with a
+        // scheme we offered (§7.4.1.4.1).
+        let signature =
+            signature.ok_or(InvalidMessage::MissingData("ServerKeyExchange signature"))?;
+        if !config
+            .verifier
+            .supported_verify_schemes()
+            .contains(&signature.scheme)
+        {
+            return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+        }
+        let message = signed_message(&st.randoms.client, &st.randoms.server, &params_raw);
+        let ee = cx
+            .negotiated
+            .peer_certificates
+            .first()
+            .ok_or(PeerMisbehaved::NoCertificate)?;
+        let sig_valid = config.verifier.verify_tls12_signature(
+            &message,
+            ee,
+            signature.scheme,
+            &signature.signature,
+        )?;
+        cx.negotiated.signature_scheme = Some(signature.scheme);
+
+        // 3. Our half of the exchange, completed now so an invalid server value fails here
+        // (RFC 8422 §5.4 point checks; RFC 7919 §5.1 "1 < Y < p-1").
+        let (public, shared) = if st.suite.kx == KeyExchange::Dhe {
+            let kx = start_ffdhe(group, provider.secure_random)?;
+            let public = kx.pub_key().to_vec();
+            let mut shared = kx.complete(&peer_public)?;
+            // RFC 5246 §8.1.2: "Leading bytes of Z that contain all zero bits are stripped".
+            shared.strip_leading_zeros();
+            (public, shared)
+        } else {
+            let g = provider
+                .kx_group(group)
+                .ok_or(PeerMisbehaved::SelectedUnofferedGroup)?;
+            let kx = g.start()?;
+            let public = kx.pub_key().to_vec();
+            (public, kx.complete(&peer_public)?)
+        };
+        cx.negotiated.group = Some(group);
+        st.transcript.add(msg.encoded());
+        Ok(Box::new(ExpectCertificateRequestOrDone {
+            st,
+            kx: ClientKx::Agreed {
+                public,
+                shared,
+                _sig_valid: sig_valid,
+            },
+            _verified: verified,
+        }))
+    }
+}
+
+struct ExpectCertificateRequestOrDone {
+    st: Tls12Client,
+    kx: ClientKx,
+    _verified: ServerCertVerified,
+}
+
+impl State for ExpectCertificateRequestOrDone {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        match msg.payload() {
+            // RFC 5246 §7.4.4.
+            HandshakePayload::CertificateRequestTls12(req) => {
+                let req = req.clone();
+                let Self {
+                    mut st,
+                    kx,
+                    _verified,
+                } = *self;
+                st.transcript.add(msg.encoded());
+                Ok(Box::new(ExpectServerHelloDone {
+                    st,
+                    kx,
+                    req,
+                    _verified,
+                }))
+            }
+            HandshakePayload::ServerHelloDone => {
+                let Self { st, kx, _verified } = *self;
+                emit_client_flight(cx, st, kx, None, &msg)
+            }
+            _ => Err(unexpected(
+                &msg,
+                &[
+                    HandshakeType::CertificateRequest,
+                    HandshakeType::ServerHelloDone,
+                ],
+            )),
+        }
+    }
+}
+
+struct ExpectServerHelloDone {
+    st: Tls12Client,
+    kx: ClientKx,
+    req: CertificateRequestTls12,
+    _verified: ServerCertVerified,
+}
+
+impl State for ExpectServerHelloDone {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::ServerHelloDone = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::ServerHelloDone]));
+        };
+        let Self { st, kx, req, .. } = *self;
+        emit_client_flight(cx, st, kx, Some(req), &msg)
+    }
+}
+
+/// RFC 5246 §7.4.6–§7.4.9: [Certificate], ClientKeyExchange, [CertificateVerify],
+/// ChangeCipherSpec, Finished.
+fn emit_client_flight(
+    cx: &mut CommonState,
+    mut st: Tls12Client,
+    kx: ClientKx,
+    req: Option<CertificateRequestTls12>,
+    done: &HandshakeMessage,
+) -> Result<Box<dyn State>, Error> {
+    st.transcript.add(done.encoded());
+    let config = Arc::clone(&st.details.config);
+    let provider = &config.provider;
+    let suite = st.suite;
+
+    // 1. Client Certificate when asked (§7.4.6). Signing needs the raw transcript
+    // (§7.4.8); without it we send an empty Certificate and let the server decide.
+    let signer = match &req {
+        Some(req) => emit_client_certificate(cx, &st, req)?,
+        None => None,
+    };
+    if let Some(cert) = signer.as_ref().map(|(c, _)| c) {
+        st.transcript.add(cert.encoded());
+    } else if req.is_some() {
+        let empty = HandshakeMessage::new(HandshakePayload::CertificateTls12(CertificateTls12 {
+            certificate_list: Vec::new(),
+        }));
+        st.transcript.add(empty.encoded());
+        cx.send_handshake(&empty);
+    }
+
+    // 2. ClientKeyExchange and the pre-master secret (§7.4.7).
+    let (cke, pre_master): (ClientKeyExchange, Zeroizing<Vec<u8>>) = match kx {
+        ClientKx::Agreed { public, shared, .. } => {
+            let body = if suite.kx == KeyExchange::Dhe {
+                ClientKeyExchange::dhe(&public)
+            } else {
+                ClientKeyExchange::ecdhe(&public)
+            };
+            (body, Zeroizing::new(shared.as_bytes().to_vec()))
+        }
+        ClientKx::Rsa => {
+            // §7.4.7.1: client_version (the version in our ClientHello) ‖ 46 random bytes,
+            // RSAES-PKCS1-v1_5 encrypted to the server certificate's key.
+            let mut pm = Zeroizing::new(vec![0u8; 48]);
+            provider
+                .secure_random
+                .fill(pm.get_mut(2..).unwrap_or_default())?;
+            let v = st.details.hello.legacy_version.0.to_be_bytes();
+            pm.get_mut(..2).unwrap_or_default().copy_from_slice(&v);
+            let ee = cx
+                .negotiated
+                .peer_certificates
+                .first()
+                .ok_or(PeerMisbehaved::NoCertificate)?;
+            let spki = crate::verify::end_entity_spki(ee)?;
+            let ct = provider.rsa_encrypter.encrypt_pkcs1(spki.as_ref(), &pm)?;
+            (ClientKeyExchange::rsa(&ct), pm)
+        }
+    };
+    let cke = HandshakeMessage::new(HandshakePayload::ClientKeyExchange(cke));
+    st.transcript.add(cke.encoded());
+    cx.send_handshake(&cke);
+
+    // 3. Master secret: RFC 7627 §4 session_hash covers ClientHello..ClientKeyExchange.
+    let hmac = provider.hmac(suite.hash);
+    let master = if st.ems {
+        let session_hash = st.transcript.current_hash()?;
+        MasterSecret::from_pre_master_extended(hmac, &pre_master, &session_hash, st.randoms)?
+    } else {
+        MasterSecret::from_pre_master(hmac, &pre_master, st.randoms)?
+    };
+    drop(pre_master);
+    master.log_to(&mut log(cx));
+
+    // 4. CertificateVerify over handshake_messages (§7.4.8).
+    if let Some((_, signer)) = &signer {
+        let message = st
+            .transcript
+            .buffer()
+            .ok_or(crate::error::InternalError::Unreachable(
+                "transcript buffer",
+            ))?
+            .to_vec();
+        let signature = signer.sign(&message)?;
+        let cv = HandshakeMessage::new(HandshakePayload::CertificateVerify(DigitallySigned {
+            scheme: signer.scheme(),
+            signature,
+        }));
+        st.transcript.add(cv.encoded());
+        cx.send_handshake(&cv);
+    }
+    st.transcript.release_buffer();
+
+    // 5. ChangeCipherSpec, then our write keys from the key block (§6.3, §7.1).
+    let block = master.key_block(suite.aead)?;
+    cx.send_ccs()?;
+    let enc = RecordEncrypter::tls12(
+        provider.aead(suite.aead),
+        block.client.key(),
+        block.client.iv(),
+    )?;
+    cx.set_encrypter(enc, Protection::ApplicationKeys)?;
+
+    // 6. Finished (§7.4.9).
+    let hash = st.transcript.current_hash()?;
+    let verify_data = master.compute_finished(FinishedSender::Client, &hash)?;
+    let fin = HandshakeMessage::new(HandshakePayload::Finished(Finished {
+        verify_data: verify_data.to_vec(),
+    }));
+    st.transcript.add(fin.encoded());
+    cx.send_handshake(&fin);
+    cx.flush_flight()?;
+
+    Ok(Box::new(ExpectCcs {
+        st,
+        master,
+        server_keys: block.server,
+    }))
+}
+
+/// §7.4.6 / §7.4.4: picks our certificate and signer for a CertificateRequest; queues the
+/// Certificate message and returns it (the caller adds it to the transcript). `None` when we
+/// have no suitable certificate, or cannot sign because the raw transcript was not kept.
+#[allow(clippy::type_complexity)]
+fn emit_client_certificate(
+    cx: &mut CommonState,
+    st: &Tls12Client,
+    req: &CertificateRequestTls12,
+) -> Result<Option<(HandshakeMessage, Box<dyn Signer>)>, Error> {
+    if st.transcript.buffer().is_none() {
+        return Ok(None);
+    }
+    let schemes: Vec<SignatureScheme> = req.supported_signature_algorithms.clone();
+    let cas: Vec<DistinguishedName> = req
+        .certificate_authorities
+        .iter()
+        .map(|dn| DistinguishedName::from_der(dn.0.clone()))
+        .collect();
+    let chosen: Option<Arc<CertifiedKey>> = st
+        .details
+        .config
+        .client_cert
+        .as_ref()
+        .and_then(|r| r.resolve(&cas, &schemes));
+    let Some((ck, signer)) = chosen
+        .as_ref()
+        .and_then(|ck| ck.key.choose_scheme(&schemes).map(|s| (ck, s)))
+    else {
+        return Ok(None);
+    };
+    let cert = HandshakeMessage::new(HandshakePayload::CertificateTls12(CertificateTls12 {
+        certificate_list: ck.cert.clone(),
+    }));
+    cx.send_handshake(&cert);
+    Ok(Some((cert, signer)))
+}
+
+/// Waiting for the server's ChangeCipherSpec (RFC 5246 §7.1).
+struct ExpectCcs {
+    st: Tls12Client,
+    master: MasterSecret,
+    server_keys: TrafficKeys,
+}
+
+impl State for ExpectCcs {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut CommonState,
+        _msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        Err(Error::InappropriateMessage {
+            expected: &[ContentType::ChangeCipherSpec],
+            got: ContentType::Handshake,
+        })
+    }
+
+    fn handle_ccs(self: Box<Self>, cx: &mut CommonState) -> Result<Box<dyn State>, Error> {
+        let Self {
+            st,
+            master,
+            server_keys,
+        } = *self;
+        let provider = &st.details.config.provider;
+        let dec = RecordDecrypter::tls12(
+            provider.aead(st.suite.aead),
+            server_keys.key(),
+            server_keys.iv(),
+        )?;
+        cx.set_decrypter(dec, Protection::ApplicationKeys)?;
+        Ok(Box::new(ExpectFinished { st, master }))
+    }
+}
+
+struct ExpectFinished {
+    st: Tls12Client,
+    master: MasterSecret,
+}
+
+impl State for ExpectFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(fin) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Finished]));
+        };
+        let Self { st, master } = *self;
+        // RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
+        // correct" (constant time inside verify_finished).
+        let hash = st.transcript.current_hash()?;
+        let _finished = master.verify_finished(FinishedSender::Server, &hash, &fin.verify_data)?;
+        cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+        cx.exporter = Some(Exporter::Tls12(master));
+        cx.start_traffic()?;
+        Ok(Box::new(ExpectTraffic))
+    }
+}
+
+/// The established TLS 1.2 connection: no handshake message is acceptable.
+struct ExpectTraffic;
+
+impl State for ExpectTraffic {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        match msg.payload() {
+            // RFC 5746 §4.2 / DESIGN: renegotiation is refused (no_renegotiation).
+            HandshakePayload::HelloRequest => Err(PeerMisbehaved::Renegotiation.into()),
+            _ => Err(unexpected(&msg, &[])),
+        }
+    }
 }

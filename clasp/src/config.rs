@@ -110,6 +110,10 @@ pub struct ClientConfig {
     pub(crate) allow_rsa_kx: bool,
     pub(crate) key_log: Option<Arc<dyn KeyLog>>,
     pub(crate) time: Arc<dyn TimeProvider>,
+    /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
+    /// reproduce the trace's extension list). Not part of the public API.
+    #[cfg(test)]
+    pub(crate) test_hello_hook: Option<fn(&mut crate::msgs::handshake::ClientHello)>,
 }
 
 impl ClientConfig {
@@ -331,6 +335,8 @@ impl ClientConfigBuilder {
             allow_rsa_kx: self.allow_rsa_kx,
             key_log,
             time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+            #[cfg(test)]
+            test_hello_hook: None,
         })
     }
 }
@@ -394,6 +400,9 @@ pub struct ServerConfig {
     pub(crate) time: Arc<dyn TimeProvider>,
     pub(crate) allow_rsa_kx: bool,
     pub(crate) require_ems: bool,
+    /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
+    #[cfg(test)]
+    pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
 }
 
 impl ServerConfig {
@@ -592,6 +601,8 @@ impl ServerConfigBuilder {
             time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
             allow_rsa_kx: self.allow_rsa_kx,
             require_ems: true,
+            #[cfg(test)]
+            test_ee_hook: None,
         })
     }
 }

@@ -149,6 +149,7 @@ impl SecretBytes {
     }
 
     /// Mutable access for filling.
+    #[allow(clippy::should_implement_trait)]
     pub fn as_mut(&mut self) -> &mut [u8] {
         &mut self.buf[..self.len]
     }

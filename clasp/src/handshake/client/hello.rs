@@ -364,6 +364,9 @@ impl ExpectServerHello {
         cx.send_handshake(&ch2);
         cx.flush_flight()?;
         cx.negotiated.hello_retry = true;
+        // RFC 8446 §5: from here a plaintext change_cipher_spec from the server is dropped.
+        cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
+        cx.ccs_allowed = true;
         Ok(Box::new(ExpectServerHello {
             details: ClientHelloDetails { hello, ..details },
             key_shares,

@@ -100,6 +100,7 @@ impl Deframer {
 
     /// Appends `bytes` received some other way (sans-IO). Returns how many were taken: fewer
     /// than offered once [`MAX_BUFFERED_UNOPENED`] bytes wait; take records out, then push the rest.
+    #[must_use = "bytes beyond the bound are not taken"]
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         let room = MAX_BUFFERED_UNOPENED - (self.end - self.start);
         let n = bytes.len().min(room);
@@ -428,29 +429,29 @@ mod tests {
     fn oversize_header_rejected_before_body_arrives() {
         let mut d = Deframer::new();
         // 2^14 + 1 in a plaintext record: record_overflow with only the header buffered.
-        d.push(&[22, 3, 3, 0x40, 0x01]);
+        assert!(d.push(&[22, 3, 3, 0x40, 0x01]) > 0);
         assert_eq!(
             d.next_record(None),
             Err(InvalidMessage::RecordTooLarge.into())
         );
         // 2^14 is fine (and incomplete).
         let mut d = Deframer::new();
-        d.push(&[22, 3, 3, 0x40, 0x00]);
+        assert!(d.push(&[22, 3, 3, 0x40, 0x00]) > 0);
         assert_eq!(d.next_record(None), Ok(None));
         // TLS 1.3 protected: 2^14 + 256 ok, + 257 not.
         let (_, mut dec) = keys();
         let mut d = Deframer::new();
-        d.push(&[23, 3, 3, 0x41, 0x00]);
+        assert!(d.push(&[23, 3, 3, 0x41, 0x00]) > 0);
         assert_eq!(d.next_record(Some(&mut dec)), Ok(None));
         let mut d = Deframer::new();
-        d.push(&[23, 3, 3, 0x41, 0x01]);
+        assert!(d.push(&[23, 3, 3, 0x41, 0x01]) > 0);
         assert_eq!(
             d.next_record(Some(&mut dec)),
             Err(InvalidMessage::RecordTooLarge.into())
         );
         // Any state: over 2^14 + 2048.
         let mut d = Deframer::new();
-        d.push(&[23, 3, 3, 0x48, 0x01]);
+        assert!(d.push(&[23, 3, 3, 0x48, 0x01]) > 0);
         assert!(d.next_record(None).is_err());
     }
 
@@ -458,11 +459,11 @@ mod tests {
     fn empty_records() {
         for t in [20u8, 21, 22] {
             let mut d = Deframer::new();
-            d.push(&plain(t, &[]));
+            assert!(d.push(&plain(t, &[])) > 0);
             assert_eq!(d.next_record(None), Err(InvalidMessage::EmptyRecord.into()));
         }
         let mut d = Deframer::new();
-        d.push(&plain(23, &[]));
+        assert!(d.push(&plain(23, &[])) > 0);
         assert_eq!(d.next_record(None).unwrap().unwrap().payload, b"");
         // Protected empty handshake (type byte only) is rejected too.
         let (mut e, mut dec) = keys();
@@ -470,7 +471,7 @@ mod tests {
         e.seal_record(ContentType::Handshake, &[], &mut wire)
             .unwrap();
         let mut d = Deframer::new();
-        d.push(&wire);
+        assert!(d.push(&wire) > 0);
         assert_eq!(
             d.next_record(Some(&mut dec)),
             Err(InvalidMessage::EmptyRecord.into())
@@ -485,7 +486,7 @@ mod tests {
             .unwrap();
         wire[HEADER_LEN + 2] ^= 0x80;
         let mut d = Deframer::new();
-        d.push(&wire);
+        assert!(d.push(&wire) > 0);
         assert_eq!(d.next_record(Some(&mut dec)), Err(Error::DecryptError));
 
         // A record whose TLSInnerPlaintext is all zeros.
@@ -500,7 +501,7 @@ mod tests {
         let tag = key.seal_in_place(&nonce, &header, &mut body).unwrap();
         let wire = [&header[..], &body, &tag].concat();
         let mut d = Deframer::new();
-        d.push(&wire);
+        assert!(d.push(&wire) > 0);
         assert_eq!(
             d.next_record(Some(&mut dec)),
             Err(PeerMisbehaved::NoInnerContentType.into())
@@ -517,7 +518,7 @@ mod tests {
         // After the first opened record a plaintext alert is no longer accepted as such.
         wire.extend_from_slice(&plain(21, &[2, 40]));
         let mut d = Deframer::new();
-        d.push(&wire);
+        assert!(d.push(&wire) > 0);
         let r = d.next_record(Some(&mut dec)).unwrap().unwrap();
         assert_eq!((r.typ, r.payload), (ContentType::Alert, &[2u8, 40][..]));
         let r = d.next_record(Some(&mut dec)).unwrap().unwrap();
@@ -573,7 +574,7 @@ mod tests {
         assert!(d.read_tls(&mut Blocked).is_err());
         assert_eq!(d.capacity(), 0);
         // A partial record is kept, of course.
-        d.push(&[22, 3, 3, 0, 10, 1]);
+        assert!(d.push(&[22, 3, 3, 0, 10, 1]) > 0);
         assert!(d.read_tls(&mut Blocked).is_err());
         assert!(d.has_unopened());
         assert_eq!(d.next_record(None), Ok(None));
@@ -630,7 +631,7 @@ mod tests {
                     let mut d = Deframer::new();
                     let cut = cut.min(data.len());
                     for part in [&data[..cut], &data[cut..]] {
-                        d.push(part);
+                        let _ = d.push(part);
                         loop {
                             let dd = if with_dec { Some(&mut dec) } else { None };
                             match d.next_record(dd) {
@@ -657,7 +658,7 @@ mod tests {
                 let mut d = Deframer::new();
                 let mut got = Vec::new();
                 for w in cuts.windows(2) {
-                    d.push(&wire[w[0]..w[1]]);
+                    assert_eq!(d.push(&wire[w[0]..w[1]]), w[1] - w[0]);
                     while let Some(r) = d.next_record(None).unwrap() {
                         got.push(r.payload.to_vec());
                     }

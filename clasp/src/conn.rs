@@ -19,7 +19,7 @@ use crate::handshake::{self, State};
 use crate::key_schedule::KeyLogLabel;
 use crate::keylog::KeyLog;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, HandshakeType, NamedGroup,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup,
     ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::handshake::{ClientHello, HandshakeMessage};
@@ -798,10 +798,3 @@ impl DerefMut for ServerConnection {
         &mut self.inner
     }
 }
-
-/// Handshake message types accepted after the handshake, for error messages.
-pub(crate) const POST_HANDSHAKE: &[HandshakeType] = &[
-    HandshakeType::NewSessionTicket,
-    HandshakeType::KeyUpdate,
-    HandshakeType::CertificateRequest,
-];

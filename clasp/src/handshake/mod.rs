@@ -7,7 +7,7 @@
 
 use crate::conn::CommonState;
 use crate::error::{ApiMisuse, Error};
-use crate::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use crate::msgs::enums::{ContentType, HandshakeType};
 use crate::msgs::handshake::HandshakeMessage;
 
 pub(crate) mod client;
@@ -86,9 +86,4 @@ pub(crate) fn tls13_signed_message(server: bool, transcript_hash: &[u8]) -> Vec<
     m.push(0);
     m.extend_from_slice(transcript_hash);
     m
-}
-
-/// Whether `v` is a version clasp speaks.
-pub(crate) fn is_supported_version(v: ProtocolVersion) -> bool {
-    v == ProtocolVersion::TLSv1_3 || v == ProtocolVersion::TLSv1_2
 }

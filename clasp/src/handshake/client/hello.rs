@@ -70,7 +70,7 @@ pub(crate) fn start(
         hello
     };
     let details = ClientHelloDetails {
-        config: Arc::clone(&config),
+        config,
         server_name,
         random,
         session_id,

@@ -14,7 +14,7 @@ use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret, Tls13Crypto,
 };
 use crate::key_schedule::{KeyLogLabel, TrafficKeys};
-use crate::msgs::enums::{ExtensionType, HandshakeType, KeyUpdateRequest, SignatureScheme};
+use crate::msgs::enums::{HandshakeType, KeyUpdateRequest, SignatureScheme};
 use crate::msgs::tls12_kx::DigitallySigned;
 use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
 use crate::msgs::handshake::{
@@ -319,7 +319,6 @@ impl State for ExpectFinished {
         let Self { mut st, req, .. } = *self;
         let config = Arc::clone(&st.details.config);
         let provider = &config.provider;
-        let suite = st.suite;
 
         // 1. RFC 8446 §4.4.4: verify the server Finished (constant time).
         let hash = st.transcript.current_hash()?;
@@ -534,6 +533,3 @@ pub(crate) fn send_key_update(
     *secret = Some(next);
     Ok(())
 }
-
-#[allow(dead_code)]
-const _EXT: ExtensionType = ExtensionType::KeyShare;

@@ -16,7 +16,7 @@ use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, Tls13Crypto,
 };
 use crate::msgs::enums::{
-    CipherSuite, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, SignatureScheme,
+    HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
@@ -160,7 +160,7 @@ pub(crate) fn handle_client_hello(
     // RFC 8446 §D.4: "the server sends a dummy change_cipher_spec record immediately after its
     // first handshake message" when the client sent a non-empty session ID — unless that
     // first message was a HelloRetryRequest, which already carried it.
-    if !session_id.is_empty() && cx.negotiated.hello_retry == false {
+    if !session_id.is_empty() && !cx.negotiated.hello_retry {
         cx.send_ccs()?;
     }
 
@@ -570,6 +570,3 @@ impl State for ExpectTraffic {
         send_key_update(&mut self.server_ap, self.suite, &self.provider, cx, request_peer)
     }
 }
-
-#[allow(dead_code)]
-const _UNUSED: CipherSuite = CipherSuite::TLS_AES_128_GCM_SHA256;

@@ -403,6 +403,11 @@ impl ConnectionCommon {
                 break;
             };
             let typ = rec.typ;
+            // RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other record
+            // types": nothing but handshake data while a message is half-received.
+            if typ != ContentType::Handshake && !c.joiner.is_empty() {
+                return Err(InvalidMessage::UnalignedKeyChange.into());
+            }
             match typ {
                 ContentType::Handshake => {
                     c.joiner.push(rec.payload)?;

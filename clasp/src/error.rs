@@ -296,7 +296,11 @@ impl From<&Error> for AlertDescription {
             Error::InvalidMessage(InvalidMessage::RecordTooLarge) | Error::RecordOverflow => {
                 Self::RecordOverflow
             }
-            Error::InvalidMessage(InvalidMessage::UnalignedKeyChange) => Self::UnexpectedMessage,
+            // RFC 8446 §5: "If a TLS implementation receives an unexpected record type, it MUST
+            // terminate the connection with an "unexpected_message" alert."
+            Error::InvalidMessage(
+                InvalidMessage::UnalignedKeyChange | InvalidMessage::InvalidContentType(_),
+            ) => Self::UnexpectedMessage,
             Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => Self::IllegalParameter,
             Error::InvalidMessage(_) => Self::DecodeError,
             Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {

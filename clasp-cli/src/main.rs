@@ -1,1 +1,74 @@
-fn main() {}
+//! `clasp`: a readable TLS tool built on the clasp library.
+//!
+//! One module per subcommand (`demo`, `client`; `server` arrives later), plus the shared ladder
+//! renderer (`ladder`), certificate summaries (`x509`) and translations (`i18n`). The tool is a
+//! thin driver: every protocol decision is the library's.
+
+mod client;
+mod demo;
+mod i18n;
+mod ladder;
+mod x509;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes shared by the subcommands (documented in `--help`).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Usage error (bad flags, unreadable files).
+    pub const USAGE: u8 = 2;
+    /// TCP connection or DNS failure.
+    pub const CONNECT: u8 = 3;
+    /// The peer's certificate was rejected.
+    pub const CERTIFICATE: u8 = 4;
+    /// TLS protocol failure (alert received, handshake failure, truncation).
+    pub const PROTOCOL: u8 = 5;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  2  usage error (bad flags, unreadable files, unsupported option)
+  3  connection failure (TCP refused, DNS lookup failed)
+  4  certificate verification failure (wrong hostname, expired, unknown CA)
+  5  TLS protocol failure (e.g. a handshake_failure alert, or the peer closed without close_notify)";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "clasp",
+    version,
+    about = "A TLS 1.3 / 1.2 toolkit that shows what the handshake does",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a TLS handshake between a clasp client and a clasp server on this machine and explain
+    /// every message.
+    Demo(demo::Args),
+    /// Connect to a TLS server, show what was negotiated, then pipe stdin/stdout through it.
+    Client(client::Args),
+    /// (not yet available) Serve HTTPS with clasp.
+    #[command(hide = true)]
+    Server,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Demo(a) => demo::run(&a),
+        Command::Client(a) => client::run(&a),
+        Command::Server => {
+            eprintln!("clasp server: not yet available in this build");
+            exit::USAGE
+        }
+    };
+    ExitCode::from(code)
+}

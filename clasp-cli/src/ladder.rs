@@ -1,0 +1,669 @@
+//! The handshake as a ladder diagram: an observer that records decoded messages, and renderers
+//! for text (client column left, server column right) and JSON.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use clasp::conn::Negotiated;
+use clasp::msgs::enums::{AlertDescription, ProtocolVersion};
+use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
+
+use crate::i18n::{label, Lang, Msg};
+use crate::x509;
+
+/// One end of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+}
+
+/// A field value.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// One value.
+    Text(String),
+    /// A list of values.
+    List(Vec<String>),
+    /// A list of records (certificates).
+    Records(Vec<Vec<(&'static str, String)>>),
+}
+
+/// One arrow in the ladder.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Who sent it.
+    pub from: Peer,
+    /// "ClientHello", "Finished", "TCP connect", …
+    pub kind: String,
+    /// The keys it travelled under; `None` for the TCP connect.
+    pub protection: Option<Protection>,
+    /// Decoded fields, in display order.
+    pub fields: Vec<(&'static str, Value)>,
+    /// What the step proves or establishes.
+    pub note: Option<Msg>,
+}
+
+/// A ladder entry: an arrow, or a note that keys changed.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A message.
+    Step(Step),
+    /// `who` now sends under `to`.
+    Keys {
+        /// Whose sending keys changed.
+        who: Peer,
+        /// The new protection.
+        to: Protection,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: Vec<Entry>,
+    version: Option<ProtocolVersion>,
+    rsa_kx: bool,
+}
+
+/// Records trace events from one side's connection.
+#[derive(Debug)]
+pub struct Recorder {
+    me: Peer,
+    inner: Mutex<Inner>,
+}
+
+impl Recorder {
+    /// A recorder for the connection of `me`.
+    pub fn new(me: Peer) -> Arc<Self> {
+        Arc::new(Self {
+            me,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// Adds a step not seen by the observer (TCP connect).
+    pub fn push(&self, step: Step) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.entries.push(Entry::Step(step));
+        }
+    }
+
+    /// What was recorded so far.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.inner
+            .lock()
+            .map(|i| i.entries.clone())
+            .unwrap_or_default()
+    }
+
+    fn other(&self) -> Peer {
+        match self.me {
+            Peer::Client => Peer::Server,
+            Peer::Server => Peer::Client,
+        }
+    }
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> Value {
+    Value::List(items.iter().map(ToString::to_string).collect())
+}
+
+fn version_name(v: ProtocolVersion) -> String {
+    match v {
+        ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
+        ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
+        other => other.to_string(),
+    }
+}
+
+fn cert_records(certs: &[&[u8]]) -> Value {
+    Value::Records(
+        certs
+            .iter()
+            .map(|der| match x509::summarize(der) {
+                Some(s) => vec![
+                    ("subject", s.subject),
+                    ("issuer", s.issuer),
+                    ("valid", format!("{} .. {}", s.not_before, s.not_after)),
+                    ("key", s.key),
+                ],
+                None => vec![("subject", "(unparsed)".to_string())],
+            })
+            .collect(),
+    )
+}
+
+/// Decodes the key fields of a handshake message.
+fn describe(
+    msg: &HandshakeMessage,
+    from: Peer,
+    rsa_kx: bool,
+) -> (String, Vec<(&'static str, Value)>, Option<Msg>) {
+    let mut f: Vec<(&'static str, Value)> = Vec::new();
+    let (kind, note) = match msg.payload() {
+        HandshakePayload::ClientHello(ch) => {
+            if let Some(v) = ch.supported_versions() {
+                f.push((
+                    "versions",
+                    Value::List(v.iter().map(|v| version_name(*v)).collect()),
+                ));
+            } else {
+                f.push((
+                    "versions",
+                    Value::List(vec![version_name(ch.legacy_version)]),
+                ));
+            }
+            f.push(("cipher_suites", list(&ch.cipher_suites)));
+            if let Some(g) = ch.supported_groups() {
+                f.push(("groups", list(g)));
+            }
+            if let Some(ks) = ch.key_shares() {
+                f.push((
+                    "key_shares",
+                    Value::List(
+                        ks.iter()
+                            .map(|k| format!("{} ({} bytes)", k.group, k.key_exchange.len()))
+                            .collect(),
+                    ),
+                ));
+            }
+            if let Some(s) = ch.signature_algorithms() {
+                f.push(("signature_algorithms", list(s)));
+            }
+            if let Some(a) = ch.alpn_protocols() {
+                f.push((
+                    "alpn",
+                    Value::List(
+                        a.iter()
+                            .map(|p| String::from_utf8_lossy(&p.0).into_owned())
+                            .collect(),
+                    ),
+                ));
+            }
+            if let Some(n) = ch.server_name() {
+                f.push(("server_name", Value::Text(n.to_string())));
+            }
+            ("ClientHello", Msg::ClientHello)
+        }
+        HandshakePayload::ServerHello(sh) => {
+            let v = sh.selected_version().unwrap_or(sh.legacy_version);
+            f.push(("version", Value::Text(version_name(v))));
+            f.push(("cipher_suite", Value::Text(sh.cipher_suite.to_string())));
+            if sh.is_hello_retry_request() {
+                if let Some(g) = sh.hrr_selected_group() {
+                    f.push(("key_share", Value::Text(format!("{g} (requested)"))));
+                }
+                ("HelloRetryRequest", Msg::HelloRetryRequest)
+            } else {
+                if let Some(k) = sh.key_share() {
+                    f.push((
+                        "key_share",
+                        Value::Text(format!("{} ({} bytes)", k.group, k.key_exchange.len())),
+                    ));
+                }
+                if let Some(a) = sh.alpn_protocol() {
+                    f.push((
+                        "alpn",
+                        Value::List(
+                            a.iter()
+                                .map(|p| String::from_utf8_lossy(&p.0).into_owned())
+                                .collect(),
+                        ),
+                    ));
+                }
+                ("ServerHello", Msg::ServerHello)
+            }
+        }
+        HandshakePayload::EncryptedExtensions(ee) => {
+            use clasp::msgs::extensions::EncryptedExtension as E;
+            for e in &ee.extensions {
+                match e {
+                    E::Alpn(p) => f.push((
+                        "alpn",
+                        Value::List(
+                            p.iter()
+                                .map(|p| String::from_utf8_lossy(&p.0).into_owned())
+                                .collect(),
+                        ),
+                    )),
+                    E::ServerNameAck => f.push(("server_name", Value::Text("acknowledged".into()))),
+                    E::SupportedGroups(g) => f.push(("groups", list(g))),
+                    _ => {}
+                }
+            }
+            ("EncryptedExtensions", Msg::EncryptedExtensions)
+        }
+        HandshakePayload::CertificateTls13(c) => {
+            let ders: Vec<&[u8]> = c
+                .certificate_list
+                .iter()
+                .map(|e| e.cert_data.as_ref())
+                .collect();
+            f.push(("certificates", cert_records(&ders)));
+            let note = if from == Peer::Server {
+                Msg::ServerCertificate
+            } else {
+                Msg::ClientCertificate
+            };
+            ("Certificate", note)
+        }
+        HandshakePayload::CertificateTls12(c) => {
+            let ders: Vec<&[u8]> = c.certificate_list.iter().map(AsRef::as_ref).collect();
+            f.push(("certificates", cert_records(&ders)));
+            let note = if from == Peer::Server {
+                Msg::ServerCertificate
+            } else {
+                Msg::ClientCertificate
+            };
+            ("Certificate", note)
+        }
+        HandshakePayload::CertificateRequestTls13(r) => {
+            if let Some(s) = r.signature_algorithms() {
+                f.push(("signature_algorithms", list(s)));
+            }
+            ("CertificateRequest", Msg::CertificateRequest)
+        }
+        HandshakePayload::CertificateRequestTls12(_) => {
+            ("CertificateRequest", Msg::CertificateRequest)
+        }
+        HandshakePayload::CertificateVerify(ds) => {
+            f.push(("signature_scheme", Value::Text(ds.scheme.to_string())));
+            f.push(("signature_len", Value::Text(ds.signature.len().to_string())));
+            let note = if from == Peer::Server {
+                Msg::ServerCertificateVerify
+            } else {
+                Msg::ClientCertificateVerify
+            };
+            ("CertificateVerify", note)
+        }
+        HandshakePayload::ServerKeyExchange(_) => {
+            f.push((
+                "length",
+                Value::Text(msg.encoded().len().saturating_sub(4).to_string()),
+            ));
+            ("ServerKeyExchange", Msg::ServerKeyExchange)
+        }
+        HandshakePayload::ServerHelloDone => ("ServerHelloDone", Msg::ServerHelloDone),
+        HandshakePayload::ClientKeyExchange(_) => {
+            f.push((
+                "length",
+                Value::Text(msg.encoded().len().saturating_sub(4).to_string()),
+            ));
+            let note = if rsa_kx {
+                Msg::ClientKeyExchangeRsa
+            } else {
+                Msg::ClientKeyExchangeEcdhe
+            };
+            ("ClientKeyExchange", note)
+        }
+        HandshakePayload::Finished(fin) => {
+            f.push((
+                "verify_data_len",
+                Value::Text(fin.verify_data.len().to_string()),
+            ));
+            let note = if from == Peer::Server {
+                Msg::ServerFinished
+            } else {
+                Msg::ClientFinished
+            };
+            ("Finished", note)
+        }
+        HandshakePayload::NewSessionTicketTls13(t) => {
+            f.push(("lifetime_s", Value::Text(t.ticket_lifetime.to_string())));
+            ("NewSessionTicket", Msg::NewSessionTicket)
+        }
+        HandshakePayload::NewSessionTicketTls12(_) => ("NewSessionTicket", Msg::NewSessionTicket),
+        other => return (format!("{}", other.typ()), f, None),
+    };
+    (kind.to_string(), f, Some(note))
+}
+
+impl Observer for Recorder {
+    fn on_event(&self, event: &HandshakeEvent<'_>) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let from = match event.direction {
+            Direction::Sent => self.me,
+            Direction::Received => self.other(),
+        };
+        let tls13 = inner.version != Some(ProtocolVersion::TLSv1_2);
+        let step = match event.kind {
+            EventKind::Handshake(msg) => {
+                if let HandshakePayload::ServerHello(sh) = msg.payload() {
+                    inner.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
+                    inner.rsa_kx = clasp::suites::lookup(sh.cipher_suite)
+                        .is_some_and(|s| s.kx == clasp::suites::KeyExchange::Rsa);
+                }
+                let (kind, fields, note) = describe(msg, from, inner.rsa_kx);
+                Step {
+                    from,
+                    kind,
+                    protection: Some(event.protection),
+                    fields,
+                    note,
+                }
+            }
+            EventKind::ChangeCipherSpec => Step {
+                from,
+                kind: "ChangeCipherSpec".into(),
+                // RFC 8446 §5: a TLS 1.3 change_cipher_spec record is always plaintext (the
+                // library reports the current receive keys for it).
+                protection: Some(if tls13 {
+                    Protection::Plaintext
+                } else {
+                    event.protection
+                }),
+                fields: Vec::new(),
+                note: Some(if tls13 { Msg::CcsCompat } else { Msg::CcsTls12 }),
+            },
+            EventKind::Alert(level, desc) => Step {
+                from,
+                kind: if desc == AlertDescription::CloseNotify {
+                    "Alert (close_notify)".into()
+                } else {
+                    "Alert".into()
+                },
+                protection: Some(event.protection),
+                fields: vec![
+                    ("level", Value::Text(format!("{level:?}"))),
+                    ("description", Value::Text(desc.to_string())),
+                ],
+                note: Some(if desc == AlertDescription::CloseNotify {
+                    Msg::CloseNotify
+                } else {
+                    Msg::Alert
+                }),
+            },
+            EventKind::ApplicationData(n) => Step {
+                from,
+                kind: "ApplicationData".into(),
+                protection: Some(event.protection),
+                fields: vec![("bytes", Value::Text(n.to_string()))],
+                note: Some(Msg::ApplicationData),
+            },
+            EventKind::KeysChanged {
+                direction: Direction::Sent,
+                to,
+            } => {
+                inner.entries.push(Entry::Keys { who: self.me, to });
+                return;
+            }
+            _ => return,
+        };
+        inner.entries.push(Entry::Step(step));
+    }
+}
+
+/// Whether a protection level means encrypted.
+pub fn is_encrypted(p: Option<Protection>) -> bool {
+    matches!(p, Some(p) if p != Protection::Plaintext)
+}
+
+fn protection_name(p: Option<Protection>) -> &'static str {
+    match p {
+        None => "none",
+        Some(Protection::Plaintext) => "plaintext",
+        Some(Protection::EarlyData) => "early_data",
+        Some(Protection::HandshakeKeys) => "handshake",
+        Some(Protection::ApplicationKeys) => "application",
+        Some(_) => "other",
+    }
+}
+
+/// Terminal styling (only when stdout/stderr is a terminal and `NO_COLOR` is unset).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    /// Bold.
+    pub fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    /// Dim.
+    pub fn dim(self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    /// Green.
+    pub fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    /// Cyan.
+    pub fn cyan(self, s: &str) -> String {
+        self.paint("36", s)
+    }
+    /// Yellow.
+    pub fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+}
+
+const WIDTH: usize = 66;
+
+fn arrow(step: &Step, lang: Lang, st: Style) -> String {
+    let lock = if is_encrypted(step.protection) {
+        " 🔒"
+    } else {
+        ""
+    };
+    let name = format!(" {}{} ", step.kind, lock);
+    let name_w = name.chars().count() + usize::from(!lock.is_empty()); // the emoji is 2 columns wide
+    let pad = WIDTH.saturating_sub(name_w + 3);
+    let _ = lang;
+    let line = match step.from {
+        Peer::Client => format!("├──{}{}▶│", st.bold(&name), "─".repeat(pad)),
+        Peer::Server => format!("│◀{}{}──┤", "─".repeat(pad), st.bold(&name)),
+    };
+    format!("    {line}")
+}
+
+/// Renders the ladder as text.
+pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
+    let mut out = String::new();
+    let c = Msg::Client.text(lang);
+    let s = Msg::Server.text(lang);
+    let gap = (WIDTH + 4).saturating_sub(c.chars().count() + 2);
+    let _ = writeln!(out, "  {}{}{}", st.bold(c), " ".repeat(gap), st.bold(s));
+    for e in entries {
+        match e {
+            Entry::Keys { who, to } => {
+                let msg = match to {
+                    Protection::HandshakeKeys => Msg::KeysHandshake,
+                    Protection::ApplicationKeys => Msg::KeysApplication,
+                    _ => continue,
+                };
+                let who = if *who == Peer::Client { c } else { s };
+                let _ = writeln!(
+                    out,
+                    "    │ {}",
+                    st.dim(&format!("· {who}: {}", msg.text(lang)))
+                );
+            }
+            Entry::Step(step) => {
+                let _ = writeln!(out, "    │{}│", " ".repeat(WIDTH));
+                let _ = writeln!(out, "{}", arrow(step, lang, st));
+                let prot = if step.protection.is_none() {
+                    String::new()
+                } else if is_encrypted(step.protection) {
+                    format!(
+                        "[{}: {}]",
+                        Msg::Encrypted.text(lang),
+                        protection_name(step.protection)
+                    )
+                } else {
+                    format!("[{}]", Msg::Plaintext.text(lang))
+                };
+                if !prot.is_empty() {
+                    let _ = writeln!(out, "    │   {}", st.dim(&prot));
+                }
+                for (k, v) in &step.fields {
+                    match v {
+                        Value::Text(t) => {
+                            let _ = writeln!(out, "    │   {}: {}", label(k, lang), st.cyan(t));
+                        }
+                        Value::List(l) => {
+                            let _ = writeln!(
+                                out,
+                                "    │   {}: {}",
+                                label(k, lang),
+                                st.cyan(&l.join(", "))
+                            );
+                        }
+                        Value::Records(rs) => {
+                            let _ = writeln!(out, "    │   {}:", label(k, lang));
+                            for (i, r) in rs.iter().enumerate() {
+                                for (j, (rk, rv)) in r.iter().enumerate() {
+                                    let bullet = if j == 0 {
+                                        format!("[{i}]")
+                                    } else {
+                                        "   ".into()
+                                    };
+                                    let _ = writeln!(
+                                        out,
+                                        "    │     {bullet} {}: {}",
+                                        label(rk, lang),
+                                        st.cyan(rv)
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                if let Some(n) = step.note {
+                    let _ = writeln!(out, "    │   {}", st.green(&format!("⇒ {}", n.text(lang))));
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "    │{}│", " ".repeat(WIDTH));
+    out
+}
+
+/// Renders what was negotiated as `(key, value)` pairs.
+pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if let Some(x) = n.version {
+        v.push(("version", version_name(x)));
+    }
+    if let Some(x) = n.cipher_suite {
+        v.push(("cipher_suite", x.to_string()));
+    }
+    if let Some(x) = n.group {
+        v.push(("group", x.to_string()));
+    }
+    if let Some(x) = n.signature_scheme {
+        v.push(("signature_scheme", x.to_string()));
+    }
+    v.push((
+        "alpn",
+        n.alpn_protocol.as_ref().map_or_else(
+            || "none".to_string(),
+            |a| String::from_utf8_lossy(a).into_owned(),
+        ),
+    ));
+    if let Some(x) = &n.server_name {
+        v.push(("server_name", x.clone()));
+    }
+    v.push(("resumed", n.resumed.to_string()));
+    v.push(("hello_retry", n.hello_retry.to_string()));
+    v
+}
+
+/// Escapes `s` as a JSON string.
+pub fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", u32::from(c));
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn json_value(v: &Value) -> String {
+    match v {
+        Value::Text(t) => json_str(t),
+        Value::List(l) => format!(
+            "[{}]",
+            l.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(",")
+        ),
+        Value::Records(rs) => format!(
+            "[{}]",
+            rs.iter()
+                .map(|r| format!(
+                    "{{{}}}",
+                    r.iter()
+                        .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+/// One handshake as a JSON object: `{"messages":[…],"negotiated":{…}}`.
+pub fn render_json(entries: &[Entry], negotiated: &[(&'static str, String)], lang: Lang) -> String {
+    let msgs: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Step(s) if s.protection.is_some() => Some(s),
+            _ => None,
+        })
+        .map(|s| {
+            let dir = match s.from {
+                Peer::Client => "client->server",
+                Peer::Server => "server->client",
+            };
+            let fields = s
+                .fields
+                .iter()
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_value(v)))
+                .collect::<Vec<_>>()
+                .join(",");
+            format!(
+                "{{\"direction\":{},\"type\":{},\"protection\":{},\"encrypted\":{},\"fields\":{{{}}},\"explanation\":{}}}",
+                json_str(dir),
+                json_str(&s.kind),
+                json_str(protection_name(s.protection)),
+                is_encrypted(s.protection),
+                fields,
+                s.note.map_or_else(|| "null".to_string(), |n| json_str(n.text(lang))),
+            )
+        })
+        .collect();
+    let neg = negotiated
+        .iter()
+        .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        "{{\"messages\":[{}],\"negotiated\":{{{}}}}}",
+        msgs.join(","),
+        neg
+    )
+}

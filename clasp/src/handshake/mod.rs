@@ -12,6 +12,8 @@ use crate::msgs::handshake::HandshakeMessage;
 
 pub(crate) mod client;
 pub(crate) mod server;
+#[cfg(test)]
+mod rfc8448_tests;
 
 /// One state of a handshake (or of the established connection).
 pub(crate) trait State: Send + Sync {

@@ -66,6 +66,9 @@ pub(crate) fn start(
         let mut hello = hello;
         if let Some(hook) = config.test_hello_hook {
             hook(&mut hello);
+            // The hook may rewrite legacy_session_id (RFC 8448 §3 sends none): keep the
+            // echo check and the compat-CCS decision in step with what is actually sent.
+            session_id.clone_from(&hello.legacy_session_id);
         }
         hello
     };

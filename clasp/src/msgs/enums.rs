@@ -378,6 +378,10 @@ impl TlsListElement for Compression {
     // RFC 5246 §7.4.1.2: CompressionMethod compression_methods<1..2^8-1>
     const LEN: ListLength = ListLength::NonEmptyU8;
 }
+impl TlsListElement for ProtocolVersion {
+    // RFC 8446 §4.2.1: ProtocolVersion versions<2..254> (client form, u8-prefixed)
+    const LEN: ListLength = ListLength::NonEmptyU8;
+}
 impl TlsListElement for ClientCertificateType {
     // RFC 5246 §7.4.4: ClientCertificateType certificate_types<1..2^8-1>
     const LEN: ListLength = ListLength::NonEmptyU8;
@@ -389,7 +393,10 @@ mod tests {
 
     #[test]
     fn display_uses_iana_names_and_hex_for_unknown() {
-        assert_eq!(CipherSuite::TLS_AES_128_GCM_SHA256.to_string(), "TLS_AES_128_GCM_SHA256");
+        assert_eq!(
+            CipherSuite::TLS_AES_128_GCM_SHA256.to_string(),
+            "TLS_AES_128_GCM_SHA256"
+        );
         assert_eq!(NamedGroup::X25519.to_string(), "x25519");
         assert_eq!(
             SignatureScheme::ECDSA_NISTP256_SHA256.to_string(),

@@ -72,6 +72,9 @@ pub trait ExtensionCodec: Sized {
     }
 }
 
+/// List length from which duplicate detection switches from a scan to [`SeenTypes`].
+const SCAN_LIMIT: usize = 32;
+
 /// Tracks which extension types were seen, without allocating: one bit per possible type.
 struct SeenTypes([u64; 1024]);
 
@@ -104,12 +107,29 @@ pub fn read_extensions<E: ExtensionCodec>(
     cx: E::Context,
 ) -> Result<Vec<E>, InvalidMessage> {
     let mut sub = r.length_prefixed(len, "extensions")?;
-    let mut seen = SeenTypes::new();
-    let mut out = Vec::new();
+    // Real lists are short (a browser ClientHello has ~18): scan what we decoded so far; only a
+    // long (hostile) list pays for the 8 KiB bitset, keeping the check O(n) either way.
+    let mut seen: Option<SeenTypes> = None;
+    let mut out: Vec<E> = Vec::new();
     while sub.any_left() {
         let typ = ExtensionType::read(&mut sub)?;
+        let duplicate = match &mut seen {
+            Some(set) => !set.insert(typ),
+            None => {
+                let dup = out.iter().any(|e| e.ext_type() == typ);
+                if out.len() >= SCAN_LIMIT {
+                    let mut set = SeenTypes::new();
+                    for e in &out {
+                        set.insert(e.ext_type());
+                    }
+                    set.insert(typ);
+                    seen = Some(set);
+                }
+                dup
+            }
+        };
         // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type".
-        if !seen.insert(typ) {
+        if duplicate {
             return Err(InvalidMessage::DuplicateExtension(typ.0));
         }
         // RFC 8446 §4.2: opaque extension_data<0..2^16-1>
@@ -707,6 +727,8 @@ pub enum ServerExtension {
     RenegotiationInfo(Vec<u8>),
     /// session_ticket acknowledgement: empty (RFC 5077 §3.2).
     SessionTicketAck,
+    /// record_size_limit: `uint16 RecordSizeLimit` (RFC 8449 §4; TLS 1.2 ServerHello).
+    RecordSizeLimit(u16),
     /// Any other extension, kept opaque.
     Unknown {
         /// RFC 8446 §4.2: ExtensionType extension_type
@@ -733,6 +755,7 @@ impl ExtensionCodec for ServerExtension {
             Self::ExtendedMasterSecret => T::ExtendedMasterSecret,
             Self::RenegotiationInfo(_) => T::RenegotiationInfo,
             Self::SessionTicketAck => T::SessionTicket,
+            Self::RecordSizeLimit(_) => T::RecordSizeLimit,
             Self::Unknown { typ, .. } => *typ,
         }
     }
@@ -751,6 +774,7 @@ impl ExtensionCodec for ServerExtension {
             Self::PreSharedKey(v) => v.encode(out),
             Self::Cookie(v) => put_opaque(ListLength::NonEmptyU16, v, out),
             Self::RenegotiationInfo(v) => put_opaque(ListLength::U8, v, out),
+            Self::RecordSizeLimit(v) => v.encode(out),
             Self::Unknown { body, .. } => out.extend_from_slice(body),
         }
     }
@@ -788,6 +812,7 @@ impl ExtensionCodec for ServerExtension {
                 expect_empty_body(r, "session_ticket")?;
                 Self::SessionTicketAck
             }
+            T::RecordSizeLimit => Self::RecordSizeLimit(r.u16("record_size_limit")?),
             _ => Self::Unknown {
                 typ,
                 body: r.rest().to_vec(),

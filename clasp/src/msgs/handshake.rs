@@ -449,6 +449,31 @@ impl EncryptedExtensions {
     pub fn find_extension(&self, typ: ExtensionType) -> Option<&EncryptedExtension> {
         find_extension(&self.extensions, typ)
     }
+
+    /// ALPN's protocol list as sent (RFC 7301 §3.1: the server sends exactly one name; the
+    /// state machine checks that).
+    #[must_use]
+    pub fn alpn_protocols(&self) -> Option<&[ProtocolName]> {
+        match self.find_extension(ExtensionType::ApplicationLayerProtocolNegotiation)? {
+            EncryptedExtension::Alpn(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Whether the server accepted early data (RFC 8446 §4.2.10).
+    #[must_use]
+    pub fn early_data_accepted(&self) -> bool {
+        self.find_extension(ExtensionType::EarlyData).is_some()
+    }
+
+    /// record_size_limit (RFC 8449 §4).
+    #[must_use]
+    pub fn record_size_limit(&self) -> Option<u16> {
+        match self.find_extension(ExtensionType::RecordSizeLimit)? {
+            EncryptedExtension::RecordSizeLimit(v) => Some(*v),
+            _ => None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -920,7 +945,6 @@ impl HandshakeMessage {
     /// # Errors
     /// Any decode error.
     pub fn read_from(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Self, InvalidMessage> {
-        let start = r.used();
         let typ = HandshakeType::read(r)?;
         // RFC 8446 §4: uint24 length; the body must be present in full (no allocation from the
         // declared length: `sub` checks it against the bytes we have).
@@ -931,7 +955,6 @@ impl HandshakeMessage {
         typ.encode(&mut encoded);
         put_u24(len, &mut encoded);
         encoded.extend_from_slice(body);
-        debug_assert!(start + encoded.len() == r.used());
         Ok(Self { payload, encoded })
     }
 

@@ -199,6 +199,9 @@ fn rfc8448_s3_server_messages_fields() {
         .map(|e| crate::msgs::extensions::ExtensionCodec::ext_type(e).0)
         .collect();
     assert_eq!(types, [10, 28, 0]);
+    assert_eq!(ee.record_size_limit(), Some(0x4001));
+    assert!(!ee.early_data_accepted());
+    assert!(ee.alpn_protocols().is_none());
 }
 
 fn simple_client_hello(extensions: Vec<ClientExtension>) -> ClientHello {
@@ -259,6 +262,28 @@ fn duplicate_extension_is_rejected_in_every_context() {
         HandshakeMessage::read_version(sh.encoded(), V13),
         Err(InvalidMessage::DuplicateExtension(43))
     );
+}
+
+// Long lists switch from a scan to a bitset: duplicates are caught on both sides of the switch.
+#[test]
+fn duplicate_extension_is_rejected_in_long_lists() {
+    let unk = |t: u16| ClientExtension::Unknown {
+        typ: ExtensionType(0x7000 + t),
+        body: vec![],
+    };
+    let distinct: Vec<ClientExtension> = (0..100).map(unk).collect();
+    let bytes = encode_ch(simple_client_hello(distinct.clone()));
+    assert!(HandshakeMessage::read_version(&bytes, V13).is_ok());
+    for (first, second) in [(0, 5), (3, 31), (3, 32), (3, 33), (10, 90), (60, 99)] {
+        let mut exts = distinct.clone();
+        exts[second] = unk(first);
+        let bytes = encode_ch(simple_client_hello(exts));
+        assert_eq!(
+            HandshakeMessage::read_version(&bytes, V13),
+            Err(InvalidMessage::DuplicateExtension(0x7000 + first)),
+            "duplicate at {first} and {second}"
+        );
+    }
 }
 
 fn psk_offer(binder_len: usize) -> OfferedPsks {
@@ -599,6 +624,7 @@ fn all_message_types_round_trip() {
                 ServerExtension::ExtendedMasterSecret,
                 ServerExtension::EcPointFormats(vec![EcPointFormat::Uncompressed]),
                 ServerExtension::SessionTicketAck,
+                ServerExtension::RecordSizeLimit(0x4001),
                 ServerExtension::ServerNameAck,
                 ServerExtension::StatusRequestAck,
                 ServerExtension::Alpn(vec![ProtocolName(b"h2".to_vec())]),

@@ -1104,6 +1104,160 @@ mod tests {
         );
     }
 
+    /// RFC 8448 §4 (resumed 0-RTT handshake): ticket PSK from §3, early secret, "res binder"
+    /// binder over the ClientHello prefix (RFC 8446 §4.2.11.2), early traffic and exporter
+    /// secrets, then the rest of the PSK-DHE schedule.
+    #[test]
+    fn rfc8448_section4_resumption_binder_and_early_data() {
+        let crypto = sha256();
+        let aead = AeadAlgorithm::Aes128Gcm;
+
+        // The PSK is the §3 ticket's: HKDF-Expand-Label(res master, "resumption", 00 00).
+        let res3 = ResumptionMasterSecret(Secret {
+            crypto,
+            bytes: SecretBytes::new(&rfc8448("s3.resumption_master_secret")),
+        });
+        let psk = res3.ticket_psk(&[0, 0]).unwrap();
+        assert_eq!(psk.as_bytes(), rfc8448("s4.psk"));
+
+        let early = EarlySecret::new(crypto, Some(psk.as_bytes()));
+        assert_eq!(early.0.bytes.as_bytes(), rfc8448("s4.early_secret"));
+
+        // Binder over the ClientHello up to the binders list.
+        let prefix = rfc8448("s4.client_hello_prefix");
+        let mut transcript = Transcript::new();
+        let binder_hash = transcript.hash_with_suffix(crypto.hash, &prefix).unwrap();
+        assert_eq!(binder_hash.as_ref(), rfc8448("s4.binder_hash"));
+        let binder_key = early.binder_key(PskKind::Resumption).unwrap();
+        assert_eq!(binder_key.0.bytes.as_bytes(), rfc8448("s4.binder_key"));
+        assert_eq!(
+            binder_key.0.finished_key().unwrap().bytes.as_bytes(),
+            rfc8448("s4.binder_finished_key")
+        );
+        let binder = rfc8448("s4.binder");
+        assert_eq!(
+            binder_key.compute_binder(&binder_hash).unwrap().as_ref(),
+            binder
+        );
+        assert!(binder_key.verify_binder(&binder_hash, &binder).is_ok());
+        assert!(early
+            .binder_key(PskKind::External)
+            .unwrap()
+            .verify_binder(&binder_hash, &binder)
+            .is_err());
+        // The full ClientHello is the prefix followed by the binders list carrying that binder.
+        let ch = rfc8448("s4.client_hello");
+        assert!(ch.starts_with(&prefix));
+        assert!(ch.ends_with(&binder));
+
+        // 0-RTT secrets over the whole ClientHello.
+        transcript.add(&ch);
+        transcript.start_hash(crypto.hash).unwrap();
+        let ch_hash = transcript.current_hash().unwrap();
+        let cets = early.client_early_traffic_secret(&ch_hash).unwrap();
+        assert_eq!(
+            cets.0.bytes.as_bytes(),
+            rfc8448("s4.client_early_traffic_secret")
+        );
+        assert_keys(&cets.traffic_keys(aead).unwrap(), "s4.client_early");
+        assert_eq!(
+            early
+                .early_exporter_master_secret(&ch_hash)
+                .unwrap()
+                .secret
+                .bytes
+                .as_bytes(),
+            rfc8448("s4.early_exporter_master_secret")
+        );
+
+        // PSK-DHE handshake secret.
+        assert_eq!(
+            early.0.derive_empty(b"derived").unwrap().bytes.as_bytes(),
+            rfc8448("s4.derived_for_handshake")
+        );
+        let hs = early
+            .into_handshake(&SharedSecret::new(rfc8448("s4.shared_secret")))
+            .unwrap();
+        assert_eq!(hs.0.bytes.as_bytes(), rfc8448("s4.handshake_secret"));
+        transcript.add(&rfc8448("s4.server_hello"));
+        let ch_sh = transcript.current_hash().unwrap();
+        assert_eq!(ch_sh.as_ref(), rfc8448("s4.transcript_hash_ch_sh"));
+        let c_hs = hs.client_handshake_traffic_secret(&ch_sh).unwrap();
+        let s_hs = hs.server_handshake_traffic_secret(&ch_sh).unwrap();
+        assert_eq!(
+            c_hs.secret.bytes.as_bytes(),
+            rfc8448("s4.client_handshake_traffic_secret")
+        );
+        assert_eq!(
+            s_hs.secret.bytes.as_bytes(),
+            rfc8448("s4.server_handshake_traffic_secret")
+        );
+        assert_keys(&s_hs.traffic_keys(aead).unwrap(), "s4.server_handshake");
+        assert_keys(&c_hs.traffic_keys(aead).unwrap(), "s4.client_handshake");
+
+        // No Certificate/CertificateVerify with a PSK: server Finished over CH..EE.
+        transcript.add(&rfc8448("s4.encrypted_extensions"));
+        let ch_ee = transcript.current_hash().unwrap();
+        assert_eq!(
+            s_hs.secret.finished_key().unwrap().bytes.as_bytes(),
+            rfc8448("s4.server_finished_key")
+        );
+        assert!(s_hs
+            .verify_finished(&ch_ee, &verify_data("s4.server_finished"))
+            .is_ok());
+        transcript.add(&rfc8448("s4.server_finished"));
+        let ch_sf = transcript.current_hash().unwrap();
+        assert_eq!(ch_sf.as_ref(), rfc8448("s4.transcript_hash_ch_sf"));
+
+        assert_eq!(
+            hs.0.derive_empty(b"derived").unwrap().bytes.as_bytes(),
+            rfc8448("s4.derived_for_master")
+        );
+        let master = hs.into_master().unwrap();
+        assert_eq!(master.0.bytes.as_bytes(), rfc8448("s4.master_secret"));
+        let c_ap = master.client_application_traffic_secret(&ch_sf).unwrap();
+        let s_ap = master.server_application_traffic_secret(&ch_sf).unwrap();
+        assert_eq!(
+            c_ap.secret.bytes.as_bytes(),
+            rfc8448("s4.client_application_traffic_secret")
+        );
+        assert_eq!(
+            s_ap.secret.bytes.as_bytes(),
+            rfc8448("s4.server_application_traffic_secret")
+        );
+        assert_eq!(
+            master
+                .exporter_master_secret(&ch_sf)
+                .unwrap()
+                .secret
+                .bytes
+                .as_bytes(),
+            rfc8448("s4.exporter_master_secret")
+        );
+        assert_keys(&s_ap.traffic_keys(aead).unwrap(), "s4.server_application");
+        assert_keys(&c_ap.traffic_keys(aead).unwrap(), "s4.client_application");
+
+        // Client Finished over CH..EndOfEarlyData.
+        transcript.add(&rfc8448("s4.end_of_early_data"));
+        let ch_eoed = transcript.current_hash().unwrap();
+        assert_eq!(
+            c_hs.secret.finished_key().unwrap().bytes.as_bytes(),
+            rfc8448("s4.client_finished_key")
+        );
+        assert_eq!(
+            c_hs.compute_finished(&ch_eoed).unwrap().as_ref(),
+            verify_data("s4.client_finished")
+        );
+        transcript.add(&rfc8448("s4.client_finished"));
+        let ch_cf = transcript.current_hash().unwrap();
+        assert_eq!(ch_cf.as_ref(), rfc8448("s4.transcript_hash_ch_cf"));
+        let res = master.into_resumption_master_secret(&ch_cf).unwrap();
+        assert_eq!(
+            res.0.bytes.as_bytes(),
+            rfc8448("s4.resumption_master_secret")
+        );
+    }
+
     // KeyUpdate and exporter values below were computed once, independently, with Python's
     // `hmac`/`hashlib` implementing HKDF-Expand (RFC 5869) and HKDF-Expand-Label (RFC 8446 §7.1)
     // in a few lines, starting from the RFC 8448 §3 client_application_traffic_secret_0 and

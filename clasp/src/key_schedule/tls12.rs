@@ -236,6 +236,8 @@ impl MasterSecret {
             &mut client_iv,
             &mut server_iv,
         ] {
+            // Cannot panic: `block` is exactly the sum of the four lengths (`total`), and no
+            // peer input affects them.
             let (head, tail) = rest.split_at(dst.len());
             dst.as_mut().copy_from_slice(head);
             rest = tail;

@@ -107,9 +107,10 @@ pub struct ClientConfig {
     pub(crate) client_cert: Option<Arc<dyn ResolvesClientCert>>,
     pub(crate) alpn_protocols: Vec<Vec<u8>>,
     pub(crate) enable_sni: bool,
-    pub(crate) allow_rsa_kx: bool,
     pub(crate) key_log: Option<Arc<dyn KeyLog>>,
     pub(crate) time: Arc<dyn TimeProvider>,
+    pub(crate) session_cache: Arc<crate::session::ClientSessionCache>,
+    pub(crate) enable_tickets: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -149,6 +150,8 @@ pub struct ClientConfigBuilder {
     key_log: Option<Arc<dyn KeyLog>>,
     no_env_key_log: bool,
     time: Option<Arc<dyn TimeProvider>>,
+    disable_resumption: bool,
+    session_cache: Option<Arc<crate::session::ClientSessionCache>>,
 }
 
 impl ClientConfigBuilder {
@@ -286,6 +289,20 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Never resumes sessions (no tickets are stored or offered).
+    #[must_use]
+    pub fn without_resumption(mut self) -> Self {
+        self.disable_resumption = true;
+        self
+    }
+
+    /// Stores tickets in `cache` (share one cache between configs to resume across them).
+    #[must_use]
+    pub fn with_session_cache(mut self, cache: Arc<crate::session::ClientSessionCache>) -> Self {
+        self.session_cache = Some(cache);
+        self
+    }
+
     /// Dangerous options, for tests only.
     #[must_use]
     pub fn dangerous(self) -> DangerousClientConfigBuilder {
@@ -332,9 +349,12 @@ impl ClientConfigBuilder {
             client_cert,
             alpn_protocols: self.alpn,
             enable_sni: !self.disable_sni,
-            allow_rsa_kx: self.allow_rsa_kx,
             key_log,
             time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+            session_cache: self
+                .session_cache
+                .unwrap_or_else(|| Arc::new(crate::session::ClientSessionCache::new(256))),
+            enable_tickets: !self.disable_resumption,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -400,6 +420,8 @@ pub struct ServerConfig {
     pub(crate) time: Arc<dyn TimeProvider>,
     pub(crate) allow_rsa_kx: bool,
     pub(crate) require_ems: bool,
+    pub(crate) tickets: Option<Arc<crate::session::TicketKeys>>,
+    pub(crate) send_tickets: usize,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -431,6 +453,10 @@ pub struct ServerConfigBuilder {
     time: Option<Arc<dyn TimeProvider>>,
     allow_rsa_kx: bool,
     allow_dhe: bool,
+    disable_resumption: bool,
+    ticket_keys: Option<Arc<crate::session::TicketKeys>>,
+    ticket_rotation: Option<u64>,
+    send_tickets: Option<usize>,
 }
 
 impl ServerConfigBuilder {
@@ -545,6 +571,36 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Issues no session tickets.
+    #[must_use]
+    pub fn without_resumption(mut self) -> Self {
+        self.disable_resumption = true;
+        self
+    }
+
+    /// Encrypts tickets with `keys` (share one [`crate::session::TicketKeys`] between servers so
+    /// any of them can resume a session another issued).
+    #[must_use]
+    pub fn with_ticket_keys(mut self, keys: Arc<crate::session::TicketKeys>) -> Self {
+        self.ticket_keys = Some(keys);
+        self
+    }
+
+    /// Rotates the ticket key every `secs` seconds (default 6 hours); the previous key still
+    /// decrypts, so a ticket lives between one and two periods.
+    #[must_use]
+    pub fn with_ticket_rotation(mut self, secs: u64) -> Self {
+        self.ticket_rotation = Some(secs);
+        self
+    }
+
+    /// Number of TLS 1.3 NewSessionTickets sent after each full handshake (default 2).
+    #[must_use]
+    pub fn with_tickets(mut self, n: usize) -> Self {
+        self.send_tickets = Some(n);
+        self
+    }
+
     /// Validates and builds the config.
     ///
     /// # Errors
@@ -589,7 +645,25 @@ impl ServerConfigBuilder {
             None if self.no_env_key_log => None,
             None => key_log_from_env(),
         };
+        let time: Arc<dyn TimeProvider> = self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider));
+        let tickets = match (self.disable_resumption, self.ticket_keys) {
+            (true, _) => None,
+            (false, Some(k)) => Some(k),
+            (false, None) => Some(Arc::new(crate::session::TicketKeys::new(
+                &provider,
+                time.now().as_secs(),
+                self.ticket_rotation
+                    .unwrap_or(crate::session::DEFAULT_ROTATION_SECS),
+            )?)),
+        };
+        let send_tickets = if tickets.is_some() {
+            self.send_tickets.unwrap_or(2)
+        } else {
+            0
+        };
         Ok(ServerConfig {
+            tickets,
+            send_tickets,
             provider,
             versions,
             suites,
@@ -598,7 +672,7 @@ impl ServerConfigBuilder {
             client_verifier,
             alpn_protocols: self.alpn,
             key_log,
-            time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+            time,
             allow_rsa_kx: self.allow_rsa_kx,
             require_ems: true,
             #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod keylog;
 pub mod key_schedule;
 pub mod msgs;
 pub mod record;
+pub mod session;
 pub mod sign;
 pub mod stream;
 pub mod suites;

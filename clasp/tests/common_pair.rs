@@ -139,3 +139,91 @@ fn tls13_hello_retry_request_for_p384() {
     assert_eq!(c.key_exchange_group(), Some(NamedGroup::secp384r1));
     exchange_data(&mut c, &mut s);
 }
+
+/// Records the handshake message types a connection sends and receives.
+#[derive(Default)]
+struct Types(std::sync::Mutex<Vec<String>>);
+
+impl clasp::trace::Observer for Types {
+    fn on_event(&self, ev: &clasp::trace::HandshakeEvent<'_>) {
+        if let clasp::trace::EventKind::Handshake(m) = ev.kind {
+            self.0.lock().unwrap().push(m.typ().to_string());
+        }
+    }
+}
+
+fn connect(
+    client_cfg: &Arc<ClientConfig>,
+    server_cfg: &Arc<ServerConfig>,
+) -> (ClientConnection, ServerConnection, Arc<Types>) {
+    let types = Arc::new(Types::default());
+    let mut client = ClientConnection::with_observer(
+        Arc::clone(client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+        Some(types.clone()),
+    )
+    .unwrap();
+    let mut server = ServerConnection::new(Arc::clone(server_cfg)).unwrap();
+    pump(&mut client, &mut server);
+    assert!(!client.is_handshaking() && !server.is_handshaking());
+    (client, server, types)
+}
+
+fn resumption_configs(
+    keys: Option<Arc<clasp::session::TicketKeys>>,
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut roots = RootCertStore::empty();
+    roots.add(&p.ca).unwrap();
+    let client_cfg = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let mut sb = ServerConfig::builder()
+        .with_single_cert(p.chain, p.key)
+        .without_env_key_log();
+    if let Some(k) = keys {
+        sb = sb.with_ticket_keys(k);
+    }
+    (client_cfg, Arc::new(sb.build().unwrap()))
+}
+
+#[test]
+fn tls13_resumption_skips_certificate() {
+    let (client_cfg, server_cfg) = resumption_configs(None);
+    let (mut c1, mut s1, t1) = connect(&client_cfg, &server_cfg);
+    exchange_data(&mut c1, &mut s1); // the tickets arrive with the server's first flight after Finished
+    assert!(!c1.negotiated().resumed);
+    assert!(t1.0.lock().unwrap().contains(&"certificate".to_string()));
+
+    let (mut c2, mut s2, t2) = connect(&client_cfg, &server_cfg);
+    assert!(c2.negotiated().resumed, "second connection should resume");
+    assert!(s2.negotiated().resumed);
+    let types = t2.0.lock().unwrap().clone();
+    // RFC 8446 §2.2: the resumed handshake carries no Certificate / CertificateVerify.
+    assert!(!types.contains(&"certificate".to_string()), "{types:?}");
+    assert!(!types.contains(&"certificate_verify".to_string()), "{types:?}");
+    exchange_data(&mut c2, &mut s2);
+}
+
+#[test]
+fn tls13_ticket_under_rotated_out_key_falls_back_to_full_handshake() {
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, now, 0).unwrap());
+    let (client_cfg, server_cfg) = resumption_configs(Some(keys.clone()));
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server_cfg);
+    exchange_data(&mut c1, &mut s1);
+    // Two rotations: the key that sealed the tickets is gone.
+    keys.rotate(now).unwrap();
+    keys.rotate(now).unwrap();
+    let (c2, _s2, t2) = connect(&client_cfg, &server_cfg);
+    assert!(!c2.negotiated().resumed);
+    assert!(t2.0.lock().unwrap().contains(&"certificate".to_string()));
+}

@@ -6,14 +6,20 @@ use std::sync::Arc;
 use crate::config::ClientConfig;
 use crate::conn::CommonState;
 use crate::crypto::ActiveKeyExchange;
-use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
+use crate::key_schedule::tls13::{EarlySecret, PskKind, Tls13Crypto};
+use crate::session::ClientTicket;
 use crate::handshake::{unexpected, State, DOWNGRADE_TLS11, DOWNGRADE_TLS12};
 use crate::msgs::enums::{
     CipherSuite, Compression, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode,
 };
-use crate::msgs::extensions::{ClientExtension, KeyShareEntry, ProtocolName, ServerNameList};
-use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload, ServerHello};
+use crate::msgs::extensions::{
+    ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName, PskIdentity, ServerNameList,
+};
+use crate::msgs::handshake::{
+    placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
+};
 use crate::suites::{self, SuiteInfo};
 use crate::transcript::Transcript;
 use crate::verify::{sni_host_name, ServerName};
@@ -84,7 +90,18 @@ pub(crate) fn start(
     cx.client_random = random;
     // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
     cx.record_version = ProtocolVersion::TLSv1_0;
-    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    // RFC 8446 §4.2.11: offer a stored ticket, if we have one for this server.
+    let now = details.config.time.now().as_secs();
+    let resuming = if offered_tls13 && details.config.enable_tickets {
+        details
+            .config
+            .session_cache
+            .take(&cache_key(&details.server_name), now)
+            .filter(|t| details.config.suites.iter().any(|s| s.suite == t.session.suite))
+    } else {
+        None
+    };
+    let msg = attach_psk(hello, resuming.as_ref(), &details.config, now, None)?;
     let mut transcript = Transcript::new();
     transcript.add(msg.encoded());
     cx.send_handshake(&msg);
@@ -96,7 +113,58 @@ pub(crate) fn start(
         key_shares,
         transcript,
         retried: None,
+        resuming,
     }))
+}
+
+/// The session-cache key for a server name.
+pub(crate) fn cache_key(name: &ServerName<'_>) -> String {
+    sni_host_name(name).map_or_else(|| format!("{name:?}"), str::to_owned)
+}
+
+/// Appends pre_shared_key (last, RFC 8446 §4.2.11) for `ticket` and fills in its binder: an
+/// HMAC over the transcript up to the truncated ClientHello (§4.2.11.2). `prior` holds
+/// message_hash(ClientHello1) and the HelloRetryRequest when this is the second ClientHello.
+fn attach_psk(
+    mut hello: ClientHello,
+    ticket: Option<&ClientTicket>,
+    config: &ClientConfig,
+    now: u64,
+    prior: Option<&Transcript>,
+) -> Result<HandshakeMessage, Error> {
+    let Some(t) = ticket else {
+        return Ok(HandshakeMessage::new(HandshakePayload::ClientHello(hello)));
+    };
+    let suite = suites::lookup(t.session.suite).ok_or(PeerIncompatible::NoCommonCipherSuite)?;
+    let hash = config.provider.hash(suite.hash);
+    // RFC 8446 §4.2.11.1: obfuscated_ticket_age = age in milliseconds + ticket_age_add (mod 2^32).
+    let age_ms = u32::try_from(now.saturating_sub(t.session.issued).saturating_mul(1000))
+        .unwrap_or(u32::MAX);
+    hello.extensions.push(ClientExtension::PreSharedKey(OfferedPsks {
+        identities: vec![PskIdentity {
+            identity: t.ticket.clone(),
+            obfuscated_ticket_age: age_ms.wrapping_add(t.session.age_add),
+        }],
+        binders: placeholder_binders(&[suite.hash.output_len()]),
+    }));
+    let mut msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    let offset = msg
+        .psk_binders_offset()
+        .ok_or(InternalError::Unreachable("pre_shared_key not last"))?;
+    let truncated = msg.encoded().get(..offset).unwrap_or_default();
+    let binder_hash = match prior {
+        Some(tr) => tr.hash_with_suffix(hash, truncated)?,
+        None => hash.hash(truncated),
+    };
+    let early = EarlySecret::new(
+        Tls13Crypto::new(&config.provider, suite.hash),
+        Some(t.session.psk.as_bytes()),
+    );
+    let binder = early
+        .binder_key(PskKind::Resumption)?
+        .compute_binder(&binder_hash)?;
+    msg.set_psk_binders(&[binder.as_ref()])?;
+    Ok(msg)
 }
 
 /// The cipher suites we offer, in preference order.
@@ -197,6 +265,8 @@ struct ExpectServerHello {
     transcript: Transcript,
     /// The suite fixed by a HelloRetryRequest, if there was one.
     retried: Option<&'static SuiteInfo>,
+    /// The ticket offered in pre_shared_key, if any.
+    resuming: Option<ClientTicket>,
 }
 
 impl State for ExpectServerHello {
@@ -246,11 +316,29 @@ impl State for ExpectServerHello {
                 details,
                 key_shares,
                 mut transcript,
+                resuming,
                 ..
             } = *self;
+            // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is
+            // within the range supplied by the client, that the server selected a cipher suite
+            // indicating a Hash associated with the PSK".
+            let early = match (sh.psk_selected_identity(), resuming) {
+                (None, _) => None,
+                (Some(0), Some(t))
+                    if suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash) =>
+                {
+                    Some(EarlySecret::new(
+                        Tls13Crypto::new(&details.config.provider, suite.hash),
+                        Some(t.session.psk.as_bytes()),
+                    ))
+                }
+                (Some(_), _) => return Err(PeerMisbehaved::IllegalExtensionValue.into()),
+            };
             transcript.start_hash(details.config.provider.hash(suite.hash))?;
             transcript.add(msg.encoded());
-            return super::tls13::handle_server_hello(cx, details, suite, &sh, key_shares, transcript);
+            return super::tls13::handle_server_hello(
+                cx, details, suite, &sh, key_shares, transcript, early,
+            );
         }
 
         // TLS 1.2 or below.
@@ -322,8 +410,13 @@ impl ExpectServerHello {
             details,
             mut key_shares,
             mut transcript,
+            resuming,
             ..
         } = *self;
+        // RFC 8446 §4.1.2: a PSK whose hash differs from the HRR's suite is dropped.
+        let resuming = resuming.filter(|t| {
+            suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash)
+        });
         let config = Arc::clone(&details.config);
         if let Some(group) = group {
             // "... selected_group field corresponds to a group which was provided in the
@@ -357,7 +450,8 @@ impl ExpectServerHello {
         // RFC 8446 §4.1.2: the second ClientHello is the same but for key_share, cookie,
         // early_data and padding; our builder produces exactly that.
         hello.random = details.random;
-        let ch2 = HandshakeMessage::new(HandshakePayload::ClientHello(hello.clone()));
+        let now = config.time.now().as_secs();
+        let ch2 = attach_psk(hello.clone(), resuming.as_ref(), &config, now, Some(&transcript))?;
         transcript.add(ch2.encoded());
         // RFC 8446 §D.4: in compatibility mode the client sends ChangeCipherSpec before its
         // second ClientHello.
@@ -375,6 +469,7 @@ impl ExpectServerHello {
             key_shares,
             transcript,
             retried: Some(suite),
+            resuming,
         }))
     }
 }

@@ -10,16 +10,19 @@ use crate::crypto::ActiveKeyExchange;
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
+use crate::handshake::client::hello::cache_key;
 use crate::key_schedule::tls13::{
-    ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret, Tls13Crypto,
+    ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret,
+    ResumptionMasterSecret, Tls13Crypto,
 };
+use crate::session::{ClientTicket, Tls13Session};
 use crate::key_schedule::{KeyLogLabel, TrafficKeys};
 use crate::msgs::enums::{HandshakeType, KeyUpdateRequest, SignatureScheme};
 use crate::msgs::tls12_kx::DigitallySigned;
 use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
-    HandshakePayload, ServerHello,
+    HandshakePayload, NewSessionTicketTls13, ServerHello,
 };
 use crate::record::{RecordDecrypter, RecordEncrypter};
 use crate::sign::CertifiedKey;
@@ -61,6 +64,17 @@ struct Tls13Client {
     handshake_secret: HandshakeSecret,
     client_hs: HandshakeTrafficSecret,
     server_hs: HandshakeTrafficSecret,
+    /// Authenticated by a resumption PSK: no Certificate or CertificateVerify follow.
+    resumed: bool,
+}
+
+/// How the server proved who it is (STYLE: proof tokens; `ExpectFinished` cannot be built
+/// without one).
+enum ServerAuthenticated {
+    /// Chain verified, then its CertificateVerify.
+    Certificate(ServerCertVerified, HandshakeSignatureValid),
+    /// The server knows the resumption PSK; its Finished (checked next) proves it.
+    Resumption,
 }
 
 /// RFC 8446 §4.1.3 / §4.2.8: process ServerHello, derive handshake keys.
@@ -71,15 +85,19 @@ pub(crate) fn handle_server_hello(
     sh: &ServerHello,
     key_shares: Vec<Box<dyn ActiveKeyExchange>>,
     transcript: Transcript,
+    early: Option<EarlySecret>,
 ) -> Result<Box<dyn State>, Error> {
-    // 1. Only key_share, supported_versions and pre_shared_key may appear (§4.1.3); we offered
-    // no PSK, so pre_shared_key is unsolicited too.
+    // 1. Only key_share, supported_versions and pre_shared_key may appear (§4.1.3);
+    // pre_shared_key only if the server accepted our PSK (checked by the caller).
     for e in &sh.extensions {
         match e {
             ServerExtension::KeyShare(_) | ServerExtension::SupportedVersions(_) => {}
+            ServerExtension::PreSharedKey(_) if early.is_some() => {}
             _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
         }
     }
+    let resumed = early.is_some();
+    cx.negotiated.resumed = resumed;
     // 2. Our key share for the server's group (§4.2.8: "MUST be in the same group as one of the
     // client's shares").
     let entry = sh
@@ -93,8 +111,11 @@ pub(crate) fn handle_server_hello(
 
     // 3. Key schedule: (no PSK) early secret → handshake secret → handshake traffic secrets.
     let provider = &details.config.provider;
-    let crypto = Tls13Crypto::new(provider, suite.hash);
-    let handshake_secret = EarlySecret::new(crypto, None).into_handshake(&shared)?;
+    let early = match early {
+        Some(e) => e,
+        None => EarlySecret::new(Tls13Crypto::new(provider, suite.hash), None),
+    };
+    let handshake_secret = early.into_handshake(&shared)?;
     let hello_hash = transcript.current_hash()?;
     let client_hs = handshake_secret.client_handshake_traffic_secret(&hello_hash)?;
     let server_hs = handshake_secret.server_handshake_traffic_secret(&hello_hash)?;
@@ -114,6 +135,7 @@ pub(crate) fn handle_server_hello(
         handshake_secret,
         client_hs,
         server_hs,
+        resumed,
     })))
 }
 
@@ -154,6 +176,14 @@ impl State for ExpectEncryptedExtensions {
             }
         }
         st.transcript.add(msg.encoded());
+        if st.resumed {
+            // RFC 8446 §2.2: a PSK handshake has no Certificate/CertificateVerify.
+            return Ok(Box::new(ExpectFinished {
+                st,
+                req: None,
+                _auth: ServerAuthenticated::Resumption,
+            }));
+        }
         Ok(Box::new(ExpectCertificateOrCertReq(st)))
     }
 }
@@ -292,8 +322,7 @@ impl State for ExpectCertificateVerify {
         Ok(Box::new(ExpectFinished {
             st,
             req,
-            _verified: verified,
-            _sig_valid: sig_valid,
+            _auth: ServerAuthenticated::Certificate(verified, sig_valid),
         }))
     }
 }
@@ -301,10 +330,8 @@ impl State for ExpectCertificateVerify {
 struct ExpectFinished {
     st: Tls13Client,
     req: Option<CertificateRequestTls13>,
-    /// Proof that the chain was verified (STYLE: proof tokens).
-    _verified: ServerCertVerified,
-    /// Proof that CertificateVerify was verified.
-    _sig_valid: HandshakeSignatureValid,
+    /// Proof that the server authenticated itself.
+    _auth: ServerAuthenticated,
 }
 
 impl State for ExpectFinished {
@@ -334,6 +361,7 @@ impl State for ExpectFinished {
             handshake_secret,
             client_hs,
             server_hs: _,
+            resumed: _,
         } = st;
         let master = handshake_secret.into_master()?;
         let client_ap = master.client_application_traffic_secret(&hash)?;
@@ -373,7 +401,7 @@ impl State for ExpectFinished {
         let keys = client_ap.traffic_keys(suite.aead)?;
         cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::ApplicationKeys)?;
         let hash = transcript.current_hash()?;
-        let _resumption = master.into_resumption_master_secret(&hash)?;
+        let resumption = master.into_resumption_master_secret(&hash)?;
         cx.exporter = Some(Exporter::Tls13(exporter));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
@@ -381,6 +409,9 @@ impl State for ExpectFinished {
             provider: config.provider.clone(),
             client_ap: Some(client_ap),
             server_ap: Some(server_ap),
+            resumption: Some(resumption),
+            cache_key: cache_key(&details.server_name),
+            config,
         }))
     }
 }
@@ -450,6 +481,42 @@ struct ExpectTraffic {
     provider: crate::crypto::CryptoProvider,
     client_ap: Option<ApplicationTrafficSecret>,
     server_ap: Option<ApplicationTrafficSecret>,
+    resumption: Option<ResumptionMasterSecret>,
+    cache_key: String,
+    config: Arc<crate::config::ClientConfig>,
+}
+
+impl ExpectTraffic {
+    /// RFC 8446 §4.6.1: keep the ticket with its PSK (from resumption_master_secret and the
+    /// ticket nonce) for a later connection to the same server.
+    fn store_ticket(&self, cx: &CommonState, nst: &NewSessionTicketTls13) -> Result<(), Error> {
+        let (Some(rms), true) = (&self.resumption, self.config.enable_tickets) else {
+            return Ok(());
+        };
+        // "The value of zero indicates that the ticket should be discarded immediately."
+        if nst.ticket_lifetime == 0 {
+            return Ok(());
+        }
+        let session = Tls13Session {
+            suite: self.suite.suite,
+            psk: rms.ticket_psk(&nst.ticket_nonce)?,
+            age_add: nst.ticket_age_add,
+            issued: self.config.time.now().as_secs(),
+            // "Servers MUST NOT use any value greater than 604800 seconds (7 days)".
+            lifetime: nst.ticket_lifetime.min(604_800),
+            alpn: cx.negotiated.alpn_protocol.clone(),
+            sni: None,
+            max_early_data: nst.max_early_data_size().unwrap_or(0),
+        };
+        self.config.session_cache.insert(
+            &self.cache_key,
+            ClientTicket {
+                ticket: nst.ticket.clone(),
+                session,
+            },
+        );
+        Ok(())
+    }
 }
 
 impl State for ExpectTraffic {
@@ -459,9 +526,10 @@ impl State for ExpectTraffic {
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
         match msg.payload() {
-            // RFC 8446 §4.6.1: tickets are accepted; this client does not resume yet, so they
-            // are dropped.
-            HandshakePayload::NewSessionTicketTls13(_) => Ok(self),
+            HandshakePayload::NewSessionTicketTls13(nst) => {
+                self.store_ticket(cx, nst)?;
+                Ok(self)
+            }
             HandshakePayload::KeyUpdate(req) => {
                 let req = *req;
                 handle_key_update(&mut self.server_ap, self.suite, &self.provider, cx, req, true)?;

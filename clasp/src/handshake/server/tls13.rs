@@ -13,10 +13,14 @@ use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::tls13::{decrypter, encrypter, handle_key_update, log, send_key_update};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
-    ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, Tls13Crypto,
+    ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind,
+    ResumptionMasterSecret, Tls13Crypto,
 };
+use crate::session::{random_u32, Tls13Session, TICKET_LIFETIME_SECS};
+use crate::suites;
 use crate::msgs::enums::{
-    HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, SignatureScheme,
+    HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
+    SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
@@ -24,7 +28,7 @@ use crate::msgs::extensions::{
 };
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, ClientHello, EncryptedExtensions,
-    Finished, HandshakeMessage, HandshakePayload, ServerHello,
+    Finished, HandshakeMessage, HandshakePayload, NewSessionTicketTls13, ServerHello,
     HELLO_RETRY_REQUEST_RANDOM,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
@@ -66,29 +70,38 @@ pub(crate) fn handle_client_hello(
         return Err(PeerMisbehaved::IllegalClientHello.into());
     }
 
-    // 2. Certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms is required
-    // for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3 handshakes.
-    let offered = ch
-        .signature_algorithms()
-        .ok_or(PeerMisbehaved::MissingExtension)?;
-    let tls13_schemes: Vec<SignatureScheme> = offered
-        .iter()
-        .copied()
-        .filter(|s| is_tls13_scheme(*s))
-        .collect();
-    let info = ClientHelloInfo {
-        server_name: ch.server_name(),
-        signature_schemes: &tls13_schemes,
-        cipher_suites: &ch.cipher_suites,
+    // 2. Resumption: a ticket of ours with a valid binder replaces certificate authentication.
+    let resumed = try_resume(&config, ch, msg, retry.as_ref(), suite)?;
+
+    // 3. Otherwise a certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms
+    // is required for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3.
+    let auth = match &resumed {
+        Some(_) => None,
+        None => {
+            let offered = ch
+                .signature_algorithms()
+                .ok_or(PeerMisbehaved::MissingExtension)?;
+            let tls13_schemes: Vec<SignatureScheme> = offered
+                .iter()
+                .copied()
+                .filter(|s| is_tls13_scheme(*s))
+                .collect();
+            let info = ClientHelloInfo {
+                server_name: ch.server_name(),
+                signature_schemes: &tls13_schemes,
+                cipher_suites: &ch.cipher_suites,
+            };
+            let certified = config
+                .cert_resolver
+                .resolve(&info)
+                .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
+            let signer = certified
+                .key
+                .choose_scheme(&tls13_schemes)
+                .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
+            Some((certified, signer))
+        }
     };
-    let certified = config
-        .cert_resolver
-        .resolve(&info)
-        .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
-    let signer = certified
-        .key
-        .choose_scheme(&tls13_schemes)
-        .ok_or(PeerIncompatible::NoCommonSignatureScheme)?;
 
     // 3. Group: a share the client sent for a group we support, in our preference order; else
     // a HelloRetryRequest for our most preferred group the client supports (§4.1.4).
@@ -120,7 +133,10 @@ pub(crate) fn handle_client_hello(
     let kx = group.start_and_complete(&share.key_exchange)?;
     cx.negotiated.group = Some(group.name());
     cx.negotiated.cipher_suite = Some(suite.suite);
-    cx.negotiated.signature_scheme = Some(signer.scheme());
+    if let Some((_, signer)) = &auth {
+        cx.negotiated.signature_scheme = Some(signer.scheme());
+    }
+    cx.negotiated.resumed = resumed.is_some();
 
     // 4. ALPN (RFC 7301 §3.2): our preference among theirs; none in common is fatal.
     let alpn = choose_alpn(&config, ch)?;
@@ -144,6 +160,12 @@ pub(crate) fn handle_client_hello(
         ],
         extensions_absent: false,
     };
+    let mut sh = sh;
+    if let Some((_, index)) = &resumed {
+        // RFC 8446 §4.2.11: the index of the PSK we accepted.
+        sh.extensions
+            .insert(1, ServerExtension::PreSharedKey(*index));
+    }
     let sh = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
     let (mut transcript, session_id) = match retry {
         Some(r) => (r.transcript, r.session_id),
@@ -165,8 +187,11 @@ pub(crate) fn handle_client_hello(
     }
 
     // 6. Handshake secrets.
-    let crypto = Tls13Crypto::new(provider, suite.hash);
-    let handshake_secret = EarlySecret::new(crypto, None).into_handshake(&kx.secret)?;
+    let early = match resumed {
+        Some((early, _)) => early,
+        None => EarlySecret::new(Tls13Crypto::new(provider, suite.hash), None),
+    };
+    let handshake_secret = early.into_handshake(&kx.secret)?;
     let hash = transcript.current_hash()?;
     let client_hs = handshake_secret.client_handshake_traffic_secret(&hash)?;
     let server_hs = handshake_secret.server_handshake_traffic_secret(&hash)?;
@@ -198,10 +223,12 @@ pub(crate) fn handle_client_hello(
     cx.send_handshake(&ee);
 
     // 8. CertificateRequest (§4.3.2).
+    // RFC 8446 §4.3.2: "Servers which are authenticating with a PSK MUST NOT send the
+    // CertificateRequest message in the main handshake".
     let client_auth = config
         .client_verifier
         .as_ref()
-        .filter(|v| v.offer_client_auth())
+        .filter(|v| v.offer_client_auth() && auth.is_some())
         .cloned();
     if let Some(v) = &client_auth {
         let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
@@ -223,21 +250,23 @@ pub(crate) fn handle_client_hello(
         cx.send_handshake(&cr);
     }
 
-    // 9. Certificate and CertificateVerify (§4.4.2, §4.4.3).
-    let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
-        certificate_request_context: Vec::new(),
-        certificate_list: certified
-            .cert
-            .iter()
-            .map(|c| CertificateEntry {
-                cert_data: c.clone(),
-                extensions: Vec::new(),
-            })
-            .collect(),
-    }));
-    transcript.add(cert.encoded());
-    cx.send_handshake(&cert);
-    emit_certificate_verify(cx, &mut transcript, signer.as_ref())?;
+    // 9. Certificate and CertificateVerify (§4.4.2, §4.4.3); none when resuming.
+    if let Some((certified, signer)) = &auth {
+        let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
+            certificate_request_context: Vec::new(),
+            certificate_list: certified
+                .cert
+                .iter()
+                .map(|c| CertificateEntry {
+                    cert_data: c.clone(),
+                    extensions: Vec::new(),
+                })
+                .collect(),
+        }));
+        transcript.add(cert.encoded());
+        cx.send_handshake(&cert);
+        emit_certificate_verify(cx, &mut transcript, signer.as_ref())?;
+    }
 
     // 10. Finished (§4.4.4).
     let hash = transcript.current_hash()?;
@@ -262,6 +291,8 @@ pub(crate) fn handle_client_hello(
     cx.exporter = Some(Exporter::Tls13(exporter));
 
     let st = Tls13Server {
+        sni: ch.server_name().map(str::to_owned),
+        alpn,
         config,
         suite,
         transcript,
@@ -277,6 +308,110 @@ pub(crate) fn handle_client_hello(
             _client_cert: None,
         }),
     })
+}
+
+/// RFC 8446 §4.2.11: accept the first offered ticket we can open whose suite hash matches
+/// `suite`, that has not expired and was issued for the same server name; its binder must verify
+/// ("If this value does not validate, the server MUST abort the handshake").
+fn try_resume(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    msg: &HandshakeMessage,
+    retry: Option<&Retry>,
+    suite: &'static SuiteInfo,
+) -> Result<Option<(EarlySecret, u16)>, Error> {
+    let (Some(keys), Some(offer)) = (&config.tickets, ch.psk()) else {
+        return Ok(None);
+    };
+    // RFC 8446 §4.2.9: we resume only with (EC)DHE (psk_dhe_ke), for forward secrecy.
+    if !ch
+        .psk_modes()
+        .is_some_and(|m| m.contains(&PskKeyExchangeMode::PskDheKe))
+    {
+        return Ok(None);
+    }
+    let now = config.time.now().as_secs();
+    let hash = config.provider.hash(suite.hash);
+    for (i, (id, binder)) in offer.identities.iter().zip(&offer.binders).enumerate() {
+        let Some(plain) = keys.decrypt(&id.identity, now) else {
+            continue;
+        };
+        let Ok(session) = Tls13Session::decode(&plain) else {
+            continue;
+        };
+        let compatible = suites::lookup(session.suite).is_some_and(|s| s.hash == suite.hash)
+            && now.saturating_sub(session.issued) < u64::from(session.lifetime)
+            && session.sni.as_deref() == ch.server_name();
+        if !compatible {
+            continue;
+        }
+        let Ok(index) = u16::try_from(i) else {
+            continue;
+        };
+        let offset = msg
+            .psk_binders_offset()
+            .ok_or(PeerMisbehaved::IllegalClientHello)?;
+        let truncated = msg
+            .encoded()
+            .get(..offset)
+            .ok_or(PeerMisbehaved::IllegalClientHello)?;
+        // The binder covers the transcript up to the truncated ClientHello; after an HRR that
+        // includes message_hash(ClientHello1) and the HRR (§4.2.11.2).
+        let binder_hash = match retry {
+            Some(r) => r.transcript.hash_with_suffix(hash, truncated)?,
+            None => hash.hash(truncated),
+        };
+        let early = EarlySecret::new(
+            Tls13Crypto::new(&config.provider, suite.hash),
+            Some(session.psk.as_bytes()),
+        );
+        early
+            .binder_key(PskKind::Resumption)?
+            .verify_binder(&binder_hash, &binder.0)?;
+        return Ok(Some((early, index)));
+    }
+    Ok(None)
+}
+
+/// RFC 8446 §4.6.1: NewSessionTickets, each with its own nonce and PSK, sealed under our
+/// rotating ticket keys.
+fn emit_tickets(
+    cx: &mut CommonState,
+    config: &ServerConfig,
+    suite: &'static SuiteInfo,
+    resumption: &ResumptionMasterSecret,
+    sni: Option<String>,
+    alpn: Option<Vec<u8>>,
+) -> Result<(), Error> {
+    let Some(keys) = &config.tickets else {
+        return Ok(());
+    };
+    let now = config.time.now().as_secs();
+    for i in 0..config.send_tickets {
+        let nonce = vec![u8::try_from(i).unwrap_or(u8::MAX)];
+        let session = Tls13Session {
+            suite: suite.suite,
+            psk: resumption.ticket_psk(&nonce)?,
+            age_add: random_u32(config.provider.secure_random)?,
+            issued: now,
+            lifetime: TICKET_LIFETIME_SECS,
+            alpn: alpn.clone(),
+            sni: sni.clone(),
+            max_early_data: 0,
+        };
+        let ticket = keys.encrypt(&session.encode(), now)?;
+        let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls13(
+            NewSessionTicketTls13 {
+                ticket_lifetime: session.lifetime,
+                ticket_age_add: session.age_add,
+                ticket_nonce: nonce,
+                ticket,
+                extensions: Vec::new(),
+            },
+        ));
+        cx.send_handshake(&nst);
+    }
+    Ok(())
 }
 
 /// RFC 8446 §4.2.3: schemes usable in a TLS 1.3 CertificateVerify.
@@ -414,6 +549,8 @@ struct Tls13Server {
     client_ap: ApplicationTrafficSecret,
     server_ap: ApplicationTrafficSecret,
     master: crate::key_schedule::tls13::MasterSecret,
+    sni: Option<String>,
+    alpn: Option<Vec<u8>>,
 }
 
 struct ExpectCertificate(Tls13Server);
@@ -528,7 +665,8 @@ impl State for ExpectFinished {
         cx.set_decrypter(dec, Protection::ApplicationKeys)?;
         cx.ccs_allowed = false;
         let hash = st.transcript.current_hash()?;
-        let _resumption = st.master.into_resumption_master_secret(&hash)?;
+        let resumption = st.master.into_resumption_master_secret(&hash)?;
+        emit_tickets(cx, &st.config, st.suite, &resumption, st.sni, st.alpn)?;
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
             suite: st.suite,

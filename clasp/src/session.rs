@@ -1,0 +1,353 @@
+//! Resumption state: the server's ticket keys (with rotation) and the client's session cache.
+//!
+//! Server tickets are self-contained: the resumption PSK and what must be re-checked on resumption
+//! (suite, ALPN, SNI; RFC 8446 §4.2.11, §4.6.1) are sealed with AES-256-GCM under a key that
+//! rotates. The previous key still opens tickets until the next rotation, so a rotation never
+//! strands tickets issued a moment before; a ticket under a key rotated out twice falls back to a
+//! full handshake. Nothing here reads a clock directly: times come from the config's
+//! [`TimeProvider`](crate::time::TimeProvider).
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::codec::{put_prefixed, Codec, ListLength, Reader};
+use crate::crypto::{AeadAlgorithm, AeadKey, CryptoProvider, SecretBytes, SecureRandom};
+use crate::error::{Error, InvalidMessage};
+use crate::msgs::enums::{CipherSuite, ProtocolVersion};
+
+/// Default ticket key rotation period: 6 hours (tickets live at most 2 periods).
+pub const DEFAULT_ROTATION_SECS: u64 = 6 * 3600;
+
+/// Ticket lifetime we advertise (RFC 8446 §4.6.1 caps it at 7 days); we use 2 hours.
+pub const TICKET_LIFETIME_SECS: u32 = 7200;
+
+const KEY_ID_LEN: usize = 4;
+const NONCE_LEN: usize = AeadAlgorithm::NONCE_LEN;
+
+struct TicketKey {
+    id: [u8; KEY_ID_LEN],
+    key: Box<dyn AeadKey>,
+    created: u64,
+}
+
+struct Keys {
+    current: TicketKey,
+    previous: Option<TicketKey>,
+}
+
+/// Ticket encryption keys: AES-256-GCM, rotated every `rotation` seconds; the previous key still
+/// decrypts.
+pub struct TicketKeys {
+    provider: CryptoProvider,
+    rotation: u64,
+    keys: Mutex<Keys>,
+}
+
+impl fmt::Debug for TicketKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketKeys")
+            .field("rotation_secs", &self.rotation)
+            .finish_non_exhaustive()
+    }
+}
+
+fn new_key(provider: &CryptoProvider, now: u64) -> Result<TicketKey, Error> {
+    let mut raw = SecretBytes::zeroed(32);
+    provider.secure_random.fill(raw.as_mut())?;
+    let mut id = [0u8; KEY_ID_LEN];
+    provider.secure_random.fill(&mut id)?;
+    Ok(TicketKey {
+        id,
+        key: provider.aead(AeadAlgorithm::Aes256Gcm).key(raw.as_bytes())?,
+        created: now,
+    })
+}
+
+impl TicketKeys {
+    /// Fresh random keys, rotated every `rotation_secs` seconds (0 means never).
+    ///
+    /// # Errors
+    /// If the random source or the AEAD fails.
+    pub fn new(provider: &CryptoProvider, now: u64, rotation_secs: u64) -> Result<Self, Error> {
+        Ok(Self {
+            provider: provider.clone(),
+            rotation: rotation_secs,
+            keys: Mutex::new(Keys {
+                current: new_key(provider, now)?,
+                previous: None,
+            }),
+        })
+    }
+
+    /// Rotates now: the current key becomes the previous one; the old previous key is gone, and
+    /// tickets under it no longer decrypt.
+    ///
+    /// # Errors
+    /// If the random source fails.
+    pub fn rotate(&self, now: u64) -> Result<(), Error> {
+        let fresh = new_key(&self.provider, now)?;
+        let mut k = self.keys.lock().map_err(|_| poisoned())?;
+        let old = core::mem::replace(&mut k.current, fresh);
+        k.previous = Some(old);
+        Ok(())
+    }
+
+    fn maybe_rotate(&self, now: u64) -> Result<(), Error> {
+        if self.rotation == 0 {
+            return Ok(());
+        }
+        let due = {
+            let k = self.keys.lock().map_err(|_| poisoned())?;
+            now.saturating_sub(k.current.created) >= self.rotation
+        };
+        if due {
+            self.rotate(now)?;
+        }
+        Ok(())
+    }
+
+    /// Seals `plaintext` into a ticket: key id ‖ nonce ‖ ciphertext ‖ tag.
+    ///
+    /// # Errors
+    /// If the random source or the AEAD fails.
+    pub fn encrypt(&self, plaintext: &[u8], now: u64) -> Result<Vec<u8>, Error> {
+        self.maybe_rotate(now)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        self.provider.secure_random.fill(&mut nonce)?;
+        let k = self.keys.lock().map_err(|_| poisoned())?;
+        let mut out = Vec::with_capacity(KEY_ID_LEN + NONCE_LEN + plaintext.len() + 16);
+        out.extend_from_slice(&k.current.id);
+        out.extend_from_slice(&nonce);
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = k
+            .current
+            .key
+            .seal_in_place(&nonce, &k.current.id, &mut out[start..])?;
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Opens a ticket sealed under the current or previous key; `None` for anything else
+    /// (unknown key, tampering, garbage): the caller then does a full handshake.
+    #[must_use]
+    pub fn decrypt(&self, ticket: &[u8], now: u64) -> Option<Vec<u8>> {
+        self.maybe_rotate(now).ok()?;
+        let id = ticket.get(..KEY_ID_LEN)?;
+        let nonce: [u8; NONCE_LEN] = ticket.get(KEY_ID_LEN..KEY_ID_LEN + NONCE_LEN)?.try_into().ok()?;
+        let body = ticket.get(KEY_ID_LEN + NONCE_LEN..)?;
+        let k = self.keys.lock().ok()?;
+        let key = [Some(&k.current), k.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|t| t.id == id)?;
+        let mut buf = body.to_vec();
+        let n = key.key.open_in_place(&nonce, id, &mut buf).ok()?;
+        buf.truncate(n);
+        Some(buf)
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Internal(crate::error::InternalError::Unreachable("ticket key lock poisoned"))
+}
+
+/// What a TLS 1.3 ticket carries (sealed, on the server side) and what the client keeps.
+pub(crate) struct Tls13Session {
+    pub(crate) suite: CipherSuite,
+    pub(crate) psk: SecretBytes,
+    pub(crate) age_add: u32,
+    /// Seconds since the Unix epoch when the ticket was issued / received.
+    pub(crate) issued: u64,
+    pub(crate) lifetime: u32,
+    pub(crate) alpn: Option<Vec<u8>>,
+    pub(crate) sni: Option<String>,
+    pub(crate) max_early_data: u32,
+}
+
+impl Tls13Session {
+    /// Serialises the server-side ticket contents (version ‖ suite ‖ psk ‖ age_add ‖ issued ‖
+    /// lifetime ‖ alpn ‖ sni ‖ max_early_data).
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        ProtocolVersion::TLSv1_3.encode(&mut out);
+        self.suite.encode(&mut out);
+        put_prefixed(ListLength::U8, self.psk.as_bytes(), &mut out);
+        self.age_add.encode(&mut out);
+        out.extend_from_slice(&self.issued.to_be_bytes());
+        self.lifetime.encode(&mut out);
+        put_prefixed(ListLength::U8, self.alpn.as_deref().unwrap_or_default(), &mut out);
+        put_prefixed(
+            ListLength::U16,
+            self.sni.as_deref().unwrap_or_default().as_bytes(),
+            &mut out,
+        );
+        self.max_early_data.encode(&mut out);
+        out
+    }
+
+    /// Parses what [`Self::encode`] wrote.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, InvalidMessage> {
+        let mut r = Reader::new(bytes);
+        if ProtocolVersion::read(&mut r)? != ProtocolVersion::TLSv1_3 {
+            return Err(InvalidMessage::IllegalValue("ticket version"));
+        }
+        let suite = CipherSuite::read(&mut r)?;
+        let psk = SecretBytes::new(r.length_prefixed(ListLength::U8, "psk")?.rest());
+        let age_add = r.u32("age_add")?;
+        let hi = u64::from(r.u32("issued")?);
+        let lo = u64::from(r.u32("issued")?);
+        let lifetime = r.u32("lifetime")?;
+        let alpn = r.length_prefixed(ListLength::U8, "alpn")?.rest().to_vec();
+        let sni = r.length_prefixed(ListLength::U16, "sni")?.rest();
+        let sni = String::from_utf8(sni.to_vec()).map_err(|_| InvalidMessage::IllegalValue("sni"))?;
+        let max_early_data = r.u32("max_early_data")?;
+        r.expect_empty("ticket")?;
+        Ok(Self {
+            suite,
+            psk,
+            age_add,
+            issued: (hi << 32) | lo,
+            lifetime,
+            alpn: (!alpn.is_empty()).then_some(alpn),
+            sni: (!sni.is_empty()).then_some(sni),
+            max_early_data,
+        })
+    }
+}
+
+/// A ticket as the client stores it.
+pub(crate) struct ClientTicket {
+    pub(crate) ticket: Vec<u8>,
+    pub(crate) session: Tls13Session,
+}
+
+/// The client's session cache: tickets by server name, bounded in both names and tickets per
+/// name. Each ticket is used once (RFC 8446 §C.4: clients "SHOULD NOT reuse a ticket").
+pub struct ClientSessionCache {
+    max_names: usize,
+    inner: Mutex<(HashMap<String, VecDeque<ClientTicket>>, VecDeque<String>)>,
+}
+
+impl fmt::Debug for ClientSessionCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSessionCache")
+            .field("max_names", &self.max_names)
+            .finish_non_exhaustive()
+    }
+}
+
+const TICKETS_PER_NAME: usize = 4;
+
+impl ClientSessionCache {
+    /// A cache remembering tickets for at most `max_names` servers.
+    #[must_use]
+    pub fn new(max_names: usize) -> Self {
+        Self {
+            max_names,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    pub(crate) fn insert(&self, name: &str, ticket: ClientTicket) {
+        if self.max_names == 0 {
+            return;
+        }
+        let Ok(mut g) = self.inner.lock() else {
+            return;
+        };
+        let (map, order) = &mut *g;
+        if !map.contains_key(name) {
+            if order.len() >= self.max_names {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
+            order.push_back(name.to_owned());
+        }
+        let q = map.entry(name.to_owned()).or_default();
+        if q.len() >= TICKETS_PER_NAME {
+            q.pop_front();
+        }
+        q.push_back(ticket);
+    }
+
+    /// Takes the newest unexpired ticket for `name`.
+    pub(crate) fn take(&self, name: &str, now: u64) -> Option<ClientTicket> {
+        let mut g = self.inner.lock().ok()?;
+        let q = g.0.get_mut(name)?;
+        while let Some(t) = q.pop_back() {
+            if now.saturating_sub(t.session.issued) < u64::from(t.session.lifetime) {
+                return Some(t);
+            }
+        }
+        None
+    }
+}
+
+/// Random u32 from the provider (ticket_age_add).
+pub(crate) fn random_u32(rng: &dyn SecureRandom) -> Result<u32, Error> {
+    let mut b = [0u8; 4];
+    rng.fill(&mut b)?;
+    Ok(u32::from_be_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::aws_lc::default_provider;
+
+    #[test]
+    fn tickets_round_trip_and_rotate_out() {
+        let p = default_provider();
+        let keys = TicketKeys::new(&p, 1000, 0).unwrap();
+        let t1 = keys.encrypt(b"state one", 1000).unwrap();
+        assert_eq!(keys.decrypt(&t1, 1000).as_deref(), Some(&b"state one"[..]));
+        // One rotation: the previous key still opens it.
+        keys.rotate(1001).unwrap();
+        assert_eq!(keys.decrypt(&t1, 1001).as_deref(), Some(&b"state one"[..]));
+        // Two rotations: gone.
+        keys.rotate(1002).unwrap();
+        assert_eq!(keys.decrypt(&t1, 1002), None);
+        // Tampering is refused.
+        let mut t2 = keys.encrypt(b"state two", 1002).unwrap();
+        let last = t2.len() - 1;
+        t2[last] ^= 1;
+        assert_eq!(keys.decrypt(&t2, 1002), None);
+        assert_eq!(keys.decrypt(b"short", 1002), None);
+    }
+
+    #[test]
+    fn rotation_period_applies() {
+        let p = default_provider();
+        let keys = TicketKeys::new(&p, 0, 10).unwrap();
+        let t = keys.encrypt(b"x", 0).unwrap();
+        assert!(keys.decrypt(&t, 15).is_some()); // rotated once at 15
+        assert!(keys.decrypt(&t, 30).is_none()); // rotated again at 30
+    }
+
+    #[test]
+    fn session_encoding_round_trips() {
+        let s = Tls13Session {
+            suite: CipherSuite::TLS_AES_128_GCM_SHA256,
+            psk: SecretBytes::new(&[7; 32]),
+            age_add: 0xdead_beef,
+            issued: 1_700_000_000,
+            lifetime: 7200,
+            alpn: Some(b"h2".to_vec()),
+            sni: Some("localhost".into()),
+            max_early_data: 0,
+        };
+        let enc = s.encode();
+        let d = Tls13Session::decode(&enc).unwrap();
+        assert_eq!(d.suite, s.suite);
+        assert_eq!(d.psk.as_bytes(), s.psk.as_bytes());
+        assert_eq!(d.issued, s.issued);
+        assert_eq!(d.alpn, s.alpn);
+        assert_eq!(d.sni, s.sni);
+        for n in 0..enc.len() {
+            assert!(Tls13Session::decode(&enc[..n]).is_err());
+        }
+    }
+}

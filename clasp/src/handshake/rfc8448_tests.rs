@@ -80,14 +80,19 @@ fn arr32(v: &[u8]) -> [u8; 32] {
     v.try_into().expect("test vector is 32 bytes")
 }
 
-/// The default provider with `random` queued and X25519 fixed to `x25519_private`.
-fn replay_provider(random: &[u8], x25519_private: &[u8]) -> CryptoProvider {
+/// The default provider with X25519 fixed to `x25519_private`.
+fn replay_provider(x25519_private: &[u8]) -> CryptoProvider {
     let mut p = aws_lc::default_provider();
-    p.secure_random = Box::leak(Box::new(QueuedRandom(Mutex::new(
-        random.iter().copied().collect(),
-    ))));
     p.kx_groups = vec![Box::leak(Box::new(FixedX25519(arr32(x25519_private))))];
     p
+}
+
+/// A random source that yields `random` first. Installed after `build()`, so that draws made
+/// while building (e.g. session-ticket keys) cannot consume the hello random.
+fn queued_random(random: &[u8]) -> &'static dyn SecureRandom {
+    Box::leak(Box::new(QueuedRandom(Mutex::new(
+        random.iter().copied().collect(),
+    ))))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,10 +272,7 @@ fn take_pending(pending: &[u8]) -> Vec<u8> {
 }
 
 fn client_config() -> ClientConfig {
-    let provider = replay_provider(
-        &trace_client_hello().random,
-        &rfc8448("s3.client_x25519_private"),
-    );
+    let provider = replay_provider(&rfc8448("s3.client_x25519_private"));
     let mut cfg = ClientConfig::builder()
         .with_provider(provider)
         .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
@@ -281,6 +283,7 @@ fn client_config() -> ClientConfig {
         .without_env_key_log()
         .build()
         .expect("client config");
+    cfg.provider.secure_random = queued_random(&trace_client_hello().random);
     cfg.test_hello_hook = Some(nss_client_hello);
     cfg
 }
@@ -291,7 +294,7 @@ fn trace_server_random() -> Vec<u8> {
 }
 
 fn server_config() -> ServerConfig {
-    let provider = replay_provider(&trace_server_random(), &rfc8448("s3.server_x25519_private"));
+    let provider = replay_provider(&rfc8448("s3.server_x25519_private"));
     let certified = CertifiedKey::new(vec![trace_server_cert()], Arc::new(ReplaySigningKey))
         .expect("certified key");
     let mut cfg = ServerConfig::builder()
@@ -303,6 +306,7 @@ fn server_config() -> ServerConfig {
         .without_env_key_log()
         .build()
         .expect("server config");
+    cfg.provider.secure_random = queued_random(&trace_server_random());
     cfg.test_ee_hook = Some(nss_encrypted_extensions);
     cfg
 }
@@ -348,14 +352,14 @@ fn rsa_1024_key_is_refused_by_the_provider() {
 fn trace_rsa_pkcs1_der() -> Vec<u8> {
     fn der_len(len: usize, out: &mut Vec<u8>) {
         if len < 0x80 {
-            out.push(len as u8);
+            out.push(u8::try_from(len).expect("below 0x80"));
         } else {
             let bytes: Vec<u8> = len
                 .to_be_bytes()
                 .into_iter()
                 .skip_while(|b| *b == 0)
                 .collect();
-            out.push(0x80 | bytes.len() as u8);
+            out.push(0x80 | u8::try_from(bytes.len()).expect("at most 8 length bytes"));
             out.extend_from_slice(&bytes);
         }
     }

@@ -344,7 +344,7 @@ impl State for ExpectServerHelloDone {
             return Err(unexpected(&msg, &[HandshakeType::ServerHelloDone]));
         };
         let Self { st, kx, req, .. } = *self;
-        emit_client_flight(cx, st, kx, Some(req), &msg)
+        emit_client_flight(cx, st, kx, Some(&req), &msg)
     }
 }
 
@@ -354,7 +354,7 @@ fn emit_client_flight(
     cx: &mut CommonState,
     mut st: Tls12Client,
     kx: ClientKx,
-    req: Option<CertificateRequestTls12>,
+    req: Option<&CertificateRequestTls12>,
     done: &HandshakeMessage,
 ) -> Result<Box<dyn State>, Error> {
     st.transcript.add(done.encoded());
@@ -365,7 +365,7 @@ fn emit_client_flight(
     // 1. Client Certificate when asked (§7.4.6). Signing needs the raw transcript
     // (§7.4.8); without it we send an empty Certificate and let the server decide.
     let signer = match &req {
-        Some(req) => emit_client_certificate(cx, &st, req)?,
+        Some(req) => emit_client_certificate(cx, &st, req),
         None => None,
     };
     if let Some(cert) = signer.as_ref().map(|(c, _)| c) {
@@ -476,10 +476,9 @@ fn emit_client_certificate(
     cx: &mut CommonState,
     st: &Tls12Client,
     req: &CertificateRequestTls12,
-) -> Result<Option<(HandshakeMessage, Box<dyn Signer>)>, Error> {
-    if st.transcript.buffer().is_none() {
-        return Ok(None);
-    }
+) -> Option<(HandshakeMessage, Box<dyn Signer>)> {
+    // Without the raw transcript (TLS 1.2 CertificateVerify signs it) we cannot sign.
+    st.transcript.buffer()?;
     let schemes: Vec<SignatureScheme> = req.supported_signature_algorithms.clone();
     let cas: Vec<DistinguishedName> = req
         .certificate_authorities
@@ -492,17 +491,14 @@ fn emit_client_certificate(
         .client_cert
         .as_ref()
         .and_then(|r| r.resolve(&cas, &schemes));
-    let Some((ck, signer)) = chosen
+    let (ck, signer) = chosen
         .as_ref()
-        .and_then(|ck| ck.key.choose_scheme(&schemes).map(|s| (ck, s)))
-    else {
-        return Ok(None);
-    };
+        .and_then(|ck| ck.key.choose_scheme(&schemes).map(|s| (ck, s)))?;
     let cert = HandshakeMessage::new(HandshakePayload::CertificateTls12(CertificateTls12 {
         certificate_list: ck.cert.clone(),
     }));
     cx.send_handshake(&cert);
-    Ok(Some((cert, signer)))
+    Some((cert, signer))
 }
 
 /// Waiting for the server's ChangeCipherSpec (RFC 5246 §7.1).

@@ -180,7 +180,8 @@ pub fn run(args: &Args) -> u8 {
     };
 
     // 1. A throwaway PKI.
-    let pki = match make_pki(kx == Some(Kx::Rsa)) {
+    // TLS 1.2 RSA key transport and DHE suites (TLS_DHE_RSA_*) need an RSA certificate.
+    let pki = match make_pki(matches!(kx, Some(Kx::Rsa | Kx::Dhe))) {
         Ok(p) => p,
         Err(e) => return fail(lang, "generating certificates", &e),
     };

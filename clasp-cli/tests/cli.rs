@@ -261,3 +261,33 @@ fn client_usage_error_exits_2() {
     let out = run(&["client", "--help"], b"");
     assert!(text(&out.stdout).contains("Exit codes"));
 }
+
+#[test]
+fn demo_tls12_every_key_exchange() {
+    for (kx, ske) in [("ecdhe", true), ("dhe", true), ("rsa", false)] {
+        let out = run(&["demo", "--tls12", "--kx", kx, "--json"], b"");
+        assert!(out.status.success(), "{kx}: {}", text(&out.stderr));
+        let json = text(&out.stdout);
+        assert!(json.contains("\"version\":\"TLS 1.2\""), "{kx}: {json}");
+        let got = messages(&json);
+        let mut want = vec![
+            (C2S, "ClientHello"),
+            (S2C, "ServerHello"),
+            (S2C, "Certificate"),
+        ];
+        if ske {
+            want.push((S2C, "ServerKeyExchange"));
+        }
+        want.extend([
+            (S2C, "ServerHelloDone"),
+            (C2S, "ClientKeyExchange"),
+            (C2S, "ChangeCipherSpec"),
+            (C2S, "Finished"),
+            (S2C, "ChangeCipherSpec"),
+            (S2C, "Finished"),
+        ]);
+        assert_in_order(&got, &want);
+        let has_ske = got.iter().any(|(_, t)| t == "ServerKeyExchange");
+        assert_eq!(has_ske, ske, "{kx}: {got:?}");
+    }
+}

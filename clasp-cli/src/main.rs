@@ -7,7 +7,10 @@
 mod client;
 mod demo;
 mod i18n;
+mod ja4;
 mod ladder;
+mod server;
+mod server_page;
 mod x509;
 
 use std::process::ExitCode;
@@ -55,9 +58,9 @@ enum Command {
     Demo(demo::Args),
     /// Connect to a TLS server, show what was negotiated, then pipe stdin/stdout through it.
     Client(client::Args),
-    /// (not yet available) Serve HTTPS with clasp.
-    #[command(hide = true)]
-    Server,
+    /// Serve HTTPS with clasp (HTTP/1.1 and HTTP/2); the default page shows each visitor their
+    /// own handshake and JA4 fingerprint.
+    Server(server::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,10 +68,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Demo(a) => demo::run(&a),
         Command::Client(a) => client::run(&a),
-        Command::Server => {
-            eprintln!("clasp server: not yet available in this build");
-            exit::USAGE
-        }
+        Command::Server(a) => server::run(&a),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,383 @@
+//! The "how's my TLS" page of `clasp server`: the visitor's own handshake as HTML and JSON.
+//!
+//! [`HandshakeInfo`] is captured once per connection right after the handshake (what the client
+//! offered, what was agreed, JA4, the ladder); the renderers add the HTTP version of each request.
+//! Everything the client sent is escaped before it reaches HTML or JSON.
+
+use std::fmt::Write as _;
+
+use clasp::msgs::enums::{
+    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
+};
+use clasp::ServerConnection;
+
+use crate::i18n::Lang;
+use crate::ja4::{self, is_grease, HelloSummary, Ja4};
+use crate::ladder::{self, Entry, Style};
+use crate::x509;
+
+/// What one connection's handshake offered and agreed, for the page.
+#[derive(Debug, Clone)]
+pub struct HandshakeInfo {
+    /// The ClientHello as sent (None only if the library did not keep it).
+    pub hello: Option<HelloSummary>,
+    /// Its JA4 fingerprint.
+    pub ja4: Option<Ja4>,
+    /// Negotiated version, e.g. "TLSv1.3".
+    pub version: String,
+    /// Negotiated cipher suite.
+    pub cipher_suite: String,
+    /// Key-exchange group ("none" for RSA key exchange).
+    pub group: String,
+    /// Signature scheme the server signed with.
+    pub signature_scheme: String,
+    /// ALPN protocol agreed ("none" if none).
+    pub alpn: String,
+    /// SNI the client sent.
+    pub server_name: Option<String>,
+    /// Subject of the client certificate, if one was sent.
+    pub client_certificate: Option<String>,
+    /// Whether a HelloRetryRequest was needed.
+    pub hello_retry: bool,
+    /// Whether the session was resumed.
+    pub resumed: bool,
+    /// The handshake ladder, as text.
+    pub ladder_text: String,
+    /// The handshake ladder, as the JSON `clasp demo --json` prints.
+    pub ladder_json: String,
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "none".to_string(), |x| x.to_string())
+}
+
+impl HandshakeInfo {
+    /// Captures the handshake of `conn` (call once the handshake is complete) with the ladder
+    /// `entries` recorded by its observer.
+    #[must_use]
+    pub fn capture(conn: &ServerConnection, entries: &[Entry]) -> Self {
+        let hello = conn.client_hello().and_then(|(_, raw)| ja4::summarize(raw));
+        let n = conn.negotiated();
+        Self {
+            ja4: hello.as_ref().map(ja4::ja4),
+            hello,
+            version: opt(n.version),
+            cipher_suite: opt(n.cipher_suite),
+            group: opt(n.group),
+            signature_scheme: opt(n.signature_scheme),
+            alpn: n.alpn_protocol.as_ref().map_or_else(
+                || "none".to_string(),
+                |a| String::from_utf8_lossy(a).into_owned(),
+            ),
+            server_name: n.server_name.clone(),
+            client_certificate: n
+                .peer_certificates
+                .first()
+                .map(|c| x509::summarize(c).map_or_else(|| "(unparsed)".into(), |s| s.subject)),
+            hello_retry: n.hello_retry,
+            resumed: n.resumed,
+            ladder_text: ladder::render_text(entries, Lang::En, Style { color: false }),
+            ladder_json: ladder::render_json(entries, &ladder::negotiated_fields(n), Lang::En),
+        }
+    }
+}
+
+/// "HTTP/1.1", "HTTP/2", … for a hyper request version.
+#[must_use]
+pub fn http_version_name(v: hyper::Version) -> &'static str {
+    match v {
+        hyper::Version::HTTP_09 => "HTTP/0.9",
+        hyper::Version::HTTP_10 => "HTTP/1.0",
+        hyper::Version::HTTP_11 => "HTTP/1.1",
+        hyper::Version::HTTP_2 => "HTTP/2",
+        hyper::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/?",
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// `name (0xhhhh)`, or `GREASE (0xhhhh)`.
+fn named(v: u16, name: impl Fn(u16) -> String) -> String {
+    if is_grease(v) {
+        format!("GREASE (0x{v:04x})")
+    } else {
+        format!("{} (0x{v:04x})", name(v))
+    }
+}
+
+fn names(v: &[u16], name: impl Fn(u16) -> String) -> Vec<String> {
+    v.iter().map(|x| named(*x, &name)).collect()
+}
+
+fn suite(v: u16) -> String {
+    CipherSuite::from(v).to_string()
+}
+fn ext(v: u16) -> String {
+    ExtensionType::from(v).to_string()
+}
+fn group(v: u16) -> String {
+    NamedGroup::from(v).to_string()
+}
+fn sig(v: u16) -> String {
+    SignatureScheme::from(v).to_string()
+}
+fn version(v: u16) -> String {
+    ProtocolVersion::from(v).to_string()
+}
+
+/// The offered lists, as (id, title, values).
+fn offered(h: &HelloSummary) -> Vec<(&'static str, &'static str, Vec<String>)> {
+    vec![
+        (
+            "versions",
+            "Versions (supported_versions)",
+            names(&h.supported_versions, version),
+        ),
+        (
+            "cipher-suites",
+            "Cipher suites",
+            names(&h.cipher_suites, suite),
+        ),
+        (
+            "groups",
+            "Groups (supported_groups)",
+            names(&h.groups, group),
+        ),
+        (
+            "key-share-groups",
+            "Key shares sent for",
+            names(&h.key_share_groups, group),
+        ),
+        (
+            "signature-algorithms",
+            "Signature algorithms",
+            names(&h.signature_algorithms, sig),
+        ),
+        (
+            "extensions",
+            "Extensions, in the order sent",
+            names(&h.extensions, ext),
+        ),
+        (
+            "alpn-offered",
+            "ALPN offered",
+            h.alpn
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect(),
+        ),
+    ]
+}
+
+/// The page for GET /.
+#[must_use]
+pub fn render_html(info: &HandshakeInfo, http_version: &str) -> String {
+    let mut o = String::new();
+    o.push_str(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>how's my TLS</title><style>\
+         body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+         th{text-align:left;padding-right:1rem}td{font-family:monospace}\
+         pre{background:#f4f4f4;padding:1rem;overflow-x:auto}li{font-family:monospace}\
+         </style></head><body>\n<h1>how's my TLS</h1>\n\
+         <p>This is the TLS handshake your client just made with this clasp server.</p>\n\
+         <h2>Negotiated</h2>\n<table>\n",
+    );
+    let rows = [
+        ("tls-version", "TLS version", info.version.clone()),
+        ("cipher-suite", "Cipher suite", info.cipher_suite.clone()),
+        ("group", "Key exchange group", info.group.clone()),
+        (
+            "signature-scheme",
+            "Server signature",
+            info.signature_scheme.clone(),
+        ),
+        ("alpn", "ALPN", info.alpn.clone()),
+        ("http-version", "HTTP version", http_version.to_string()),
+        ("server-name", "SNI", opt(info.server_name.as_deref())),
+        (
+            "client-certificate",
+            "Client certificate",
+            opt(info.client_certificate.as_deref()),
+        ),
+        (
+            "hello-retry",
+            "HelloRetryRequest",
+            info.hello_retry.to_string(),
+        ),
+        ("resumed", "Resumed", info.resumed.to_string()),
+    ];
+    for (id, title, value) in rows {
+        let _ = writeln!(
+            o,
+            "<tr><th>{title}</th><td id=\"{id}\">{}</td></tr>",
+            esc(&value)
+        );
+    }
+    o.push_str("</table>\n<h2>JA4 fingerprint</h2>\n");
+    match &info.ja4 {
+        Some(j) => {
+            let _ = writeln!(
+                o,
+                "<p><code id=\"ja4\">{}</code></p>\n<p>JA4_r: <code id=\"ja4-r\">{}</code></p>",
+                esc(&j.ja4),
+                esc(&j.raw)
+            );
+        }
+        None => o.push_str("<p><code id=\"ja4\">unavailable</code></p>\n"),
+    }
+    if let Some(h) = &info.hello {
+        let _ = writeln!(
+            o,
+            "<h2>Your ClientHello</h2>\n<p>legacy_version: <code>{}</code></p>",
+            esc(&named(h.legacy_version, version))
+        );
+        for (id, title, values) in offered(h) {
+            let _ = writeln!(o, "<h3>{title}</h3>\n<ol id=\"{id}\">");
+            for v in values {
+                let _ = writeln!(o, "<li>{}</li>", esc(&v));
+            }
+            o.push_str("</ol>\n");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "<h2>The handshake</h2>\n<pre id=\"ladder\">{}</pre>\n\
+         <p>Also as JSON: <a href=\"/handshake.json\">/handshake.json</a></p>\n</body></html>",
+        esc(&info.ladder_text)
+    );
+    o
+}
+
+fn json_list(v: &[String]) -> String {
+    format!(
+        "[{}]",
+        v.iter()
+            .map(|s| ladder::json_str(s))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// The same data as JSON, for GET /handshake.json.
+#[must_use]
+pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
+    let s = |x: &str| ladder::json_str(x);
+    let o = |x: Option<&str>| x.map_or_else(|| "null".to_string(), ladder::json_str);
+    let mut out = format!(
+        "{{\"negotiated\":{{\"version\":{},\"cipher_suite\":{},\"group\":{},\
+         \"signature_scheme\":{},\"alpn\":{},\"http_version\":{},\"server_name\":{},\
+         \"client_certificate\":{},\"hello_retry\":{},\"resumed\":{}}}",
+        s(&info.version),
+        s(&info.cipher_suite),
+        s(&info.group),
+        s(&info.signature_scheme),
+        s(&info.alpn),
+        s(http_version),
+        o(info.server_name.as_deref()),
+        o(info.client_certificate.as_deref()),
+        info.hello_retry,
+        info.resumed,
+    );
+    match &info.ja4 {
+        Some(j) => {
+            let _ = write!(
+                out,
+                ",\"ja4\":{},\"ja4_r\":{},\"ja4_o\":{},\"ja4_ro\":{}",
+                s(&j.ja4),
+                s(&j.raw),
+                s(&j.original),
+                s(&j.raw_original)
+            );
+        }
+        None => out.push_str(",\"ja4\":null"),
+    }
+    if let Some(h) = &info.hello {
+        let _ = write!(
+            out,
+            ",\"client_hello\":{{\"legacy_version\":{}",
+            s(&named(h.legacy_version, version))
+        );
+        for (id, _, values) in offered(h) {
+            let _ = write!(out, ",{}:{}", s(&id.replace('-', "_")), json_list(&values));
+        }
+        out.push('}');
+    } else {
+        out.push_str(",\"client_hello\":null");
+    }
+    let _ = write!(out, ",\"ladder\":{}}}", info.ladder_json);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> HandshakeInfo {
+        let hello = HelloSummary {
+            legacy_version: 0x0303,
+            cipher_suites: vec![0x1a1a, 0x1301],
+            extensions: vec![0x0000, 0x0010, 0x002b],
+            server_name: Some("localhost".into()),
+            alpn: vec![b"<h2>".to_vec()],
+            supported_versions: vec![0x0304],
+            ..HelloSummary::default()
+        };
+        HandshakeInfo {
+            ja4: Some(ja4::ja4(&hello)),
+            hello: Some(hello),
+            version: "TLSv1.3".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+            group: "x25519".into(),
+            signature_scheme: "ecdsa_secp256r1_sha256".into(),
+            alpn: "h2".into(),
+            server_name: Some("localhost".into()),
+            client_certificate: None,
+            hello_retry: false,
+            resumed: false,
+            ladder_text: "a <b> & c".into(),
+            ladder_json: "{\"messages\":[]}".into(),
+        }
+    }
+
+    #[test]
+    fn html_has_the_ids_and_escapes_peer_text() {
+        let page = render_html(&info(), "HTTP/2");
+        assert!(page.contains("<td id=\"tls-version\">TLSv1.3</td>"));
+        assert!(page.contains("<td id=\"http-version\">HTTP/2</td>"));
+        assert!(page.contains("id=\"cipher-suite\""));
+        assert!(page.contains("id=\"group\">x25519<"));
+        assert!(page.contains("<code id=\"ja4\">t13d0103"));
+        assert!(page.contains("<li>&lt;h2&gt;</li>"));
+        assert!(page.contains("<li>GREASE (0x1a1a)</li>"));
+        assert!(page.contains("a &lt;b&gt; &amp; c"));
+        assert!(!page.contains("<h2>\n") || !page.contains("<li><h2>"));
+    }
+
+    #[test]
+    fn json_names_ja4_and_the_lists() {
+        let j = render_json(&info(), "HTTP/1.1");
+        assert!(j.contains("\"ja4\":\"t13d0103"));
+        assert!(j.contains("\"http_version\":\"HTTP/1.1\""));
+        assert!(j.contains(
+            "\"cipher_suites\":[\"GREASE (0x1a1a)\",\"TLS_AES_128_GCM_SHA256 (0x1301)\"]"
+        ));
+        assert!(j.contains("\"ladder\":{\"messages\":[]}"));
+        assert!(j.ends_with('}'));
+    }
+}

@@ -422,6 +422,8 @@ pub struct ServerConfig {
     pub(crate) require_ems: bool,
     pub(crate) tickets: Option<Arc<crate::session::TicketKeys>>,
     pub(crate) send_tickets: usize,
+    pub(crate) max_early_data: u32,
+    pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -457,6 +459,7 @@ pub struct ServerConfigBuilder {
     ticket_keys: Option<Arc<crate::session::TicketKeys>>,
     ticket_rotation: Option<u64>,
     send_tickets: Option<usize>,
+    max_early_data: u32,
 }
 
 impl ServerConfigBuilder {
@@ -594,6 +597,16 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Accepts up to `max` bytes of 0-RTT data on resumed TLS 1.3 connections (default 0: off).
+    /// Early data can be replayed by an attacker (RFC 8446 §8); clasp refuses replays it can
+    /// see with a 10-second freshness window and a strike register
+    /// ([`crate::session::AntiReplay`]), but only accept it for idempotent requests.
+    #[must_use]
+    pub fn with_max_early_data(mut self, max: u32) -> Self {
+        self.max_early_data = max;
+        self
+    }
+
     /// Number of TLS 1.3 NewSessionTickets sent after each full handshake (default 2).
     #[must_use]
     pub fn with_tickets(mut self, n: usize) -> Self {
@@ -664,6 +677,8 @@ impl ServerConfigBuilder {
         Ok(ServerConfig {
             tickets,
             send_tickets,
+            max_early_data: self.max_early_data,
+            anti_replay: Arc::new(crate::session::AntiReplay::new(10, 100_000)),
             provider,
             versions,
             suites,

@@ -58,6 +58,9 @@ pub struct Negotiated {
     pub resumed: bool,
     /// Whether a HelloRetryRequest was needed.
     pub hello_retry: bool,
+    /// 0-RTT: `None` if not offered, `Some(true)` if the server accepted the early data,
+    /// `Some(false)` if it was refused (a client should then send it again).
+    pub early_data_accepted: Option<bool>,
 }
 
 /// Connection state shared by the handshake states: the record layer, the outgoing flight, what
@@ -95,6 +98,13 @@ pub(crate) struct CommonState {
     empty_records: usize,
     /// Exporter for `export_keying_material`.
     pub(crate) exporter: Option<handshake::Exporter>,
+    /// Server accepting 0-RTT: bytes of early data still allowed (RFC 8446 §4.2.10).
+    pub(crate) early_data_budget: Option<usize>,
+    /// Server that refused offered 0-RTT: records that fail to open may still be skipped
+    /// (RFC 8446 §4.2.10 "discarding records which fail deprotection").
+    pub(crate) early_data_skip: usize,
+    /// Client: bytes of early data we may still send, while the early keys are installed.
+    pub(crate) early_data_send_budget: Option<usize>,
 }
 
 /// Records in a row that may carry nothing before we call it a denial of service.
@@ -126,14 +136,20 @@ impl CommonState {
             received_client_hello: None,
             empty_records: 0,
             exporter: None,
+            early_data_budget: None,
+            early_data_skip: 0,
+            early_data_send_budget: None,
         }
     }
 
     fn observe(&self, direction: Direction, kind: EventKind<'_>) {
         if let Some(o) = &self.observer {
-            let protection = match direction {
-                Direction::Sent => self.send_protection,
-                Direction::Received => self.recv_protection,
+            let protection = match (direction, kind) {
+                // change_cipher_spec is never encrypted in a first handshake (RFC 8446 §5,
+                // RFC 5246 §7.1: it is sent under the keys being replaced, i.e. none).
+                (_, EventKind::ChangeCipherSpec) => Protection::Plaintext,
+                (Direction::Sent, _) => self.send_protection,
+                (Direction::Received, _) => self.recv_protection,
             };
             o.on_event(&HandshakeEvent {
                 direction,
@@ -399,9 +415,24 @@ impl ConnectionCommon {
                 return Ok(());
             }
             let c = &mut self.common;
-            let Some(rec) = c.deframer.next_record(c.decrypter.as_mut())? else {
-                break;
+            let rec = match c.deframer.next_record(c.decrypter.as_mut()) {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                // RFC 8446 §4.2.10: a server that rejected 0-RTT skips records it cannot open
+                // with the handshake keys (up to a bound), instead of failing.
+                Err(Error::DecryptError) if c.early_data_skip > 0 => {
+                    c.early_data_skip -= 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
+            if c.decrypter.is_some()
+                && rec.typ != ContentType::ChangeCipherSpec
+                && rec.typ != ContentType::Alert
+            {
+                // The first record that opens ends any early-data skipping.
+                c.early_data_skip = 0;
+            }
             let typ = rec.typ;
             // RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other record
             // types": nothing but handshake data while a message is half-received.
@@ -417,6 +448,22 @@ impl ConnectionCommon {
                 ContentType::ApplicationData => {
                     let len = rec.payload.len();
                     if !c.may_receive_application_data {
+                        if let Some(budget) = c.early_data_budget {
+                            // RFC 8446 §4.2.10: more than max_early_data_size is
+                            // "unexpected_message".
+                            let left = budget
+                                .checked_sub(len)
+                                .ok_or(PeerMisbehaved::IllegalEarlyData)?;
+                            c.early_data_budget = Some(left);
+                            c.deframer.retain_last_payload();
+                            c.observe(Direction::Received, EventKind::ApplicationData(len));
+                            continue;
+                        }
+                        if c.early_data_skip > 0 && c.decrypter.is_none() {
+                            // Early data after a HelloRetryRequest: we have no keys for it.
+                            c.early_data_skip -= 1;
+                            continue;
+                        }
                         return Err(Error::InappropriateMessage {
                             expected: &[ContentType::Handshake],
                             got: ContentType::ApplicationData,

@@ -286,6 +286,70 @@ impl ClientSessionCache {
     }
 }
 
+/// Anti-replay for 0-RTT (RFC 8446 §8): a freshness window plus a bounded strike register.
+///
+/// Why this and not single-use tickets: single-use tickets need a shared, consistent store
+/// consulted on *every* resumption; the strike register is consulted only when early data is
+/// offered, and only has to remember ClientHellos for `window` seconds, because anything older
+/// fails the freshness check (RFC 8446 §8.2, §8.3). It is per process: servers in a fleet that
+/// share ticket keys must each see every ClientHello, or keep early data off (the default).
+/// When the register is full, early data is refused (never accepted unchecked).
+pub struct AntiReplay {
+    window_secs: u64,
+    capacity: usize,
+    seen: Mutex<(std::collections::HashSet<Vec<u8>>, VecDeque<(u64, Vec<u8>)>)>,
+}
+
+impl fmt::Debug for AntiReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AntiReplay")
+            .field("window_secs", &self.window_secs)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AntiReplay {
+    /// A register remembering up to `capacity` ClientHellos for `window_secs` seconds.
+    #[must_use]
+    pub fn new(window_secs: u64, capacity: usize) -> Self {
+        Self {
+            window_secs,
+            capacity,
+            seen: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Whether early data for a ClientHello identified by `binder` may be accepted:
+    /// `client_age_ms` (obfuscated_ticket_age − ticket_age_add) must agree with the server's own
+    /// view of the ticket's age within the window, and the binder must not have been seen.
+    pub(crate) fn check(&self, binder: &[u8], client_age_ms: u32, issued: u64, now: u64) -> bool {
+        let server_age_ms = now.saturating_sub(issued).saturating_mul(1000);
+        let skew = server_age_ms.abs_diff(u64::from(client_age_ms));
+        if skew > self.window_secs.saturating_mul(1000) {
+            return false;
+        }
+        let Ok(mut g) = self.seen.lock() else {
+            return false;
+        };
+        let (set, order) = &mut *g;
+        while let Some((t, _)) = order.front() {
+            if now.saturating_sub(*t) <= self.window_secs {
+                break;
+            }
+            if let Some((_, k)) = order.pop_front() {
+                set.remove(&k);
+            }
+        }
+        if set.contains(binder) || set.len() >= self.capacity {
+            return false;
+        }
+        set.insert(binder.to_vec());
+        order.push_back((now, binder.to_vec()));
+        true
+    }
+}
+
 /// Random u32 from the provider (ticket_age_add).
 pub(crate) fn random_u32(rng: &dyn SecureRandom) -> Result<u32, Error> {
     let mut b = [0u8; 4];
@@ -316,6 +380,20 @@ mod tests {
         t2[last] ^= 1;
         assert_eq!(keys.decrypt(&t2, 1002), None);
         assert_eq!(keys.decrypt(b"short", 1002), None);
+    }
+
+    #[test]
+    fn anti_replay_refuses_a_second_use_and_stale_ages() {
+        let ar = AntiReplay::new(10, 2);
+        assert!(ar.check(b"binder-1", 5_000, 100, 105));
+        assert!(!ar.check(b"binder-1", 5_000, 100, 105), "replay accepted");
+        // The client's idea of the age is 60 s off: not fresh.
+        assert!(!ar.check(b"binder-2", 65_000, 100, 105));
+        assert!(ar.check(b"binder-3", 5_000, 100, 105));
+        // Full: refused rather than accepted unchecked.
+        assert!(!ar.check(b"binder-4", 5_000, 100, 105));
+        // After the window the old entries are gone.
+        assert!(ar.check(b"binder-4", 5_000, 111, 116));
     }
 
     #[test]

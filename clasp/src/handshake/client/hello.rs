@@ -363,6 +363,11 @@ impl State for ExpectServerHello {
             mut transcript,
             ..
         } = *self;
+        // RFC 5246 §7.4.8: a client CertificateVerify signs all handshake messages with the
+        // scheme's hash, which may differ from the PRF hash: keep the raw bytes if we might sign.
+        if details.config.client_cert.is_some() {
+            transcript.keep_buffer()?;
+        }
         transcript.start_hash(details.config.provider.hash(suite.hash))?;
         transcript.add(msg.encoded());
         super::tls12::handle_server_hello(cx, details, suite, &sh, transcript)

@@ -19,12 +19,12 @@ use crate::key_schedule::tls13::{
 use crate::session::{random_u32, Tls13Session, TICKET_LIFETIME_SECS};
 use crate::suites;
 use crate::msgs::enums::{
-    HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
+    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
     SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
-    ProtocolName, ServerExtension,
+    NewSessionTicketExtension, ProtocolName, ServerExtension,
 };
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, ClientHello, EncryptedExtensions,
@@ -37,6 +37,9 @@ use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
 use crate::verify::{ClientCertVerified, HandshakeSignatureValid};
+
+/// Bound on records skipped after refusing 0-RTT (each at most 2^14 bytes of early data).
+const MAX_SKIPPED_EARLY_RECORDS: usize = 64;
 
 /// What a HelloRetryRequest fixed for the second ClientHello.
 pub(crate) struct Retry {
@@ -72,6 +75,7 @@ pub(crate) fn handle_client_hello(
 
     // 2. Resumption: a ticket of ours with a valid binder replaces certificate authentication.
     let resumed = try_resume(&config, ch, msg, retry.as_ref(), suite)?;
+    let retry_was_none = retry.is_none();
 
     // 3. Otherwise a certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms
     // is required for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3.
@@ -161,10 +165,9 @@ pub(crate) fn handle_client_hello(
         extensions_absent: false,
     };
     let mut sh = sh;
-    if let Some((_, index)) = &resumed {
+    if let Some(r) = &resumed {
         // RFC 8446 §4.2.11: the index of the PSK we accepted.
-        sh.extensions
-            .insert(1, ServerExtension::PreSharedKey(*index));
+        sh.extensions.insert(1, ServerExtension::PreSharedKey(r.index));
     }
     let sh = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
     let (mut transcript, session_id) = match retry {
@@ -176,6 +179,7 @@ pub(crate) fn handle_client_hello(
         }
     };
     transcript.add(msg.encoded());
+    let ch_hash = transcript.current_hash()?;
     transcript.add(sh.encoded());
     cx.send_handshake(&sh);
     cx.flush_flight()?;
@@ -187,8 +191,34 @@ pub(crate) fn handle_client_hello(
     }
 
     // 6. Handshake secrets.
+    // 0-RTT (RFC 8446 §4.2.10): only for the first PSK, on a first ClientHello, with the
+    // ticket's own suite and ALPN, within the ticket's limit, and never a replay.
+    let offered_early = ch.has_extension(ExtensionType::EarlyData);
+    let accept_early = offered_early
+        && resumed.as_ref().is_some_and(|r| {
+            r.index == 0
+                && retry_was_none
+                && r.session.max_early_data > 0
+                && config.max_early_data > 0
+                && r.session.suite == suite.suite
+                && r.session.alpn == alpn
+                && config.anti_replay.check(
+                    &r.binder,
+                    r.client_age_ms,
+                    r.session.issued,
+                    config.time.now().as_secs(),
+                )
+        });
+    let early_keys = match (&resumed, accept_early) {
+        (Some(r), true) => {
+            let ets = r.early.client_early_traffic_secret(&ch_hash)?;
+            ets.log_to(&mut log(cx));
+            Some(ets.traffic_keys(suite.aead)?)
+        }
+        _ => None,
+    };
     let early = match resumed {
-        Some((early, _)) => early,
+        Some(r) => r.early,
         None => EarlySecret::new(Tls13Crypto::new(provider, suite.hash), None),
     };
     let handshake_secret = early.into_handshake(&kx.secret)?;
@@ -199,9 +229,23 @@ pub(crate) fn handle_client_hello(
     server_hs.log_to(&mut log(cx));
     let keys = server_hs.traffic_keys(suite.aead)?;
     cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::HandshakeKeys)?;
-    let keys = client_hs.traffic_keys(suite.aead)?;
-    let dec = decrypter(cx, suite, &keys, provider)?;
-    cx.set_decrypter(dec, Protection::HandshakeKeys)?;
+    match &early_keys {
+        Some(keys) => {
+            let dec = decrypter(cx, suite, keys, provider)?;
+            cx.set_decrypter(dec, Protection::EarlyData)?;
+            cx.early_data_budget = Some(config.max_early_data as usize);
+        }
+        None => {
+            let keys = client_hs.traffic_keys(suite.aead)?;
+            let dec = decrypter(cx, suite, &keys, provider)?;
+            cx.set_decrypter(dec, Protection::HandshakeKeys)?;
+            if offered_early {
+                // Refused 0-RTT: skip what the client already sent under its early keys.
+                cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
+            }
+        }
+    }
+    cx.negotiated.early_data_accepted = offered_early.then_some(early_keys.is_some());
     cx.ccs_allowed = true;
 
     // 7. EncryptedExtensions (§4.3.1).
@@ -213,6 +257,10 @@ pub(crate) fn handle_client_hello(
     if ch.server_name().is_some() {
         // RFC 6066 §3: an empty server_name in the server's extensions acknowledges SNI.
         ee.extensions.push(EncryptedExtension::ServerNameAck);
+    }
+    if early_keys.is_some() {
+        // RFC 8446 §4.2.10: accepting early data.
+        ee.extensions.push(EncryptedExtension::EarlyData);
     }
     #[cfg(test)]
     if let Some(hook) = config.test_ee_hook {
@@ -301,13 +349,24 @@ pub(crate) fn handle_client_hello(
         server_ap,
         master,
     };
-    Ok(match client_auth {
-        Some(_) => Box::new(ExpectCertificate(st)),
-        None => Box::new(ExpectFinished {
+    Ok(match (client_auth, early_keys.is_some()) {
+        (_, true) => Box::new(ExpectEndOfEarlyData(st)),
+        (Some(_), false) => Box::new(ExpectCertificate(st)),
+        (None, false) => Box::new(ExpectFinished {
             st,
             _client_cert: None,
         }),
     })
+}
+
+/// A ticket accepted for resumption.
+struct Resumed {
+    early: EarlySecret,
+    index: u16,
+    session: Tls13Session,
+    /// The client's view of the ticket age (obfuscated_ticket_age − ticket_age_add).
+    client_age_ms: u32,
+    binder: Vec<u8>,
 }
 
 /// RFC 8446 §4.2.11: accept the first offered ticket we can open whose suite hash matches
@@ -319,7 +378,7 @@ fn try_resume(
     msg: &HandshakeMessage,
     retry: Option<&Retry>,
     suite: &'static SuiteInfo,
-) -> Result<Option<(EarlySecret, u16)>, Error> {
+) -> Result<Option<Resumed>, Error> {
     let (Some(keys), Some(offer)) = (&config.tickets, ch.psk()) else {
         return Ok(None);
     };
@@ -368,7 +427,13 @@ fn try_resume(
         early
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
-        return Ok(Some((early, index)));
+        return Ok(Some(Resumed {
+            early,
+            index,
+            client_age_ms: id.obfuscated_ticket_age.wrapping_sub(session.age_add),
+            binder: binder.0.clone(),
+            session,
+        }));
     }
     Ok(None)
 }
@@ -397,7 +462,7 @@ fn emit_tickets(
             lifetime: TICKET_LIFETIME_SECS,
             alpn: alpn.clone(),
             sni: sni.clone(),
-            max_early_data: 0,
+            max_early_data: config.max_early_data,
         };
         let ticket = keys.encrypt(&session.encode(), now)?;
         let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls13(
@@ -406,7 +471,12 @@ fn emit_tickets(
                 ticket_age_add: session.age_add,
                 ticket_nonce: nonce,
                 ticket,
-                extensions: Vec::new(),
+                // RFC 8446 §4.6.1: early_data carries max_early_data_size.
+                extensions: if session.max_early_data > 0 {
+                    vec![NewSessionTicketExtension::EarlyData(session.max_early_data)]
+                } else {
+                    Vec::new()
+                },
             },
         ));
         cx.send_handshake(&nst);
@@ -551,6 +621,32 @@ struct Tls13Server {
     master: crate::key_schedule::tls13::MasterSecret,
     sni: Option<String>,
     alpn: Option<Vec<u8>>,
+}
+
+/// Reading 0-RTT data until EndOfEarlyData (RFC 8446 §4.5).
+struct ExpectEndOfEarlyData(Tls13Server);
+
+impl State for ExpectEndOfEarlyData {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        if !matches!(msg.payload(), HandshakePayload::EndOfEarlyData) {
+            return Err(unexpected(&msg, &[HandshakeType::EndOfEarlyData]));
+        }
+        let mut st = self.0;
+        st.transcript.add(msg.encoded());
+        // "... the server ... switches to the client's handshake traffic key" after it.
+        cx.early_data_budget = None;
+        let keys = st.client_hs.traffic_keys(st.suite.aead)?;
+        let dec = decrypter(cx, st.suite, &keys, &st.config.provider)?;
+        cx.set_decrypter(dec, Protection::HandshakeKeys)?;
+        Ok(Box::new(ExpectFinished {
+            st,
+            _client_cert: None,
+        }))
+    }
 }
 
 struct ExpectCertificate(Tls13Server);

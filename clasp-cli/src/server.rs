@@ -52,7 +52,7 @@ Pages:
   /handshake.json    the same as JSON
   /PATH              with --root: the file DIR/PATH (`..` refused, 404 when missing)
 
-HTTP/2 or HTTP/1.1 is chosen by ALPN (h2, http/1.1); HTTP/1.0 requests are answered too.
+HTTP/2 or HTTP/1.x is chosen by ALPN (h2, http/1.1, http/1.0); clients without ALPN get HTTP/1.x.
 \"listening on https://ADDR:PORT/\" is printed to stdout once the socket is bound. Per-connection
 failures (no handshake, bad client certificate) are logged to stderr and do not stop the server.
 
@@ -150,7 +150,13 @@ fn read_roots(path: &Path) -> Result<RootCertStore, String> {
 
 fn build_config(args: &Args) -> Result<ServerConfig, String> {
     let mut b = ServerConfig::builder()
-        .with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()])
+        // RFC 7301 §3.2: a client whose list shares nothing with ours gets no_application_protocol,
+        // so "http/1.0" is listed too (curl --http1.0 offers only that).
+        .with_alpn_protocols(vec![
+            b"h2".to_vec(),
+            b"http/1.1".to_vec(),
+            b"http/1.0".to_vec(),
+        ])
         .allow_rsa_key_exchange(args.allow_rsa_kx)
         .allow_dhe(args.allow_dhe);
     b = match (&args.cert, &args.key) {

@@ -78,7 +78,7 @@ async fn one_megabyte_each_way_intact() {
     let (ccfg, scfg) = configs(false);
     let (l, port) = listener().await;
     let data: Vec<u8> = (0..1_048_576u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     let expect = data.clone();
     let acceptor = TlsAcceptor::from(scfg);

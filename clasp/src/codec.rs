@@ -18,7 +18,10 @@ impl<'a> Reader<'a> {
     /// A reader over the whole of `bytes`.
     #[must_use]
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { buf: bytes, offs: 0 }
+        Self {
+            buf: bytes,
+            offs: 0,
+        }
     }
 
     /// Takes exactly `n` bytes, or `None` if fewer remain (the cursor does not move then).
@@ -347,7 +350,9 @@ mod tests {
         // RFC 8446 §4.2.7: named_group_list<2..2^16-1>: empty is illegal.
         assert_eq!(
             Vec::<NamedGroup>::read_bytes(&[0, 0]),
-            Err(InvalidMessage::InvalidLength(core::any::type_name::<NamedGroup>()))
+            Err(InvalidMessage::InvalidLength(core::any::type_name::<
+                NamedGroup,
+            >()))
         );
         // A truncated element is an error, not a panic.
         assert!(Vec::<NamedGroup>::read_bytes(&[0, 3, 0, 0x1d, 0]).is_err());

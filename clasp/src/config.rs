@@ -12,7 +12,9 @@ use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
 use crate::error::{ConfigError, Error};
 use crate::keylog::{KeyLog, KeyLogFile};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
-use crate::sign::{CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert};
+use crate::sign::{
+    CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert,
+};
 use crate::suites::{self, KeyExchange, SuiteInfo};
 use crate::time::{SystemTimeProvider, TimeProvider};
 use crate::verify::{
@@ -21,7 +23,8 @@ use crate::verify::{
 };
 
 /// Versions enabled by default, in preference order.
-pub const DEFAULT_VERSIONS: &[ProtocolVersion] = &[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2];
+pub const DEFAULT_VERSIONS: &[ProtocolVersion] =
+    &[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2];
 
 /// Groups enabled by default, in preference order. FFDHE is off by default (slow, and TLS 1.2
 /// DHE only matters for old peers); enable it with `with_groups`.
@@ -111,6 +114,7 @@ pub struct ClientConfig {
     pub(crate) time: Arc<dyn TimeProvider>,
     pub(crate) session_cache: Arc<crate::session::ClientSessionCache>,
     pub(crate) enable_tickets: bool,
+    pub(crate) enable_early_data: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -152,6 +156,7 @@ pub struct ClientConfigBuilder {
     time: Option<Arc<dyn TimeProvider>>,
     disable_resumption: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
+    enable_early_data: bool,
 }
 
 impl ClientConfigBuilder {
@@ -296,6 +301,15 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers 0-RTT data on resumed connections whose ticket allows it (see
+    /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
+    /// replayed (RFC 8446 §8).
+    #[must_use]
+    pub fn with_early_data(mut self) -> Self {
+        self.enable_early_data = true;
+        self
+    }
+
     /// Stores tickets in `cache` (share one cache between configs to resume across them).
     #[must_use]
     pub fn with_session_cache(mut self, cache: Arc<crate::session::ClientSessionCache>) -> Self {
@@ -355,6 +369,7 @@ impl ClientConfigBuilder {
                 .session_cache
                 .unwrap_or_else(|| Arc::new(crate::session::ClientSessionCache::new(256))),
             enable_tickets: !self.disable_resumption,
+            enable_early_data: self.enable_early_data,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -621,11 +636,19 @@ impl ServerConfigBuilder {
     pub fn build(self) -> Result<ServerConfig, Error> {
         let provider = self.provider.unwrap_or_else(aws_lc::default_provider);
         let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
-        let suites =
-            pick_suites(self.suites.as_deref(), &versions, self.allow_rsa_kx, self.allow_dhe)?;
+        let suites = pick_suites(
+            self.suites.as_deref(),
+            &versions,
+            self.allow_rsa_kx,
+            self.allow_dhe,
+        )?;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
             let mut g = DEFAULT_GROUPS.to_vec();
-            g.extend([NamedGroup::FFDHE2048, NamedGroup::FFDHE3072, NamedGroup::FFDHE4096]);
+            g.extend([
+                NamedGroup::FFDHE2048,
+                NamedGroup::FFDHE3072,
+                NamedGroup::FFDHE4096,
+            ]);
             g
         } else {
             DEFAULT_GROUPS.to_vec()
@@ -634,7 +657,9 @@ impl ServerConfigBuilder {
         let cert_resolver: Arc<dyn ResolvesServerCert> = if let Some(r) = self.resolver {
             r
         } else if let Some((chain, key)) = self.cert {
-            Arc::new(SingleCert(Arc::new(CertifiedKey::from_der(chain, key, &provider)?)))
+            Arc::new(SingleCert(Arc::new(CertifiedKey::from_der(
+                chain, key, &provider,
+            )?)))
         } else if let Some((chain, key)) = self.cert_files {
             Arc::new(SingleCert(Arc::new(CertifiedKey::from_pem_files(
                 &chain, &key, &provider,

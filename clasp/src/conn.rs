@@ -19,8 +19,8 @@ use crate::handshake::{self, State};
 use crate::key_schedule::KeyLogLabel;
 use crate::keylog::KeyLog;
 use crate::msgs::enums::{
-    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup,
-    ProtocolVersion, SignatureScheme,
+    AlertDescription, AlertLevel, CipherSuite, ContentType, NamedGroup, ProtocolVersion,
+    SignatureScheme,
 };
 use crate::msgs::handshake::{ClientHello, HandshakeMessage};
 use crate::record::{Deframer, HandshakeJoiner, RecordDecrypter, RecordEncrypter, SendBuffer};
@@ -188,7 +188,11 @@ impl CommonState {
     }
 
     /// Installs new sending keys, flushing what was queued under the old ones first.
-    pub(crate) fn set_encrypter(&mut self, enc: RecordEncrypter, to: Protection) -> Result<(), Error> {
+    pub(crate) fn set_encrypter(
+        &mut self,
+        enc: RecordEncrypter,
+        to: Protection,
+    ) -> Result<(), Error> {
         self.flush_flight()?;
         self.encrypter = Some(enc);
         self.send_protection = to;
@@ -206,7 +210,11 @@ impl CommonState {
     ///
     /// RFC 8446 §5.1: handshake messages "MUST NOT span key changes"; a partial message left in
     /// the joiner is an error (unexpected_message).
-    pub(crate) fn set_decrypter(&mut self, dec: RecordDecrypter, to: Protection) -> Result<(), Error> {
+    pub(crate) fn set_decrypter(
+        &mut self,
+        dec: RecordDecrypter,
+        to: Protection,
+    ) -> Result<(), Error> {
         if !self.joiner.is_empty() {
             return Err(PeerMisbehaved::KeyChangeNotOnRecordBoundary.into());
         }
@@ -222,13 +230,23 @@ impl CommonState {
         Ok(())
     }
 
+    /// Drops the sending keys (0-RTT keys after a HelloRetryRequest; RFC 8446 §4.2.10).
+    pub(crate) fn clear_encrypter(&mut self) {
+        let _ = self.flush_flight();
+        self.encrypter = None;
+        self.send_protection = Protection::Plaintext;
+    }
+
     /// Sends a change_cipher_spec record (TLS 1.2 key switch; TLS 1.3 middlebox compatibility,
     /// RFC 8446 §D.4). Always plaintext in TLS 1.3; in TLS 1.2 it precedes the new keys.
     pub(crate) fn send_ccs(&mut self) -> Result<(), Error> {
         self.flush_flight()?;
         self.observe(Direction::Sent, EventKind::ChangeCipherSpec);
-        self.sendbuf
-            .write_plaintext(ContentType::ChangeCipherSpec, ProtocolVersion::TLSv1_2, &[1]);
+        self.sendbuf.write_plaintext(
+            ContentType::ChangeCipherSpec,
+            ProtocolVersion::TLSv1_2,
+            &[1],
+        );
         Ok(())
     }
 
@@ -522,10 +540,12 @@ impl ConnectionCommon {
             }
             return Err(PeerMisbehaved::IllegalChangeCipherSpec.into());
         }
-        let state = self
-            .state
-            .take()
-            .ok_or(Error::Internal(crate::error::InternalError::Unreachable("no state")))?;
+        let state =
+            self.state
+                .take()
+                .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
+                    "no state",
+                )))?;
         self.state = Some(state.handle_ccs(&mut self.common)?);
         Ok(())
     }
@@ -570,10 +590,9 @@ impl ConnectionCommon {
             };
             self.common
                 .observe(Direction::Received, EventKind::Handshake(&msg));
-            let state = self
-                .state
-                .take()
-                .ok_or(Error::Internal(crate::error::InternalError::Unreachable("no state")))?;
+            let state = self.state.take().ok_or(Error::Internal(
+                crate::error::InternalError::Unreachable("no state"),
+            ))?;
             self.state = Some(state.handle(&mut self.common, msg)?);
         }
     }
@@ -766,6 +785,29 @@ impl ClientConnection {
     /// If the random source fails or the name is unusable.
     pub fn new(config: Arc<ClientConfig>, server_name: ServerName<'static>) -> Result<Self, Error> {
         Self::with_observer(config, server_name, None)
+    }
+
+    /// Writes 0-RTT data (RFC 8446 §2.3), possible right after [`Self::new`] when a stored
+    /// ticket allows it and the config enabled early data. Returns how many bytes were taken
+    /// (at most the ticket's `max_early_data_size` in total); 0 when early data is not
+    /// possible. Check [`Negotiated::early_data_accepted`] after the handshake: if `Some(false)`,
+    /// the server discarded it and it must be sent again. Early data can be replayed by an
+    /// attacker; send only idempotent requests.
+    ///
+    /// # Errors
+    /// Record protection failure.
+    pub fn write_early_data(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let c = &mut self.inner.common;
+        let Some(budget) = c.early_data_send_budget else {
+            return Ok(0);
+        };
+        let n = data.len().min(budget);
+        if n == 0 {
+            return Ok(0);
+        }
+        c.send_application_data(&data[..n])?;
+        c.early_data_send_budget = Some(budget - n);
+        Ok(n)
     }
 
     /// Like [`Self::new`], with an observer that sees the ClientHello too.

@@ -369,7 +369,10 @@ impl fmt::Display for Error {
         match self {
             Self::InvalidMessage(m) => write!(f, "received an invalid message: {m:?}"),
             Self::InappropriateMessage { expected, got } => {
-                write!(f, "received unexpected {got} record (expected one of {expected:?})")
+                write!(
+                    f,
+                    "received unexpected {got} record (expected one of {expected:?})"
+                )
             }
             Self::InappropriateHandshakeMessage { expected, got } => write!(
                 f,
@@ -398,7 +401,10 @@ impl fmt::Display for CertificateError {
             Self::UnknownIssuer => f.write_str("issued by an unknown certificate authority"),
             Self::Expired => f.write_str("certificate has expired"),
             Self::NotValidYet => f.write_str("certificate is not valid yet"),
-            Self::NotValidForName { expected, presented } => write!(
+            Self::NotValidForName {
+                expected,
+                presented,
+            } => write!(
                 f,
                 "certificate is not valid for {expected} (it is valid for: {})",
                 presented.join(", ")
@@ -422,13 +428,31 @@ mod tests {
     #[test]
     fn alerts_follow_rfc8446_section_6_2() {
         let a = |e: Error| AlertDescription::from(&e);
-        assert_eq!(a(InvalidMessage::MissingData("x").into()), AlertDescription::DecodeError);
+        assert_eq!(
+            a(InvalidMessage::MissingData("x").into()),
+            AlertDescription::DecodeError
+        );
         assert_eq!(a(Error::DecryptError), AlertDescription::BadRecordMac);
-        assert_eq!(a(InvalidMessage::RecordTooLarge.into()), AlertDescription::RecordOverflow);
-        assert_eq!(a(PeerMisbehaved::IncorrectFinished.into()), AlertDescription::DecryptError);
-        assert_eq!(a(CertificateError::UnknownIssuer.into()), AlertDescription::UnknownCa);
-        assert_eq!(a(CertificateError::Expired.into()), AlertDescription::CertificateExpired);
-        assert_eq!(a(PeerMisbehaved::DowngradeAttempt.into()), AlertDescription::IllegalParameter);
+        assert_eq!(
+            a(InvalidMessage::RecordTooLarge.into()),
+            AlertDescription::RecordOverflow
+        );
+        assert_eq!(
+            a(PeerMisbehaved::IncorrectFinished.into()),
+            AlertDescription::DecryptError
+        );
+        assert_eq!(
+            a(CertificateError::UnknownIssuer.into()),
+            AlertDescription::UnknownCa
+        );
+        assert_eq!(
+            a(CertificateError::Expired.into()),
+            AlertDescription::CertificateExpired
+        );
+        assert_eq!(
+            a(PeerMisbehaved::DowngradeAttempt.into()),
+            AlertDescription::IllegalParameter
+        );
         assert_eq!(
             a(PeerIncompatible::NoApplicationProtocol.into()),
             AlertDescription::NoApplicationProtocol

@@ -53,7 +53,8 @@ impl KeyLogFile {
 /// Formats one NSS key log line.
 #[must_use]
 pub fn format_line(label: &str, client_random: &[u8], secret: &[u8]) -> String {
-    let mut line = String::with_capacity(label.len() + 2 + 2 * (client_random.len() + secret.len()));
+    let mut line =
+        String::with_capacity(label.len() + 2 + 2 * (client_random.len() + secret.len()));
     line.push_str(label);
     line.push(' ');
     for b in client_random {
@@ -88,7 +89,9 @@ impl KeyLog for KeyLogFile {
 
 impl fmt::Debug for KeyLogFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyLogFile").field("path", &self.path).finish()
+        f.debug_struct("KeyLogFile")
+            .field("path", &self.path)
+            .finish()
     }
 }
 

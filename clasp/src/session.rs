@@ -59,7 +59,9 @@ fn new_key(provider: &CryptoProvider, now: u64) -> Result<TicketKey, Error> {
     provider.secure_random.fill(&mut id)?;
     Ok(TicketKey {
         id,
-        key: provider.aead(AeadAlgorithm::Aes256Gcm).key(raw.as_bytes())?,
+        key: provider
+            .aead(AeadAlgorithm::Aes256Gcm)
+            .key(raw.as_bytes())?,
         created: now,
     })
 }
@@ -135,7 +137,10 @@ impl TicketKeys {
     pub fn decrypt(&self, ticket: &[u8], now: u64) -> Option<Vec<u8>> {
         self.maybe_rotate(now).ok()?;
         let id = ticket.get(..KEY_ID_LEN)?;
-        let nonce: [u8; NONCE_LEN] = ticket.get(KEY_ID_LEN..KEY_ID_LEN + NONCE_LEN)?.try_into().ok()?;
+        let nonce: [u8; NONCE_LEN] = ticket
+            .get(KEY_ID_LEN..KEY_ID_LEN + NONCE_LEN)?
+            .try_into()
+            .ok()?;
         let body = ticket.get(KEY_ID_LEN + NONCE_LEN..)?;
         let k = self.keys.lock().ok()?;
         let key = [Some(&k.current), k.previous.as_ref()]
@@ -150,7 +155,9 @@ impl TicketKeys {
 }
 
 fn poisoned() -> Error {
-    Error::Internal(crate::error::InternalError::Unreachable("ticket key lock poisoned"))
+    Error::Internal(crate::error::InternalError::Unreachable(
+        "ticket key lock poisoned",
+    ))
 }
 
 /// What a TLS 1.3 ticket carries (sealed, on the server side) and what the client keeps.
@@ -177,7 +184,11 @@ impl Tls13Session {
         self.age_add.encode(&mut out);
         out.extend_from_slice(&self.issued.to_be_bytes());
         self.lifetime.encode(&mut out);
-        put_prefixed(ListLength::U8, self.alpn.as_deref().unwrap_or_default(), &mut out);
+        put_prefixed(
+            ListLength::U8,
+            self.alpn.as_deref().unwrap_or_default(),
+            &mut out,
+        );
         put_prefixed(
             ListLength::U16,
             self.sni.as_deref().unwrap_or_default().as_bytes(),
@@ -201,7 +212,8 @@ impl Tls13Session {
         let lifetime = r.u32("lifetime")?;
         let alpn = r.length_prefixed(ListLength::U8, "alpn")?.rest().to_vec();
         let sni = r.length_prefixed(ListLength::U16, "sni")?.rest();
-        let sni = String::from_utf8(sni.to_vec()).map_err(|_| InvalidMessage::IllegalValue("sni"))?;
+        let sni =
+            String::from_utf8(sni.to_vec()).map_err(|_| InvalidMessage::IllegalValue("sni"))?;
         let max_early_data = r.u32("max_early_data")?;
         r.expect_empty("ticket")?;
         Ok(Self {
@@ -227,7 +239,7 @@ pub(crate) struct ClientTicket {
 /// name. Each ticket is used once (RFC 8446 §C.4: clients "SHOULD NOT reuse a ticket").
 pub struct ClientSessionCache {
     max_names: usize,
-    inner: Mutex<(HashMap<String, VecDeque<ClientTicket>>, VecDeque<String>)>,
+    inner: Mutex<TicketsByName>,
 }
 
 impl fmt::Debug for ClientSessionCache {
@@ -239,6 +251,12 @@ impl fmt::Debug for ClientSessionCache {
 }
 
 const TICKETS_PER_NAME: usize = 4;
+
+/// Tickets per server name, and the names in insertion order (for eviction).
+type TicketsByName = (HashMap<String, VecDeque<ClientTicket>>, VecDeque<String>);
+
+/// Binders seen, and (time, binder) in arrival order (for expiry).
+type StrikeRegister = (std::collections::HashSet<Vec<u8>>, VecDeque<(u64, Vec<u8>)>);
 
 impl ClientSessionCache {
     /// A cache remembering tickets for at most `max_names` servers.
@@ -297,7 +315,7 @@ impl ClientSessionCache {
 pub struct AntiReplay {
     window_secs: u64,
     capacity: usize,
-    seen: Mutex<(std::collections::HashSet<Vec<u8>>, VecDeque<(u64, Vec<u8>)>)>,
+    seen: Mutex<StrikeRegister>,
 }
 
 impl fmt::Debug for AntiReplay {

@@ -205,7 +205,10 @@ fn tls13_resumption_skips_certificate() {
     let types = t2.0.lock().unwrap().clone();
     // RFC 8446 §2.2: the resumed handshake carries no Certificate / CertificateVerify.
     assert!(!types.contains(&"certificate".to_string()), "{types:?}");
-    assert!(!types.contains(&"certificate_verify".to_string()), "{types:?}");
+    assert!(
+        !types.contains(&"certificate_verify".to_string()),
+        "{types:?}"
+    );
     exchange_data(&mut c2, &mut s2);
 }
 
@@ -226,4 +229,126 @@ fn tls13_ticket_under_rotated_out_key_falls_back_to_full_handshake() {
     let (c2, _s2, t2) = connect(&client_cfg, &server_cfg);
     assert!(!c2.negotiated().resumed);
     assert!(t2.0.lock().unwrap().contains(&"certificate".to_string()));
+}
+
+fn early_data_configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut roots = RootCertStore::empty();
+    roots.add(&p.ca).unwrap();
+    let client_cfg = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_early_data()
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let server_cfg = Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(p.chain, p.key)
+            .with_max_early_data(16384)
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    (client_cfg, server_cfg)
+}
+
+#[test]
+fn tls13_early_data_accepted_once_and_replay_refused() {
+    let (client_cfg, server_cfg) = early_data_configs();
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server_cfg);
+    exchange_data(&mut c1, &mut s1);
+
+    // Second connection: 0-RTT data goes out with the ClientHello.
+    let mut client = ClientConnection::new(
+        Arc::clone(&client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(client.write_early_data(b"early request").unwrap(), 13);
+    let mut first_flight = Vec::new();
+    client.write_tls(&mut first_flight).unwrap();
+    let mut server = ServerConnection::new(Arc::clone(&server_cfg)).unwrap();
+    let mut rd = &first_flight[..];
+    while !rd.is_empty() {
+        server.read_tls(&mut rd).unwrap();
+        server.process_new_packets().unwrap();
+    }
+    pump(&mut client, &mut server);
+    assert!(client.negotiated().resumed);
+    assert_eq!(client.negotiated().early_data_accepted, Some(true));
+    assert_eq!(server.negotiated().early_data_accepted, Some(true));
+    let mut got = [0u8; 13];
+    server.reader().read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"early request");
+    exchange_data(&mut client, &mut server);
+
+    // An attacker replays the same first flight to the server: the early data is refused
+    // (RFC 8446 §8) and never reaches the application.
+    let mut replayed = ServerConnection::new(Arc::clone(&server_cfg)).unwrap();
+    let mut rd = &first_flight[..];
+    while !rd.is_empty() {
+        replayed.read_tls(&mut rd).unwrap();
+        replayed.process_new_packets().unwrap();
+    }
+    assert_eq!(replayed.negotiated().early_data_accepted, Some(false));
+    let mut buf = [0u8; 64];
+    assert!(
+        replayed.reader().read(&mut buf).is_err(),
+        "replayed data delivered"
+    );
+}
+
+#[test]
+fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
+    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut roots = RootCertStore::empty();
+    roots.add(&p.ca).unwrap();
+    let client_cfg = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_early_data()
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server = |max_early: u32| {
+        Arc::new(
+            ServerConfig::builder()
+                .with_single_cert(p.chain.clone(), p.key.clone_key())
+                .with_ticket_keys(Arc::clone(&keys))
+                .with_max_early_data(max_early)
+                .without_env_key_log()
+                .build()
+                .unwrap(),
+        )
+    };
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server(16384));
+    exchange_data(&mut c1, &mut s1);
+
+    // The ticket allows 0-RTT, but this server (same ticket keys) has it switched off: it
+    // resumes, skips the early data (RFC 8446 §4.2.10) and both sides report the refusal.
+    let mut client = ClientConnection::new(
+        Arc::clone(&client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let mut server = ServerConnection::new(server(0)).unwrap();
+    pump(&mut client, &mut server);
+    assert!(!client.is_handshaking());
+    assert!(server.negotiated().resumed);
+    assert_eq!(server.negotiated().early_data_accepted, Some(false));
+    assert_eq!(client.negotiated().early_data_accepted, Some(false));
+    // The refused data never reaches the server application; the client resends it.
+    client.writer().write_all(b"early").unwrap();
+    pump(&mut client, &mut server);
+    let mut got = [0u8; 5];
+    server.reader().read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"early");
+    let mut more = [0u8; 8];
+    assert!(server.reader().read(&mut more).is_err());
 }

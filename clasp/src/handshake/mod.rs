@@ -11,9 +11,9 @@ use crate::msgs::enums::{ContentType, HandshakeType};
 use crate::msgs::handshake::HandshakeMessage;
 
 pub(crate) mod client;
-pub(crate) mod server;
 #[cfg(test)]
 mod rfc8448_tests;
+pub(crate) mod server;
 
 /// One state of a handshake (or of the established connection).
 pub(crate) trait State: Send + Sync {

@@ -7,9 +7,8 @@ use crate::config::ClientConfig;
 use crate::conn::CommonState;
 use crate::crypto::ActiveKeyExchange;
 use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
-use crate::key_schedule::tls13::{EarlySecret, PskKind, Tls13Crypto};
-use crate::session::ClientTicket;
 use crate::handshake::{unexpected, State, DOWNGRADE_TLS11, DOWNGRADE_TLS12};
+use crate::key_schedule::tls13::{EarlySecret, PskKind, Tls13Crypto};
 use crate::msgs::enums::{
     CipherSuite, Compression, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode,
@@ -20,6 +19,7 @@ use crate::msgs::extensions::{
 use crate::msgs::handshake::{
     placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
 };
+use crate::session::ClientTicket;
 use crate::suites::{self, SuiteInfo};
 use crate::transcript::Transcript;
 use crate::verify::{sni_host_name, ServerName};
@@ -35,6 +35,10 @@ pub(crate) struct ClientHelloDetails {
     pub(crate) hello: ClientHello,
     pub(crate) offered_tls13: bool,
     pub(crate) offered_tls12: bool,
+    /// We offered 0-RTT data (RFC 8446 §4.2.10).
+    pub(crate) early_data_offered: bool,
+    /// The middlebox-compatibility ChangeCipherSpec has been sent (RFC 8446 §D.4).
+    pub(crate) ccs_sent: bool,
 }
 
 /// Builds and queues the first ClientHello; returns the state waiting for ServerHello.
@@ -66,7 +70,14 @@ pub(crate) fn start(
         }
     }
 
-    let hello = build_client_hello(&config, &server_name, random, &session_id, &key_shares, None);
+    let hello = build_client_hello(
+        &config,
+        &server_name,
+        random,
+        &session_id,
+        &key_shares,
+        None,
+    );
     #[cfg(test)]
     let hello = {
         let mut hello = hello;
@@ -86,6 +97,8 @@ pub(crate) fn start(
         hello: hello.clone(),
         offered_tls13,
         offered_tls12,
+        early_data_offered: false,
+        ccs_sent: false,
     };
     cx.client_random = random;
     // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
@@ -97,16 +110,37 @@ pub(crate) fn start(
             .config
             .session_cache
             .take(&cache_key(&details.server_name), now)
-            .filter(|t| details.config.suites.iter().any(|s| s.suite == t.session.suite))
+            .filter(|t| {
+                details
+                    .config
+                    .suites
+                    .iter()
+                    .any(|s| s.suite == t.session.suite)
+            })
     } else {
         None
     };
+    // RFC 8446 §4.2.10: 0-RTT only with a ticket that allows it, when the caller asked for it.
+    let mut details = details;
+    let mut hello = hello;
+    let early_budget = resuming
+        .as_ref()
+        .filter(|_| details.config.enable_early_data)
+        .map(|t| t.session.max_early_data)
+        .filter(|max| *max > 0);
+    if early_budget.is_some() {
+        hello.extensions.push(ClientExtension::EarlyData);
+        details.early_data_offered = true;
+    }
     let msg = attach_psk(hello, resuming.as_ref(), &details.config, now, None)?;
     let mut transcript = Transcript::new();
     transcript.add(msg.encoded());
     cx.send_handshake(&msg);
     cx.flush_flight()?;
     cx.record_version = ProtocolVersion::TLSv1_2;
+    if let (Some(max), Some(t)) = (early_budget, resuming.as_ref()) {
+        start_early_data(cx, &mut details, t, msg.encoded(), max)?;
+    }
 
     Ok(Box::new(ExpectServerHello {
         details,
@@ -115,6 +149,42 @@ pub(crate) fn start(
         retried: None,
         resuming,
     }))
+}
+
+/// RFC 8446 §2.3: derive client_early_traffic_secret from the ClientHello and switch our
+/// sending keys to it, so the caller can write 0-RTT data at once.
+fn start_early_data(
+    cx: &mut CommonState,
+    details: &mut ClientHelloDetails,
+    ticket: &ClientTicket,
+    client_hello: &[u8],
+    max: u32,
+) -> Result<(), Error> {
+    let config = &details.config;
+    let suite =
+        suites::lookup(ticket.session.suite).ok_or(PeerIncompatible::NoCommonCipherSuite)?;
+    let ch_hash = config.provider.hash(suite.hash).hash(client_hello);
+    let early = EarlySecret::new(
+        Tls13Crypto::new(&config.provider, suite.hash),
+        Some(ticket.session.psk.as_bytes()),
+    );
+    let ets = early.client_early_traffic_secret(&ch_hash)?;
+    ets.log_to(&mut |label, secret: &[u8]| cx.log_secret(label, secret));
+    let keys = ets.traffic_keys(suite.aead)?;
+    // RFC 8446 §D.4: when offering early data, the compatibility CCS goes right after the
+    // ClientHello.
+    if !details.session_id.is_empty() {
+        cx.send_ccs()?;
+        details.ccs_sent = true;
+    }
+    let enc = crate::record::RecordEncrypter::tls13(
+        config.provider.aead(suite.aead),
+        keys.key(),
+        keys.iv(),
+    )?;
+    cx.set_encrypter(enc, crate::trace::Protection::EarlyData)?;
+    cx.early_data_send_budget = Some(max as usize);
+    Ok(())
 }
 
 /// The session-cache key for a server name.
@@ -140,13 +210,15 @@ fn attach_psk(
     // RFC 8446 §4.2.11.1: obfuscated_ticket_age = age in milliseconds + ticket_age_add (mod 2^32).
     let age_ms = u32::try_from(now.saturating_sub(t.session.issued).saturating_mul(1000))
         .unwrap_or(u32::MAX);
-    hello.extensions.push(ClientExtension::PreSharedKey(OfferedPsks {
-        identities: vec![PskIdentity {
-            identity: t.ticket.clone(),
-            obfuscated_ticket_age: age_ms.wrapping_add(t.session.age_add),
-        }],
-        binders: placeholder_binders(&[suite.hash.output_len()]),
-    }));
+    hello
+        .extensions
+        .push(ClientExtension::PreSharedKey(OfferedPsks {
+            identities: vec![PskIdentity {
+                identity: t.ticket.clone(),
+                obfuscated_ticket_age: age_ms.wrapping_add(t.session.age_add),
+            }],
+            binders: placeholder_binders(&[suite.hash.output_len()]),
+        }));
     let mut msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
     let offset = msg
         .psk_binders_offset()
@@ -207,7 +279,9 @@ fn build_client_hello(
     ext.push(ClientExtension::SupportedGroups(groups));
     if tls12 {
         // RFC 8422 §5.1.2: only uncompressed points.
-        ext.push(ClientExtension::EcPointFormats(vec![EcPointFormat::Uncompressed]));
+        ext.push(ClientExtension::EcPointFormats(vec![
+            EcPointFormat::Uncompressed,
+        ]));
     }
     // RFC 8446 §4.2.3.
     ext.push(ClientExtension::SignatureAlgorithms(
@@ -419,9 +493,8 @@ impl ExpectServerHello {
             ..
         } = *self;
         // RFC 8446 §4.1.2: a PSK whose hash differs from the HRR's suite is dropped.
-        let resuming = resuming.filter(|t| {
-            suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash)
-        });
+        let resuming = resuming
+            .filter(|t| suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash));
         let config = Arc::clone(&details.config);
         if let Some(group) = group {
             // "... selected_group field corresponds to a group which was provided in the
@@ -456,12 +529,28 @@ impl ExpectServerHello {
         // early_data and padding; our builder produces exactly that.
         hello.random = details.random;
         let now = config.time.now().as_secs();
-        let ch2 = attach_psk(hello.clone(), resuming.as_ref(), &config, now, Some(&transcript))?;
+        let ch2 = attach_psk(
+            hello.clone(),
+            resuming.as_ref(),
+            &config,
+            now,
+            Some(&transcript),
+        )?;
         transcript.add(ch2.encoded());
         // RFC 8446 §D.4: in compatibility mode the client sends ChangeCipherSpec before its
         // second ClientHello.
-        if !details.session_id.is_empty() {
+        // RFC 8446 §4.2.10: after a HelloRetryRequest, early data is rejected; the second
+        // ClientHello goes out in plaintext.
+        let mut details = details;
+        if details.early_data_offered {
+            cx.clear_encrypter();
+            cx.early_data_send_budget = None;
+            cx.negotiated.early_data_accepted = Some(false);
+            details.early_data_offered = false;
+        }
+        if !details.session_id.is_empty() && !details.ccs_sent {
             cx.send_ccs()?;
+            details.ccs_sent = true;
         }
         cx.send_handshake(&ch2);
         cx.flush_flight()?;

@@ -8,23 +8,23 @@ use std::sync::Arc;
 use crate::conn::CommonState;
 use crate::crypto::ActiveKeyExchange;
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
+use crate::handshake::client::hello::cache_key;
 use crate::handshake::client::hello::ClientHelloDetails;
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
-use crate::handshake::client::hello::cache_key;
 use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret,
     ResumptionMasterSecret, Tls13Crypto,
 };
-use crate::session::{ClientTicket, Tls13Session};
 use crate::key_schedule::{KeyLogLabel, TrafficKeys};
 use crate::msgs::enums::{HandshakeType, KeyUpdateRequest, SignatureScheme};
-use crate::msgs::tls12_kx::DigitallySigned;
 use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
     HandshakePayload, NewSessionTicketTls13, ServerHello,
 };
+use crate::msgs::tls12_kx::DigitallySigned;
 use crate::record::{RecordDecrypter, RecordEncrypter};
+use crate::session::{ClientTicket, Tls13Session};
 use crate::sign::CertifiedKey;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
@@ -100,9 +100,7 @@ pub(crate) fn handle_server_hello(
     cx.negotiated.resumed = resumed;
     // 2. Our key share for the server's group (§4.2.8: "MUST be in the same group as one of the
     // client's shares").
-    let entry = sh
-        .key_share()
-        .ok_or(PeerMisbehaved::MissingExtension)?;
+    let entry = sh.key_share().ok_or(PeerMisbehaved::MissingExtension)?;
     let Some(kx) = key_shares.into_iter().find(|k| k.group() == entry.group) else {
         return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
     };
@@ -168,12 +166,19 @@ impl State for ExpectEncryptedExtensions {
                     cx.negotiated.server_name =
                         crate::verify::sni_host_name(&st.details.server_name).map(str::to_owned);
                 }
-                // RFC 8446 §4.2.10: early_data only if we offered it (we did not).
+                // RFC 8446 §4.2.10: early_data only if we offered it.
+                EncryptedExtension::EarlyData if st.details.early_data_offered => {
+                    cx.negotiated.early_data_accepted = Some(true);
+                }
                 EncryptedExtension::EarlyData => {
                     return Err(PeerMisbehaved::UnsolicitedExtension.into())
                 }
                 _ => {}
             }
+        }
+        if st.details.early_data_offered && cx.negotiated.early_data_accepted.is_none() {
+            // The server ignored our early data; the caller must send it again.
+            cx.negotiated.early_data_accepted = Some(false);
         }
         st.transcript.add(msg.encoded());
         if st.resumed {
@@ -218,7 +223,10 @@ impl State for ExpectCertificateOrCertReq {
             }
             _ => Err(unexpected(
                 &msg,
-                &[HandshakeType::Certificate, HandshakeType::CertificateRequest],
+                &[
+                    HandshakeType::Certificate,
+                    HandshakeType::CertificateRequest,
+                ],
             )),
         }
     }
@@ -274,11 +282,7 @@ fn handle_certificate(
         .map(|e| e.cert_data.clone())
         .collect();
     st.transcript.add(msg.encoded());
-    Ok(Box::new(ExpectCertificateVerify {
-        st,
-        req,
-        verified,
-    }))
+    Ok(Box::new(ExpectCertificateVerify { st, req, verified }))
 }
 
 struct ExpectCertificateVerify {
@@ -304,7 +308,11 @@ impl State for ExpectCertificateVerify {
         let config = Arc::clone(&st.details.config);
         // RFC 8446 §4.4.3: "the algorithm field MUST be one of those offered in the client's
         // "signature_algorithms" extension".
-        if !config.verifier.supported_verify_schemes().contains(&sig.scheme) {
+        if !config
+            .verifier
+            .supported_verify_schemes()
+            .contains(&sig.scheme)
+        {
             return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
         }
         let hash = st.transcript.current_hash()?;
@@ -314,9 +322,10 @@ impl State for ExpectCertificateVerify {
             .peer_certificates
             .first()
             .ok_or(PeerMisbehaved::NoCertificate)?;
-        let sig_valid = config
-            .verifier
-            .verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+        let sig_valid =
+            config
+                .verifier
+                .verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
         cx.negotiated.signature_scheme = Some(sig.scheme);
         st.transcript.add(msg.encoded());
         Ok(Box::new(ExpectFinished {
@@ -377,11 +386,21 @@ impl State for ExpectFinished {
 
         // 3. Our second flight under client_handshake_traffic_secret. RFC 8446 §D.4: a
         // ChangeCipherSpec first when in middlebox compatibility mode.
-        if !details.session_id.is_empty() {
+        if !details.session_id.is_empty() && !details.ccs_sent {
             cx.send_ccs()?;
         }
+        // RFC 8446 §4.5: EndOfEarlyData, under the early keys, if the server took our 0-RTT.
+        cx.early_data_send_budget = None;
+        if cx.negotiated.early_data_accepted == Some(true) {
+            let eoed = HandshakeMessage::new(HandshakePayload::EndOfEarlyData);
+            transcript.add(eoed.encoded());
+            cx.send_handshake(&eoed);
+        }
         let keys = client_hs.traffic_keys(suite.aead)?;
-        cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::HandshakeKeys)?;
+        cx.set_encrypter(
+            encrypter(suite, &keys, provider)?,
+            Protection::HandshakeKeys,
+        )?;
 
         // 4. Client certificate, if asked (§4.4.2, §4.4.3).
         if let Some(req) = req {
@@ -399,7 +418,10 @@ impl State for ExpectFinished {
 
         // 6. Traffic keys; resumption_master_secret covers the client Finished (§7.1).
         let keys = client_ap.traffic_keys(suite.aead)?;
-        cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::ApplicationKeys)?;
+        cx.set_encrypter(
+            encrypter(suite, &keys, provider)?,
+            Protection::ApplicationKeys,
+        )?;
         let hash = transcript.current_hash()?;
         let resumption = master.into_resumption_master_secret(&hash)?;
         cx.exporter = Some(Exporter::Tls13(exporter));
@@ -532,7 +554,14 @@ impl State for ExpectTraffic {
             }
             HandshakePayload::KeyUpdate(req) => {
                 let req = *req;
-                handle_key_update(&mut self.server_ap, self.suite, &self.provider, cx, req, true)?;
+                handle_key_update(
+                    &mut self.server_ap,
+                    self.suite,
+                    &self.provider,
+                    cx,
+                    req,
+                    true,
+                )?;
                 if req == KeyUpdateRequest::UpdateRequested {
                     self.send_key_update(cx, false)?;
                 }
@@ -546,7 +575,13 @@ impl State for ExpectTraffic {
     }
 
     fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
-        send_key_update(&mut self.client_ap, self.suite, &self.provider, cx, request_peer)
+        send_key_update(
+            &mut self.client_ap,
+            self.suite,
+            &self.provider,
+            cx,
+            request_peer,
+        )
     }
 }
 

@@ -10,17 +10,17 @@ use crate::config::ServerConfig;
 use crate::conn::CommonState;
 use crate::crypto::Signer;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
-use crate::handshake::client::tls13::{decrypter, encrypter, handle_key_update, log, send_key_update};
+use crate::handshake::client::tls13::{
+    decrypter, encrypter, handle_key_update, log, send_key_update,
+};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
-    ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind,
-    ResumptionMasterSecret, Tls13Crypto,
+    ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
+    Tls13Crypto,
 };
-use crate::session::{random_u32, Tls13Session, TICKET_LIFETIME_SECS};
-use crate::suites;
 use crate::msgs::enums::{
-    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
-    SignatureScheme,
+    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
@@ -32,7 +32,9 @@ use crate::msgs::handshake::{
     HELLO_RETRY_REQUEST_RANDOM,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
+use crate::session::{random_u32, Tls13Session, TICKET_LIFETIME_SECS};
 use crate::sign::ClientHelloInfo;
+use crate::suites;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
@@ -167,7 +169,8 @@ pub(crate) fn handle_client_hello(
     let mut sh = sh;
     if let Some(r) = &resumed {
         // RFC 8446 §4.2.11: the index of the PSK we accepted.
-        sh.extensions.insert(1, ServerExtension::PreSharedKey(r.index));
+        sh.extensions
+            .insert(1, ServerExtension::PreSharedKey(r.index));
     }
     let sh = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
     let (mut transcript, session_id) = match retry {
@@ -228,7 +231,10 @@ pub(crate) fn handle_client_hello(
     client_hs.log_to(&mut log(cx));
     server_hs.log_to(&mut log(cx));
     let keys = server_hs.traffic_keys(suite.aead)?;
-    cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::HandshakeKeys)?;
+    cx.set_encrypter(
+        encrypter(suite, &keys, provider)?,
+        Protection::HandshakeKeys,
+    )?;
     match &early_keys {
         Some(keys) => {
             let dec = decrypter(cx, suite, keys, provider)?;
@@ -285,7 +291,10 @@ pub(crate) fn handle_client_hello(
         let hints = v.root_hint_subjects();
         if !hints.is_empty() {
             extensions.push(CertReqExtension::CertificateAuthorities(
-                hints.iter().map(|d| WireDn(d.as_bytes().to_vec())).collect(),
+                hints
+                    .iter()
+                    .map(|d| WireDn(d.as_bytes().to_vec()))
+                    .collect(),
             ));
         }
         let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
@@ -335,7 +344,10 @@ pub(crate) fn handle_client_hello(
     server_ap.log_to(&mut log(cx));
     exporter.log_to(&mut log(cx));
     let keys = server_ap.traffic_keys(suite.aead)?;
-    cx.set_encrypter(encrypter(suite, &keys, provider)?, Protection::ApplicationKeys)?;
+    cx.set_encrypter(
+        encrypter(suite, &keys, provider)?,
+        Protection::ApplicationKeys,
+    )?;
     cx.exporter = Some(Exporter::Tls13(exporter));
 
     let st = Tls13Server {
@@ -445,8 +457,8 @@ fn emit_tickets(
     config: &ServerConfig,
     suite: &'static SuiteInfo,
     resumption: &ResumptionMasterSecret,
-    sni: Option<String>,
-    alpn: Option<Vec<u8>>,
+    sni: Option<&str>,
+    alpn: Option<&[u8]>,
 ) -> Result<(), Error> {
     let Some(keys) = &config.tickets else {
         return Ok(());
@@ -460,8 +472,8 @@ fn emit_tickets(
             age_add: random_u32(config.provider.secure_random)?,
             issued: now,
             lifetime: TICKET_LIFETIME_SECS,
-            alpn: alpn.clone(),
-            sni: sni.clone(),
+            alpn: alpn.map(<[u8]>::to_vec),
+            sni: sni.map(str::to_owned),
             max_early_data: config.max_early_data,
         };
         let ticket = keys.encrypt(&session.encode(), now)?;
@@ -661,13 +673,9 @@ impl State for ExpectCertificate {
             return Err(unexpected(&msg, &[HandshakeType::Certificate]));
         };
         let mut st = self.0;
-        let verifier = st
-            .config
-            .client_verifier
-            .clone()
-            .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
-                "client auth without verifier",
-            )))?;
+        let verifier = st.config.client_verifier.clone().ok_or(Error::Internal(
+            crate::error::InternalError::Unreachable("client auth without verifier"),
+        ))?;
         if !cert.certificate_request_context.is_empty() {
             return Err(PeerMisbehaved::IllegalExtensionValue.into());
         }
@@ -709,13 +717,9 @@ impl State for ExpectCertificateVerify {
             return Err(unexpected(&msg, &[HandshakeType::CertificateVerify]));
         };
         let Self { mut st, verified } = *self;
-        let verifier = st
-            .config
-            .client_verifier
-            .clone()
-            .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
-                "client auth without verifier",
-            )))?;
+        let verifier = st.config.client_verifier.clone().ok_or(Error::Internal(
+            crate::error::InternalError::Unreachable("client auth without verifier"),
+        ))?;
         if !verifier.supported_verify_schemes().contains(&sig.scheme) {
             return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
         }
@@ -762,7 +766,14 @@ impl State for ExpectFinished {
         cx.ccs_allowed = false;
         let hash = st.transcript.current_hash()?;
         let resumption = st.master.into_resumption_master_secret(&hash)?;
-        emit_tickets(cx, &st.config, st.suite, &resumption, st.sni, st.alpn)?;
+        emit_tickets(
+            cx,
+            &st.config,
+            st.suite,
+            &resumption,
+            st.sni.as_deref(),
+            st.alpn.as_deref(),
+        )?;
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
             suite: st.suite,
@@ -790,7 +801,14 @@ impl State for ExpectTraffic {
         match msg.payload() {
             HandshakePayload::KeyUpdate(req) => {
                 let req = *req;
-                handle_key_update(&mut self.client_ap, self.suite, &self.provider, cx, req, false)?;
+                handle_key_update(
+                    &mut self.client_ap,
+                    self.suite,
+                    &self.provider,
+                    cx,
+                    req,
+                    false,
+                )?;
                 if req == KeyUpdateRequest::UpdateRequested {
                     self.send_key_update(cx, false)?;
                 }
@@ -801,6 +819,12 @@ impl State for ExpectTraffic {
     }
 
     fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
-        send_key_update(&mut self.server_ap, self.suite, &self.provider, cx, request_peer)
+        send_key_update(
+            &mut self.server_ap,
+            self.suite,
+            &self.provider,
+            cx,
+            request_peer,
+        )
     }
 }

@@ -634,3 +634,57 @@ fn bad_certificate_file_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn tls12_rsa_and_dhe_key_exchange_only_when_enabled() {
+    require_peers!("curl");
+    let id = TestPki::shared().server(KeyType::Rsa2048);
+    let (chain, key) = (id.chain_path(), id.key_path());
+    let (chain, key) = (chain.to_str().unwrap(), key.to_str().unwrap());
+    let json = |s: &Server, cipher: &str| {
+        curl(
+            s,
+            &["--http1.1", "--ciphers", cipher, &s.url("/handshake.json")],
+        )
+    };
+    let plain = Server::start(&["--cert", chain, "--key", key, "--tls12"]);
+    for c in ["AES128-GCM-SHA256", "DHE-RSA-AES128-GCM-SHA256"] {
+        assert!(
+            !json(&plain, c).status.success(),
+            "{c} accepted without the flag"
+        );
+    }
+    let s = Server::start(&[
+        "--cert",
+        chain,
+        "--key",
+        key,
+        "--tls12",
+        "--allow-rsa-kx",
+        "--allow-dhe",
+    ]);
+    for (c, suite) in [
+        ("AES128-GCM-SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+        (
+            "DHE-RSA-AES128-GCM-SHA256",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        ),
+        (
+            "ECDHE-RSA-AES256-GCM-SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        ),
+    ] {
+        let j = parse_json(&ok_body(&json(&s, c)));
+        let neg = j.get("negotiated").expect("negotiated");
+        assert_eq!(
+            neg.get("version").and_then(Json::str),
+            Some("TLSv1.2"),
+            "{c}"
+        );
+        assert_eq!(
+            neg.get("cipher_suite").and_then(Json::str),
+            Some(suite),
+            "{c}"
+        );
+    }
+}

@@ -1,0 +1,572 @@
+//! `clasp-bench`: clasp against rustls 0.23, both on aws-lc-rs, in one process run.
+//!
+//! Run with `cargo run --release -p clasp-bench` (`-- --help` for options). Every scenario runs
+//! clasp and rustls alternately, run after run, so a change in machine load hits both; the table
+//! reports the median and the best run, and the clasp ÷ rustls ratio of the medians. See
+//! README.md for what each number means. `cargo test -p clasp-bench` runs each scenario once
+//! with tiny sizes and checks that it works; it asserts nothing about time.
+
+mod alloc;
+mod endpoint;
+mod scenarios;
+mod setup;
+
+#[cfg(test)]
+#[path = "../../fuzz/src/lib.rs"]
+mod fuzz_bodies;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use endpoint::Stack;
+use scenarios::{bulk, handshakes, idle_memory, raw_seal, Memory};
+use setup::{clasp_configs, rustls_configs, Pki, Suite};
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+/// How much work each scenario does.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    /// Timed runs per scenario and stack (after one warm-up).
+    runs: usize,
+    /// Handshakes per run.
+    handshakes: usize,
+    /// Bulk transfer size per run, bytes.
+    bulk_bytes: usize,
+    /// Connection pairs held for the memory measurement.
+    pairs: usize,
+    /// Bytes sent each way before the "after transfer" memory measurement.
+    mem_transfer: usize,
+}
+
+impl Params {
+    const FULL: Self = Self {
+        runs: 11,
+        handshakes: 500,
+        bulk_bytes: 64 << 20,
+        pairs: 100,
+        mem_transfer: 1 << 20,
+    };
+    const QUICK: Self = Self {
+        runs: 3,
+        handshakes: 50,
+        bulk_bytes: 16 << 20,
+        pairs: 20,
+        mem_transfer: 256 << 10,
+    };
+    #[cfg(test)]
+    const TINY: Self = Self {
+        runs: 1,
+        handshakes: 1,
+        bulk_bytes: 128 << 10,
+        pairs: 2,
+        mem_transfer: 64 << 10,
+    };
+}
+
+const USAGE: &str = "\
+clasp-bench: clasp vs rustls 0.23 (both on aws-lc-rs), one process run
+
+USAGE: cargo run --release -p clasp-bench -- [OPTIONS]
+
+OPTIONS:
+  --quick           fewer runs and smaller sizes (3 runs, 50 handshakes, 16 MiB)
+  --runs N          timed runs per scenario and stack (default 11)
+  --handshakes N    handshakes per run (default 500)
+  --mib N           bulk transfer size in MiB (default 64)
+  --pairs N         idle connection pairs for the memory rows (default 100)
+  -h, --help        this text
+";
+
+fn parse_args() -> Result<Option<Params>, String> {
+    let mut p = Params::FULL;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut num = |name: &str| -> Result<usize, String> {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .filter(|n: &usize| *n > 0)
+                .ok_or_else(|| format!("{name} needs a positive number"))
+        };
+        match a.as_str() {
+            "--quick" => p = Params::QUICK,
+            "--runs" => p.runs = num("--runs")?,
+            "--handshakes" => p.handshakes = num("--handshakes")?,
+            "--mib" => p.bulk_bytes = num("--mib")? << 20,
+            "--pairs" => p.pairs = num("--pairs")?,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    Ok(Some(p))
+}
+
+/// Median and extremes of a set of runs.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Stat {
+    fn of(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => v[n / 2],
+            _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        };
+        Self {
+            median,
+            min: v.first().copied().unwrap_or(f64::NAN),
+            max: v.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// One line of the table.
+#[derive(Debug, Clone)]
+struct Row {
+    scenario: String,
+    metric: String,
+    clasp: String,
+    rustls: String,
+    ratio: String,
+}
+
+impl Row {
+    fn new(scenario: &str, metric: &str, clasp: String, rustls: String, ratio: String) -> Self {
+        Self {
+            scenario: scenario.into(),
+            metric: metric.into(),
+            clasp,
+            rustls,
+            ratio,
+        }
+    }
+}
+
+fn us(d: Duration, n: usize) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let n = n as f64;
+    d.as_secs_f64() * 1e6 / n
+}
+
+/// MB/s (10^6 bytes per second).
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    b / 1e6 / d.as_secs_f64()
+}
+
+/// Time-like stat (lower is better): "median (min)".
+fn fmt_time(s: Stat) -> String {
+    format!("{:.1} ({:.1})", s.median, s.min)
+}
+
+/// Throughput stat (higher is better): "median (max)".
+fn fmt_rate(s: Stat) -> String {
+    format!("{:.0} ({:.0})", s.median, s.max)
+}
+
+fn ratio(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Per-run values: one vector of metrics per run.
+type Runs = Vec<Vec<f64>>;
+
+/// Runs `f(clasp)` and `f(rustls)` alternately, `runs` times each after one untimed warm-up
+/// apiece, and returns the per-run values.
+fn alternate<A: Stack, B: Stack>(
+    runs: usize,
+    a: &A,
+    b: &B,
+    mut fa: impl FnMut(&A) -> Result<Vec<f64>, String>,
+    mut fb: impl FnMut(&B) -> Result<Vec<f64>, String>,
+) -> Result<(Runs, Runs), String> {
+    fa(a)?;
+    fb(b)?;
+    let (mut va, mut vb) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        va.push(fa(a)?);
+        vb.push(fb(b)?);
+    }
+    Ok((va, vb))
+}
+
+/// Column `i` of per-run vectors, as a stat.
+fn col(v: &[Vec<f64>], i: usize) -> Stat {
+    Stat::of(v.iter().map(|r| r[i]).collect())
+}
+
+fn handshake_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
+    let c = clasp_configs(pki, Suite::Aes128Gcm);
+    let r = rustls_configs(pki, Suite::Aes128Gcm);
+    let n = p.handshakes;
+    let per_run = |t: scenarios::HandshakeTimes| {
+        vec![us(t.client, n), us(t.server, n), us(t.client + t.server, n)]
+    };
+    let (vc, vr) = alternate(
+        p.runs,
+        &c,
+        &r,
+        |s| handshakes(s, n).map(per_run),
+        |s| handshakes(s, n).map(per_run),
+    )?;
+    let sc = "TLS 1.3 full handshake, X25519, ECDSA P-256, AES-128-GCM";
+    for (i, metric) in [
+        "client side, µs",
+        "server side, µs",
+        "total (client + server), µs",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (a, b) = (col(&vc, i), col(&vr, i));
+        rows.push(Row::new(
+            sc,
+            metric,
+            fmt_time(a),
+            fmt_time(b),
+            ratio(a.median / b.median),
+        ));
+    }
+    Ok(())
+}
+
+fn bulk_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
+    let total = p.bulk_bytes;
+    for (suite, aead) in [
+        (
+            Suite::Aes128Gcm,
+            &clasp::crypto::aws_lc::AES_128_GCM as &dyn clasp::crypto::Aead,
+        ),
+        (
+            Suite::Chacha20Poly1305,
+            &clasp::crypto::aws_lc::CHACHA20_POLY1305,
+        ),
+    ] {
+        let c = clasp_configs(pki, suite);
+        let r = rustls_configs(pki, suite);
+        let per_run = |t: scenarios::BulkTimes| vec![mbps(total, t.send), mbps(total, t.recv)];
+        // The ceiling (raw seal of 16 KiB records, same byte count) is measured inside each run,
+        // next to the two stacks, so load or clock changes move all three together.
+        raw_seal(aead, total)?;
+        bulk(&c, total, false)?;
+        bulk(&r, total, false)?;
+        let (mut raw, mut vc, mut vr) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..p.runs {
+            raw.push(mbps(total, raw_seal(aead, total)?));
+            vc.push(per_run(bulk(&c, total, false)?));
+            vr.push(per_run(bulk(&r, total, false)?));
+        }
+        // Per run: each side as a fraction of that run's raw seal rate.
+        let pct = |v: &[Vec<f64>], i: usize| {
+            Stat::of(v.iter().zip(&raw).map(|(x, r)| 100.0 * x[i] / r).collect())
+        };
+        let raw_stat = Stat::of(raw.clone());
+        let sc = format!("bulk {} MiB client → server, {}", total >> 20, suite.name());
+        rows.push(Row::new(
+            &sc,
+            "raw AEAD seal, 16 KiB records, MB/s (ceiling)",
+            fmt_rate(raw_stat),
+            fmt_rate(raw_stat),
+            "—".into(),
+        ));
+        for (i, side) in ["send", "receive"].iter().enumerate() {
+            let (a, b) = (col(&vc, i), col(&vr, i));
+            rows.push(Row::new(
+                &sc,
+                &format!("{side} side, MB/s"),
+                fmt_rate(a),
+                fmt_rate(b),
+                // As a time ratio, like every other row: rustls rate ÷ clasp rate.
+                ratio(b.median / a.median),
+            ));
+            rows.push(Row::new(
+                &sc,
+                &format!("{side} side, % of raw AEAD seal"),
+                format!("{:.0}%", pct(&vc, i).median),
+                format!("{:.0}%", pct(&vr, i).median),
+                "—".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn memory_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
+    let c = clasp_configs(pki, Suite::Aes128Gcm);
+    let r = rustls_configs(pki, Suite::Aes128Gcm);
+    // Warm up both (lazy statics, first-use allocations) before measuring.
+    idle_memory(&c, 1, p.mem_transfer)?;
+    idle_memory(&r, 1, p.mem_transfer)?;
+    for (when, transfer) in [
+        ("after handshake", 0),
+        ("after transfer, drained", p.mem_transfer),
+    ] {
+        let mc = idle_memory(&c, p.pairs, transfer)?;
+        let mr = idle_memory(&r, p.pairs, transfer)?;
+        let sc = if transfer == 0 {
+            format!("idle connection memory {when}")
+        } else {
+            format!(
+                "idle connection memory {when} ({} KiB each way)",
+                transfer >> 10
+            )
+        };
+        let line = |side: &str, what: &str, f: fn(&Memory) -> f64| {
+            Row::new(
+                &sc,
+                &format!("{side}, {what}, bytes"),
+                format!("{:.0}", f(&mc)),
+                format!("{:.0}", f(&mr)),
+                ratio(f(&mc) / f(&mr)),
+            )
+        };
+        rows.push(line("client", "Rust heap + struct", |m| m.client_rust));
+        rows.push(line(
+            "client",
+            "C heap (malloc, incl. aws-lc) + struct",
+            |m| m.client_malloc,
+        ));
+        rows.push(line("server", "Rust heap + struct", |m| m.server_rust));
+        rows.push(line(
+            "server",
+            "C heap (malloc, incl. aws-lc) + struct",
+            |m| m.server_malloc,
+        ));
+        let show = |b: Option<f64>| b.map_or_else(|| "n/a".into(), |b| format!("{b:.0}"));
+        rows.push(Row::new(
+            &sc,
+            "client / server buffer_capacity(), bytes",
+            format!("{} / {}", show(mc.client_buffers), show(mc.server_buffers)),
+            "n/a (no such API)".into(),
+            "—".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs every scenario and returns the table.
+fn run(p: &Params) -> Result<Vec<Row>, String> {
+    let pki = Pki::generate();
+    let mut rows = Vec::new();
+    handshake_rows(p, &pki, &mut rows)?;
+    bulk_rows(p, &pki, &mut rows)?;
+    memory_rows(p, &pki, &mut rows)?;
+    Ok(rows)
+}
+
+fn print_table(rows: &[Row]) {
+    println!("| scenario | metric | clasp | rustls 0.23 | clasp ÷ rustls |");
+    println!("|---|---|---:|---:|---:|");
+    let mut last = "";
+    for r in rows {
+        let sc = if r.scenario == last { "" } else { &r.scenario };
+        last = &r.scenario;
+        println!(
+            "| {sc} | {} | {} | {} | {} |",
+            r.metric, r.clasp, r.rustls, r.ratio
+        );
+    }
+}
+
+fn main() -> ExitCode {
+    let p = match parse_args() {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("warning: debug build; use `cargo run --release -p clasp-bench` for numbers");
+    }
+    println!(
+        "clasp-bench: {} runs per scenario, {} handshakes per run, {} MiB bulk, {} idle pairs",
+        p.runs,
+        p.handshakes,
+        p.bulk_bytes >> 20,
+        p.pairs
+    );
+    println!("load average before: {}", loadavg());
+    let rows = match run(&p) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("benchmark failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("load average after:  {}", loadavg());
+    println!();
+    println!("Times: median (best run). Rates: median (best run). Ratio: clasp ÷ rustls of the");
+    println!("medians as time or bytes (below 1.00 = clasp faster or smaller).");
+    println!();
+    print_table(&rows);
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::Endpoint;
+    use crate::scenarios::{connected, stream};
+    use clasp::msgs::enums::CipherSuite;
+
+    /// The whole benchmark, once, with tiny sizes: every scenario completes and every row has a
+    /// number. (Nothing about time is asserted.)
+    #[test]
+    fn every_scenario_runs_once() {
+        let rows = run(&Params::TINY).unwrap();
+        // 3 handshake rows, 2 suites × 5 bulk rows, 2 × 5 memory rows.
+        assert_eq!(rows.len(), 3 + 10 + 10);
+        for r in &rows {
+            assert!(
+                !r.clasp.contains("NaN") && !r.rustls.contains("NaN"),
+                "{r:?}"
+            );
+        }
+    }
+
+    fn check_stack<S: Stack>(stack: &S) {
+        let t = handshakes(stack, 1).unwrap();
+        assert!(t.client > Duration::ZERO && t.server > Duration::ZERO);
+
+        // Bytes arrive, in order, both ways (stream verifies every byte against the pattern).
+        let (mut c, mut s) = connected(stack).unwrap();
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+        let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
+        stream(&mut c, &mut s, 100_000, true, &mut a, &mut b).unwrap();
+        stream(&mut s, &mut c, 70_000, true, &mut a, &mut b).unwrap();
+        bulk(stack, 3 * scenarios::CHUNK + 17, true).unwrap();
+
+        let m = idle_memory(stack, 2, 0).unwrap();
+        assert!(m.client_rust > 0.0 && m.server_rust > 0.0, "{m:?}");
+        let m = idle_memory(stack, 2, 50_000).unwrap();
+        assert!(m.client_rust > 0.0 && m.server_rust > 0.0, "{m:?}");
+    }
+
+    #[test]
+    fn each_stack_each_suite_handshakes_and_moves_bytes() {
+        let pki = Pki::generate();
+        for suite in [Suite::Aes128Gcm, Suite::Chacha20Poly1305] {
+            let c = clasp_configs(&pki, suite);
+            check_stack(&c);
+            let (cc, _) = connected(&c).unwrap();
+            assert!(cc.buffer_capacity().is_some());
+            assert_eq!(
+                cc.cipher_suite(),
+                Some(match suite {
+                    Suite::Aes128Gcm => CipherSuite::TLS_AES_128_GCM_SHA256,
+                    Suite::Chacha20Poly1305 => CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+                })
+            );
+            let r = rustls_configs(&pki, suite);
+            check_stack(&r);
+            let (rc, _) = connected(&r).unwrap();
+            assert!(rc.buffer_capacity().is_none());
+        }
+    }
+
+    #[test]
+    fn raw_seal_covers_whole_records() {
+        for aead in [
+            &clasp::crypto::aws_lc::AES_128_GCM as &dyn clasp::crypto::Aead,
+            &clasp::crypto::aws_lc::CHACHA20_POLY1305,
+        ] {
+            assert!(raw_seal(aead, 64 << 10).unwrap() > Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn stats_median_and_extremes() {
+        let s = Stat::of(vec![5.0, 1.0, 3.0]);
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 5.0));
+        let s = Stat::of(vec![4.0, 1.0, 3.0, 2.0]);
+        assert_eq!(s.median, 2.5);
+    }
+
+    /// The fuzz targets' bodies (fuzz/src/lib.rs) on their seed corpora and on truncations and
+    /// bit flips of each seed, so the targets are built and exercised on stable Rust.
+    #[test]
+    fn fuzz_bodies_on_seed_corpora() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+        type Body = fn(&[u8]);
+        let targets: [(&str, Body); 4] = [
+            ("message", fuzz_bodies::message),
+            ("deframer", fuzz_bodies::deframer),
+            ("client", fuzz_bodies::client),
+            ("server", fuzz_bodies::server),
+        ];
+        for (name, body) in targets {
+            let dir = root.join(name);
+            let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .map(|e| e.unwrap().path())
+                .collect();
+            seeds.sort();
+            assert!(!seeds.is_empty(), "no seeds for {name}");
+            for path in seeds {
+                let seed = std::fs::read(&path).unwrap();
+                body(&seed);
+                // A few cheap mutations: every 7th prefix, and one bit flip every 13 bytes.
+                for n in (0..seed.len()).step_by(7) {
+                    body(&seed[..n]);
+                }
+                for i in (0..seed.len()).step_by(13) {
+                    let mut m = seed.clone();
+                    m[i] ^= 0x10;
+                    body(&m);
+                }
+            }
+        }
+    }
+
+    /// The deterministic fuzz provider makes a clasp ↔ clasp run byte-for-byte repeatable, so a
+    /// recorded flight takes a fresh connection through the whole handshake: the `client` and
+    /// `server` fuzz targets can start from deep states.
+    #[test]
+    fn fuzz_transcript_is_deterministic_and_replays() {
+        let (to_server, to_client) = fuzz_bodies::transcript(b"fuzz seed");
+        // The client's bytes repeat exactly (the server's NewSessionTicket may carry a time).
+        assert_eq!(fuzz_bodies::transcript(b"fuzz seed").0, to_server);
+        let c = fuzz_bodies::client_fed(&to_client).unwrap();
+        assert!(
+            !c.is_handshaking(),
+            "client replay stopped at {:?}",
+            c.error()
+        );
+        let s = fuzz_bodies::server_fed(&to_server).unwrap();
+        assert!(
+            !s.is_handshaking(),
+            "server replay stopped at {:?}",
+            s.error()
+        );
+    }
+
+    /// Writes fuzz/corpus/{client,server}/clasp-transcript.bin. Run by hand after a change to
+    /// what clasp sends: `cargo test -p clasp-bench -- --ignored write_fuzz_transcript_seeds`.
+    #[test]
+    #[ignore = "writes files; run by hand to refresh the fuzz seeds"]
+    fn write_fuzz_transcript_seeds() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+        let (to_server, to_client) = fuzz_bodies::transcript(b"fuzz seed");
+        std::fs::write(root.join("server/clasp-transcript.bin"), to_server).unwrap();
+        std::fs::write(root.join("client/clasp-transcript.bin"), to_client).unwrap();
+    }
+}

@@ -115,6 +115,7 @@ pub struct ClientConfig {
     pub(crate) session_cache: Arc<crate::session::ClientSessionCache>,
     pub(crate) enable_tickets: bool,
     pub(crate) enable_early_data: bool,
+    pub(crate) record_size_limit: Option<u16>,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -157,6 +158,7 @@ pub struct ClientConfigBuilder {
     disable_resumption: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
+    record_size_limit: Option<u16>,
 }
 
 impl ClientConfigBuilder {
@@ -301,6 +303,15 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Asks the server to send protected records of at most `limit` bytes (RFC 8449; for
+    /// memory-constrained clients). `limit` counts the TLS 1.3 content type byte; it is clamped
+    /// to 64..=16385. Default: full-size records.
+    #[must_use]
+    pub fn with_record_size_limit(mut self, limit: u16) -> Self {
+        self.record_size_limit = Some(limit.clamp(64, 16385));
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -370,6 +381,7 @@ impl ClientConfigBuilder {
                 .unwrap_or_else(|| Arc::new(crate::session::ClientSessionCache::new(256))),
             enable_tickets: !self.disable_resumption,
             enable_early_data: self.enable_early_data,
+            record_size_limit: self.record_size_limit,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -437,6 +449,10 @@ pub struct ServerConfig {
     pub(crate) require_ems: bool,
     pub(crate) tickets: Option<Arc<crate::session::TicketKeys>>,
     pub(crate) send_tickets: usize,
+    /// TLS 1.2 session-ID cache (RFC 5246 §7.4.1.2); capacity 0 when resumption is off.
+    pub(crate) session_ids: Arc<crate::session::ServerSessionCache>,
+    /// Issue and accept RFC 5077 tickets in TLS 1.2 (with `tickets`).
+    pub(crate) tls12_tickets: bool,
     pub(crate) max_early_data: u32,
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
@@ -475,6 +491,8 @@ pub struct ServerConfigBuilder {
     ticket_rotation: Option<u64>,
     send_tickets: Option<usize>,
     max_early_data: u32,
+    session_id_capacity: Option<usize>,
+    no_tls12_tickets: bool,
 }
 
 impl ServerConfigBuilder {
@@ -622,6 +640,21 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Keeps at most `capacity` TLS 1.2 sessions for session-ID resumption (default 1024;
+    /// 0 issues no session IDs).
+    #[must_use]
+    pub fn with_session_id_cache(mut self, capacity: usize) -> Self {
+        self.session_id_capacity = Some(capacity);
+        self
+    }
+
+    /// Issues and accepts no TLS 1.2 session tickets (RFC 5077); session IDs still work.
+    #[must_use]
+    pub fn without_tls12_tickets(mut self) -> Self {
+        self.no_tls12_tickets = true;
+        self
+    }
+
     /// Number of TLS 1.3 NewSessionTickets sent after each full handshake (default 2).
     #[must_use]
     pub fn with_tickets(mut self, n: usize) -> Self {
@@ -699,9 +732,16 @@ impl ServerConfigBuilder {
         } else {
             0
         };
+        let session_id_capacity = if self.disable_resumption {
+            0
+        } else {
+            self.session_id_capacity.unwrap_or(1024)
+        };
         Ok(ServerConfig {
+            tls12_tickets: tickets.is_some() && !self.no_tls12_tickets,
             tickets,
             send_tickets,
+            session_ids: Arc::new(crate::session::ServerSessionCache::new(session_id_capacity)),
             max_early_data: self.max_early_data,
             anti_replay: Arc::new(crate::session::AntiReplay::new(10, 100_000)),
             provider,

@@ -103,6 +103,8 @@ pub(crate) struct CommonState {
     /// Server that refused offered 0-RTT: records that fail to open may still be skipped
     /// (RFC 8446 §4.2.10 "discarding records which fail deprotection").
     pub(crate) early_data_skip: usize,
+    /// Largest protected plaintext we accept: 2^14, or less after record_size_limit (RFC 8449).
+    pub(crate) max_received_fragment: usize,
     /// Client: bytes of early data we may still send, while the early keys are installed.
     pub(crate) early_data_send_budget: Option<usize>,
 }
@@ -139,6 +141,7 @@ impl CommonState {
             early_data_budget: None,
             early_data_skip: 0,
             early_data_send_budget: None,
+            max_received_fragment: crate::record::MAX_FRAGMENT_LEN,
         }
     }
 
@@ -444,6 +447,11 @@ impl ConnectionCommon {
                 }
                 Err(e) => return Err(e),
             };
+            // RFC 8449 §4: "An endpoint that receives a record larger than its advertised limit
+            // MUST generate a fatal "record_overflow" alert".
+            if rec.payload.len() > c.max_received_fragment {
+                return Err(Error::RecordOverflow);
+            }
             if c.decrypter.is_some()
                 && rec.typ != ContentType::ChangeCipherSpec
                 && rec.typ != ContentType::Alert
@@ -861,6 +869,26 @@ impl ServerConnection {
         Ok(Self {
             inner: ConnectionCommon::new(common, state),
         })
+    }
+
+    /// Asks the client for a certificate after the handshake (TLS 1.3 post-handshake
+    /// authentication, RFC 8446 §4.6.2). The client's chain appears in
+    /// [`ConnectionCommon::peer_certificates`] once its Finished has been verified.
+    ///
+    /// # Errors
+    /// `ApiMisuse::PostHandshakeAuthUnavailable` when the client did not offer post_handshake_auth,
+    /// the server config has no client verifier, or the handshake is not complete.
+    pub fn request_client_certificate(&mut self) -> Result<(), Error> {
+        let inner = &mut self.inner;
+        if inner.is_handshaking() {
+            return Err(ApiMisuse::HandshakeNotComplete.into());
+        }
+        let state = inner
+            .state
+            .as_mut()
+            .ok_or(ApiMisuse::PostHandshakeAuthUnavailable)?;
+        state.request_client_auth(&mut inner.common)?;
+        inner.common.flush_flight()
     }
 
     /// The server name the client asked for (SNI), once the ClientHello has arrived.

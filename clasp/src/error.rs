@@ -209,6 +209,9 @@ pub enum ApiMisuse {
     ConnectionClosed,
     /// The server name is neither a DNS name nor an IP address.
     InvalidServerName,
+    /// Post-handshake client authentication was requested, but the client did not offer it
+    /// (RFC 8446 §4.2.6), the connection is not TLS 1.3, or the server has no client verifier.
+    PostHandshakeAuthUnavailable,
     /// An exporter was asked for too much output, with an over-long label or context, or with a
     /// label reserved for the handshake (RFC 5705 §4, RFC 8446 §7.5).
     InvalidExporterRequest,

@@ -65,6 +65,25 @@ impl Transcript {
     }
 
     /// Adds one handshake message as it was on the wire (type, u24 length, body).
+    /// An independent copy of the running hash (post-handshake authentication hashes the main
+    /// handshake plus its own messages, separately for each request; RFC 8446 §4.4).
+    ///
+    /// # Errors
+    /// `InternalError::Unreachable` before [`Self::start_hash`].
+    pub fn fork(&self) -> Result<Self, Error> {
+        match &self.state {
+            State::Hashing { hash, ctx, .. } => Ok(Self {
+                state: State::Hashing {
+                    hash: *hash,
+                    ctx: ctx.fork(),
+                    kept: None,
+                },
+            }),
+            State::Buffering { .. } => Err(not_started()),
+        }
+    }
+
+    /// Appends one handshake message (header and body, exactly as sent or received).
     pub fn add(&mut self, message: &[u8]) {
         match &mut self.state {
             State::Buffering { buffer, .. } => buffer.extend_from_slice(message),

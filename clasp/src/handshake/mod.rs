@@ -32,6 +32,11 @@ pub(crate) trait State: Send + Sync {
         })
     }
 
+    /// Sends a post-handshake CertificateRequest (TLS 1.3 server traffic state only).
+    fn request_client_auth(&mut self, _cx: &mut CommonState) -> Result<(), Error> {
+        Err(ApiMisuse::PostHandshakeAuthUnavailable.into())
+    }
+
     /// Sends a KeyUpdate (TLS 1.3 traffic states only).
     fn send_key_update(&mut self, _cx: &mut CommonState, _request_peer: bool) -> Result<(), Error> {
         Err(ApiMisuse::HandshakeNotComplete.into())

@@ -19,10 +19,15 @@ use crate::msgs::extensions::{
 use crate::msgs::handshake::{
     placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
 };
-use crate::session::ClientTicket;
+use crate::session::{ClientTicket, ClientTls12Session};
 use crate::suites::{self, SuiteInfo};
 use crate::transcript::Transcript;
 use crate::verify::{sni_host_name, ServerName};
+
+/// Our record_size_limit in TLS 1.3: 2^14 plus the inner content type (RFC 8449 §4).
+pub(crate) const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
+/// Our record_size_limit when only TLS 1.2 is offered.
+pub(crate) const RECORD_SIZE_LIMIT_TLS12: u16 = 16384;
 
 /// Everything the client decided when it built its ClientHello; carried into the version
 /// specific state machines.
@@ -39,6 +44,8 @@ pub(crate) struct ClientHelloDetails {
     pub(crate) early_data_offered: bool,
     /// The middlebox-compatibility ChangeCipherSpec has been sent (RFC 8446 §D.4).
     pub(crate) ccs_sent: bool,
+    /// The TLS 1.2 session offered by session ID or ticket (see [`offer_tls12_session`]).
+    pub(crate) tls12_resuming: Option<ClientTls12Session>,
 }
 
 /// Builds and queues the first ClientHello; returns the state waiting for ServerHello.
@@ -70,7 +77,7 @@ pub(crate) fn start(
         }
     }
 
-    let hello = build_client_hello(
+    let mut hello = build_client_hello(
         &config,
         &server_name,
         random,
@@ -78,6 +85,7 @@ pub(crate) fn start(
         &key_shares,
         None,
     );
+    let tls12_resuming = offer_tls12_session(&config, &server_name, &mut hello, &mut session_id)?;
     #[cfg(test)]
     let hello = {
         let mut hello = hello;
@@ -99,6 +107,7 @@ pub(crate) fn start(
         offered_tls12,
         early_data_offered: false,
         ccs_sent: false,
+        tls12_resuming,
     };
     cx.client_random = random;
     // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
@@ -185,6 +194,54 @@ fn start_early_data(
     cx.set_encrypter(enc, crate::trace::Protection::EarlyData)?;
     cx.early_data_send_budget = Some(max as usize);
     Ok(())
+}
+
+/// TLS 1.2 resumption offer (kept apart from the TLS 1.3 code above): the `session_ticket`
+/// extension carrying a stored ticket, or empty to ask for one (RFC 5077 §3.2), and the
+/// session ID. A stored session ID goes into legacy_session_id even when TLS 1.3 is offered
+/// (RFC 8446 §4.1.2: "a client which has a cached session ID set by a pre-TLS 1.3 server
+/// SHOULD set this field to that value"); with only a ticket, the random compatibility value
+/// (or a fresh random one when offering TLS 1.2 alone) lets us see the server accept it by
+/// echoing (RFC 5077 §3.4). Returns the session offered.
+fn offer_tls12_session(
+    config: &ClientConfig,
+    server_name: &ServerName<'static>,
+    hello: &mut ClientHello,
+    session_id: &mut Vec<u8>,
+) -> Result<Option<ClientTls12Session>, Error> {
+    if !config.versions.contains(&ProtocolVersion::TLSv1_2) || !config.enable_tickets {
+        return Ok(None);
+    }
+    let now = config.time.now().as_secs();
+    // RFC 7627 §5.3: only sessions with an extended master secret are resumed, with a suite
+    // we still offer.
+    let stored = config
+        .session_cache
+        .get_tls12(&cache_key(server_name), now)
+        .filter(|s| s.session.ems && config.suites.iter().any(|c| c.suite == s.session.suite));
+    let ticket = stored.as_ref().map(|s| s.ticket.clone()).unwrap_or_default();
+    if let Some(s) = &stored {
+        if !s.session_id.is_empty() {
+            session_id.clone_from(&s.session_id);
+        } else if session_id.is_empty() {
+            *session_id = vec![0u8; 32];
+            config.provider.secure_random.fill(session_id)?;
+        }
+    }
+    hello.legacy_session_id.clone_from(session_id);
+    hello.extensions.push(ClientExtension::SessionTicket(ticket));
+    Ok(stored)
+}
+
+/// RFC 8446 §4.1.2: the second ClientHello repeats the first one's session_ticket.
+fn repeat_session_ticket(first: &ClientHello, second: &mut ClientHello) {
+    if let Some(ext) = first
+        .extensions
+        .iter()
+        .find(|e| matches!(e, ClientExtension::SessionTicket(_)))
+    {
+        second.extensions.push(ext.clone());
+    }
 }
 
 /// The session-cache key for a server name.
@@ -297,6 +354,12 @@ fn build_client_hello(
                 .collect(),
         ));
     }
+    // RFC 8449 §4: we accept full-size records (2^14 + 1 with the TLS 1.3 content type).
+    ext.push(ClientExtension::RecordSizeLimit(match config.record_size_limit {
+        Some(limit) => limit,
+        None if tls13 => RECORD_SIZE_LIMIT_TLS13,
+        None => RECORD_SIZE_LIMIT_TLS12,
+    }));
     if tls13 {
         // RFC 8446 §4.2.1: supported_versions, our preference first.
         ext.push(ClientExtension::SupportedVersions(config.versions.clone()));
@@ -317,6 +380,10 @@ fn build_client_hello(
         if let Some(c) = cookie {
             // RFC 8446 §4.2.2: echo the HRR cookie.
             ext.push(ClientExtension::Cookie(c.to_vec()));
+        }
+        if config.client_cert.is_some() {
+            // RFC 8446 §4.2.6: we will answer a CertificateRequest after the handshake.
+            ext.push(ClientExtension::PostHandshakeAuth);
         }
     }
     ClientHello {
@@ -521,6 +588,7 @@ impl ExpectServerHello {
             &key_shares,
             cookie.as_deref(),
         );
+        repeat_session_ticket(&details.hello, &mut hello);
         #[cfg(test)]
         if let Some(hook) = config.test_hello_hook {
             hook(&mut hello);

@@ -173,6 +173,19 @@ impl State for ExpectEncryptedExtensions {
                 EncryptedExtension::EarlyData => {
                     return Err(PeerMisbehaved::UnsolicitedExtension.into())
                 }
+                // RFC 8449 §4: never send protected records longer than the peer's limit
+                // (which counts the TLS 1.3 content type); "values less than 64 ...
+                // illegal_parameter".
+                EncryptedExtension::RecordSizeLimit(n) => {
+                    if *n < 64 {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    }
+                    cx.sendbuf.set_max_fragment_len(usize::from(*n) - 1);
+                    // Both sides sent the extension: ours now binds the server too.
+                    if let Some(ours) = st.details.config.record_size_limit {
+                        cx.max_received_fragment = usize::from(ours) - 1;
+                    }
+                }
                 _ => {}
             }
         }
@@ -404,7 +417,7 @@ impl State for ExpectFinished {
 
         // 4. Client certificate, if asked (§4.4.2, §4.4.3).
         if let Some(req) = req {
-            emit_client_certificate(cx, &details, &mut transcript, &req)?;
+            emit_client_certificate(cx, &details.config, &mut transcript, &req)?;
         }
 
         // 5. Client Finished (§4.4.4).
@@ -433,6 +446,8 @@ impl State for ExpectFinished {
             server_ap: Some(server_ap),
             resumption: Some(resumption),
             cache_key: cache_key(&details.server_name),
+            post_handshake_auth: details.config.client_cert.is_some(),
+            transcript,
             config,
         }))
     }
@@ -441,11 +456,27 @@ impl State for ExpectFinished {
 /// RFC 8446 §4.4.2 and §4.4.3: our Certificate (possibly empty) and CertificateVerify.
 fn emit_client_certificate(
     cx: &mut CommonState,
-    details: &ClientHelloDetails,
+    config: &crate::config::ClientConfig,
     transcript: &mut Transcript,
     req: &CertificateRequestTls13,
 ) -> Result<(), Error> {
-    let schemes: Vec<SignatureScheme> = req.signature_algorithms().unwrap_or_default().to_vec();
+    // RFC 8446 §4.4.3: "RSA signatures MUST use an RSASSA-PSS algorithm": a CertificateRequest
+    // may list rsa_pkcs1_* (for certificate signatures, §4.2.3), which must not be picked here.
+    let schemes: Vec<SignatureScheme> = req
+        .signature_algorithms()
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .filter(|s| {
+            !matches!(
+                *s,
+                SignatureScheme::RSA_PKCS1_SHA1
+                    | SignatureScheme::RSA_PKCS1_SHA256
+                    | SignatureScheme::RSA_PKCS1_SHA384
+                    | SignatureScheme::RSA_PKCS1_SHA512
+            )
+        })
+        .collect();
     let cas: Vec<DistinguishedName> = req
         .extensions
         .iter()
@@ -458,8 +489,7 @@ fn emit_client_certificate(
             _ => None,
         })
         .unwrap_or_default();
-    let chosen: Option<Arc<CertifiedKey>> = details
-        .config
+    let chosen: Option<Arc<CertifiedKey>> = config
         .client_cert
         .as_ref()
         .and_then(|r| r.resolve(&cas, &schemes));
@@ -506,6 +536,10 @@ struct ExpectTraffic {
     resumption: Option<ResumptionMasterSecret>,
     cache_key: String,
     config: Arc<crate::config::ClientConfig>,
+    /// We sent post_handshake_auth (RFC 8446 §4.2.6).
+    post_handshake_auth: bool,
+    /// The transcript through our Finished: the base of post-handshake authentication.
+    transcript: Transcript,
 }
 
 impl ExpectTraffic {
@@ -541,6 +575,36 @@ impl ExpectTraffic {
     }
 }
 
+impl ExpectTraffic {
+    /// RFC 8446 §4.6.2: Certificate, CertificateVerify and Finished over the main handshake's
+    /// transcript plus this CertificateRequest, under the current application keys.
+    fn answer_post_handshake_auth(
+        &self,
+        cx: &mut CommonState,
+        req: &CertificateRequestTls13,
+        msg: &HandshakeMessage,
+    ) -> Result<(), Error> {
+        // "certificate_request_context ... SHALL be zero length unless used for the
+        // post-handshake authentication exchanges"; there it must tell requests apart.
+        if req.certificate_request_context.is_empty() || req.signature_algorithms().is_none() {
+            return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+        let mut transcript = self.transcript.fork()?;
+        transcript.add(msg.encoded());
+        emit_client_certificate(cx, &self.config, &mut transcript, req)?;
+        let secret = self
+            .client_ap
+            .as_ref()
+            .ok_or(crate::error::InternalError::Unreachable("no traffic secret"))?;
+        let hash = transcript.current_hash()?;
+        let verify_data = secret.compute_finished(&hash)?;
+        cx.send_handshake(&HandshakeMessage::new(HandshakePayload::Finished(Finished {
+            verify_data: verify_data.as_ref().to_vec(),
+        })));
+        Ok(())
+    }
+}
+
 impl State for ExpectTraffic {
     fn handle(
         mut self: Box<Self>,
@@ -550,6 +614,10 @@ impl State for ExpectTraffic {
         match msg.payload() {
             HandshakePayload::NewSessionTicketTls13(nst) => {
                 self.store_ticket(cx, nst)?;
+                Ok(self)
+            }
+            HandshakePayload::CertificateRequestTls13(req) if self.post_handshake_auth => {
+                self.answer_post_handshake_auth(cx, req, &msg)?;
                 Ok(self)
             }
             HandshakePayload::KeyUpdate(req) => {

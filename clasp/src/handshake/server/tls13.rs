@@ -40,6 +40,9 @@ use crate::trace::Protection;
 use crate::transcript::Transcript;
 use crate::verify::{ClientCertVerified, HandshakeSignatureValid};
 
+/// Our record_size_limit: 2^14 plus the inner content type (RFC 8449 §4).
+const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
+
 /// Bound on records skipped after refusing 0-RTT (each at most 2^14 bytes of early data).
 const MAX_SKIPPED_EARLY_RECORDS: usize = 64;
 
@@ -256,6 +259,16 @@ pub(crate) fn handle_client_hello(
 
     // 7. EncryptedExtensions (§4.3.1).
     let mut ee = EncryptedExtensions::default();
+    if let Some(limit) = ch.record_size_limit() {
+        // RFC 8449 §4: honour the client's limit from our first protected record on, and tell
+        // it ours (2^14 + 1: we accept full records).
+        if limit < 64 {
+            return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+        cx.sendbuf.set_max_fragment_len(usize::from(limit) - 1);
+        ee.extensions
+            .push(EncryptedExtension::RecordSizeLimit(RECORD_SIZE_LIMIT_TLS13));
+    }
     if let Some(p) = &alpn {
         ee.extensions
             .push(EncryptedExtension::Alpn(vec![ProtocolName(p.clone())]));
@@ -351,6 +364,7 @@ pub(crate) fn handle_client_hello(
     cx.exporter = Some(Exporter::Tls13(exporter));
 
     let st = Tls13Server {
+        post_handshake_auth: ch.has_extension(ExtensionType::PostHandshakeAuth),
         sni: ch.server_name().map(str::to_owned),
         alpn,
         config,
@@ -633,6 +647,8 @@ struct Tls13Server {
     master: crate::key_schedule::tls13::MasterSecret,
     sni: Option<String>,
     alpn: Option<Vec<u8>>,
+    /// The client offered post_handshake_auth (RFC 8446 §4.2.6).
+    post_handshake_auth: bool,
 }
 
 /// Reading 0-RTT data until EndOfEarlyData (RFC 8446 §4.5).
@@ -780,6 +796,10 @@ impl State for ExpectFinished {
             provider: st.config.provider.clone(),
             client_ap: Some(st.client_ap),
             server_ap: Some(st.server_ap),
+            post_handshake_auth: st.post_handshake_auth,
+            config: st.config,
+            transcript: st.transcript,
+            pha: PostHandshakeAuth::Idle,
         }))
     }
 }
@@ -790,6 +810,123 @@ struct ExpectTraffic {
     provider: crate::crypto::CryptoProvider,
     client_ap: Option<ApplicationTrafficSecret>,
     server_ap: Option<ApplicationTrafficSecret>,
+    config: Arc<ServerConfig>,
+    post_handshake_auth: bool,
+    /// Through the client's Finished: the base of each post-handshake authentication.
+    transcript: Transcript,
+    pha: PostHandshakeAuth,
+}
+
+/// Where a post-handshake authentication exchange stands (RFC 8446 §4.6.2).
+enum PostHandshakeAuth {
+    Idle,
+    ExpectCertificate {
+        context: Vec<u8>,
+        transcript: Transcript,
+    },
+    ExpectCertificateVerify {
+        transcript: Transcript,
+        chain: Vec<crate::verify::CertificateDer<'static>>,
+        _verified: ClientCertVerified,
+    },
+    ExpectFinished {
+        transcript: Transcript,
+        chain: Vec<crate::verify::CertificateDer<'static>>,
+    },
+}
+
+impl ExpectTraffic {
+    /// One step of post-handshake authentication; `Ok(false)` if `msg` is not part of it.
+    fn handle_post_handshake_auth(
+        &mut self,
+        cx: &mut CommonState,
+        msg: &HandshakeMessage,
+    ) -> Result<bool, Error> {
+        let verifier = match &self.config.client_verifier {
+            Some(v) => Arc::clone(v),
+            None => return Ok(false),
+        };
+        let pha = core::mem::replace(&mut self.pha, PostHandshakeAuth::Idle);
+        self.pha = match (pha, msg.payload()) {
+            (
+                PostHandshakeAuth::ExpectCertificate {
+                    context,
+                    mut transcript,
+                },
+                HandshakePayload::CertificateTls13(cert),
+            ) => {
+                if cert.certificate_request_context != context {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                }
+                transcript.add(msg.encoded());
+                let chain: Vec<_> = cert
+                    .certificate_list
+                    .iter()
+                    .map(|e| e.cert_data.clone())
+                    .collect();
+                match chain.split_first() {
+                    None if verifier.client_auth_mandatory() => {
+                        return Err(PeerMisbehaved::NoCertificate.into())
+                    }
+                    None => PostHandshakeAuth::ExpectFinished { transcript, chain },
+                    Some((ee, rest)) => {
+                        let verified =
+                            verifier.verify_client_cert(ee, rest, self.config.time.now())?;
+                        PostHandshakeAuth::ExpectCertificateVerify {
+                            transcript,
+                            chain,
+                            _verified: verified,
+                        }
+                    }
+                }
+            }
+            (
+                PostHandshakeAuth::ExpectCertificateVerify {
+                    mut transcript,
+                    chain,
+                    ..
+                },
+                HandshakePayload::CertificateVerify(sig),
+            ) => {
+                if !verifier.supported_verify_schemes().contains(&sig.scheme) {
+                    return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+                }
+                let hash = transcript.current_hash()?;
+                let message = tls13_signed_message(false, hash.as_ref());
+                let ee = chain.first().ok_or(PeerMisbehaved::NoCertificate)?;
+                verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+                transcript.add(msg.encoded());
+                PostHandshakeAuth::ExpectFinished { transcript, chain }
+            }
+            (
+                PostHandshakeAuth::ExpectFinished { transcript, chain },
+                HandshakePayload::Finished(fin),
+            ) => {
+                // RFC 8446 §4.4.4: the Finished of a post-handshake exchange is keyed with
+                // client_application_traffic_secret_N.
+                let hash = transcript.current_hash()?;
+                let secret = self
+                    .client_ap
+                    .as_ref()
+                    .ok_or(crate::error::InternalError::Unreachable("no traffic secret"))?;
+                secret.verify_finished(&hash, &fin.verify_data)?;
+                cx.negotiated.peer_certificates = chain;
+                PostHandshakeAuth::Idle
+            }
+            (PostHandshakeAuth::Idle, _) => return Ok(false),
+            _ => {
+                return Err(unexpected(
+                    msg,
+                    &[
+                        HandshakeType::Certificate,
+                        HandshakeType::CertificateVerify,
+                        HandshakeType::Finished,
+                    ],
+                ))
+            }
+        };
+        Ok(true)
+    }
 }
 
 impl State for ExpectTraffic {
@@ -798,6 +935,9 @@ impl State for ExpectTraffic {
         cx: &mut CommonState,
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
+        if self.handle_post_handshake_auth(cx, &msg)? {
+            return Ok(self);
+        }
         match msg.payload() {
             HandshakePayload::KeyUpdate(req) => {
                 let req = *req;
@@ -827,4 +967,39 @@ impl State for ExpectTraffic {
             request_peer,
         )
     }
+    fn request_client_auth(&mut self, cx: &mut CommonState) -> Result<(), Error> {
+        // RFC 8446 §4.6.2: "Servers MUST NOT send a post-handshake CertificateRequest to
+        // clients which do not offer this extension."
+        let verifier = match (&self.config.client_verifier, self.post_handshake_auth) {
+            (Some(v), true) if matches!(self.pha, PostHandshakeAuth::Idle) => Arc::clone(v),
+            _ => return Err(crate::error::ApiMisuse::PostHandshakeAuthUnavailable.into()),
+        };
+        // A fresh, unpredictable context ties the answer to this request.
+        let mut context = vec![0u8; 16];
+        self.provider.secure_random.fill(&mut context)?;
+        let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
+            verifier.supported_verify_schemes(),
+        )];
+        let hints = verifier.root_hint_subjects();
+        if !hints.is_empty() {
+            extensions.push(CertReqExtension::CertificateAuthorities(
+                hints.iter().map(|d| WireDn(d.as_bytes().to_vec())).collect(),
+            ));
+        }
+        let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
+            CertificateRequestTls13 {
+                certificate_request_context: context.clone(),
+                extensions,
+            },
+        ));
+        let mut transcript = self.transcript.fork()?;
+        transcript.add(cr.encoded());
+        cx.send_handshake(&cr);
+        self.pha = PostHandshakeAuth::ExpectCertificate {
+            context,
+            transcript,
+        };
+        Ok(())
+    }
+
 }

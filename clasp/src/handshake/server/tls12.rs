@@ -110,10 +110,15 @@ pub(crate) fn handle_client_hello(
     // (ECDHE: a common EC group, RFC 8422 §5.1.1; DHE: a common RFC 7919 group, RFC 7919 §4;
     // RSA: only when enabled).
     let client_groups = ch.supported_groups().unwrap_or_default();
+    // RFC 7919 §4: a client listing no FFDHE group (codepoints 256..=511) "is not compatible
+    // with this document" (OpenSSL 3.0 in TLS 1.2, for one); the server "MAY select an FFDHE
+    // cipher suite and offer an FFDHE group of its choice". We offer our first named group;
+    // a client that does list FFDHE groups gets one of them or no DHE suite.
+    let legacy_dhe_client = !client_groups.iter().any(|g| g.is_ffdhe());
     let common_group = |ffdhe: bool| -> Option<&'static dyn SupportedKxGroup> {
         config.groups.iter().copied().find(|g| {
             let n = g.name();
-            client_groups.contains(&n)
+            (client_groups.contains(&n) || (ffdhe && legacy_dhe_client))
                 && if ffdhe {
                     n.is_ffdhe()
                 } else {

@@ -1,0 +1,630 @@
+//! TLS 1.2 (RFC 5246) interop of clasp against real peers over loopback: `openssl s_server`/
+//! `s_client` (OpenSSL 3.0) and `gnutls-serv`/`gnutls-cli` (GnuTLS 3.7), both directions.
+//!
+//! Every TLS 1.2 suite clasp implements (ECDHE-ECDSA and ECDHE-RSA with AES-128/256-GCM and
+//! ChaCha20-Poly1305, DHE-RSA with the RFC 7919 ffdhe2048 group, and RSA key transport with
+//! AES-128/256-GCM) runs once per peer and direction; the ECDHE cases spread X25519, P-256 and
+//! P-384 so each group is used twice per peer and direction; certificates are ECDSA P-256 for
+//! ECDSA suites and RSA-2048 for RSA suites. Each case sends data both ways (the peer echoes or
+//! transforms it) and checks the version, suite and group on the clasp side and in the peer's
+//! report.
+//!
+//! Also here: RSA key exchange refused by default (handshake_failure, `NoCommonCipherSuite`),
+//! a TLS 1.3-capable clasp client against 1.2-only servers (RFC 8446 §4.1.3 downgrade
+//! sentinel must not fire falsely), and client certificates in TLS 1.2 over DHE and RSA key
+//! exchange (`mutual_auth.rs` covers the ECDHE cases and the failure alerts).
+
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use clasp::config::ClientAuth;
+use clasp::conn::Negotiated;
+use clasp::error::PeerIncompatible;
+use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use clasp::verify::RootCertStore;
+use clasp::{
+    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
+};
+use clasp_testkit::{
+    openssl_cipher_name, require_peers, GnutlsClient, GnutlsClientOpts, GnutlsPriority,
+    GnutlsServer, GnutlsServerOpts, KeyType, OpensslClient, OpensslClientOpts, OpensslServer,
+    OpensslServerOpts, PeerOutput, TestPki, TlsVersion,
+};
+use rustls_pki_types::ServerName;
+
+const T: Duration = Duration::from_secs(10);
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------------------------------------
+// The matrix: one case per TLS 1.2 suite.
+
+/// Key exchange group of a case (`None` in [`Case::group`] means RSA key transport).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Group {
+    X25519,
+    P256,
+    P384,
+    Ffdhe2048,
+}
+
+impl Group {
+    fn clasp(self) -> NamedGroup {
+        match self {
+            Group::X25519 => NamedGroup::X25519,
+            Group::P256 => NamedGroup::secp256r1,
+            Group::P384 => NamedGroup::secp384r1,
+            Group::Ffdhe2048 => NamedGroup::FFDHE2048,
+        }
+    }
+    fn openssl(self) -> &'static str {
+        match self {
+            Group::X25519 => "X25519",
+            Group::P256 => "P-256",
+            Group::P384 => "P-384",
+            Group::Ffdhe2048 => "ffdhe2048",
+        }
+    }
+    /// How `s_client` prints the server's share ("Server Temp Key: ...").
+    fn openssl_temp_key(self) -> &'static str {
+        match self {
+            Group::X25519 => "Server Temp Key: X25519",
+            Group::P256 => "Server Temp Key: ECDH, prime256v1",
+            Group::P384 => "Server Temp Key: ECDH, secp384r1",
+            Group::Ffdhe2048 => "Server Temp Key: DH, 2048 bits",
+        }
+    }
+    fn gnutls(self) -> &'static str {
+        match self {
+            Group::X25519 => "X25519",
+            Group::P256 => "SECP256R1",
+            Group::P384 => "SECP384R1",
+            Group::Ffdhe2048 => "FFDHE2048",
+        }
+    }
+    /// The key-exchange part of gnutls' "- Description:" line.
+    fn gnutls_description(self) -> String {
+        match self {
+            Group::Ffdhe2048 => "(DHE-FFDHE2048)".to_owned(),
+            g => format!("(ECDHE-{})", g.gnutls()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    kt: KeyType,
+    suite: CipherSuite,
+    /// `None`: RSA key transport.
+    group: Option<Group>,
+}
+
+impl Case {
+    fn iana(self) -> String {
+        format!("{:?}", self.suite)
+    }
+    fn openssl_cipher(self) -> &'static str {
+        let iana = self.iana();
+        openssl_cipher_name(&iana).unwrap_or_else(|| panic!("no OpenSSL name for {iana}"))
+    }
+    fn is_dhe(self) -> bool {
+        self.group == Some(Group::Ffdhe2048)
+    }
+    fn is_rsa_kx(self) -> bool {
+        self.group.is_none()
+    }
+    fn gnutls_priority(self) -> String {
+        let mut p = GnutlsPriority::new()
+            .version(TlsVersion::Tls12)
+            .suite(&self.iana());
+        if let Some(g) = self.group {
+            p = p.group(g.gnutls());
+        }
+        p.to_string()
+    }
+}
+
+const fn case(kt: KeyType, suite: CipherSuite, group: Option<Group>) -> Case {
+    Case { kt, suite, group }
+}
+
+const ECDHE_ECDSA_AES128: Case = case(
+    KeyType::EcdsaP256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    Some(Group::X25519),
+);
+const ECDHE_ECDSA_AES256: Case = case(
+    KeyType::EcdsaP256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    Some(Group::P384),
+);
+const ECDHE_ECDSA_CHACHA: Case = case(
+    KeyType::EcdsaP256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    Some(Group::P256),
+);
+const ECDHE_RSA_AES128: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    Some(Group::P256),
+);
+const ECDHE_RSA_AES256: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    Some(Group::X25519),
+);
+const ECDHE_RSA_CHACHA: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    Some(Group::P384),
+);
+const DHE_RSA_AES128: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+    Some(Group::Ffdhe2048),
+);
+const DHE_RSA_AES256: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+    Some(Group::Ffdhe2048),
+);
+const DHE_RSA_CHACHA: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    Some(Group::Ffdhe2048),
+);
+const RSA_AES128: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256,
+    None,
+);
+const RSA_AES256: Case = case(
+    KeyType::Rsa2048,
+    CipherSuite::TLS_RSA_WITH_AES_256_GCM_SHA384,
+    None,
+);
+
+/// Every TLS 1.2 suite in `clasp::suites` must have a case above.
+#[test]
+fn matrix_covers_every_tls12_suite() {
+    let cases = [
+        ECDHE_ECDSA_AES128,
+        ECDHE_ECDSA_AES256,
+        ECDHE_ECDSA_CHACHA,
+        ECDHE_RSA_AES128,
+        ECDHE_RSA_AES256,
+        ECDHE_RSA_CHACHA,
+        DHE_RSA_AES128,
+        DHE_RSA_AES256,
+        DHE_RSA_CHACHA,
+        RSA_AES128,
+        RSA_AES256,
+    ];
+    for s in clasp::suites::ALL_SUITES {
+        if s.version == ProtocolVersion::TLSv1_2 {
+            assert!(
+                cases.iter().any(|c| c.suite == s.suite),
+                "no interop case for {:?}",
+                s.suite
+            );
+        }
+    }
+    for g in [Group::X25519, Group::P256, Group::P384] {
+        assert!(cases.iter().any(|c| c.group == Some(g)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// clasp configs and a blocking driver over a TcpStream (as in tls13_interop.rs).
+
+fn roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    roots
+}
+
+/// A TLS 1.2-only clasp client for `c` (RSA key exchange enabled for RSA cases).
+fn client_config(c: Case) -> Arc<ClientConfig> {
+    let mut b = ClientConfig::builder()
+        .with_root_certificates(roots())
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .with_cipher_suites(&[c.suite])
+        .allow_rsa_key_exchange(c.is_rsa_kx())
+        .without_env_key_log();
+    if let Some(g) = c.group {
+        b = b.with_groups(&[g.clasp()]);
+    }
+    Arc::new(b.build().expect("client config"))
+}
+
+/// A clasp server for `c`: TLS 1.2 only, just this suite, DHE / RSA kx enabled as needed.
+fn server_config(c: Case) -> Arc<ServerConfig> {
+    let id = TestPki::shared().server(c.kt);
+    Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_cipher_suites(&[c.suite])
+            .allow_dhe(c.is_dhe())
+            .allow_rsa_key_exchange(c.is_rsa_kx())
+            .without_env_key_log()
+            .build()
+            .expect("server config"),
+    )
+}
+
+fn localhost() -> ServerName<'static> {
+    ServerName::try_from("localhost").unwrap()
+}
+
+fn connect(port: u16) -> TcpStream {
+    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    sock.set_nodelay(true).unwrap();
+    sock
+}
+
+fn flush(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> io::Result<()> {
+    while conn.wants_write() {
+        conn.write_tls(sock)?;
+    }
+    Ok(())
+}
+
+/// Reads once and processes it; on a TLS error sends the queued alert and returns the error.
+fn read_once(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<usize, Error> {
+    let n = match conn.read_tls(sock) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("socket read: {e}"),
+    };
+    if let Err(e) = conn.process_new_packets() {
+        let _ = flush(conn, sock);
+        return Err(e);
+    }
+    Ok(n)
+}
+
+fn handshake(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<(), Error> {
+    loop {
+        flush(conn, sock).expect("socket write");
+        if !conn.is_handshaking() {
+            return Ok(());
+        }
+        if read_once(conn, sock)? == 0 {
+            return Err(conn.error().cloned().unwrap_or(Error::UnexpectedEof));
+        }
+    }
+}
+
+fn drain_plaintext(conn: &mut ConnectionCommon, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.reader().read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) => panic!("plaintext read: {e}"),
+        }
+    }
+}
+
+/// Reads plaintext until at least `len` bytes arrived and they end with `suffix`.
+fn read_until(
+    conn: &mut ConnectionCommon,
+    sock: &mut TcpStream,
+    len: usize,
+    suffix: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        drain_plaintext(conn, &mut out);
+        if out.len() >= len && out.ends_with(suffix) {
+            return out;
+        }
+        let n = read_once(conn, sock).expect("TLS error while reading data");
+        assert!(n > 0, "peer closed before sending {suffix:?}; got {out:?}");
+    }
+}
+
+fn send(conn: &mut ConnectionCommon, sock: &mut TcpStream, data: &[u8]) {
+    conn.writer().write_all(data).unwrap();
+    flush(conn, sock).unwrap();
+}
+
+fn close(conn: &mut ConnectionCommon, sock: &mut TcpStream) {
+    conn.send_close_notify();
+    let _ = flush(conn, sock);
+}
+
+fn assert_negotiated(n: &Negotiated, c: Case) {
+    assert_eq!(n.version, Some(ProtocolVersion::TLSv1_2), "{n:?}");
+    assert_eq!(n.cipher_suite, Some(c.suite), "{n:?}");
+    assert_eq!(n.group, c.group.map(Group::clasp), "{n:?}");
+}
+
+/// The RFC 7919 ffdhe2048 parameters as PEM, written once by OpenSSL itself
+/// (`openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048`), for `s_server -dhparam`.
+fn ffdhe2048_pem() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!(
+            "clasp-tls12-interop-ffdhe2048-{}.pem",
+            std::process::id()
+        ));
+        let out = std::process::Command::new("openssl")
+            .args(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt"])
+            .arg("group:ffdhe2048")
+            .arg("-out")
+            .arg(&path)
+            .output()
+            .expect("run openssl genpkey");
+        assert!(out.status.success(), "openssl genpkey: {out:?}");
+        path
+    })
+    .clone()
+}
+
+// ---------------------------------------------------------------------------------------------
+// clasp client -> openssl s_server -tls1_2 -rev (echoes each line reversed).
+
+const LINE: &[u8] = b"hello from clasp 0123456789\n";
+const LINE_REV: &[u8] = b"9876543210 psalc morf olleh\n";
+
+fn openssl_server_opts(c: Case) -> OpensslServerOpts {
+    let pki = TestPki::shared();
+    let mut o = OpensslServerOpts::new(pki.server(c.kt))
+        .tls12()
+        .cipher(c.openssl_cipher())
+        .rev()
+        .naccept(1);
+    match c.group {
+        Some(Group::Ffdhe2048) => {
+            o = o.args(&["-dhparam".to_owned(), ffdhe2048_pem().display().to_string()]);
+        }
+        Some(g) => o = o.groups(g.openssl()),
+        None => {}
+    }
+    o
+}
+
+/// Runs clasp (`cfg`) against `s_server` and returns clasp's view and s_server's output.
+fn clasp_vs_openssl_server(
+    opts: &OpensslServerOpts,
+    cfg: Arc<ClientConfig>,
+) -> (Negotiated, PeerOutput) {
+    let server = OpensslServer::start(opts);
+    let mut conn = ClientConnection::new(cfg, localhost()).unwrap();
+    let mut sock = connect(server.port());
+    if let Err(e) = handshake(&mut conn, &mut sock) {
+        panic!(
+            "handshake with s_server failed: {e:?}\n{}",
+            server.finish(T)
+        );
+    }
+    send(&mut conn, &mut sock, LINE);
+    let got = read_until(&mut conn, &mut sock, LINE.len(), b"\n");
+    assert_eq!(got, LINE_REV);
+    close(&mut conn, &mut sock);
+    drop(sock);
+    let out = server.finish(T);
+    assert!(!out.contains("CONNECTION FAILURE"), "{out}");
+    (conn.negotiated().clone(), out)
+}
+
+fn client_to_openssl(c: Case) {
+    require_peers!("openssl");
+    let (n, out) = clasp_vs_openssl_server(&openssl_server_opts(c), client_config(c));
+    // -rev prints a brief summary on stderr: "Protocol version:" and "Ciphersuite:".
+    assert_eq!(out.version(), Some(TlsVersion::Tls12), "{out}");
+    assert_eq!(out.cipher().as_deref(), Some(c.openssl_cipher()), "{out}");
+    assert_negotiated(&n, c);
+    let pki = TestPki::shared();
+    assert_eq!(n.peer_certificates[0].as_ref(), pki.server(c.kt).cert_der());
+    if !c.is_rsa_kx() {
+        assert!(n.signature_scheme.is_some(), "{n:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// clasp client -> gnutls-serv --echo.
+
+fn client_to_gnutls(c: Case) {
+    require_peers!("gnutls-serv");
+    let pki = TestPki::shared();
+    let server =
+        GnutlsServer::start(&GnutlsServerOpts::new(pki.server(c.kt)).priority(c.gnutls_priority()));
+    let mut conn = ClientConnection::new(client_config(c), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    if let Err(e) = handshake(&mut conn, &mut sock) {
+        panic!(
+            "handshake with gnutls-serv failed: {e:?}\n{}",
+            server.finish()
+        );
+    }
+    // Two lines and a large one spanning several records; gnutls-serv echoes them.
+    let mut payload = b"line one\nline two\n".to_vec();
+    payload.extend((0..20_000u32).map(|i| b'a' + u8::try_from(i % 26).unwrap()));
+    payload.push(b'\n');
+    send(&mut conn, &mut sock, &payload);
+    let got = read_until(&mut conn, &mut sock, payload.len(), b"\n");
+    assert_eq!(got, payload);
+    close(&mut conn, &mut sock);
+    drop(sock);
+    server.wait_for("- Description:", Duration::from_secs(2));
+    let out = server.finish();
+    assert_gnutls_report(&out, c);
+    assert_negotiated(conn.negotiated(), c);
+}
+
+/// gnutls prints e.g. "- Description: (TLS1.2-X.509)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)";
+/// for RSA key transport the key-exchange part is "(RSA)".
+fn assert_gnutls_report(out: &PeerOutput, c: Case) {
+    out.assert_contains("- Description: (TLS1.2-X.509)");
+    match c.group {
+        Some(g) => {
+            out.assert_contains(&g.gnutls_description());
+        }
+        None => {
+            out.assert_contains("(TLS1.2-X.509)-(RSA)-");
+        }
+    }
+    let (cipher, _) = clasp_testkit::gnutls_suite_tokens(&c.iana()).unwrap();
+    out.assert_contains(&format!("({cipher})"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// openssl s_client / gnutls-cli -> clasp server, which answers each chunk of plaintext with its
+// ASCII upper-case form.
+
+struct ServerReport {
+    result: Result<(), Error>,
+    negotiated: Negotiated,
+    received: Vec<u8>,
+    peer_closed: bool,
+}
+
+fn spawn_server(cfg: Arc<ServerConfig>) -> (u16, JoinHandle<ServerReport>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().expect("accept");
+        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        sock.set_nodelay(true).unwrap();
+        let mut conn = ServerConnection::new(cfg).unwrap();
+        let mut received = Vec::new();
+        let mut peer_closed = false;
+        let result = (|| {
+            handshake(&mut conn, &mut sock)?;
+            loop {
+                let before = received.len();
+                drain_plaintext(&mut conn, &mut received);
+                if received.len() > before {
+                    let reply = received[before..].to_ascii_uppercase();
+                    send(&mut conn, &mut sock, &reply);
+                }
+                if conn.process_new_packets()?.peer_has_closed {
+                    peer_closed = true;
+                    close(&mut conn, &mut sock);
+                    return Ok(());
+                }
+                if read_once(&mut conn, &mut sock)? == 0 {
+                    return Ok(());
+                }
+            }
+        })();
+        ServerReport {
+            result,
+            negotiated: conn.negotiated().clone(),
+            received,
+            peer_closed,
+        }
+    });
+    (port, handle)
+}
+
+const PING: &str = "ping from the peer\n";
+const PONG: &str = "PING FROM THE PEER";
+
+fn openssl_client_opts(c: Case, port: u16) -> OpensslClientOpts {
+    let mut o = OpensslClientOpts::new(port, TestPki::shared().ca_path())
+        .tls12()
+        .cipher(c.openssl_cipher())
+        .send(PING.as_bytes())
+        .expect(PONG)
+        .timeout(T);
+    if let Some(g) = c.group {
+        o = o.groups(g.openssl());
+    }
+    o
+}
+
+fn server_report_ok(report: &ServerReport, out: &PeerOutput) {
+    report
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("clasp server: {e:?}\n{out}"));
+    out.assert_success();
+    assert_eq!(report.received, PING.as_bytes());
+}
+
+fn openssl_to_server(c: Case) {
+    require_peers!("openssl");
+    let (port, server) = spawn_server(server_config(c));
+    let out = OpensslClient::run(&openssl_client_opts(c, port));
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert!(report.peer_closed, "s_client did not send close_notify");
+    assert_eq!(out.version(), Some(TlsVersion::Tls12), "{out}");
+    assert_eq!(out.cipher().as_deref(), Some(c.openssl_cipher()), "{out}");
+    if let Some(g) = c.group {
+        out.assert_contains(g.openssl_temp_key());
+    } else {
+        assert!(!out.contains("Server Temp Key"), "{out}");
+    }
+    out.assert_contains("Verify return code: 0 (ok)");
+    assert_negotiated(&report.negotiated, c);
+    assert_eq!(report.negotiated.server_name.as_deref(), Some("localhost"));
+}
+
+fn gnutls_to_server(c: Case) {
+    require_peers!("gnutls-cli");
+    let (port, server) = spawn_server(server_config(c));
+    let out = GnutlsClient::run(
+        &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
+            .priority(c.gnutls_priority())
+            .send(PING.as_bytes())
+            .expect(PONG)
+            .timeout(T),
+    );
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert_gnutls_report(&out, c);
+    assert_negotiated(&report.negotiated, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix as tests: one module per suite, four directions each.
+
+macro_rules! matrix {
+    ($($name:ident => $case:expr;)+) => {$(
+        mod $name {
+            use super::*;
+            #[test]
+            fn clasp_client_to_openssl() {
+                client_to_openssl($case);
+            }
+            #[test]
+            fn clasp_client_to_gnutls() {
+                client_to_gnutls($case);
+            }
+            #[test]
+            fn openssl_client_to_clasp() {
+                openssl_to_server($case);
+            }
+            #[test]
+            fn gnutls_client_to_clasp() {
+                gnutls_to_server($case);
+            }
+        }
+    )+};
+}
+
+matrix! {
+    ecdhe_ecdsa_aes128_x25519 => ECDHE_ECDSA_AES128;
+    ecdhe_ecdsa_aes256_p384 => ECDHE_ECDSA_AES256;
+    ecdhe_ecdsa_chacha_p256 => ECDHE_ECDSA_CHACHA;
+    ecdhe_rsa_aes128_p256 => ECDHE_RSA_AES128;
+    ecdhe_rsa_aes256_x25519 => ECDHE_RSA_AES256;
+    ecdhe_rsa_chacha_p384 => ECDHE_RSA_CHACHA;
+    dhe_rsa_aes128_ffdhe2048 => DHE_RSA_AES128;
+    dhe_rsa_aes256_ffdhe2048 => DHE_RSA_AES256;
+    dhe_rsa_chacha_ffdhe2048 => DHE_RSA_CHACHA;
+    rsa_kx_aes128 => RSA_AES128;
+    rsa_kx_aes256 => RSA_AES256;
+}

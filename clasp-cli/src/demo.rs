@@ -2,9 +2,10 @@
 //! shown as a ladder of decoded messages with what each one proves.
 
 use std::io::{IsTerminal, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
+use clasp::conn::Negotiated;
 use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use clasp::suites::{KeyExchange, ALL_SUITES};
 use clasp::verify::RootCertStore;
@@ -13,7 +14,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Server
 
 use crate::exit;
 use crate::i18n::{Lang, Msg};
-use crate::ladder::{self, Peer, Recorder, Step, Style};
+use crate::ladder::{self, Entry, Peer, Recorder, Step, Style};
 
 /// Key exchange for TLS 1.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,16 +33,21 @@ Examples:
   clasp demo --mutual             the server also asks for and checks a client certificate
   clasp demo --group secp384r1    restrict key exchange to one group
   clasp demo --tls12 --kx rsa     TLS 1.2 with RSA key transport (RSA certificate)
+  clasp demo --resume             a full handshake, then a resumed one (TLS 1.3 PSK from a ticket)
+  clasp demo --early-data         the resumed connection sends its request as 0-RTT data
   clasp demo --json | jq .        machine-readable output
   clasp demo --lang ru            explanations in Russian (default follows LANG / LC_ALL)
 
 Everything runs on this machine: a throwaway CA and certificates are generated with rcgen, a
 clasp server listens on a free 127.0.0.1 port, and a clasp client connects to it over TCP,
-sends one request and reads one response. Colour is used only when stdout is a terminal and
-NO_COLOR is unset.
+sends one request and reads one response. With --resume the client connects a second time, on
+a new TCP connection with the same client configuration: the tickets the server sent after the
+first handshake let it resume, skipping the certificate and its signature. Colour is used only
+when stdout is a terminal and NO_COLOR is unset.
 
-Exit codes: 0 success; 2 usage error or unsupported option (e.g. --resume); 5 the handshake
-failed.";
+Exit codes: 0 success; 2 usage error or unsupported option (--tls12 --resume while clasp has no
+TLS 1.2 resumption: the second connection then runs a full handshake); 5 a handshake failed or
+the second one did not resume.";
 
 /// `clasp demo` flags.
 #[derive(clap::Args, Debug)]
@@ -60,10 +66,17 @@ pub struct Args {
     /// Mutual TLS: the server requests a client certificate (e.g. `clasp demo --mutual`).
     #[arg(long)]
     pub mutual: bool,
-    /// Run a second, resumed handshake (not implemented yet: exits with code 2).
+    /// Then run a second handshake on a new TCP connection that resumes the first session
+    /// (TLS 1.3 PSK from a NewSessionTicket), and show what it skipped (e.g. `clasp demo --resume`).
     #[arg(long)]
     pub resume: bool,
-    /// Print JSON instead of the ladder: {"handshakes":[{"messages":[…],"negotiated":{…}}]}.
+    /// Like --resume, and the second connection sends its request as 0-RTT early data, before
+    /// the server answers (TLS 1.3 only; e.g. `clasp demo --early-data`). Early data can be
+    /// replayed by an attacker: servers should accept it only for idempotent requests.
+    #[arg(long, conflicts_with = "tls12")]
+    pub early_data: bool,
+    /// Print JSON instead of the ladder: {"handshakes":[{"messages":[…],"negotiated":{…}}]}
+    /// (with --resume: two handshakes and a "resumption" summary).
     #[arg(long)]
     pub json: bool,
     /// Language of the explanations: en or ru (default: from LC_ALL / LANG, ru_* → ru).
@@ -161,10 +174,7 @@ fn fail(lang: Lang, what: &str, e: &dyn std::fmt::Display) -> u8 {
 #[allow(clippy::too_many_lines)]
 pub fn run(args: &Args) -> u8 {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
-    if args.resume {
-        eprintln!("clasp demo --resume: {}", Msg::ResumeUnsupported.text(lang));
-        return exit::USAGE;
-    }
+    let resume = args.resume || args.early_data;
     let group = match args.group.as_deref().map(|g| (g, parse_group(g))) {
         None => None,
         Some((_, Some(g))) => Some(g),
@@ -241,6 +251,11 @@ pub fn run(args: &Args) -> u8 {
         cb = cb.with_groups(&[g]).with_key_shares(&[g]);
         sb = sb.with_groups(&[g]);
     }
+    if args.early_data {
+        // Both sides opt in: 0-RTT is off by default in clasp (RFC 8446 §8 replays).
+        cb = cb.with_early_data();
+        sb = sb.with_max_early_data(16384);
+    }
     if args.mutual {
         cb = cb.with_client_auth_cert(pki.client.0.clone(), pki.client.1.clone_key());
         sb = sb.with_client_auth(ClientAuth::Required(roots));
@@ -254,7 +269,7 @@ pub fn run(args: &Args) -> u8 {
         Err(e) => return fail(lang, "server configuration", &e),
     };
 
-    // 3. The server: one connection on a free loopback port, in a thread.
+    // 3. The server: one connection per handshake on a free loopback port, in a thread.
     let listener = match TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
         Err(e) => return fail(lang, "binding 127.0.0.1", &e),
@@ -263,65 +278,51 @@ pub fn run(args: &Args) -> u8 {
         Ok(a) => a,
         Err(e) => return fail(lang, "binding 127.0.0.1", &e),
     };
+    let rounds = if resume { 2 } else { 1 };
     let server = std::thread::spawn(move || -> std::io::Result<()> {
-        let (sock, _) = listener.accept()?;
-        let conn = ServerConnection::new(scfg).map_err(std::io::Error::other)?;
-        let mut s = Stream::new(conn, sock);
-        let mut req = [0u8; 1024];
-        let n = s.read(&mut req)?;
-        let body = format!("hello from the clasp server; you sent {n} bytes\n");
-        s.write_all(
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )?;
-        s.send_close_notify()?;
-        // Wait for the client's close_notify (or its socket closing).
-        let mut rest = Vec::new();
-        let _ = s.read_to_end(&mut rest);
+        for _ in 0..rounds {
+            let (sock, _) = listener.accept()?;
+            serve_one(Arc::clone(&scfg), sock)?;
+        }
         Ok(())
     });
 
-    // 4. The client, observed.
-    let rec = Recorder::new(Peer::Client);
-    let sock = match TcpStream::connect(addr) {
-        Ok(s) => s,
-        Err(e) => return fail(lang, "connecting to the demo server", &e),
+    // 4. The client, observed: one full handshake, then (with --resume) a second one on a new
+    // TCP connection from the same ClientConfig, whose session cache now holds the tickets
+    // that arrived with the first connection's response.
+    let first = match connect_once(&ccfg, addr, false, lang) {
+        Ok(h) => h,
+        Err(code) => return code,
     };
-    rec.push(Step {
-        from: Peer::Client,
-        kind: "TCP connect".into(),
-        protection: None,
-        fields: vec![("address", ladder::Value::Text(addr.to_string()))],
-        note: Some(Msg::TcpConnect),
-    });
-    // ServerName: "localhost" is a valid DNS name; the literal cannot fail to parse.
-    let name = ServerName::try_from("localhost").map(|n| n.to_owned());
-    let conn = match name.map_err(|e| e.to_string()).and_then(|n| {
-        ClientConnection::with_observer(ccfg, n, Some(rec.clone())).map_err(|e| e.to_string())
-    }) {
-        Ok(c) => c,
-        Err(e) => return fail(lang, "starting the client", &e),
+    if let Err(e) = &first.result {
+        // The server thread may be waiting for a second connection: do not join it.
+        return fail(lang, "client", e);
+    }
+    let second = if resume {
+        match connect_once(&ccfg, addr, args.early_data, lang) {
+            Ok(h) => Some(h),
+            Err(code) => return code,
+        }
+    } else {
+        None
     };
-    let mut c = Stream::new(conn, sock);
-    let result = (|| -> std::io::Result<Vec<u8>> {
-        c.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
-        let mut resp = Vec::new();
-        c.read_to_end(&mut resp)?;
-        c.send_close_notify()?;
-        Ok(resp)
-    })();
     let server_result = server.join();
-    let negotiated = ladder::negotiated_fields(c.conn().negotiated());
-    let entries = rec.entries();
 
+    let mut handshakes = vec![&first];
+    handshakes.extend(second.as_ref());
+    let summary = second.as_ref().map(|s| ResumeSummary::new(&first, s));
     if args.json {
-        println!(
-            "{{\"handshakes\":[{}]}}",
-            ladder::render_json(&entries, &negotiated, lang)
-        );
+        let hs: Vec<String> = handshakes
+            .iter()
+            .map(|h| {
+                ladder::render_json(&h.entries, &ladder::negotiated_fields(&h.negotiated), lang)
+            })
+            .collect();
+        let extra = summary
+            .as_ref()
+            .filter(|s| s.resumed)
+            .map_or_else(String::new, |s| format!(",\"resumption\":{}", s.json(lang)));
+        println!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
     } else {
         let out = std::io::stdout();
         let st = Style {
@@ -330,25 +331,280 @@ pub fn run(args: &Args) -> u8 {
         let mut text = String::new();
         text.push_str(&st.bold(Msg::DemoTitle.text(lang)));
         text.push_str("\n\n");
-        text.push_str(&ladder::render_text(&entries, lang, st));
-        text.push('\n');
-        text.push_str(&st.bold(&format!("{}:", Msg::Negotiated.text(lang))));
-        text.push('\n');
-        for (k, v) in &negotiated {
-            text.push_str(&format!(
-                "  {}: {}\n",
-                crate::i18n::label(k, lang),
-                st.yellow(v)
-            ));
+        for (i, h) in handshakes.iter().enumerate() {
+            if resume {
+                let title = if i == 0 {
+                    Msg::FullTitle
+                } else {
+                    Msg::ResumedTitle
+                };
+                text.push_str(&st.bold(title.text(lang)));
+                text.push('\n');
+            }
+            text.push_str(&render_one(h, lang, st));
+            text.push('\n');
+        }
+        if let Some(s) = summary.as_ref().filter(|s| s.resumed) {
+            text.push_str(&s.text(lang, st));
         }
         let mut lock = out.lock();
         let _ = lock.write_all(text.as_bytes());
     }
 
-    match (result, server_result) {
-        (Ok(_), Ok(Ok(()))) => exit::OK,
-        (Err(e), _) => fail(lang, "client", &e),
-        (_, Ok(Err(e))) => fail(lang, "server", &e),
-        (_, Err(_)) => fail(lang, "server", &"the server thread panicked"),
+    // 5. Exit status: the second handshake must have resumed.
+    if let Some(s) = &second {
+        if let Err(e) = &s.result {
+            return fail(lang, "client (second connection)", e);
+        }
+        if !s.negotiated.resumed {
+            if args.tls12 && !s.offered_resumption {
+                // The library's TLS 1.2 client offers no session ID or ticket yet: say so
+                // plainly; this combination (and only it) is an unsupported option.
+                eprintln!(
+                    "clasp demo --tls12 --resume: {}",
+                    Msg::ResumeTls12Unavailable.text(lang)
+                );
+                return exit::USAGE;
+            }
+            return fail(lang, "--resume", &Msg::NotResumed.text(lang));
+        }
+    }
+    match server_result {
+        Ok(Ok(())) => exit::OK,
+        Ok(Err(e)) => fail(lang, "server", &e),
+        Err(_) => fail(lang, "server", &"the server thread panicked"),
+    }
+}
+
+/// The request the demo client sends (as 0-RTT data with `--early-data`).
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+/// Answers one demo connection: read the request, send a short HTTP response, close.
+fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
+    let conn = ServerConnection::new(cfg).map_err(std::io::Error::other)?;
+    let mut s = Stream::new(conn, sock);
+    let mut req = [0u8; 1024];
+    let n = s.read(&mut req)?;
+    let how = if s.conn().negotiated().early_data_accepted == Some(true) {
+        " as 0-RTT early data"
+    } else {
+        ""
+    };
+    let body = format!("hello from the clasp server; you sent {n} bytes{how}\n");
+    s.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )?;
+    s.send_close_notify()?;
+    // Wait for the client's close_notify (or its socket closing).
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    Ok(())
+}
+
+/// One client connection as the demo saw it.
+struct Handshake {
+    entries: Vec<Entry>,
+    negotiated: Negotiated,
+    offered_resumption: bool,
+    result: std::io::Result<Vec<u8>>,
+}
+
+/// Connects once, sends [`REQUEST`] (as 0-RTT data first when `early`), reads the response to
+/// the server's close_notify — which also processes the NewSessionTickets that follow the
+/// server's handshake, so a later connection from the same config can resume.
+fn connect_once(
+    ccfg: &Arc<ClientConfig>,
+    addr: SocketAddr,
+    early: bool,
+    lang: Lang,
+) -> Result<Handshake, u8> {
+    let rec = Recorder::new(Peer::Client);
+    let sock =
+        TcpStream::connect(addr).map_err(|e| fail(lang, "connecting to the demo server", &e))?;
+    rec.push(Step {
+        from: Peer::Client,
+        kind: "TCP connect".into(),
+        protection: None,
+        fields: vec![("address", ladder::Value::Text(addr.to_string()))],
+        note: Some(Msg::TcpConnect),
+    });
+    // "localhost" is a valid DNS name; the literal cannot fail to parse.
+    let name = ServerName::try_from("localhost").map(|n| n.to_owned());
+    let mut conn = name
+        .map_err(|e| e.to_string())
+        .and_then(|n| {
+            ClientConnection::with_observer(Arc::clone(ccfg), n, Some(rec.clone()))
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| fail(lang, "starting the client", &e))?;
+    // RFC 8446 §2.3: 0-RTT data goes out right behind the ClientHello, before any answer.
+    let early_sent = if early {
+        conn.write_early_data(REQUEST)
+            .map_err(|e| fail(lang, "writing early data", &e))?
+    } else {
+        0
+    };
+    let mut c = Stream::new(conn, sock);
+    let result = (|| -> std::io::Result<Vec<u8>> {
+        c.complete_handshake()?;
+        // Data the server refused (or that did not fit the ticket's limit) is sent again
+        // now, under the application keys (RFC 8446 §4.2.10).
+        let taken = if c.conn().negotiated().early_data_accepted == Some(true) {
+            early_sent
+        } else {
+            0
+        };
+        if let Some(rest) = REQUEST.get(taken..).filter(|r| !r.is_empty()) {
+            c.write_all(rest)?;
+        }
+        let mut resp = Vec::new();
+        c.read_to_end(&mut resp)?;
+        c.send_close_notify()?;
+        Ok(resp)
+    })();
+    Ok(Handshake {
+        entries: rec.entries(),
+        negotiated: c.conn().negotiated().clone(),
+        offered_resumption: rec.offered_resumption(),
+        result,
+    })
+}
+
+/// One handshake's ladder and what it negotiated, as text.
+fn render_one(h: &Handshake, lang: Lang, st: Style) -> String {
+    let mut text = ladder::render_text(&h.entries, lang, st);
+    text.push('\n');
+    text.push_str(&st.bold(&format!("{}:", Msg::Negotiated.text(lang))));
+    text.push('\n');
+    for (k, v) in ladder::negotiated_fields(&h.negotiated) {
+        text.push_str(&format!(
+            "  {}: {}\n",
+            crate::i18n::label(k, lang),
+            st.yellow(&v)
+        ));
+    }
+    text
+}
+
+/// What the resumed handshake did differently from the full one.
+struct ResumeSummary {
+    resumed: bool,
+    /// Authentication messages of the first handshake absent from the second: `(sender, type)`.
+    skipped: Vec<(Peer, String)>,
+    /// The key-exchange group of the resumed handshake (`None`: psk_ke, no fresh DH).
+    group: Option<String>,
+    early_data_accepted: Option<bool>,
+}
+
+impl ResumeSummary {
+    fn new(first: &Handshake, second: &Handshake) -> Self {
+        let steps = |h: &Handshake| -> Vec<(Peer, String)> {
+            h.entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Step(s) if s.protection.is_some() => Some((s.from, s.kind.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let later = steps(second);
+        let mut skipped: Vec<(Peer, String)> = Vec::new();
+        for step in steps(first) {
+            // RFC 8446 §2.2: a PSK handshake carries no certificate-based authentication.
+            let auth = matches!(
+                step.1.as_str(),
+                "Certificate" | "CertificateVerify" | "CertificateRequest"
+            );
+            if auth && !later.contains(&step) && !skipped.contains(&step) {
+                skipped.push(step);
+            }
+        }
+        Self {
+            resumed: second.negotiated.resumed,
+            skipped,
+            group: second.negotiated.group.map(|g| g.to_string()),
+            early_data_accepted: second.negotiated.early_data_accepted,
+        }
+    }
+
+    fn peer_name(p: Peer, lang: Lang) -> &'static str {
+        match p {
+            Peer::Client => Msg::Client.text(lang),
+            Peer::Server => Msg::Server.text(lang),
+        }
+    }
+
+    fn kx_line(&self, lang: Lang) -> String {
+        match &self.group {
+            Some(g) => format!("{} [{g}]", Msg::KxStillRan.text(lang)),
+            None => Msg::KxPskOnly.text(lang).to_string(),
+        }
+    }
+
+    fn text(&self, lang: Lang, st: Style) -> String {
+        let mut t = String::new();
+        let skipped: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(p, k)| format!("{k} ({})", Self::peer_name(*p, lang)))
+            .collect();
+        if !skipped.is_empty() {
+            t.push_str(&format!(
+                "{} {}\n  {}\n",
+                st.bold(&format!("{}:", Msg::Skipped.text(lang))),
+                st.yellow(&skipped.join(", ")),
+                st.green(&format!("⇒ {}", Msg::SkippedWhy.text(lang)))
+            ));
+        }
+        t.push_str(&format!("{}\n", st.bold(&self.kx_line(lang))));
+        match self.early_data_accepted {
+            Some(true) => t.push_str(&format!("{}\n", st.bold(Msg::EarlyAccepted.text(lang)))),
+            Some(false) => t.push_str(&format!("{}\n", st.bold(Msg::EarlyRefused.text(lang)))),
+            None => {}
+        }
+        t
+    }
+
+    /// `{"skipped":[{"from":…,"type":…}],"skipped_why":…,"key_exchange":…,…}`.
+    fn json(&self, lang: Lang) -> String {
+        let skipped: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(p, k)| {
+                let from = if *p == Peer::Client {
+                    "client"
+                } else {
+                    "server"
+                };
+                format!(
+                    "{{\"from\":{},\"type\":{}}}",
+                    ladder::json_str(from),
+                    ladder::json_str(k)
+                )
+            })
+            .collect();
+        let mut j = format!(
+            "{{\"skipped\":[{}],\"skipped_why\":{},\"key_exchange\":{},\"key_exchange_explanation\":{}",
+            skipped.join(","),
+            ladder::json_str(Msg::SkippedWhy.text(lang)),
+            ladder::json_str(if self.group.is_some() {
+                "psk_dhe_ke"
+            } else {
+                "psk_ke"
+            }),
+            ladder::json_str(&self.kx_line(lang)),
+        );
+        if let Some(a) = self.early_data_accepted {
+            j.push_str(&format!(
+                ",\"early_data_accepted\":{a},\"replay_warning\":{}",
+                ladder::json_str(Msg::ReplayCaveat.text(lang))
+            ));
+        }
+        j.push('}');
+        j
     }
 }

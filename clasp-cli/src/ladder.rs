@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clasp::conn::Negotiated;
-use clasp::msgs::enums::{AlertDescription, ProtocolVersion};
+use clasp::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion};
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
 
@@ -66,6 +66,8 @@ struct Inner {
     entries: Vec<Entry>,
     version: Option<ProtocolVersion>,
     rsa_kx: bool,
+    offered_resumption: bool,
+    psk_accepted: bool,
 }
 
 /// Records trace events from one side's connection.
@@ -97,6 +99,13 @@ impl Recorder {
             .lock()
             .map(|i| i.entries.clone())
             .unwrap_or_default()
+    }
+
+    /// Whether a recorded ClientHello offered to resume a session: a TLS 1.3 pre_shared_key,
+    /// a non-empty TLS 1.2 session ticket (RFC 5077 §3.2), or a TLS 1.2-only hello carrying a
+    /// session ID (RFC 5246 §7.4.1.2; a TLS 1.3 hello's session ID is compatibility filler).
+    pub fn offered_resumption(&self) -> bool {
+        self.inner.lock().is_ok_and(|i| i.offered_resumption)
     }
 
     fn other(&self) -> Peer {
@@ -141,6 +150,7 @@ fn describe(
     msg: &HandshakeMessage,
     from: Peer,
     rsa_kx: bool,
+    psk_accepted: bool,
 ) -> (String, Vec<(&'static str, Value)>, Option<Msg>) {
     let mut f: Vec<(&'static str, Value)> = Vec::new();
     let (kind, note) = match msg.payload() {
@@ -186,7 +196,23 @@ fn describe(
             if let Some(n) = ch.server_name() {
                 f.push(("server_name", Value::Text(n.to_string())));
             }
-            ("ClientHello", Msg::ClientHello)
+            if ch.find_extension(ExtensionType::EarlyData).is_some() {
+                f.push(("early_data", Value::Text("offered".into())));
+            }
+            if let Some(modes) = ch.psk_modes() {
+                f.push(("psk_modes", list(modes)));
+            }
+            // RFC 8446 §4.2.11: pre_shared_key is the last extension; its identities are the
+            // tickets the client holds for this server.
+            if let Some(psk) = ch.psk() {
+                f.push((
+                    "psk_identities",
+                    Value::Text(psk.identities.len().to_string()),
+                ));
+                ("ClientHello", Msg::ClientHelloResume)
+            } else {
+                ("ClientHello", Msg::ClientHello)
+            }
         }
         HandshakePayload::ServerHello(sh) => {
             let v = sh.selected_version().unwrap_or(sh.legacy_version);
@@ -214,7 +240,13 @@ fn describe(
                         ),
                     ));
                 }
-                ("ServerHello", Msg::ServerHello)
+                // RFC 8446 §4.2.11: the server names the PSK identity it accepted.
+                if let Some(i) = sh.psk_selected_identity() {
+                    f.push(("psk", Value::Text(format!("identity {i} accepted"))));
+                    ("ServerHello", Msg::ServerHelloResume)
+                } else {
+                    ("ServerHello", Msg::ServerHello)
+                }
             }
         }
         HandshakePayload::EncryptedExtensions(ee) => {
@@ -233,6 +265,10 @@ fn describe(
                     E::SupportedGroups(g) => f.push(("groups", list(g))),
                     _ => {}
                 }
+            }
+            // RFC 8446 §4.2.10: an empty early_data extension here accepts the 0-RTT data.
+            if ee.early_data_accepted() {
+                f.push(("early_data", Value::Text("accepted".into())));
             }
             ("EncryptedExtensions", Msg::EncryptedExtensions)
         }
@@ -304,7 +340,9 @@ fn describe(
                 "verify_data_len",
                 Value::Text(fin.verify_data.len().to_string()),
             ));
-            let note = if from == Peer::Server {
+            let note = if from == Peer::Server && psk_accepted {
+                Msg::ServerFinishedResumed
+            } else if from == Peer::Server {
                 Msg::ServerFinished
             } else {
                 Msg::ClientFinished
@@ -313,9 +351,13 @@ fn describe(
         }
         HandshakePayload::NewSessionTicketTls13(t) => {
             f.push(("lifetime_s", Value::Text(t.ticket_lifetime.to_string())));
+            if let Some(n) = t.max_early_data_size() {
+                f.push(("max_early_data", Value::Text(n.to_string())));
+            }
             ("NewSessionTicket", Msg::NewSessionTicket)
         }
         HandshakePayload::NewSessionTicketTls12(_) => ("NewSessionTicket", Msg::NewSessionTicket),
+        HandshakePayload::EndOfEarlyData => ("EndOfEarlyData", Msg::EndOfEarlyData),
         other => return (format!("{}", other.typ()), f, None),
     };
     (kind.to_string(), f, Some(note))
@@ -333,12 +375,18 @@ impl Observer for Recorder {
         let tls13 = inner.version != Some(ProtocolVersion::TLSv1_2);
         let step = match event.kind {
             EventKind::Handshake(msg) => {
+                if let HandshakePayload::ClientHello(ch) = msg.payload() {
+                    inner.offered_resumption = ch.psk().is_some()
+                        || ch.session_ticket().is_some_and(|t| !t.is_empty())
+                        || (ch.supported_versions().is_none() && !ch.legacy_session_id.is_empty());
+                }
                 if let HandshakePayload::ServerHello(sh) = msg.payload() {
                     inner.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
                     inner.rsa_kx = clasp::suites::lookup(sh.cipher_suite)
                         .is_some_and(|s| s.kx == clasp::suites::KeyExchange::Rsa);
+                    inner.psk_accepted = sh.psk_selected_identity().is_some();
                 }
-                let (kind, fields, note) = describe(msg, from, inner.rsa_kx);
+                let (kind, fields, note) = describe(msg, from, inner.rsa_kx, inner.psk_accepted);
                 Step {
                     from,
                     kind,
@@ -383,7 +431,11 @@ impl Observer for Recorder {
                 kind: "ApplicationData".into(),
                 protection: Some(event.protection),
                 fields: vec![("bytes", Value::Text(n.to_string()))],
-                note: Some(Msg::ApplicationData),
+                note: Some(if event.protection == Protection::EarlyData {
+                    Msg::EarlyData
+                } else {
+                    Msg::ApplicationData
+                }),
             },
             EventKind::KeysChanged {
                 direction: Direction::Sent,
@@ -483,6 +535,7 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
                 let msg = match to {
                     Protection::HandshakeKeys => Msg::KeysHandshake,
                     Protection::ApplicationKeys => Msg::KeysApplication,
+                    Protection::EarlyData => Msg::KeysEarly,
                     _ => continue,
                 };
                 let who = if *who == Peer::Client { c } else { s };
@@ -579,8 +632,14 @@ pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
     }
     v.push(("resumed", n.resumed.to_string()));
     v.push(("hello_retry", n.hello_retry.to_string()));
+    if let Some(a) = n.early_data_accepted {
+        v.push(("early_data_accepted", a.to_string()));
+    }
     v
 }
+
+/// Negotiated keys whose values are JSON booleans rather than strings.
+const BOOLEAN_KEYS: [&str; 3] = ["resumed", "hello_retry", "early_data_accepted"];
 
 /// Escapes `s` as a JSON string.
 pub fn json_str(s: &str) -> String {
@@ -658,7 +717,14 @@ pub fn render_json(entries: &[Entry], negotiated: &[(&'static str, String)], lan
         .collect();
     let neg = negotiated
         .iter()
-        .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+        .map(|(k, v)| {
+            let value = if BOOLEAN_KEYS.contains(k) && (v == "true" || v == "false") {
+                v.clone()
+            } else {
+                json_str(v)
+            };
+            format!("{}:{}", json_str(k), value)
+        })
         .collect::<Vec<_>>()
         .join(",");
     format!(

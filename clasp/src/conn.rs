@@ -184,9 +184,12 @@ impl CommonState {
                 Ok(())
             }
         };
-        // Keep the allocation for the next flight.
-        self.flight = flight;
-        self.flight.clear();
+        // During the handshake keep the allocation for the next flight; afterwards messages are
+        // rare (tickets, KeyUpdate) and an idle connection should hold nothing (DESIGN).
+        if !self.may_send_application_data {
+            self.flight = flight;
+            self.flight.clear();
+        }
         r
     }
 
@@ -279,9 +282,9 @@ impl CommonState {
 
     /// Called by the handshake when application data may flow; sends what the caller queued.
     pub(crate) fn start_traffic(&mut self) -> Result<(), Error> {
-        self.flush_flight()?;
         self.may_send_application_data = true;
         self.may_receive_application_data = true;
+        self.flush_flight()?;
         if !self.pending_plaintext.is_empty() {
             let data = core::mem::take(&mut self.pending_plaintext);
             self.send_application_data(&data)?;

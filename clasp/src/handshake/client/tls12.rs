@@ -108,6 +108,25 @@ pub(crate) fn handle_server_hello(
                 cx.negotiated.server_name =
                     crate::verify::sni_host_name(&details.server_name).map(str::to_owned);
             }
+            // RFC 8449 §4: the server's limit on the records we send (in TLS 1.2 it counts
+            // plaintext only, at most 2^14); "MUST treat receipt of a smaller value [than 64]
+            // as a fatal error and generate an illegal_parameter alert". Both sides sent it,
+            // so ours binds the server too.
+            ServerExtension::RecordSizeLimit(n) => {
+                let sent = details
+                    .hello
+                    .has_extension(crate::msgs::enums::ExtensionType::RecordSizeLimit);
+                if !sent {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
+                if *n < 64 {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                }
+                cx.sendbuf.set_max_fragment_len(usize::from(*n));
+                if let Some(ours) = details.config.record_size_limit {
+                    cx.max_received_fragment = usize::from(ours).min(1 << 14);
+                }
+            }
             // RFC 7301 §3.1: exactly one protocol, one we offered.
             ServerExtension::Alpn(list) => {
                 let [proto] = list.as_slice() else {

@@ -116,6 +116,19 @@ impl Case {
     fn is_rsa_kx(self) -> bool {
         self.group.is_none()
     }
+    /// Groups the client offers: the case's group, plus P-256 when the certificate is ECDSA
+    /// P-256 and the group is another one. In TLS 1.2 the client's supported_groups also
+    /// names the curves it accepts in the server's ECDSA certificate (RFC 4492 §5.1, kept by
+    /// RFC 8422 §5.1.1), and OpenSSL enforces it: a client offering only X25519 gets
+    /// handshake_failure from an s_server with a P-256 certificate (found by this test).
+    /// The case's group stays first, so a server following the client's order picks it.
+    fn client_groups(self) -> Vec<Group> {
+        match self.group {
+            None => Vec::new(),
+            Some(g) if self.kt == KeyType::EcdsaP256 && g != Group::P256 => vec![g, Group::P256],
+            Some(g) => vec![g],
+        }
+    }
     fn gnutls_priority(self) -> String {
         let mut p = GnutlsPriority::new()
             .version(TlsVersion::Tls12)
@@ -234,26 +247,28 @@ fn client_config(c: Case) -> Arc<ClientConfig> {
         .with_cipher_suites(&[c.suite])
         .allow_rsa_key_exchange(c.is_rsa_kx())
         .without_env_key_log();
-    if let Some(g) = c.group {
-        b = b.with_groups(&[g.clasp()]);
+    if c.group.is_some() {
+        let groups: Vec<NamedGroup> = c.client_groups().into_iter().map(Group::clasp).collect();
+        b = b.with_groups(&groups);
     }
     Arc::new(b.build().expect("client config"))
 }
 
-/// A clasp server for `c`: TLS 1.2 only, just this suite, DHE / RSA kx enabled as needed.
+/// A clasp server for `c`: TLS 1.2 only, just this suite and group, DHE / RSA kx enabled as
+/// needed.
 fn server_config(c: Case) -> Arc<ServerConfig> {
     let id = TestPki::shared().server(c.kt);
-    Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
-            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
-            .with_cipher_suites(&[c.suite])
-            .allow_dhe(c.is_dhe())
-            .allow_rsa_key_exchange(c.is_rsa_kx())
-            .without_env_key_log()
-            .build()
-            .expect("server config"),
-    )
+    let mut b = ServerConfig::builder()
+        .with_single_cert(id.cert_chain(), id.private_key())
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .with_cipher_suites(&[c.suite])
+        .allow_dhe(c.is_dhe())
+        .allow_rsa_key_exchange(c.is_rsa_kx())
+        .without_env_key_log();
+    if let Some(g) = c.group {
+        b = b.with_groups(&[g.clasp()]);
+    }
+    Arc::new(b.build().expect("server config"))
 }
 
 fn localhost() -> ServerName<'static> {
@@ -538,8 +553,9 @@ fn openssl_client_opts(c: Case, port: u16) -> OpensslClientOpts {
         .send(PING.as_bytes())
         .expect(PONG)
         .timeout(T);
-    if let Some(g) = c.group {
-        o = o.groups(g.openssl());
+    if c.group.is_some() {
+        let groups: Vec<&str> = c.client_groups().into_iter().map(Group::openssl).collect();
+        o = o.groups(&groups.join(":"));
     }
     o
 }

@@ -240,6 +240,9 @@ pub(crate) struct ClientTicket {
 pub struct ClientSessionCache {
     max_names: usize,
     inner: Mutex<TicketsByName>,
+    /// TLS 1.2 sessions (one per name, reusable: RFC 5246 §7.4.1.2 session IDs and RFC 5077
+    /// tickets may resume several connections), bounded by `max_names` as well.
+    tls12: Mutex<Tls12ByName>,
 }
 
 impl fmt::Debug for ClientSessionCache {
@@ -265,6 +268,48 @@ impl ClientSessionCache {
         Self {
             max_names,
             inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            tls12: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// Stores (or replaces) the TLS 1.2 session for `name`.
+    pub(crate) fn insert_tls12(&self, name: &str, session: ClientTls12Session) {
+        if self.max_names == 0 {
+            return;
+        }
+        let Ok(mut g) = self.tls12.lock() else {
+            return;
+        };
+        let (map, order) = &mut *g;
+        if map.insert(name.to_owned(), session).is_none() {
+            order.push_back(name.to_owned());
+        }
+        while map.len() > self.max_names {
+            let Some(old) = order.pop_front() else { break };
+            map.remove(&old);
+        }
+    }
+
+    /// A copy of the unexpired TLS 1.2 session for `name` (it stays stored: TLS 1.2 sessions
+    /// may be resumed more than once).
+    pub(crate) fn get_tls12(&self, name: &str, now: u64) -> Option<ClientTls12Session> {
+        let mut g = self.tls12.lock().ok()?;
+        let (map, order) = &mut *g;
+        let s = map.get(name)?;
+        if s.session.is_fresh(now) {
+            return Some(s.duplicate());
+        }
+        map.remove(name);
+        order.retain(|k| k != name);
+        None
+    }
+
+    /// Forgets the TLS 1.2 session for `name` (the server declined it).
+    pub(crate) fn remove_tls12(&self, name: &str) {
+        if let Ok(mut g) = self.tls12.lock() {
+            let (map, order) = &mut *g;
+            map.remove(name);
+            order.retain(|k| k != name);
         }
     }
 
@@ -368,6 +413,201 @@ impl AntiReplay {
     }
 }
 
+/// What resumes a TLS 1.2 session (RFC 5246 §7.3 session IDs, RFC 5077 §4 tickets): the
+/// master secret and what must match on resumption. The server keeps it in its
+/// [`ServerSessionCache`] and seals it into tickets; the client keeps it in its
+/// [`ClientSessionCache`].
+pub(crate) struct Tls12Session {
+    pub(crate) suite: CipherSuite,
+    pub(crate) master_secret: SecretBytes,
+    /// RFC 7627 §5.3: the session's master secret is an extended one (we resume only those).
+    pub(crate) ems: bool,
+    pub(crate) alpn: Option<Vec<u8>>,
+    pub(crate) sni: Option<String>,
+    /// Seconds since the Unix epoch when the full handshake completed.
+    pub(crate) issued: u64,
+    pub(crate) lifetime: u32,
+}
+
+impl Tls12Session {
+    /// An explicit copy (the master secret is duplicated; see [`SecretBytes::duplicate`]).
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            suite: self.suite,
+            master_secret: self.master_secret.duplicate(),
+            ems: self.ems,
+            alpn: self.alpn.clone(),
+            sni: self.sni.clone(),
+            issued: self.issued,
+            lifetime: self.lifetime,
+        }
+    }
+
+    /// Whether the session may still be resumed at `now`.
+    pub(crate) fn is_fresh(&self, now: u64) -> bool {
+        now >= self.issued && now - self.issued < u64::from(self.lifetime)
+    }
+
+    /// Serialises the ticket contents (version ‖ suite ‖ master secret ‖ ems ‖ issued ‖
+    /// lifetime ‖ alpn ‖ sni).
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        ProtocolVersion::TLSv1_2.encode(&mut out);
+        self.suite.encode(&mut out);
+        put_prefixed(ListLength::U8, self.master_secret.as_bytes(), &mut out);
+        u8::from(self.ems).encode(&mut out);
+        out.extend_from_slice(&self.issued.to_be_bytes());
+        self.lifetime.encode(&mut out);
+        put_prefixed(
+            ListLength::U8,
+            self.alpn.as_deref().unwrap_or_default(),
+            &mut out,
+        );
+        put_prefixed(
+            ListLength::U16,
+            self.sni.as_deref().unwrap_or_default().as_bytes(),
+            &mut out,
+        );
+        out
+    }
+
+    /// Parses what [`Self::encode`] wrote.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, InvalidMessage> {
+        let mut r = Reader::new(bytes);
+        if ProtocolVersion::read(&mut r)? != ProtocolVersion::TLSv1_2 {
+            return Err(InvalidMessage::IllegalValue("ticket version"));
+        }
+        let suite = CipherSuite::read(&mut r)?;
+        let master_secret =
+            SecretBytes::new(r.length_prefixed(ListLength::U8, "master_secret")?.rest());
+        let ems = match u8::read(&mut r)? {
+            0 => false,
+            1 => true,
+            _ => return Err(InvalidMessage::IllegalValue("ems")),
+        };
+        let hi = u64::from(r.u32("issued")?);
+        let lo = u64::from(r.u32("issued")?);
+        let lifetime = r.u32("lifetime")?;
+        let alpn = r.length_prefixed(ListLength::U8, "alpn")?.rest().to_vec();
+        let sni = r.length_prefixed(ListLength::U16, "sni")?.rest();
+        let sni =
+            String::from_utf8(sni.to_vec()).map_err(|_| InvalidMessage::IllegalValue("sni"))?;
+        r.expect_empty("ticket")?;
+        Ok(Self {
+            suite,
+            master_secret,
+            ems,
+            issued: (hi << 32) | lo,
+            lifetime,
+            alpn: (!alpn.is_empty()).then_some(alpn),
+            sni: (!sni.is_empty()).then_some(sni),
+        })
+    }
+}
+
+/// Sessions by ID and the IDs in insertion order (for eviction).
+type SessionsById = (HashMap<Vec<u8>, Tls12Session>, VecDeque<Vec<u8>>);
+
+/// The server's TLS 1.2 session-ID cache (RFC 5246 §7.4.1.2): at most `capacity` sessions, the
+/// oldest evicted first. Per process; a fleet shares resumption through tickets instead.
+pub struct ServerSessionCache {
+    capacity: usize,
+    inner: Mutex<SessionsById>,
+}
+
+impl fmt::Debug for ServerSessionCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerSessionCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerSessionCache {
+    /// A cache holding at most `capacity` sessions (0 disables session IDs).
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// The number of sessions held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.lock().map_or(0, |g| g.0.len())
+    }
+
+    /// Whether no session is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the cache stores anything at all.
+    pub(crate) fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    pub(crate) fn insert(&self, id: Vec<u8>, session: Tls12Session) {
+        if self.capacity == 0 {
+            return;
+        }
+        let Ok(mut g) = self.inner.lock() else {
+            return;
+        };
+        let (map, order) = &mut *g;
+        if map.insert(id.clone(), session).is_none() {
+            order.push_back(id);
+        }
+        while map.len() > self.capacity {
+            let Some(old) = order.pop_front() else { break };
+            map.remove(&old);
+        }
+    }
+
+    /// A copy of the unexpired session stored under `id`; an expired one is dropped.
+    pub(crate) fn get(&self, id: &[u8], now: u64) -> Option<Tls12Session> {
+        let mut g = self.inner.lock().ok()?;
+        let (map, order) = &mut *g;
+        let s = map.get(id)?;
+        if s.is_fresh(now) {
+            return Some(s.duplicate());
+        }
+        map.remove(id);
+        order.retain(|k| k.as_slice() != id);
+        None
+    }
+}
+
+/// A TLS 1.2 session as the client stores it: how to name it to the server (session ID
+/// and/or ticket) and what the full handshake established.
+pub(crate) struct ClientTls12Session {
+    /// The server's session ID (RFC 5246 §7.4.1.3); may be empty when only a ticket was issued.
+    pub(crate) session_id: Vec<u8>,
+    /// The RFC 5077 ticket; empty when none was issued.
+    pub(crate) ticket: Vec<u8>,
+    pub(crate) session: Tls12Session,
+    /// The server's certificates from the full handshake, reported again on resumption.
+    pub(crate) server_certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+}
+
+impl ClientTls12Session {
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            session_id: self.session_id.clone(),
+            ticket: self.ticket.clone(),
+            session: self.session.duplicate(),
+            server_certs: self.server_certs.clone(),
+        }
+    }
+}
+
+/// TLS 1.2 sessions by server name, and the names in insertion order (for eviction).
+type Tls12ByName = (HashMap<String, ClientTls12Session>, VecDeque<String>);
+
 /// Random u32 from the provider (ticket_age_add).
 pub(crate) fn random_u32(rng: &dyn SecureRandom) -> Result<u32, Error> {
     let mut b = [0u8; 4];
@@ -445,5 +685,76 @@ mod tests {
         for n in 0..enc.len() {
             assert!(Tls13Session::decode(&enc[..n]).is_err());
         }
+    }
+
+    fn tls12_session(issued: u64) -> Tls12Session {
+        Tls12Session {
+            suite: CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            master_secret: SecretBytes::new(&[9; 48]),
+            ems: true,
+            alpn: Some(b"h2".to_vec()),
+            sni: Some("localhost".into()),
+            issued,
+            lifetime: 100,
+        }
+    }
+
+    #[test]
+    fn tls12_session_encoding_round_trips() {
+        let s = tls12_session(1_700_000_000);
+        let enc = s.encode();
+        let d = Tls12Session::decode(&enc).unwrap();
+        assert_eq!(d.suite, s.suite);
+        assert_eq!(d.master_secret.as_bytes(), s.master_secret.as_bytes());
+        assert!(d.ems);
+        assert_eq!(d.issued, s.issued);
+        assert_eq!(d.lifetime, s.lifetime);
+        assert_eq!(d.alpn, s.alpn);
+        assert_eq!(d.sni, s.sni);
+        for n in 0..enc.len() {
+            assert!(Tls12Session::decode(&enc[..n]).is_err());
+        }
+        // A TLS 1.3 ticket body is not a TLS 1.2 session.
+        let mut wrong = enc.clone();
+        wrong[1] = 4;
+        assert!(Tls12Session::decode(&wrong).is_err());
+    }
+
+    #[test]
+    fn server_session_cache_is_bounded_and_expires() {
+        let c = ServerSessionCache::new(2);
+        c.insert(vec![1], tls12_session(0));
+        c.insert(vec![2], tls12_session(0));
+        c.insert(vec![3], tls12_session(0));
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&[1], 10).is_none(), "oldest not evicted");
+        assert!(c.get(&[2], 10).is_some());
+        assert!(c.get(&[3], 10).is_some());
+        // Lifetime 100: gone at 100.
+        assert!(c.get(&[3], 100).is_none());
+        assert_eq!(c.len(), 1);
+        let off = ServerSessionCache::new(0);
+        off.insert(vec![1], tls12_session(0));
+        assert!(off.is_empty());
+    }
+
+    #[test]
+    fn client_tls12_sessions_are_reusable_and_bounded() {
+        let c = ClientSessionCache::new(1);
+        let entry = |id: u8| ClientTls12Session {
+            session_id: vec![id],
+            ticket: Vec::new(),
+            session: tls12_session(0),
+            server_certs: Vec::new(),
+        };
+        c.insert_tls12("a", entry(1));
+        assert_eq!(c.get_tls12("a", 1).unwrap().session_id, [1]);
+        assert_eq!(c.get_tls12("a", 1).unwrap().session_id, [1], "not reusable");
+        c.insert_tls12("b", entry(2));
+        assert!(c.get_tls12("a", 1).is_none(), "bound not applied");
+        assert!(c.get_tls12("b", 200).is_none(), "expired session returned");
+        c.insert_tls12("b", entry(3));
+        c.remove_tls12("b");
+        assert!(c.get_tls12("b", 1).is_none());
     }
 }

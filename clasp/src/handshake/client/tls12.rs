@@ -1,14 +1,20 @@
 //! The TLS 1.2 client handshake (RFC 5246 §7.4), after ServerHello.
 //!
-//! ServerHello → ExpectCertificate → ExpectServerKeyExchange (ECDHE/DHE only) →
-//! ExpectCertificateRequestOrDone → [ExpectServerHelloDone] → our flight ([Certificate],
-//! ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished) → ExpectCcs →
-//! ExpectFinished → ExpectTraffic.
+//! Full handshake (RFC 5246 §7.3 figure 1): ServerHello → ExpectCertificate →
+//! ExpectServerKeyExchange (ECDHE/DHE only) → ExpectCertificateRequestOrDone →
+//! [ExpectServerHelloDone] → our flight ([Certificate], ClientKeyExchange, [CertificateVerify],
+//! ChangeCipherSpec, Finished) → [ExpectNewSessionTicket] → ExpectCcs → ExpectFinished →
+//! ExpectTraffic.
+//!
+//! Abbreviated handshake (RFC 5246 §7.3 figure 2; RFC 5077 §3.1 with a ticket): ServerHello
+//! echoing the session ID we offered → [ExpectNewSessionTicket] → ExpectCcs → ExpectFinished →
+//! our ChangeCipherSpec, Finished → ExpectTraffic.
 //!
 //! Owns the client's TLS 1.2 decisions: which ServerHello extensions are acceptable, which
 //! ServerKeyExchange parameters are acceptable (named EC groups we enabled, RFC 7919 FFDHE primes
-//! only), the RSA key transport, and the key switches at ChangeCipherSpec. Never: session
-//! resumption (we offer no session ID or ticket), renegotiation (refused), anonymous suites.
+//! only), the RSA key transport, the key switches at ChangeCipherSpec, recognising a resumed
+//! session and storing sessions for later. Never: renegotiation (refused), anonymous suites,
+//! resuming a session without an extended master secret (RFC 7627 §5.3).
 //!
 //! Strictness: the server MUST answer our empty `renegotiation_info` with an empty one
 //! (RFC 5746 §3.4 lets a client abort when it is absent; we do, `BadRenegotiationInfo`). A server
@@ -34,12 +40,13 @@ use crate::msgs::enums::{
 use crate::msgs::extensions::ServerExtension;
 use crate::msgs::handshake::{
     CertificateRequestTls12, CertificateTls12, Finished, HandshakeMessage, HandshakePayload,
-    ServerHello,
+    NewSessionTicketTls12, ServerHello,
 };
 use crate::msgs::tls12_kx::{
     signed_message, ClientKeyExchange, DigitallySigned, ServerKeyExchangeParams,
 };
 use crate::record::{RecordDecrypter, RecordEncrypter};
+use crate::session::{ClientTls12Session, Tls12Session, TICKET_LIFETIME_SECS};
 use crate::sign::CertifiedKey;
 use crate::suites::{KeyExchange, SuiteInfo};
 use crate::trace::Protection;
@@ -67,6 +74,14 @@ struct Tls12Client {
     randoms: ConnectionRandoms,
     /// RFC 7627: the server echoed extended_master_secret.
     ems: bool,
+    /// RFC 5077 §3.2: the server's empty session_ticket promises a NewSessionTicket.
+    ticket_promised: bool,
+    /// The session ID from ServerHello (RFC 5246 §7.4.1.3), to store the session under.
+    server_session_id: Vec<u8>,
+    /// The ticket from NewSessionTicket and its lifetime hint (RFC 5077 §3.3), if any.
+    new_ticket: Option<NewSessionTicketTls12>,
+    /// The session being resumed (abbreviated handshake).
+    resumed: Option<ClientTls12Session>,
 }
 
 /// RFC 5246 §7.4.1.3: check the ServerHello's extensions and wait for the server Certificate.
@@ -79,6 +94,7 @@ pub(crate) fn handle_server_hello(
 ) -> Result<Box<dyn State>, Error> {
     let mut ems = false;
     let mut saw_reneg = false;
+    let mut ticket_promised = false;
     for e in &server_hello.extensions {
         match e {
             // RFC 5746 §3.4: "the client MUST ... verify that the length of the
@@ -107,6 +123,17 @@ pub(crate) fn handle_server_hello(
                 }
                 cx.negotiated.server_name =
                     crate::verify::sni_host_name(&details.server_name).map(str::to_owned);
+            }
+            // RFC 5077 §3.2: an empty session_ticket answers ours and promises a
+            // NewSessionTicket.
+            ServerExtension::SessionTicketAck => {
+                let sent = details
+                    .hello
+                    .has_extension(crate::msgs::enums::ExtensionType::SessionTicket);
+                if !sent {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
+                ticket_promised = true;
             }
             // RFC 8449 §4: the server's limit on the records we send (in TLS 1.2 it counts
             // plaintext only, at most 2^14); "MUST treat receipt of a smaller value [than 64]
@@ -150,13 +177,82 @@ pub(crate) fn handle_server_hello(
         client: details.random,
         server: server_hello.random,
     };
-    Ok(Box::new(ExpectCertificate(Tls12Client {
+    let mut details = details;
+    let offered = details.tls12_resuming.take();
+    let echo = &server_hello.legacy_session_id_echo;
+    // RFC 5246 §7.4.1.3: the server resumes by echoing the session ID we sent; RFC 5077 §3.4:
+    // with a ticket, "If the server accepts the ticket and the Session ID is not empty, then it
+    // MUST respond with the same Session ID present in the ClientHello".
+    let resuming = !echo.is_empty() && *echo == details.session_id;
+    let st = Tls12Client {
         details,
         suite,
         transcript,
         randoms,
         ems,
-    })))
+        ticket_promised,
+        server_session_id: server_hello.legacy_session_id_echo.clone(),
+        new_ticket: None,
+        resumed: None,
+    };
+    if !resuming {
+        return Ok(Box::new(ExpectCertificate(st)));
+    }
+    // The echo of a session ID that names no session we offered (our random compatibility
+    // value) is not a resumption we can perform.
+    let session = offered.ok_or(PeerMisbehaved::SessionIdMismatch)?;
+    let session = check_resumption(&st, session)?;
+    resume(cx, session, st)
+}
+
+/// Checks the server's choice against the session it resumes; returns the session.
+fn check_resumption(
+    st: &Tls12Client,
+    session: ClientTls12Session,
+) -> Result<ClientTls12Session, Error> {
+    // RFC 5246 §7.4.1.3: "For resumed sessions, this field [cipher_suite] is the value from the
+    // state of the session being resumed."
+    if session.session.suite != st.suite.suite {
+        return Err(PeerMisbehaved::SelectedUnofferedCipherSuite.into());
+    }
+    // RFC 7627 §5.3: "If the original session used the "extended_master_secret" extension but
+    // the new ServerHello does not contain the extension, the client MUST abort the handshake."
+    if session.session.ems && !st.ems {
+        return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
+    }
+    Ok(session)
+}
+
+/// RFC 5246 §7.3 abbreviated handshake: keys from the stored master secret and the new
+/// randoms; then [NewSessionTicket], the server's ChangeCipherSpec and Finished.
+fn resume(
+    cx: &mut CommonState,
+    session: ClientTls12Session,
+    mut st: Tls12Client,
+) -> Result<Box<dyn State>, Error> {
+    let provider = &st.details.config.provider;
+    let master = MasterSecret::from_session(
+        provider.hmac(st.suite.hash),
+        session.session.master_secret.as_bytes(),
+        st.randoms,
+    )?;
+    master.log_to(&mut log(cx));
+    let block = master.key_block(st.suite.aead)?;
+    st.transcript.release_buffer();
+    cx.negotiated.resumed = true;
+    cx.negotiated.peer_certificates = session.server_certs.clone();
+    st.resumed = Some(session);
+    let next = ExpectCcs {
+        st,
+        master,
+        server_keys: block.server,
+        client_keys: Some(block.client),
+    };
+    Ok(if next.st.ticket_promised {
+        Box::new(ExpectNewSessionTicket(next))
+    } else {
+        Box::new(next)
+    })
 }
 
 struct ExpectCertificate(Tls12Client);
@@ -480,11 +576,17 @@ fn emit_client_flight(
     cx.send_handshake(&fin);
     cx.flush_flight()?;
 
-    Ok(Box::new(ExpectCcs {
+    let next = ExpectCcs {
         st,
         master,
         server_keys: block.server,
-    }))
+        client_keys: None,
+    };
+    Ok(if next.st.ticket_promised {
+        Box::new(ExpectNewSessionTicket(next))
+    } else {
+        Box::new(next)
+    })
 }
 
 /// §7.4.6 / §7.4.4: picks our certificate and signer for a CertificateRequest; queues the
@@ -520,11 +622,35 @@ fn emit_client_certificate(
     Some((cert, signer))
 }
 
+/// RFC 5077 §3.3: after a ServerHello with session_ticket, NewSessionTicket comes right before
+/// the server's ChangeCipherSpec. An empty ticket means the server changed its mind.
+struct ExpectNewSessionTicket(ExpectCcs);
+
+impl State for ExpectNewSessionTicket {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::NewSessionTicketTls12(nst) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::NewSessionTicket]));
+        };
+        let mut next = self.0;
+        next.st.transcript.add(msg.encoded());
+        if !nst.ticket.is_empty() {
+            next.st.new_ticket = Some(nst.clone());
+        }
+        Ok(Box::new(next))
+    }
+}
+
 /// Waiting for the server's ChangeCipherSpec (RFC 5246 §7.1).
 struct ExpectCcs {
     st: Tls12Client,
     master: MasterSecret,
     server_keys: TrafficKeys,
+    /// Abbreviated handshake: our keys, installed after the server's Finished.
+    client_keys: Option<TrafficKeys>,
 }
 
 impl State for ExpectCcs {
@@ -544,6 +670,7 @@ impl State for ExpectCcs {
             st,
             master,
             server_keys,
+            client_keys,
         } = *self;
         let provider = &st.details.config.provider;
         let dec = RecordDecrypter::tls12(
@@ -552,13 +679,18 @@ impl State for ExpectCcs {
             server_keys.iv(),
         )?;
         cx.set_decrypter(dec, Protection::ApplicationKeys)?;
-        Ok(Box::new(ExpectFinished { st, master }))
+        Ok(Box::new(ExpectFinished {
+            st,
+            master,
+            client_keys,
+        }))
     }
 }
 
 struct ExpectFinished {
     st: Tls12Client,
     master: MasterSecret,
+    client_keys: Option<TrafficKeys>,
 }
 
 impl State for ExpectFinished {
@@ -570,15 +702,85 @@ impl State for ExpectFinished {
         let HandshakePayload::Finished(fin) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::Finished]));
         };
-        let Self { st, master } = *self;
+        let Self {
+            mut st,
+            master,
+            client_keys,
+        } = *self;
         // RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
         // correct" (constant time inside verify_finished).
         let hash = st.transcript.current_hash()?;
         let _finished = master.verify_finished(FinishedSender::Server, &hash, &fin.verify_data)?;
         cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
+        if let Some(keys) = client_keys {
+            // RFC 5246 §7.3 figure 2: in the abbreviated handshake our ChangeCipherSpec and
+            // Finished (over everything including the server's Finished) come last.
+            st.transcript.add(msg.encoded());
+            let provider = &st.details.config.provider;
+            cx.send_ccs()?;
+            let enc = RecordEncrypter::tls12(provider.aead(st.suite.aead), keys.key(), keys.iv())?;
+            cx.set_encrypter(enc, Protection::ApplicationKeys)?;
+            let hash = st.transcript.current_hash()?;
+            let verify_data = master.compute_finished(FinishedSender::Client, &hash)?;
+            cx.send_handshake(&HandshakeMessage::new(HandshakePayload::Finished(
+                Finished {
+                    verify_data: verify_data.to_vec(),
+                },
+            )));
+        }
+        store_session(cx, st, &master);
         cx.exporter = Some(Exporter::Tls12(master));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
+    }
+}
+
+/// Keeps the session for a later abbreviated handshake: after a full handshake with an
+/// extended master secret (RFC 7627 §5.3), under the session ID and/or ticket the server gave;
+/// after a resumption, the same session with the renewed ticket (RFC 5077 §3.4).
+fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
+    let config = &st.details.config;
+    let key = super::hello::cache_key(&st.details.server_name);
+    let (ticket, hint) = match st.new_ticket {
+        Some(t) => (t.ticket, t.ticket_lifetime_hint),
+        None => (Vec::new(), 0),
+    };
+    let entry = match st.resumed {
+        Some(mut old) => {
+            if !ticket.is_empty() {
+                old.ticket = ticket;
+            }
+            old
+        }
+        None => {
+            if !st.ems || (st.server_session_id.is_empty() && ticket.is_empty()) {
+                config.session_cache.remove_tls12(&key);
+                return;
+            }
+            // RFC 5077 §3.3: the lifetime hint is advisory; 0 means unspecified.
+            let lifetime = if hint == 0 {
+                TICKET_LIFETIME_SECS
+            } else {
+                hint.min(TICKET_LIFETIME_SECS)
+            };
+            ClientTls12Session {
+                session_id: st.server_session_id,
+                ticket,
+                session: Tls12Session {
+                    suite: st.suite.suite,
+                    master_secret: master.master_secret_for_session(),
+                    ems: true,
+                    alpn: cx.negotiated.alpn_protocol.clone(),
+                    sni: crate::verify::sni_host_name(&st.details.server_name).map(str::to_owned),
+                    issued: config.time.now().as_secs(),
+                    lifetime,
+                },
+                server_certs: cx.negotiated.peer_certificates.clone(),
+            }
+        }
+    };
+    if config.enable_tickets {
+        config.session_cache.insert_tls12(&key, entry);
     }
 }
 

@@ -1,13 +1,23 @@
 //! The TLS 1.2 server handshake (RFC 5246 §7.4), after ClientHello.
 //!
-//! ClientHello → ServerHello, Certificate, [ServerKeyExchange], [CertificateRequest],
-//! ServerHelloDone → [ExpectCertificate] → ExpectClientKeyExchange → [ExpectCertificateVerify]
-//! → ExpectCcs → ExpectFinished → (ChangeCipherSpec, Finished) → ExpectTraffic.
+//! Full handshake (RFC 5246 §7.3 figure 1): ClientHello → ServerHello, Certificate,
+//! [ServerKeyExchange], [CertificateRequest], ServerHelloDone → [ExpectCertificate] →
+//! ExpectClientKeyExchange → [ExpectCertificateVerify] → ExpectCcs → ExpectFinished →
+//! ([NewSessionTicket], ChangeCipherSpec, Finished) → ExpectTraffic.
+//!
+//! Abbreviated handshake (RFC 5246 §7.3 figure 2; RFC 5077 §3.1 with a ticket): ClientHello
+//! naming a session we know → ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished →
+//! ExpectResumedCcs → ExpectResumedFinished → ExpectTraffic.
 //!
 //! Owns the server's TLS 1.2 choices (suite by server preference, matching the certificate's
-//! key kind and an available key exchange), and the RSA key transport decryption, written so
+//! key kind and an available key exchange), the RSA key transport decryption, written so
 //! that no branch, alert or early return depends on the decrypted padding, length or version
-//! (RFC 5246 §7.4.7.1). Never: resumption (the session ID is empty), renegotiation (refused).
+//! (RFC 5246 §7.4.7.1), and which sessions are issued and resumed: only sessions with an
+//! extended master secret (RFC 7627 §5.3), under a 32-byte random session ID kept in the
+//! config's bounded [`ServerSessionCache`](crate::session::ServerSessionCache) and, when the
+//! client asks, in an RFC 5077 ticket sealed with the config's rotating ticket keys. Never:
+//! renegotiation (refused); sessions for connections that offered client authentication (a
+//! resumption would carry no client certificate).
 
 use std::sync::Arc;
 
@@ -32,12 +42,13 @@ use crate::msgs::enums::{
 use crate::msgs::extensions::{DistinguishedName as WireDn, ProtocolName, ServerExtension};
 use crate::msgs::handshake::{
     CertificateRequestTls12, CertificateTls12, ClientHello, Finished, HandshakeMessage,
-    HandshakePayload, ServerHello,
+    HandshakePayload, NewSessionTicketTls12, ServerHello,
 };
 use crate::msgs::tls12_kx::{
     signed_message, DigitallySigned, ServerDhParams, ServerEcdhParams, ServerKeyExchange,
 };
 use crate::record::{RecordDecrypter, RecordEncrypter};
+use crate::session::{Tls12Session, TICKET_LIFETIME_SECS};
 use crate::sign::{CertifiedKey, ClientHelloInfo};
 use crate::suites::{Authentication, KeyExchange, SuiteInfo};
 use crate::trace::Protection;
@@ -57,6 +68,12 @@ struct Tls12Server {
     /// ClientHello.client_version, checked inside an RSA pre-master secret.
     client_version: ProtocolVersion,
     certified: Arc<CertifiedKey>,
+    /// The session ID in our ServerHello; empty when the session will not be cached.
+    session_id: Vec<u8>,
+    /// RFC 5077 §3.3: we promised a NewSessionTicket in ServerHello.
+    send_ticket: bool,
+    /// The client's server_name, kept in the session (RFC 6066 §3).
+    sni: Option<String>,
 }
 
 /// Our half of the key exchange, waiting for ClientKeyExchange.
@@ -90,6 +107,19 @@ pub(crate) fn handle_client_hello(
     let ems = ch.has_extension(ExtensionType::ExtendedMasterSecret);
     if !ems && config.require_ems {
         return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
+    }
+
+    // 2a. Resumption by ticket or session ID: the abbreviated handshake.
+    let now = config.time.now().as_secs();
+    let client_auth_offered = config
+        .client_verifier
+        .as_ref()
+        .is_some_and(|v| v.offer_client_auth());
+    // RFC 5077 §3.2: the client's session_ticket (empty or not) asks for a ticket.
+    let send_ticket =
+        config.tls12_tickets && ems && !client_auth_offered && ch.session_ticket().is_some();
+    if let Some(session) = find_session(&config, ch, ems, now)? {
+        return resume(cx, config, ch, msg, &session, send_ticket);
     }
 
     // 3. Certificate: the client's signature_algorithms (RFC 5246 §7.4.1.4.1; absent means
@@ -177,11 +207,21 @@ pub(crate) fn handle_client_hello(
     if ch.server_name().is_some() {
         extensions.push(ServerExtension::ServerNameAck);
     }
+    if send_ticket {
+        // RFC 5077 §3.2: an empty session_ticket promises a NewSessionTicket.
+        extensions.push(ServerExtension::SessionTicketAck);
+    }
+    // RFC 5246 §7.4.1.3: an empty session_id means the session will not be cached. Only
+    // sessions with an extended master secret are worth caching (RFC 7627 §5.3).
+    let mut session_id = Vec::new();
+    if config.session_ids.enabled() && ems && !client_auth_offered {
+        session_id = vec![0u8; 32];
+        provider.secure_random.fill(&mut session_id)?;
+    }
     let sh = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
-        // RFC 5246 §7.4.1.3: an empty session_id means the session will not be cached.
-        legacy_session_id_echo: Vec::new(),
+        legacy_session_id_echo: session_id.clone(),
         cipher_suite: suite.suite,
         legacy_compression_method: Compression::Null,
         extensions,
@@ -290,6 +330,9 @@ pub(crate) fn handle_client_hello(
         ems,
         client_version: ch.legacy_version,
         certified,
+        session_id,
+        send_ticket,
+        sni: ch.server_name().map(str::to_owned),
     };
     Ok(match client_auth {
         Some(_) => Box::new(ExpectCertificate { st, kx }),
@@ -299,6 +342,251 @@ pub(crate) fn handle_client_hello(
             client_cert: None,
         }),
     })
+}
+
+/// The session a ClientHello names, if we can resume it: a ticket that opens (RFC 5077 §3.1)
+/// or else a cached session ID (RFC 5246 §7.4.1.2), unexpired, with an extended master secret,
+/// a suite we still enable and the client offers, and the same server_name (RFC 6066 §3).
+fn find_session(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    ems: bool,
+    now: u64,
+) -> Result<Option<Tls12Session>, Error> {
+    if config
+        .client_verifier
+        .as_ref()
+        .is_some_and(|v| v.offer_client_auth())
+    {
+        return Ok(None);
+    }
+    // A ticket that does not open (rotated-out key, tampering) means a full handshake
+    // (RFC 5077 §3.4).
+    let from_ticket = ch
+        .session_ticket()
+        .filter(|t| !t.is_empty() && config.tls12_tickets)
+        .and_then(|t| config.tickets.as_ref()?.decrypt(t, now))
+        .and_then(|plain| Tls12Session::decode(&plain).ok());
+    let session = match from_ticket {
+        Some(s) => Some(s),
+        None if !ch.legacy_session_id.is_empty() => {
+            config.session_ids.get(&ch.legacy_session_id, now)
+        }
+        None => None,
+    };
+    let Some(session) = session.filter(|s| s.is_fresh(now)) else {
+        return Ok(None);
+    };
+    // RFC 7627 §5.3: "If the original session did not use the "extended_master_secret"
+    // extension but the new ClientHello contains the extension, then the server MUST NOT
+    // perform the abbreviated handshake" (and we never resume such sessions at all) ...
+    if !session.ems {
+        return Ok(None);
+    }
+    // ... "If the original session used the "extended_master_secret" extension but the new
+    // ClientHello does not contain it, the server MUST abort the abbreviated handshake."
+    if !ems {
+        return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
+    }
+    // RFC 5246 §7.4.1.2: the resumed session's suite must be in the client's list.
+    let suite_ok = ch.cipher_suites.contains(&session.suite)
+        && config
+            .suites
+            .iter()
+            .any(|s| s.suite == session.suite && s.version == ProtocolVersion::TLSv1_2);
+    let name_ok = session.sni.as_deref() == ch.server_name();
+    Ok((suite_ok && name_ok).then_some(session))
+}
+
+/// RFC 5246 §7.3 figure 2: ServerHello echoing the session ID, [NewSessionTicket] (RFC 5077
+/// §3.1: a renewed ticket), ChangeCipherSpec, Finished; then the client's ChangeCipherSpec and
+/// Finished.
+fn resume(
+    cx: &mut CommonState,
+    config: Arc<ServerConfig>,
+    ch: &ClientHello,
+    msg: &HandshakeMessage,
+    session: &Tls12Session,
+    send_ticket: bool,
+) -> Result<Box<dyn State>, Error> {
+    let provider = &config.provider;
+    let suite = config
+        .suites
+        .iter()
+        .copied()
+        .find(|s| s.suite == session.suite)
+        .ok_or(InternalError::Unreachable("resumed suite not enabled"))?;
+    cx.negotiated.cipher_suite = Some(suite.suite);
+    // RFC 7301 §3.1: ALPN is negotiated again on resumption.
+    let alpn = choose_alpn(&config, ch)?;
+    cx.negotiated.alpn_protocol.clone_from(&alpn);
+
+    // 1. ServerHello, with the downgrade sentinel as in a full handshake (RFC 8446 §4.1.3).
+    let mut random = [0u8; 32];
+    provider.secure_random.fill(&mut random)?;
+    if config.versions.contains(&ProtocolVersion::TLSv1_3) {
+        random[24..].copy_from_slice(&DOWNGRADE_TLS12);
+    }
+    // RFC 6066 §3: "When resuming a session, the server MUST NOT include a server_name
+    // extension in the server hello."
+    let mut extensions = vec![
+        ServerExtension::RenegotiationInfo(Vec::new()),
+        ServerExtension::ExtendedMasterSecret,
+    ];
+    if send_ticket {
+        extensions.push(ServerExtension::SessionTicketAck);
+    }
+    if let Some(p) = &alpn {
+        extensions.push(ServerExtension::Alpn(vec![ProtocolName(p.clone())]));
+    }
+    let sh = HandshakeMessage::new(HandshakePayload::ServerHello(ServerHello {
+        legacy_version: ProtocolVersion::TLSv1_2,
+        random,
+        // RFC 5246 §7.4.1.3: the same session ID signals resumption; RFC 5077 §3.4: with a
+        // ticket, "it MUST respond with the same Session ID present in the ClientHello".
+        legacy_session_id_echo: ch.legacy_session_id.clone(),
+        cipher_suite: suite.suite,
+        legacy_compression_method: Compression::Null,
+        extensions,
+        extensions_absent: false,
+    }));
+    let mut transcript = Transcript::new();
+    transcript.start_hash(provider.hash(suite.hash))?;
+    transcript.add(msg.encoded());
+    transcript.add(sh.encoded());
+    cx.send_handshake(&sh);
+
+    // 2. Keys from the stored master secret and the new randoms (RFC 5246 §8.1, §6.3).
+    let randoms = ConnectionRandoms {
+        client: ch.random,
+        server: random,
+    };
+    let master = MasterSecret::from_session(
+        provider.hmac(suite.hash),
+        session.master_secret.as_bytes(),
+        randoms,
+    )?;
+    master.log_to(&mut log(cx));
+    let block = master.key_block(suite.aead)?;
+
+    // 3. [NewSessionTicket]: the same session (its original issue time), sealed again.
+    if send_ticket {
+        emit_new_session_ticket(cx, &config, session, &mut transcript)?;
+    }
+
+    // 4. ChangeCipherSpec, our write keys, Finished over ClientHello..[NewSessionTicket].
+    cx.send_ccs()?;
+    let enc = RecordEncrypter::tls12(
+        provider.aead(suite.aead),
+        block.server.key(),
+        block.server.iv(),
+    )?;
+    cx.set_encrypter(enc, Protection::ApplicationKeys)?;
+    let hash = transcript.current_hash()?;
+    let verify_data = master.compute_finished(FinishedSender::Server, &hash)?;
+    let fin = HandshakeMessage::new(HandshakePayload::Finished(Finished {
+        verify_data: verify_data.to_vec(),
+    }));
+    transcript.add(fin.encoded());
+    cx.send_handshake(&fin);
+    cx.flush_flight()?;
+    cx.negotiated.resumed = true;
+    Ok(Box::new(ExpectResumedCcs {
+        config,
+        suite,
+        transcript,
+        master,
+        client_keys: block.client,
+    }))
+}
+
+/// RFC 5077 §3.3: NewSessionTicket carrying `session` sealed under the current ticket key.
+fn emit_new_session_ticket(
+    cx: &mut CommonState,
+    config: &ServerConfig,
+    session: &Tls12Session,
+    transcript: &mut Transcript,
+) -> Result<(), Error> {
+    let now = config.time.now().as_secs();
+    let ticket = match &config.tickets {
+        Some(keys) => keys.encrypt(&session.encode(), now)?,
+        // "If the server determines that it does not want to include a ticket after it has
+        // included the SessionTicket extension in the ServerHello, then it sends a zero-length
+        // ticket".
+        None => Vec::new(),
+    };
+    let remaining = (session.issued + u64::from(session.lifetime)).saturating_sub(now);
+    let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls12(
+        NewSessionTicketTls12 {
+            ticket_lifetime_hint: u32::try_from(remaining).unwrap_or(session.lifetime),
+            ticket,
+        },
+    ));
+    transcript.add(nst.encoded());
+    cx.send_handshake(&nst);
+    Ok(())
+}
+
+/// Abbreviated handshake: waiting for the client's ChangeCipherSpec (RFC 5246 §7.3 figure 2).
+struct ExpectResumedCcs {
+    config: Arc<ServerConfig>,
+    suite: &'static SuiteInfo,
+    transcript: Transcript,
+    master: MasterSecret,
+    client_keys: TrafficKeys,
+}
+
+impl State for ExpectResumedCcs {
+    fn handle(
+        self: Box<Self>,
+        _cx: &mut CommonState,
+        _msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        Err(Error::InappropriateMessage {
+            expected: &[ContentType::ChangeCipherSpec],
+            got: ContentType::Handshake,
+        })
+    }
+
+    fn handle_ccs(self: Box<Self>, cx: &mut CommonState) -> Result<Box<dyn State>, Error> {
+        let Self {
+            config,
+            suite,
+            transcript,
+            master,
+            client_keys,
+        } = *self;
+        let aead = config.provider.aead(suite.aead);
+        let dec = RecordDecrypter::tls12(aead, client_keys.key(), client_keys.iv())?;
+        cx.set_decrypter(dec, Protection::ApplicationKeys)?;
+        Ok(Box::new(ExpectResumedFinished { transcript, master }))
+    }
+}
+
+/// Abbreviated handshake: the client's Finished, over everything including ours.
+struct ExpectResumedFinished {
+    transcript: Transcript,
+    master: MasterSecret,
+}
+
+impl State for ExpectResumedFinished {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let HandshakePayload::Finished(fin) = msg.payload() else {
+            return Err(unexpected(&msg, &[HandshakeType::Finished]));
+        };
+        let Self { transcript, master } = *self;
+        // RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
+        // correct" (constant time inside verify_finished).
+        let hash = transcript.current_hash()?;
+        let _finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
+        cx.exporter = Some(Exporter::Tls12(master));
+        cx.start_traffic()?;
+        Ok(Box::new(ExpectTraffic))
+    }
 }
 
 fn choose_alpn(config: &ServerConfig, ch: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
@@ -563,13 +851,35 @@ impl State for ExpectFinished {
         let _finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
         st.transcript.add(msg.encoded());
 
-        // 2. Our ChangeCipherSpec, then our write keys.
+        // 2. The session, now complete: cached under our session ID, and in a ticket when we
+        // promised one (RFC 5077 §3.3: NewSessionTicket goes before our ChangeCipherSpec).
+        if !st.session_id.is_empty() || st.send_ticket {
+            let session = Tls12Session {
+                suite: st.suite.suite,
+                master_secret: master.master_secret_for_session(),
+                ems: st.ems,
+                alpn: cx.negotiated.alpn_protocol.clone(),
+                sni: st.sni.take(),
+                issued: st.config.time.now().as_secs(),
+                lifetime: TICKET_LIFETIME_SECS,
+            };
+            if st.send_ticket {
+                emit_new_session_ticket(cx, &st.config, &session, &mut st.transcript)?;
+            }
+            if !st.session_id.is_empty() {
+                st.config
+                    .session_ids
+                    .insert(core::mem::take(&mut st.session_id), session);
+            }
+        }
+
+        // 3. Our ChangeCipherSpec, then our write keys.
         cx.send_ccs()?;
         let aead = st.config.provider.aead(st.suite.aead);
         let enc = RecordEncrypter::tls12(aead, server_keys.key(), server_keys.iv())?;
         cx.set_encrypter(enc, Protection::ApplicationKeys)?;
 
-        // 3. Our Finished over everything including the client's.
+        // 4. Our Finished over everything including the client's.
         let hash = st.transcript.current_hash()?;
         let verify_data = master.compute_finished(FinishedSender::Server, &hash)?;
         let fin = HandshakeMessage::new(HandshakePayload::Finished(Finished {

@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Read, Write};
 use std::net::TcpStream;
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clasp::msgs::enums::ProtocolVersion;
 use clasp::sign::CertifiedKey;
@@ -12,7 +12,7 @@ use rustls_pki_types::ServerName;
 
 use crate::exit;
 use crate::i18n::Lang;
-use crate::ladder::{self, Peer, Recorder, Style};
+use crate::ladder::{self, Entry, Peer, Recorder, Style};
 use crate::x509;
 
 const CLIENT_HELP: &str = "\
@@ -23,15 +23,25 @@ Examples:
   clasp client 127.0.0.1:8443 --servername localhost --ca ca.pem
   clasp client example.com --alpn h2,http/1.1 --trace
   clasp client mtls.example:443 --cert me.pem --key me.key
+  clasp client example.com --resume                connect twice; the second connection resumes
 
 The summary and any --trace ladder go to stderr; only the peer's data goes to stdout. After the
 handshake, stdin is sent to the server and the server's data is written to stdout; when stdin ends
 the client keeps reading until the server closes the connection. A server that closes without
 close_notify is reported as a possible truncation (exit 5).
 
+With --resume the client connects twice with one configuration (and so one session cache). The
+first connection sends nothing: after the handshake it reads for up to 2 seconds, until a TLS 1.3
+NewSessionTicket arrives (servers send tickets after the handshake, so a client that closed at
+once would have none), discards any application data, and closes with close_notify. The second
+connection offers the ticket, prints `resumed: yes (TLS 1.3 PSK)` or `resumed: no (...)`, and is
+the one that pipes stdin/stdout. A server that sends no ticket or refuses it gives `resumed: no`
+and the run goes on (exit 0). TLS 1.2 resumption is not available in clasp yet: when TLS 1.2 is
+negotiated the second connection runs a full handshake, and the client says so and exits 2.
+
 Exit codes:
   0  success
-  2  usage error (bad flags, unreadable --ca/--cert/--key files)
+  2  usage error (bad flags, unreadable --ca/--cert/--key files; --resume over TLS 1.2)
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
   5  TLS protocol failure (e.g. a handshake_failure alert, or no close_notify)";
@@ -68,6 +78,10 @@ pub struct Args {
     /// Print the handshake as a ladder diagram on stderr (e.g. `clasp client example.com --trace`).
     #[arg(long)]
     pub trace: bool,
+    /// Connect twice and resume the first session on the second connection; only the second
+    /// connection carries stdin/stdout (e.g. `clasp client example.com --resume`; see below).
+    #[arg(long)]
+    pub resume: bool,
     /// Language of the --trace explanations: en or ru (default: from LC_ALL / LANG).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
@@ -146,12 +160,20 @@ fn build_config(args: &Args) -> Result<ClientConfig, u8> {
         .map_err(|e| usage(&format!("invalid configuration: {e}")))
 }
 
-fn print_summary(c: &ClientConnection, st: Style) {
+fn print_summary(c: &ClientConnection, resumed: Option<&str>, st: Style) {
     let n = c.negotiated();
     for (k, v) in ladder::negotiated_fields(n) {
+        let v = match resumed {
+            Some(r) if k == "resumed" => r.to_string(),
+            _ => v,
+        };
         eprintln!("{:>18}: {}", k, st.yellow(&v));
     }
     eprintln!("{:>18}:", "peer certificates");
+    if n.resumed && c.peer_certificates().is_empty() {
+        // RFC 8446 §2.2: a PSK handshake sends no Certificate.
+        eprintln!("  (none sent: the server was authenticated by the resumed session's PSK)");
+    }
     for (i, der) in c.peer_certificates().iter().enumerate() {
         match x509::summarize(der) {
             Some(s) => {
@@ -164,6 +186,90 @@ fn print_summary(c: &ClientConnection, st: Style) {
         }
     }
     eprintln!("{:>18}: {}", "verified", st.green("yes"));
+}
+
+/// Where and how to connect (shared by both connections of `--resume`).
+struct Dial<'a> {
+    config: &'a Arc<ClientConfig>,
+    host: &'a str,
+    port: u16,
+    name: &'a ServerName<'static>,
+    trace: bool,
+    lang: Lang,
+    st: Style,
+}
+
+type Tls = Stream<ClientConnection, TcpStream>;
+
+impl Dial<'_> {
+    /// Connects over TCP and completes the handshake (printing the ladder with --trace). The
+    /// recorder always observes: `--resume` reads tickets and the offered PSK from it.
+    fn handshake(&self) -> Result<(Tls, Arc<Recorder>), u8> {
+        let sock = TcpStream::connect((self.host, self.port)).map_err(|e| {
+            eprintln!(
+                "clasp client: cannot connect to {}:{}: {e}",
+                self.host, self.port
+            );
+            exit::CONNECT
+        })?;
+        let rec = Recorder::new(Peer::Client);
+        let observer = rec.clone() as Arc<dyn clasp::trace::Observer>;
+        let conn = ClientConnection::with_observer(
+            Arc::clone(self.config),
+            self.name.clone(),
+            Some(observer),
+        )
+        .map_err(|e| usage(&format!("cannot start the connection: {e}")))?;
+        let mut tls = Stream::new(conn, sock);
+        let hs = tls.complete_handshake();
+        if self.trace {
+            eprint!(
+                "{}",
+                ladder::render_text(&rec.entries(), self.lang, self.st)
+            );
+        }
+        hs.map_err(|e| report(&e))?;
+        Ok((tls, rec))
+    }
+}
+
+/// How many NewSessionTickets the recorder saw.
+fn tickets_seen(rec: &Recorder) -> usize {
+    rec.entries()
+        .iter()
+        .filter(|e| matches!(e, Entry::Step(s) if s.kind == "NewSessionTicket"))
+        .count()
+}
+
+/// The first `--resume` connection: send nothing, read (discarding data) until a ticket has
+/// arrived, the server closes, or 2 seconds pass; then close with close_notify. TLS 1.3 servers
+/// send NewSessionTicket after the handshake (RFC 8446 §4.6.1), so it must be read before the
+/// connection ends. Returns the number of tickets seen.
+fn wait_for_tickets(mut tls: Tls, rec: &Recorder) -> io::Result<usize> {
+    let tls12 = tls.conn().negotiated().version == Some(ProtocolVersion::TLSv1_2);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    tls.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(100)))?;
+    let mut buf = vec![0u8; 16 * 1024];
+    // TLS 1.2 tickets (RFC 5077) arrive inside the handshake: nothing to wait for.
+    while !tls12 && tickets_seen(rec) == 0 && Instant::now() < deadline {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            // The server went away without close_notify: the tickets we have still count.
+            Err(_) if tickets_seen(rec) > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = tls.send_close_notify();
+    Ok(tickets_seen(rec))
 }
 
 /// Runs `clasp client`.
@@ -181,33 +287,67 @@ pub fn run(args: &Args) -> u8 {
         Ok(c) => Arc::new(c),
         Err(code) => return code,
     };
-    let sock = match TcpStream::connect((host.as_str(), port)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("clasp client: cannot connect to {host}:{port}: {e}");
-            return exit::CONNECT;
-        }
-    };
-    let rec = Recorder::new(Peer::Client);
-    let observer = args
-        .trace
-        .then(|| rec.clone() as Arc<dyn clasp::trace::Observer>);
-    let conn = match ClientConnection::with_observer(config, name, observer) {
-        Ok(c) => c,
-        Err(e) => return usage(&format!("cannot start the connection: {e}")),
-    };
     let err_st = Style {
         color: io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let mut tls = Stream::new(conn, sock);
-    let hs = tls.complete_handshake();
-    if args.trace {
-        eprint!("{}", ladder::render_text(&rec.entries(), lang, err_st));
-    }
-    if let Err(e) = hs {
-        return report(&e);
-    }
-    print_summary(tls.conn(), err_st);
+    let dial = Dial {
+        config: &config,
+        host: &host,
+        port,
+        name: &name,
+        trace: args.trace,
+        lang,
+        st: err_st,
+    };
+    let (mut tls, resumed) = if args.resume {
+        // Connection 1: a full handshake whose only job is to collect tickets.
+        let (first, rec) = match dial.handshake() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let tickets = match wait_for_tickets(first, &rec) {
+            Ok(n) => n,
+            Err(e) => return report(&e),
+        };
+        eprintln!(
+            "{:>18}: full handshake, {tickets} session ticket(s) received",
+            "connection 1"
+        );
+        eprintln!("{:>18}:", "connection 2");
+        // Connection 2: the same config, so the same session cache.
+        let (tls, rec) = match dial.handshake() {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let n = tls.conn().negotiated();
+        let tls12 = n.version == Some(ProtocolVersion::TLSv1_2);
+        let line = match (n.resumed, tls12) {
+            (true, false) => "yes (TLS 1.3 PSK)".to_string(),
+            (true, true) => "yes (TLS 1.2)".to_string(),
+            (false, true) if !rec.offered_resumption() => {
+                print_summary(tls.conn(), Some("no"), err_st);
+                eprintln!(
+                    "clasp client --resume: TLS 1.2 was negotiated, and TLS 1.2 session \
+                     resumption is not available in clasp yet (the second connection ran a full \
+                     handshake)"
+                );
+                return exit::USAGE;
+            }
+            (false, _) if rec.offered_resumption() => {
+                "no (the server did not accept the ticket; full handshake)".to_string()
+            }
+            (false, _) => {
+                "no (the server sent no ticket on connection 1; full handshake)".to_string()
+            }
+        };
+        (tls, Some(line))
+    } else {
+        match dial.handshake() {
+            Ok((tls, _)) => (tls, None),
+            Err(code) => return code,
+        }
+    };
+    print_summary(tls.conn(), resumed.as_deref(), err_st);
 
     // stdin → TLS on a thread; TLS → stdout here, polling with a short read timeout so stdin
     // data is forwarded while we wait for the server.

@@ -498,6 +498,8 @@ struct ResumeSummary {
     /// The key-exchange group of the resumed handshake (`None`: psk_ke, no fresh DH).
     group: Option<String>,
     early_data_accepted: Option<bool>,
+    /// A TLS 1.2 abbreviated handshake rather than a TLS 1.3 PSK handshake.
+    tls12: bool,
 }
 
 impl ResumeSummary {
@@ -517,7 +519,12 @@ impl ResumeSummary {
             // RFC 8446 §2.2: a PSK handshake carries no certificate-based authentication.
             let auth = matches!(
                 step.1.as_str(),
-                "Certificate" | "CertificateVerify" | "CertificateRequest"
+                "Certificate"
+                    | "CertificateVerify"
+                    | "CertificateRequest"
+                    | "ServerKeyExchange"
+                    | "ServerHelloDone"
+                    | "ClientKeyExchange"
             );
             if auth && !later.contains(&step) && !skipped.contains(&step) {
                 skipped.push(step);
@@ -528,6 +535,7 @@ impl ResumeSummary {
             skipped,
             group: second.negotiated.group.map(|g| g.to_string()),
             early_data_accepted: second.negotiated.early_data_accepted,
+            tls12: second.negotiated.version == Some(ProtocolVersion::TLSv1_2),
         }
     }
 
@@ -538,7 +546,26 @@ impl ResumeSummary {
         }
     }
 
+    fn why(&self) -> Msg {
+        if self.tls12 {
+            Msg::SkippedWhy12
+        } else {
+            Msg::SkippedWhy
+        }
+    }
+
+    fn kx_name(&self) -> &'static str {
+        match (self.tls12, self.group.is_some()) {
+            (true, _) => "none (TLS 1.2 abbreviated handshake)",
+            (false, true) => "psk_dhe_ke",
+            (false, false) => "psk_ke",
+        }
+    }
+
     fn kx_line(&self, lang: Lang) -> String {
+        if self.tls12 {
+            return Msg::KxTls12Abbreviated.text(lang).to_string();
+        }
         match &self.group {
             Some(g) => format!("{} [{g}]", Msg::KxStillRan.text(lang)),
             None => Msg::KxPskOnly.text(lang).to_string(),
@@ -557,7 +584,7 @@ impl ResumeSummary {
                 "{} {}\n  {}\n",
                 st.bold(&format!("{}:", Msg::Skipped.text(lang))),
                 st.yellow(&skipped.join(", ")),
-                st.green(&format!("⇒ {}", Msg::SkippedWhy.text(lang)))
+                st.green(&format!("⇒ {}", self.why().text(lang)))
             ));
         }
         t.push_str(&format!("{}\n", st.bold(&self.kx_line(lang))));
@@ -590,12 +617,8 @@ impl ResumeSummary {
         let mut j = format!(
             "{{\"skipped\":[{}],\"skipped_why\":{},\"key_exchange\":{},\"key_exchange_explanation\":{}",
             skipped.join(","),
-            ladder::json_str(Msg::SkippedWhy.text(lang)),
-            ladder::json_str(if self.group.is_some() {
-                "psk_dhe_ke"
-            } else {
-                "psk_ke"
-            }),
+            ladder::json_str(self.why().text(lang)),
+            ladder::json_str(self.kx_name()),
             ladder::json_str(&self.kx_line(lang)),
         );
         if let Some(a) = self.early_data_accepted {

@@ -67,7 +67,10 @@ struct Inner {
     version: Option<ProtocolVersion>,
     rsa_kx: bool,
     offered_resumption: bool,
+    /// The server accepted the offered session (TLS 1.3 PSK, or a TLS 1.2 abbreviated handshake).
     psk_accepted: bool,
+    /// The session ID of the last ClientHello (TLS 1.2 resumption echoes it, RFC 5077 §3.4).
+    client_session_id: Vec<u8>,
 }
 
 /// Records trace events from one side's connection.
@@ -204,12 +207,26 @@ fn describe(
             }
             // RFC 8446 §4.2.11: pre_shared_key is the last extension; its identities are the
             // tickets the client holds for this server.
+            let ticket = ch.session_ticket();
+            if let Some(t) = ticket {
+                // RFC 5077 §3.2: empty asks for a ticket, non-empty presents one.
+                let v = if t.is_empty() {
+                    "requested".to_string()
+                } else {
+                    format!("{} bytes (resuming)", t.len())
+                };
+                f.push(("session_ticket", Value::Text(v)));
+            }
             if let Some(psk) = ch.psk() {
                 f.push((
                     "psk_identities",
                     Value::Text(psk.identities.len().to_string()),
                 ));
                 ("ClientHello", Msg::ClientHelloResume)
+            } else if ticket.is_some_and(|t| !t.is_empty())
+                || (ch.supported_versions().is_none() && !ch.legacy_session_id.is_empty())
+            {
+                ("ClientHello", Msg::ClientHelloResume12)
             } else {
                 ("ClientHello", Msg::ClientHello)
             }
@@ -244,6 +261,8 @@ fn describe(
                 if let Some(i) = sh.psk_selected_identity() {
                     f.push(("psk", Value::Text(format!("identity {i} accepted"))));
                     ("ServerHello", Msg::ServerHelloResume)
+                } else if psk_accepted {
+                    ("ServerHello", Msg::ServerHelloResume12)
                 } else {
                     ("ServerHello", Msg::ServerHello)
                 }
@@ -376,6 +395,7 @@ impl Observer for Recorder {
         let step = match event.kind {
             EventKind::Handshake(msg) => {
                 if let HandshakePayload::ClientHello(ch) = msg.payload() {
+                    inner.client_session_id.clone_from(&ch.legacy_session_id);
                     inner.offered_resumption = ch.psk().is_some()
                         || ch.session_ticket().is_some_and(|t| !t.is_empty())
                         || (ch.supported_versions().is_none() && !ch.legacy_session_id.is_empty());
@@ -384,7 +404,12 @@ impl Observer for Recorder {
                     inner.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
                     inner.rsa_kx = clasp::suites::lookup(sh.cipher_suite)
                         .is_some_and(|s| s.kx == clasp::suites::KeyExchange::Rsa);
-                    inner.psk_accepted = sh.psk_selected_identity().is_some();
+                    // RFC 5246 §7.4.1.3 / RFC 5077 §3.4: a TLS 1.2 server that resumes echoes
+                    // the client's session ID.
+                    let tls12_resumed = sh.selected_version().is_none()
+                        && !sh.legacy_session_id_echo.is_empty()
+                        && sh.legacy_session_id_echo == inner.client_session_id;
+                    inner.psk_accepted = sh.psk_selected_identity().is_some() || tls12_resumed;
                 }
                 let (kind, fields, note) = describe(msg, from, inner.rsa_kx, inner.psk_accepted);
                 Step {

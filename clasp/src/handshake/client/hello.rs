@@ -77,15 +77,18 @@ pub(crate) fn start(
         }
     }
 
-    let mut hello = build_client_hello(
-        &config,
-        &server_name,
-        random,
-        &session_id,
-        &key_shares,
-        None,
-    );
-    let tls12_resuming = offer_tls12_session(&config, &server_name, &mut hello, &mut session_id)?;
+    let (hello, tls12_resuming) = {
+        let mut hello = build_client_hello(
+            &config,
+            &server_name,
+            random,
+            &session_id,
+            &key_shares,
+            None,
+        );
+        let offered = offer_tls12_session(&config, &server_name, &mut hello, &mut session_id)?;
+        (hello, offered)
+    };
     #[cfg(test)]
     let hello = {
         let mut hello = hello;

@@ -136,11 +136,325 @@ fn demo_lang_ru_prints_cyrillic() {
     assert!(s.chars().filter(|c| ('а'..='я').contains(c)).count() > 100);
 }
 
+/// The demo's JSON split into its handshakes (the `"resumption"` summary cut off the last).
+fn handshakes(json: &str) -> Vec<String> {
+    let body = json.split(",\"resumption\":").next().unwrap_or(json);
+    body.split("{\"messages\":[")
+        .skip(1)
+        .map(ToString::to_string)
+        .collect()
+}
+
 #[test]
-fn demo_resume_says_not_implemented() {
-    let out = run(&["demo", "--resume"], b"");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("not implemented"));
+fn demo_resume_json_second_handshake_resumes_without_certificate() {
+    let out = run(&["demo", "--resume", "--json"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    assert!(
+        json.starts_with("{\"handshakes\":[{\"messages\":["),
+        "{json}"
+    );
+    let hs = handshakes(&json);
+    assert_eq!(hs.len(), 2, "{json}");
+    // The first is a full handshake that ends with tickets.
+    let first = messages(&hs[0]);
+    assert_in_order(
+        &first,
+        &[
+            (S2C, "Certificate"),
+            (S2C, "CertificateVerify"),
+            (C2S, "Finished"),
+            (S2C, "NewSessionTicket"),
+        ],
+    );
+    assert!(hs[0].contains("\"resumed\":false"), "{}", hs[0]);
+    // The second offers the ticket as a PSK, and the server authenticates with it alone
+    // (RFC 8446 §2.2): no Certificate, no CertificateVerify; the key exchange still runs.
+    let second = messages(&hs[1]);
+    assert!(hs[1].contains("\"resumed\":true"), "{}", hs[1]);
+    assert!(hs[1].contains("\"psk_identities\":\"1\""), "{}", hs[1]);
+    assert!(
+        hs[1].contains("\"psk\":\"identity 0 accepted\""),
+        "{}",
+        hs[1]
+    );
+    assert!(
+        !second
+            .iter()
+            .any(|(_, t)| t == "Certificate" || t == "CertificateVerify"),
+        "{second:?}"
+    );
+    assert_in_order(
+        &second,
+        &[
+            (C2S, "ClientHello"),
+            (S2C, "ServerHello"),
+            (S2C, "Finished"),
+            (C2S, "Finished"),
+            (S2C, "ApplicationData"),
+        ],
+    );
+    assert!(hs[1].contains("\"key_share\":\""), "psk_dhe_ke: {}", hs[1]);
+    assert!(json.contains("\"key_exchange\":\"psk_dhe_ke\""), "{json}");
+    assert!(
+        json.contains("\"skipped\":[{\"from\":\"server\",\"type\":\"Certificate\"}"),
+        "{json}"
+    );
+}
+
+#[test]
+fn demo_resume_text_says_what_was_skipped_in_both_languages() {
+    let out = run(&["demo", "--resume", "--lang", "en"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("2. Resumed handshake"), "{s}");
+    assert!(
+        s.contains("Not sent this time: Certificate (server), CertificateVerify (server)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("the PSK from the first session authenticates the server"),
+        "{s}"
+    );
+    assert!(s.contains("psk_dhe_ke"), "{s}");
+    assert!(s.contains("forward secrecy is kept"), "{s}");
+
+    let out = run(&["demo", "--resume", "--lang", "ru"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("На этот раз не отправлялись"), "{s}");
+    assert!(s.contains("прямая секретность сохраняется"), "{s}");
+}
+
+#[test]
+fn demo_early_data_sends_request_before_server_reply() {
+    let out = run(&["demo", "--early-data", "--json"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json = text(&out.stdout);
+    let hs = handshakes(&json);
+    assert_eq!(hs.len(), 2, "{json}");
+    assert!(!hs[0].contains("early_data_accepted"), "{}", hs[0]);
+    assert!(hs[1].contains("\"early_data_accepted\":true"), "{}", hs[1]);
+    assert!(hs[1].contains("\"resumed\":true"), "{}", hs[1]);
+    // The request leaves under the early-data keys right behind the ClientHello, before the
+    // ServerHello; EndOfEarlyData closes it before the client's Finished.
+    assert!(
+        hs[1].contains("\"type\":\"ApplicationData\",\"protection\":\"early_data\""),
+        "{}",
+        hs[1]
+    );
+    let second = messages(&hs[1]);
+    let early = second
+        .iter()
+        .position(|(d, t)| d == C2S && t == "ApplicationData")
+        .expect("early data in the ladder");
+    let sh = second
+        .iter()
+        .position(|(d, t)| d == S2C && t == "ServerHello")
+        .expect("ServerHello");
+    assert!(early < sh, "{second:?}");
+    assert_in_order(
+        &second,
+        &[
+            (S2C, "Finished"),
+            (C2S, "EndOfEarlyData"),
+            (C2S, "Finished"),
+        ],
+    );
+    // No second copy of the request after the handshake: the server took the 0-RTT one.
+    assert_eq!(
+        second
+            .iter()
+            .filter(|(d, t)| d == C2S && t == "ApplicationData")
+            .count(),
+        1,
+        "{second:?}"
+    );
+    assert!(json.contains("\"replay_warning\":"), "{json}");
+
+    let out = run(&["demo", "--early-data", "--lang", "en"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("an attacker can replay it"), "{s}");
+    assert!(s.contains("0-RTT: the server accepted the request"), "{s}");
+}
+
+#[test]
+fn demo_early_data_refuses_tls12() {
+    let out = run(&["demo", "--early-data", "--tls12"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn demo_tls12_resume_resumes_or_says_it_cannot() {
+    let out = run(&["demo", "--tls12", "--resume", "--json"], b"");
+    let (json, err) = (text(&out.stdout), text(&out.stderr));
+    let hs = handshakes(&json);
+    assert_eq!(hs.len(), 2, "{json}\n{err}");
+    if out.status.code() == Some(2) {
+        // No TLS 1.2 resumption in the library: said plainly, and the second is a full one.
+        assert!(
+            err.contains("TLS 1.2 session resumption is not available"),
+            "{err}"
+        );
+        assert!(hs[1].contains("\"resumed\":false"), "{}", hs[1]);
+    } else {
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(hs[1].contains("\"resumed\":true"), "{}", hs[1]);
+        // RFC 5246 §7.3 abbreviated handshake: no certificate and no key exchange.
+        let second = messages(&hs[1]);
+        assert!(
+            !second.iter().any(|(_, t)| t == "Certificate"
+                || t == "ServerKeyExchange"
+                || t == "ClientKeyExchange"),
+            "{second:?}"
+        );
+    }
+}
+
+/// A clasp server for `client --resume`: `n` connections from one config (so one ticket key);
+/// each reads until the request ends or the client closes, and answers a request if there was
+/// one. Returns the port and whether each connection resumed.
+fn clasp_server(n: usize) -> (u16, std::thread::JoinHandle<Vec<bool>>) {
+    let pki = TestPki::shared();
+    let id = pki.server(KeyType::EcdsaP256);
+    let cfg = Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut resumed = Vec::new();
+        for _ in 0..n {
+            let (sock, _) = listener.accept().unwrap();
+            let mut s = Stream::new(ServerConnection::new(Arc::clone(&cfg)).unwrap(), sock);
+            let mut req = Vec::new();
+            let mut buf = [0u8; 256];
+            while !req.ends_with(b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            resumed.push(s.conn().negotiated().resumed);
+            if req.ends_with(b"\r\n\r\n") {
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nclasp!")
+                    .unwrap();
+                s.send_close_notify().unwrap();
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        }
+        resumed
+    });
+    (port, server)
+}
+
+#[test]
+fn client_resume_against_clasp_server_says_resumed_yes() {
+    let (port, server) = clasp_server(2);
+    let ca = TestPki::shared().ca_path();
+    let out = run(
+        &[
+            "client",
+            &format!("localhost:{port}"),
+            "--ca",
+            ca.to_str().unwrap(),
+            "--resume",
+        ],
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    let resumed = server.join().unwrap();
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{so}\nstderr:\n{se}");
+    assert!(se.contains("session ticket(s) received"), "{se}");
+    assert!(se.contains("resumed: yes (TLS 1.3 PSK)"), "{se}");
+    // Only the second connection carried stdin/stdout.
+    assert!(so.ends_with("clasp!"), "{so}");
+    assert_eq!(resumed, vec![false, true]);
+}
+
+#[test]
+fn client_resume_against_openssl_tls13_says_resumed_yes() {
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let server = OpensslServer::start(
+        &OpensslServerOpts::new(pki.server(KeyType::EcdsaP256))
+            .tls13()
+            .www(),
+    );
+    let ca = pki.ca_path();
+    let out = run(
+        &[
+            "client",
+            &format!("127.0.0.1:{}", server.port()),
+            "--servername",
+            "localhost",
+            "--ca",
+            ca.to_str().unwrap(),
+            "--resume",
+            "--trace",
+        ],
+        b"GET / HTTP/1.0\r\n\r\n",
+    );
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{so}\nstderr:\n{se}");
+    assert!(se.contains("resumed: yes (TLS 1.3 PSK)"), "{se}");
+    assert!(so.contains("200 ok") || so.contains("200 OK"), "{so}");
+    // --trace shows both ladders: only the first has the server's CertificateVerify.
+    assert_eq!(se.matches("CertificateVerify").count(), 1, "{se}");
+}
+
+#[test]
+fn client_resume_without_tickets_says_no() {
+    // A server that issues no tickets: the client reports it and still pipes stdin.
+    let pki = TestPki::shared();
+    let id = pki.server(KeyType::EcdsaP256);
+    let cfg = Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .without_resumption()
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (sock, _) = listener.accept().unwrap();
+            let mut s = Stream::new(ServerConnection::new(Arc::clone(&cfg)).unwrap(), sock);
+            let mut buf = [0u8; 256];
+            if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                s.write_all(b"ok").unwrap();
+                s.send_close_notify().unwrap();
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        }
+    });
+    let ca = pki.ca_path();
+    let out = run(
+        &[
+            "client",
+            &format!("localhost:{port}"),
+            "--ca",
+            ca.to_str().unwrap(),
+            "--resume",
+        ],
+        b"ping",
+    );
+    server.join().unwrap();
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(se.contains("0 session ticket(s) received"), "{se}");
+    assert!(
+        se.contains("resumed: no (the server sent no ticket"),
+        "{se}"
+    );
+    assert_eq!(text(&out.stdout), "ok");
 }
 
 #[test]

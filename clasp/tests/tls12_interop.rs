@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use clasp::config::ClientAuth;
+use clasp::config::{ClientAuth, ClientConfigBuilder, ServerConfigBuilder};
 use clasp::conn::Negotiated;
 use clasp::error::PeerIncompatible;
 use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
@@ -30,9 +30,9 @@ use clasp::{
     ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
 };
 use clasp_testkit::{
-    openssl_cipher_name, require_peers, GnutlsClient, GnutlsClientOpts, GnutlsPriority,
-    GnutlsServer, GnutlsServerOpts, KeyType, OpensslClient, OpensslClientOpts, OpensslServer,
-    OpensslServerOpts, PeerOutput, TestPki, TlsVersion,
+    openssl_cipher_name, require_peers, ClientAuth as PeerClientAuth, GnutlsClient,
+    GnutlsClientOpts, GnutlsPriority, GnutlsServer, GnutlsServerOpts, KeyType, OpensslClient,
+    OpensslClientOpts, OpensslServer, OpensslServerOpts, PeerOutput, TestPki, TlsVersion,
 };
 use rustls_pki_types::ServerName;
 
@@ -241,6 +241,10 @@ fn roots() -> RootCertStore {
 
 /// A TLS 1.2-only clasp client for `c` (RSA key exchange enabled for RSA cases).
 fn client_config(c: Case) -> Arc<ClientConfig> {
+    Arc::new(client_builder(c).build().expect("client config"))
+}
+
+fn client_builder(c: Case) -> ClientConfigBuilder {
     let mut b = ClientConfig::builder()
         .with_root_certificates(roots())
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
@@ -251,12 +255,16 @@ fn client_config(c: Case) -> Arc<ClientConfig> {
         let groups: Vec<NamedGroup> = c.client_groups().into_iter().map(Group::clasp).collect();
         b = b.with_groups(&groups);
     }
-    Arc::new(b.build().expect("client config"))
+    b
 }
 
 /// A clasp server for `c`: TLS 1.2 only, just this suite and group, DHE / RSA kx enabled as
 /// needed.
 fn server_config(c: Case) -> Arc<ServerConfig> {
+    Arc::new(server_builder(c).build().expect("server config"))
+}
+
+fn server_builder(c: Case) -> ServerConfigBuilder {
     let id = TestPki::shared().server(c.kt);
     let mut b = ServerConfig::builder()
         .with_single_cert(id.cert_chain(), id.private_key())
@@ -268,7 +276,7 @@ fn server_config(c: Case) -> Arc<ServerConfig> {
     if let Some(g) = c.group {
         b = b.with_groups(&[g.clasp()]);
     }
-    Arc::new(b.build().expect("server config"))
+    b
 }
 
 fn localhost() -> ServerName<'static> {
@@ -643,4 +651,325 @@ matrix! {
     dhe_rsa_chacha_ffdhe2048 => DHE_RSA_CHACHA;
     rsa_kx_aes128 => RSA_AES128;
     rsa_kx_aes256 => RSA_AES256;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RSA key exchange: off by default (DESIGN.md "Security posture"), on when asked.
+
+/// A clasp server with the default suites and an RSA-2048 certificate, TLS 1.2 only.
+fn default_rsa_server(allow_rsa_kx: bool) -> Arc<ServerConfig> {
+    let id = TestPki::shared().server(KeyType::Rsa2048);
+    Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .allow_rsa_key_exchange(allow_rsa_kx)
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    )
+}
+
+/// `s_client -tls1_2 -cipher AES128-GCM-SHA256` offers only RSA key transport: the server must
+/// refuse with handshake_failure (RFC 5246 §7.4.1.3 "If no acceptable choices are presented,
+/// return a handshake failure alert").
+#[test]
+fn rsa_kx_refused_by_default_openssl() {
+    require_peers!("openssl");
+    let (port, server) = spawn_server(default_rsa_server(false));
+    let out = OpensslClient::run(
+        &OpensslClientOpts::new(port, TestPki::shared().ca_path())
+            .tls12()
+            .cipher("AES128-GCM-SHA256")
+            .send(PING.as_bytes())
+            .timeout(T),
+    );
+    let report = server.join().unwrap();
+    assert!(
+        matches!(
+            report.result,
+            Err(Error::PeerIncompatible(
+                PeerIncompatible::NoCommonCipherSuite
+            ))
+        ),
+        "{:?}\n{out}",
+        report.result.err()
+    );
+    out.assert_failure();
+    out.assert_contains("alert handshake failure");
+    out.assert_contains("SSL alert number 40");
+    assert!(report.received.is_empty());
+}
+
+#[test]
+fn rsa_kx_refused_by_default_gnutls() {
+    require_peers!("gnutls-cli");
+    let (port, server) = spawn_server(default_rsa_server(false));
+    let out = GnutlsClient::run(
+        &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
+            .priority(RSA_AES128.gnutls_priority())
+            .send(PING.as_bytes())
+            .timeout(T),
+    );
+    let report = server.join().unwrap();
+    assert!(
+        matches!(
+            report.result,
+            Err(Error::PeerIncompatible(
+                PeerIncompatible::NoCommonCipherSuite
+            ))
+        ),
+        "{:?}\n{out}",
+        report.result.err()
+    );
+    out.assert_failure();
+    out.assert_contains("Received alert [40]");
+}
+
+/// The same offer against the default suite list with RSA key exchange enabled: accepted.
+#[test]
+fn rsa_kx_accepted_when_enabled_openssl() {
+    require_peers!("openssl");
+    let (port, server) = spawn_server(default_rsa_server(true));
+    let out = OpensslClient::run(&openssl_client_opts(RSA_AES128, port));
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert_eq!(out.cipher().as_deref(), Some("AES128-GCM-SHA256"), "{out}");
+    assert_negotiated(&report.negotiated, RSA_AES128);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A TLS 1.3-capable clasp client against TLS 1.2-only servers. RFC 8446 §4.1.3: a TLS 1.3
+// server negotiating 1.2 writes DOWNGRD\x01 into its random, and a 1.3 client receiving it
+// aborts. A server with 1.3 *disabled* is not "TLS 1.3 capable" for this connection and must
+// not write it; if one did, clasp would reject every 1.2-only server of that kind.
+
+fn tls13_capable_client() -> Arc<ClientConfig> {
+    Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots())
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    )
+}
+
+fn tls13_client_to_openssl_tls12(version_flag: &str) {
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let mut opts = OpensslServerOpts::new(pki.server(KeyType::EcdsaP256))
+        .rev()
+        .naccept(1)
+        .args(&[version_flag]);
+    opts.version = None;
+    let (n, out) = clasp_vs_openssl_server(&opts, tls13_capable_client());
+    assert_eq!(n.version, Some(ProtocolVersion::TLSv1_2), "{n:?}\n{out}");
+    assert_eq!(out.version(), Some(TlsVersion::Tls12), "{out}");
+    // clasp's default preference: X25519 and ECDHE-ECDSA AES-128-GCM first.
+    assert_eq!(n.group, Some(NamedGroup::X25519), "{n:?}");
+}
+
+/// `s_server -tls1_2` (min = max = 1.2).
+#[test]
+fn tls13_client_to_openssl_tls1_2_only() {
+    tls13_client_to_openssl_tls12("-tls1_2");
+}
+
+/// `s_server -no_tls1_3` (max 1.2).
+#[test]
+fn tls13_client_to_openssl_no_tls1_3() {
+    tls13_client_to_openssl_tls12("-no_tls1_3");
+}
+
+#[test]
+fn tls13_client_to_gnutls_tls12_only() {
+    require_peers!("gnutls-serv");
+    let pki = TestPki::shared();
+    let server = GnutlsServer::start(
+        &GnutlsServerOpts::new(pki.server(KeyType::Rsa2048)).version(TlsVersion::Tls12),
+    );
+    let mut conn = ClientConnection::new(tls13_capable_client(), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    if let Err(e) = handshake(&mut conn, &mut sock) {
+        panic!(
+            "handshake with gnutls-serv failed: {e:?}\n{}",
+            server.finish()
+        );
+    }
+    send(&mut conn, &mut sock, LINE);
+    assert_eq!(read_until(&mut conn, &mut sock, LINE.len(), b"\n"), LINE);
+    close(&mut conn, &mut sock);
+    drop(sock);
+    server.wait_for("- Description:", Duration::from_secs(2));
+    let out = server.finish();
+    out.assert_contains("- Description: (TLS1.2-X.509)");
+    assert_eq!(conn.negotiated().version, Some(ProtocolVersion::TLSv1_2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// DHE against s_server without -dhparam: OpenSSL 3.0 then uses its built-in "default temp DH
+// parameters" (SSL_CTX_set_dh_auto; RFC 3526 MODP primes sized to the certificate key in
+// OpenSSL's ssl_get_auto_dh), which are not RFC 7919 groups. clasp accepts only the RFC 7919
+// primes (checking an arbitrary prime is too costly, RFC 7919 §5.1), so it refuses with
+// UnnamedDhGroup (insufficient_security) instead of running DHE over unchecked parameters.
+// With `-dhparam` holding ffdhe2048 (the matrix above) the same server works.
+
+#[test]
+fn dhe_client_refuses_openssl_auto_params() {
+    require_peers!("openssl");
+    let mut opts = openssl_server_opts(DHE_RSA_AES256);
+    opts.extra_args.clear();
+    let server = OpensslServer::start(&opts);
+    let mut conn = ClientConnection::new(client_config(DHE_RSA_AES256), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    let err = handshake(&mut conn, &mut sock).expect_err("auto DH parameters were accepted");
+    drop(sock);
+    let out = server.finish(T);
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::UnnamedDhGroup),
+        "{out}"
+    );
+    out.assert_contains("Using default temp DH parameters");
+    out.assert_contains("alert insufficient security");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client certificates in TLS 1.2 over DHE and RSA key transport (mutual_auth.rs covers ECDHE).
+
+fn client_cert_to_openssl(c: Case, client: KeyType) {
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let opts = openssl_server_opts(c).client_auth(PeerClientAuth::Require);
+    let cfg = client_builder(c)
+        .with_client_auth_cert(
+            pki.client(client).cert_chain(),
+            pki.client(client).private_key(),
+        )
+        .build()
+        .unwrap();
+    let (n, out) = clasp_vs_openssl_server(&opts, Arc::new(cfg));
+    assert_negotiated(&n, c);
+    out.assert_contains("Peer certificate: CN = clasp test client");
+    out.assert_contains("Verification: OK");
+    assert_eq!(out.cipher().as_deref(), Some(c.openssl_cipher()), "{out}");
+}
+
+#[test]
+fn client_cert_ecdsa_to_openssl_rsa_kx() {
+    client_cert_to_openssl(RSA_AES256, KeyType::EcdsaP256);
+}
+
+#[test]
+fn client_cert_rsa_to_openssl_dhe() {
+    client_cert_to_openssl(DHE_RSA_CHACHA, KeyType::Rsa2048);
+}
+
+fn client_cert_to_gnutls(c: Case, client: KeyType) {
+    require_peers!("gnutls-serv");
+    let pki = TestPki::shared();
+    let server = GnutlsServer::start(
+        &GnutlsServerOpts::new(pki.server(c.kt))
+            .priority(c.gnutls_priority())
+            .client_auth(PeerClientAuth::Require),
+    );
+    let cfg = client_builder(c)
+        .with_client_auth_cert(
+            pki.client(client).cert_chain(),
+            pki.client(client).private_key(),
+        )
+        .build()
+        .unwrap();
+    let mut conn = ClientConnection::new(Arc::new(cfg), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    if let Err(e) = handshake(&mut conn, &mut sock) {
+        panic!(
+            "handshake with gnutls-serv failed: {e:?}\n{}",
+            server.finish()
+        );
+    }
+    send(&mut conn, &mut sock, LINE);
+    assert_eq!(read_until(&mut conn, &mut sock, LINE.len(), b"\n"), LINE);
+    close(&mut conn, &mut sock);
+    drop(sock);
+    server.wait_for("- Description:", Duration::from_secs(2));
+    let out = server.finish();
+    assert_gnutls_report(&out, c);
+    out.assert_contains("clasp test client");
+    assert_negotiated(conn.negotiated(), c);
+}
+
+#[test]
+fn client_cert_rsa_to_gnutls_rsa_kx() {
+    client_cert_to_gnutls(RSA_AES128, KeyType::Rsa2048);
+}
+
+#[test]
+fn client_cert_ecdsa_to_gnutls_dhe() {
+    client_cert_to_gnutls(DHE_RSA_AES128, KeyType::EcdsaP384);
+}
+
+fn required_client_auth_server(c: Case) -> Arc<ServerConfig> {
+    Arc::new(
+        server_builder(c)
+            .with_client_auth(ClientAuth::Required(roots()))
+            .build()
+            .unwrap(),
+    )
+}
+
+fn assert_client_cert(report: &ServerReport, client: KeyType) {
+    let got = report.negotiated.peer_certificates.first();
+    assert_eq!(
+        got.map(AsRef::as_ref),
+        Some(TestPki::shared().client(client).cert_der()),
+        "clasp server did not record the client certificate"
+    );
+}
+
+#[test]
+fn openssl_client_cert_to_server_dhe() {
+    require_peers!("openssl");
+    let c = DHE_RSA_AES256;
+    let (port, server) = spawn_server(required_client_auth_server(c));
+    let out = OpensslClient::run(
+        &openssl_client_opts(c, port).client_cert(TestPki::shared().client(KeyType::EcdsaP256)),
+    );
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert_negotiated(&report.negotiated, c);
+    assert_client_cert(&report, KeyType::EcdsaP256);
+}
+
+#[test]
+fn openssl_client_cert_to_server_rsa_kx() {
+    require_peers!("openssl");
+    let c = RSA_AES128;
+    let (port, server) = spawn_server(required_client_auth_server(c));
+    let out = OpensslClient::run(
+        &openssl_client_opts(c, port).client_cert(TestPki::shared().client(KeyType::Rsa2048)),
+    );
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert_negotiated(&report.negotiated, c);
+    assert_client_cert(&report, KeyType::Rsa2048);
+}
+
+#[test]
+fn gnutls_client_cert_to_server_rsa_kx() {
+    require_peers!("gnutls-cli");
+    let c = RSA_AES256;
+    let (port, server) = spawn_server(required_client_auth_server(c));
+    let out = GnutlsClient::run(
+        &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
+            .priority(c.gnutls_priority())
+            .client_cert(TestPki::shared().client(KeyType::EcdsaP384))
+            .send(PING.as_bytes())
+            .expect(PONG)
+            .timeout(T),
+    );
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    assert_negotiated(&report.negotiated, c);
+    assert_client_cert(&report, KeyType::EcdsaP384);
 }

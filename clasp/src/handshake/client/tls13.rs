@@ -595,12 +595,16 @@ impl ExpectTraffic {
         let secret = self
             .client_ap
             .as_ref()
-            .ok_or(crate::error::InternalError::Unreachable("no traffic secret"))?;
+            .ok_or(crate::error::InternalError::Unreachable(
+                "no traffic secret",
+            ))?;
         let hash = transcript.current_hash()?;
         let verify_data = secret.compute_finished(&hash)?;
-        cx.send_handshake(&HandshakeMessage::new(HandshakePayload::Finished(Finished {
-            verify_data: verify_data.as_ref().to_vec(),
-        })));
+        cx.send_handshake(&HandshakeMessage::new(HandshakePayload::Finished(
+            Finished {
+                verify_data: verify_data.as_ref().to_vec(),
+            },
+        )));
         Ok(())
     }
 }

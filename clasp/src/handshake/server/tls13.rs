@@ -905,10 +905,12 @@ impl ExpectTraffic {
                 // RFC 8446 §4.4.4: the Finished of a post-handshake exchange is keyed with
                 // client_application_traffic_secret_N.
                 let hash = transcript.current_hash()?;
-                let secret = self
-                    .client_ap
-                    .as_ref()
-                    .ok_or(crate::error::InternalError::Unreachable("no traffic secret"))?;
+                let secret =
+                    self.client_ap
+                        .as_ref()
+                        .ok_or(crate::error::InternalError::Unreachable(
+                            "no traffic secret",
+                        ))?;
                 secret.verify_finished(&hash, &fin.verify_data)?;
                 cx.negotiated.peer_certificates = chain;
                 PostHandshakeAuth::Idle
@@ -983,7 +985,10 @@ impl State for ExpectTraffic {
         let hints = verifier.root_hint_subjects();
         if !hints.is_empty() {
             extensions.push(CertReqExtension::CertificateAuthorities(
-                hints.iter().map(|d| WireDn(d.as_bytes().to_vec())).collect(),
+                hints
+                    .iter()
+                    .map(|d| WireDn(d.as_bytes().to_vec()))
+                    .collect(),
             ));
         }
         let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
@@ -1001,5 +1006,4 @@ impl State for ExpectTraffic {
         };
         Ok(())
     }
-
 }

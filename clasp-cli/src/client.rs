@@ -36,12 +36,15 @@ NewSessionTicket arrives (servers send tickets after the handshake, so a client 
 once would have none), discards any application data, and closes with close_notify. The second
 connection offers the ticket, prints `resumed: yes (TLS 1.3 PSK)` or `resumed: no (...)`, and is
 the one that pipes stdin/stdout. A server that sends no ticket or refuses it gives `resumed: no`
-and the run goes on (exit 0). TLS 1.2 resumption is not available in clasp yet: when TLS 1.2 is
-negotiated the second connection runs a full handshake, and the client says so and exits 2.
+and the run goes on (exit 0). Over TLS 1.2 (tickets arrive inside the handshake, so nothing is
+waited for) the second connection resumes by RFC 5077 ticket or session ID: `resumed: yes (TLS 1.2
+abbreviated handshake)`. Should the TLS 1.2 ClientHello offer nothing to resume, the client says
+that TLS 1.2 resumption is not available and exits 2.
 
 Exit codes:
   0  success
-  2  usage error (bad flags, unreadable --ca/--cert/--key files; --resume over TLS 1.2)
+  2  usage error (bad flags, unreadable --ca/--cert/--key files; --resume where TLS 1.2 resumption
+     is not available)
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
   5  TLS protocol failure (e.g. a handshake_failure alert, or no close_notify)";
@@ -323,13 +326,13 @@ pub fn run(args: &Args) -> u8 {
         let tls12 = n.version == Some(ProtocolVersion::TLSv1_2);
         let line = match (n.resumed, tls12) {
             (true, false) => "yes (TLS 1.3 PSK)".to_string(),
-            (true, true) => "yes (TLS 1.2)".to_string(),
+            (true, true) => "yes (TLS 1.2 abbreviated handshake)".to_string(),
             (false, true) if !rec.offered_resumption() => {
                 print_summary(tls.conn(), Some("no"), err_st);
                 eprintln!(
-                    "clasp client --resume: TLS 1.2 was negotiated, and TLS 1.2 session \
-                     resumption is not available in clasp yet (the second connection ran a full \
-                     handshake)"
+                    "clasp client --resume: TLS 1.2 was negotiated and TLS 1.2 session resumption is \
+                     not available: the ClientHello offered no session ID or ticket, so the \
+                     second connection ran a full handshake"
                 );
                 return exit::USAGE;
             }

@@ -35,6 +35,7 @@ Examples:
   clasp demo --tls12 --kx rsa     TLS 1.2 with RSA key transport (RSA certificate)
   clasp demo --resume             a full handshake, then a resumed one (TLS 1.3 PSK from a ticket)
   clasp demo --early-data         the resumed connection sends its request as 0-RTT data
+  clasp demo --tls12 --resume     TLS 1.2 abbreviated handshake with a session ticket
   clasp demo --json | jq .        machine-readable output
   clasp demo --lang ru            explanations in Russian (default follows LANG / LC_ALL)
 
@@ -45,9 +46,12 @@ a new TCP connection with the same client configuration: the tickets the server 
 first handshake let it resume, skipping the certificate and its signature. Colour is used only
 when stdout is a terminal and NO_COLOR is unset.
 
-Exit codes: 0 success; 2 usage error or unsupported option (--tls12 --resume while clasp has no
-TLS 1.2 resumption: the second connection then runs a full handshake); 5 a handshake failed or
-the second one did not resume.";
+With --tls12 --resume the second connection is a TLS 1.2 abbreviated handshake (RFC 5246 §7.3)
+resumed by the RFC 5077 ticket from the first.
+
+Exit codes: 0 success; 2 usage error or unsupported option (--early-data with --tls12; --tls12
+--resume if the TLS 1.2 client offered no session ID or ticket); 5 a handshake failed or the
+second one did not resume.";
 
 /// `clasp demo` flags.
 #[derive(clap::Args, Debug)]
@@ -67,7 +71,8 @@ pub struct Args {
     #[arg(long)]
     pub mutual: bool,
     /// Then run a second handshake on a new TCP connection that resumes the first session
-    /// (TLS 1.3 PSK from a NewSessionTicket), and show what it skipped (e.g. `clasp demo --resume`).
+    /// (TLS 1.3 PSK from a NewSessionTicket; with --tls12 an RFC 5077 ticket), and show what it
+    /// skipped (e.g. `clasp demo --resume`).
     #[arg(long)]
     pub resume: bool,
     /// Like --resume, and the second connection sends its request as 0-RTT early data, before
@@ -358,7 +363,7 @@ pub fn run(args: &Args) -> u8 {
         }
         if !s.negotiated.resumed {
             if args.tls12 && !s.offered_resumption {
-                // The library's TLS 1.2 client offers no session ID or ticket yet: say so
+                // A TLS 1.2 client that offered no session ID or ticket cannot resume: say so
                 // plainly; this combination (and only it) is an unsupported option.
                 eprintln!(
                     "clasp demo --tls12 --resume: {}",

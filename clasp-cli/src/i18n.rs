@@ -186,8 +186,8 @@ impl Msg {
             (EarlyRefused, Lang::Ru) => "0-RTT: сервер отказался от ранних данных; клиент отправил запрос повторно после рукопожатия",
             (ReplayCaveat, Lang::En) => "Caution: an attacker who recorded 0-RTT data can replay it to the server; use it only for idempotent requests (RFC 8446 §8)",
             (ReplayCaveat, Lang::Ru) => "Осторожно: записавший данные 0-RTT злоумышленник может повторить их серверу; используйте их только для идемпотентных запросов (RFC 8446 §8)",
-            (ResumeTls12Unavailable, Lang::En) => "TLS 1.2 session resumption is not available in clasp yet: the second connection ran a full handshake",
-            (ResumeTls12Unavailable, Lang::Ru) => "возобновление сеансов TLS 1.2 в clasp пока недоступно: второе соединение прошло полное рукопожатие",
+            (ResumeTls12Unavailable, Lang::En) => "TLS 1.2 session resumption is not available: the client offered no session ID or ticket, so the second connection ran a full handshake",
+            (ResumeTls12Unavailable, Lang::Ru) => "возобновление сеансов TLS 1.2 недоступно: клиент не предложил ни идентификатор сеанса, ни билет, поэтому второе соединение прошло полное рукопожатие",
             (NotResumed, Lang::En) => "the second handshake did not resume the first session",
             (NotResumed, Lang::Ru) => "второе рукопожатие не возобновило первый сеанс",
         }

@@ -286,30 +286,38 @@ fn demo_early_data_refuses_tls12() {
 }
 
 #[test]
-fn demo_tls12_resume_resumes_or_says_it_cannot() {
+fn demo_tls12_resume_is_an_abbreviated_handshake() {
     let out = run(&["demo", "--tls12", "--resume", "--json"], b"");
     let (json, err) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{err}");
     let hs = handshakes(&json);
-    assert_eq!(hs.len(), 2, "{json}\n{err}");
-    if out.status.code() == Some(2) {
-        // No TLS 1.2 resumption in the library: said plainly, and the second is a full one.
-        assert!(
-            err.contains("TLS 1.2 session resumption is not available"),
-            "{err}"
-        );
-        assert!(hs[1].contains("\"resumed\":false"), "{}", hs[1]);
-    } else {
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        assert!(hs[1].contains("\"resumed\":true"), "{}", hs[1]);
-        // RFC 5246 §7.3 abbreviated handshake: no certificate and no key exchange.
-        let second = messages(&hs[1]);
-        assert!(
-            !second.iter().any(|(_, t)| t == "Certificate"
-                || t == "ServerKeyExchange"
-                || t == "ClientKeyExchange"),
-            "{second:?}"
-        );
-    }
+    assert_eq!(hs.len(), 2, "{json}");
+    assert!(hs[0].contains("\"resumed\":false"), "{}", hs[0]);
+    assert!(hs[1].contains("\"resumed\":true"), "{}", hs[1]);
+    // RFC 5246 §7.3 abbreviated handshake: no certificate and no key exchange; the server's
+    // ChangeCipherSpec and Finished come first.
+    let second = messages(&hs[1]);
+    assert!(
+        !second.iter().any(|(_, t)| t == "Certificate"
+            || t == "ServerKeyExchange"
+            || t == "ClientKeyExchange"),
+        "{second:?}"
+    );
+    assert_in_order(
+        &second,
+        &[
+            (C2S, "ClientHello"),
+            (S2C, "ServerHello"),
+            (S2C, "ChangeCipherSpec"),
+            (S2C, "Finished"),
+            (C2S, "ChangeCipherSpec"),
+            (C2S, "Finished"),
+        ],
+    );
+    assert!(
+        json.contains("\"key_exchange\":\"none (TLS 1.2 abbreviated handshake)\""),
+        "{json}"
+    );
 }
 
 /// A clasp server for `client --resume`: `n` connections from one config (so one ticket key);
@@ -373,6 +381,32 @@ fn client_resume_against_clasp_server_says_resumed_yes() {
     assert!(se.contains("session ticket(s) received"), "{se}");
     assert!(se.contains("resumed: yes (TLS 1.3 PSK)"), "{se}");
     // Only the second connection carried stdin/stdout.
+    assert!(so.ends_with("clasp!"), "{so}");
+    assert_eq!(resumed, vec![false, true]);
+}
+
+#[test]
+fn client_resume_tls12_against_clasp_server_says_resumed_yes() {
+    let (port, server) = clasp_server(2);
+    let ca = TestPki::shared().ca_path();
+    let out = run(
+        &[
+            "client",
+            &format!("localhost:{port}"),
+            "--ca",
+            ca.to_str().unwrap(),
+            "--resume",
+            "--tls12",
+        ],
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    let resumed = server.join().unwrap();
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{so}\nstderr:\n{se}");
+    assert!(
+        se.contains("resumed: yes (TLS 1.2 abbreviated handshake)"),
+        "{se}"
+    );
     assert!(so.ends_with("clasp!"), "{so}");
     assert_eq!(resumed, vec![false, true]);
 }

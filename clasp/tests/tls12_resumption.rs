@@ -532,3 +532,19 @@ fn clasp_client_resumes_with_gnutls_server() {
     let out = server.finish();
     assert!(out.contains("Version: TLS1.2"), "{out}");
 }
+
+#[test]
+fn unknown_session_gets_a_full_handshake_and_a_new_session() {
+    // A server that never saw the session (another process: its own cache and ticket keys)
+    // answers with a full handshake (RFC 5246 §7.4.1.2); the client then keeps the new session.
+    let client = client_config(&[ProtocolVersion::TLSv1_2]);
+    let a = Arc::new(tls12_server().build().unwrap());
+    let b = Arc::new(tls12_server().build().unwrap());
+    let (c, _, _, _) = connect(&client, &a);
+    assert!(!c);
+    let (c, s, trace, _) = connect(&client, &b);
+    assert!(!c && !s, "{trace:?}");
+    assert!(trace.contains(&HandshakeType::Certificate), "{trace:?}");
+    let (c, s, trace, _) = connect(&client, &b);
+    assert!(c && s, "{trace:?}");
+}

@@ -14,6 +14,7 @@ pub(crate) mod client;
 #[cfg(test)]
 mod rfc8448_tests;
 pub(crate) mod server;
+pub(crate) mod tls13;
 
 /// One state of a handshake (or of the established connection).
 pub(crate) trait State: Send + Sync {

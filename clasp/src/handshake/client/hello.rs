@@ -222,7 +222,10 @@ fn offer_tls12_session(
         .session_cache
         .get_tls12(&cache_key(server_name), now)
         .filter(|s| s.session.ems && config.suites.iter().any(|c| c.suite == s.session.suite));
-    let ticket = stored.as_ref().map(|s| s.ticket.clone()).unwrap_or_default();
+    let ticket = stored
+        .as_ref()
+        .map(|s| s.ticket.clone())
+        .unwrap_or_default();
     if let Some(s) = &stored {
         if !s.session_id.is_empty() {
             session_id.clone_from(&s.session_id);
@@ -232,7 +235,9 @@ fn offer_tls12_session(
         }
     }
     hello.legacy_session_id.clone_from(session_id);
-    hello.extensions.push(ClientExtension::SessionTicket(ticket));
+    hello
+        .extensions
+        .push(ClientExtension::SessionTicket(ticket));
     Ok(stored)
 }
 
@@ -358,11 +363,13 @@ fn build_client_hello(
         ));
     }
     // RFC 8449 §4: we accept full-size records (2^14 + 1 with the TLS 1.3 content type).
-    ext.push(ClientExtension::RecordSizeLimit(match config.record_size_limit {
-        Some(limit) => limit,
-        None if tls13 => RECORD_SIZE_LIMIT_TLS13,
-        None => RECORD_SIZE_LIMIT_TLS12,
-    }));
+    ext.push(ClientExtension::RecordSizeLimit(
+        match config.record_size_limit {
+            Some(limit) => limit,
+            None if tls13 => RECORD_SIZE_LIMIT_TLS13,
+            None => RECORD_SIZE_LIMIT_TLS12,
+        },
+    ));
     if tls13 {
         // RFC 8446 §4.2.1: supported_versions, our preference first.
         ext.push(ClientExtension::SupportedVersions(config.versions.clone()));

@@ -30,7 +30,7 @@ use crate::crypto::ffdhe::{ffdhe_group_for_prime, start_ffdhe};
 use crate::crypto::{SharedSecret, Signer};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
-use crate::handshake::client::tls13::log;
+use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, State};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
 use crate::key_schedule::TrafficKeys;

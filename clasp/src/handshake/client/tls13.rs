@@ -10,51 +10,24 @@ use crate::crypto::ActiveKeyExchange;
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::handshake::client::hello::cache_key;
 use crate::handshake::client::hello::ClientHelloDetails;
+use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
-    ApplicationTrafficSecret, EarlySecret, HandshakeSecret, HandshakeTrafficSecret,
-    ResumptionMasterSecret, Tls13Crypto,
+    EarlySecret, HandshakeSecret, HandshakeTrafficSecret, ResumptionMasterSecret, Tls13Crypto,
 };
-use crate::key_schedule::{KeyLogLabel, TrafficKeys};
-use crate::msgs::enums::{HandshakeType, KeyUpdateRequest, SignatureScheme};
+use crate::msgs::enums::{HandshakeType, SignatureScheme};
 use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
     HandshakePayload, NewSessionTicketTls13, ServerHello,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
-use crate::record::{RecordDecrypter, RecordEncrypter};
 use crate::session::{ClientTicket, Tls13Session};
 use crate::sign::CertifiedKey;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
 use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
-
-/// Builds a record decrypter for `keys`.
-pub(crate) fn decrypter(
-    cx: &CommonState,
-    suite: &SuiteInfo,
-    keys: &TrafficKeys,
-    provider: &crate::crypto::CryptoProvider,
-) -> Result<RecordDecrypter, Error> {
-    let _ = cx;
-    RecordDecrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())
-}
-
-/// Builds a record encrypter for `keys`.
-pub(crate) fn encrypter(
-    suite: &SuiteInfo,
-    keys: &TrafficKeys,
-    provider: &crate::crypto::CryptoProvider,
-) -> Result<RecordEncrypter, Error> {
-    RecordEncrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())
-}
-
-/// Logs a secret through the connection's key log.
-pub(crate) fn log(cx: &CommonState) -> impl FnMut(KeyLogLabel, &[u8]) + '_ {
-    move |label, secret| cx.log_secret(label, secret)
-}
 
 /// Everything the TLS 1.3 client carries between states.
 struct Tls13Client {
@@ -122,7 +95,7 @@ pub(crate) fn handle_server_hello(
 
     // 4. Read the rest of the server's flight under server_handshake_traffic_secret.
     let keys = server_hs.traffic_keys(suite.aead)?;
-    let dec = decrypter(cx, suite, &keys, provider)?;
+    let dec = decrypter(suite, &keys, provider)?;
     cx.set_decrypter(dec, Protection::HandshakeKeys)?;
     cx.ccs_allowed = true;
 
@@ -393,7 +366,7 @@ impl State for ExpectFinished {
         server_ap.log_to(&mut log(cx));
         exporter.log_to(&mut log(cx));
         let keys = server_ap.traffic_keys(suite.aead)?;
-        let dec = decrypter(cx, suite, &keys, provider)?;
+        let dec = decrypter(suite, &keys, provider)?;
         cx.set_decrypter(dec, Protection::ApplicationKeys)?;
         cx.ccs_allowed = false;
 
@@ -440,10 +413,12 @@ impl State for ExpectFinished {
         cx.exporter = Some(Exporter::Tls13(exporter));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
-            suite,
-            provider: config.provider.clone(),
-            client_ap: Some(client_ap),
-            server_ap: Some(server_ap),
+            secrets: TrafficSecrets {
+                suite,
+                provider: config.provider.clone(),
+                ours: Some(client_ap),
+                theirs: Some(server_ap),
+            },
             resumption: Some(resumption),
             cache_key: cache_key(&details.server_name),
             post_handshake_auth: details.config.client_cert.is_some(),
@@ -529,10 +504,7 @@ fn emit_client_certificate(
 
 /// The established connection: post-handshake messages (RFC 8446 §4.6).
 struct ExpectTraffic {
-    suite: &'static SuiteInfo,
-    provider: crate::crypto::CryptoProvider,
-    client_ap: Option<ApplicationTrafficSecret>,
-    server_ap: Option<ApplicationTrafficSecret>,
+    secrets: TrafficSecrets,
     resumption: Option<ResumptionMasterSecret>,
     cache_key: String,
     config: Arc<crate::config::ClientConfig>,
@@ -554,7 +526,7 @@ impl ExpectTraffic {
             return Ok(());
         }
         let session = Tls13Session {
-            suite: self.suite.suite,
+            suite: self.secrets.suite.suite,
             psk: rms.ticket_psk(&nst.ticket_nonce)?,
             age_add: nst.ticket_age_add,
             issued: self.config.time.now().as_secs(),
@@ -593,7 +565,8 @@ impl ExpectTraffic {
         transcript.add(msg.encoded());
         emit_client_certificate(cx, &self.config, &mut transcript, req)?;
         let secret = self
-            .client_ap
+            .secrets
+            .ours
             .as_ref()
             .ok_or(crate::error::InternalError::Unreachable(
                 "no traffic secret",
@@ -625,18 +598,7 @@ impl State for ExpectTraffic {
                 Ok(self)
             }
             HandshakePayload::KeyUpdate(req) => {
-                let req = *req;
-                handle_key_update(
-                    &mut self.server_ap,
-                    self.suite,
-                    &self.provider,
-                    cx,
-                    req,
-                    true,
-                )?;
-                if req == KeyUpdateRequest::UpdateRequested {
-                    self.send_key_update(cx, false)?;
-                }
+                self.secrets.on_key_update(cx, *req)?;
                 Ok(self)
             }
             _ => Err(unexpected(
@@ -647,64 +609,6 @@ impl State for ExpectTraffic {
     }
 
     fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
-        send_key_update(
-            &mut self.client_ap,
-            self.suite,
-            &self.provider,
-            cx,
-            request_peer,
-        )
+        self.secrets.send_key_update(cx, request_peer)
     }
-}
-
-/// RFC 8446 §4.6.3: the peer updated its sending keys; update our receiving keys.
-pub(crate) fn handle_key_update(
-    secret: &mut Option<ApplicationTrafficSecret>,
-    suite: &SuiteInfo,
-    provider: &crate::crypto::CryptoProvider,
-    cx: &mut CommonState,
-    req: KeyUpdateRequest,
-    _from_server: bool,
-) -> Result<(), Error> {
-    // "If an implementation receives any other value [than 0 or 1], it MUST terminate the
-    // connection with an "illegal_parameter" alert."
-    if req != KeyUpdateRequest::UpdateNotRequested && req != KeyUpdateRequest::UpdateRequested {
-        return Err(PeerMisbehaved::IllegalKeyUpdate.into());
-    }
-    let next = secret
-        .take()
-        .ok_or(PeerMisbehaved::IllegalKeyUpdate)?
-        .into_next()?;
-    let keys = next.traffic_keys(suite.aead)?;
-    let dec = RecordDecrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
-    cx.set_decrypter(dec, Protection::ApplicationKeys)?;
-    *secret = Some(next);
-    Ok(())
-}
-
-/// RFC 8446 §4.6.3: send KeyUpdate under the old keys, then switch to the next generation.
-pub(crate) fn send_key_update(
-    secret: &mut Option<ApplicationTrafficSecret>,
-    suite: &SuiteInfo,
-    provider: &crate::crypto::CryptoProvider,
-    cx: &mut CommonState,
-    request_peer: bool,
-) -> Result<(), Error> {
-    let req = if request_peer {
-        KeyUpdateRequest::UpdateRequested
-    } else {
-        KeyUpdateRequest::UpdateNotRequested
-    };
-    cx.send_handshake(&HandshakeMessage::new(HandshakePayload::KeyUpdate(req)));
-    let next = secret
-        .take()
-        .ok_or(Error::Internal(crate::error::InternalError::Unreachable(
-            "no traffic secret",
-        )))?
-        .into_next()?;
-    let keys = next.traffic_keys(suite.aead)?;
-    let enc = RecordEncrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
-    cx.set_encrypter(enc, Protection::ApplicationKeys)?;
-    *secret = Some(next);
-    Ok(())
 }

@@ -31,7 +31,7 @@ use crate::crypto::ffdhe::FfdheParams;
 use crate::crypto::{ActiveKeyExchange, KeyKind, SigningKey, SupportedKxGroup};
 use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::tls12::is_tls12_ec_group;
-use crate::handshake::client::tls13::log;
+use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, State, DOWNGRADE_TLS12};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
 use crate::key_schedule::TrafficKeys;

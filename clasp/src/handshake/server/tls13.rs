@@ -10,17 +10,14 @@ use crate::config::ServerConfig;
 use crate::conn::CommonState;
 use crate::crypto::Signer;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
-use crate::handshake::client::tls13::{
-    decrypter, encrypter, handle_key_update, log, send_key_update,
-};
+use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
     Tls13Crypto,
 };
 use crate::msgs::enums::{
-    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
-    PskKeyExchangeMode, SignatureScheme,
+    ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
@@ -240,13 +237,13 @@ pub(crate) fn handle_client_hello(
     )?;
     match &early_keys {
         Some(keys) => {
-            let dec = decrypter(cx, suite, keys, provider)?;
+            let dec = decrypter(suite, keys, provider)?;
             cx.set_decrypter(dec, Protection::EarlyData)?;
             cx.early_data_budget = Some(config.max_early_data as usize);
         }
         None => {
             let keys = client_hs.traffic_keys(suite.aead)?;
-            let dec = decrypter(cx, suite, &keys, provider)?;
+            let dec = decrypter(suite, &keys, provider)?;
             cx.set_decrypter(dec, Protection::HandshakeKeys)?;
             if offered_early {
                 // Refused 0-RTT: skip what the client already sent under its early keys.
@@ -298,24 +295,7 @@ pub(crate) fn handle_client_hello(
         .filter(|v| v.offer_client_auth() && auth.is_some())
         .cloned();
     if let Some(v) = &client_auth {
-        let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
-            v.supported_verify_schemes(),
-        )];
-        let hints = v.root_hint_subjects();
-        if !hints.is_empty() {
-            extensions.push(CertReqExtension::CertificateAuthorities(
-                hints
-                    .iter()
-                    .map(|d| WireDn(d.as_bytes().to_vec()))
-                    .collect(),
-            ));
-        }
-        let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
-            CertificateRequestTls13 {
-                certificate_request_context: Vec::new(),
-                extensions,
-            },
-        ));
+        let cr = certificate_request(v.as_ref(), Vec::new());
         transcript.add(cr.encoded());
         cx.send_handshake(&cr);
     }
@@ -510,6 +490,32 @@ fn emit_tickets(
     Ok(())
 }
 
+/// RFC 8446 §4.3.2: a CertificateRequest with the verifier's signature schemes and, when it has
+/// any, the names of the CAs it trusts (certificate_authorities, §4.2.4).
+fn certificate_request(
+    verifier: &dyn crate::verify::ClientCertVerifier,
+    context: Vec<u8>,
+) -> HandshakeMessage {
+    let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
+        verifier.supported_verify_schemes(),
+    )];
+    let hints = verifier.root_hint_subjects();
+    if !hints.is_empty() {
+        extensions.push(CertReqExtension::CertificateAuthorities(
+            hints
+                .iter()
+                .map(|d| WireDn(d.as_bytes().to_vec()))
+                .collect(),
+        ));
+    }
+    HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
+        CertificateRequestTls13 {
+            certificate_request_context: context,
+            extensions,
+        },
+    ))
+}
+
 /// RFC 8446 §4.2.3: schemes usable in a TLS 1.3 CertificateVerify.
 fn is_tls13_scheme(s: SignatureScheme) -> bool {
     matches!(
@@ -668,7 +674,7 @@ impl State for ExpectEndOfEarlyData {
         // "... the server ... switches to the client's handshake traffic key" after it.
         cx.early_data_budget = None;
         let keys = st.client_hs.traffic_keys(st.suite.aead)?;
-        let dec = decrypter(cx, st.suite, &keys, &st.config.provider)?;
+        let dec = decrypter(st.suite, &keys, &st.config.provider)?;
         cx.set_decrypter(dec, Protection::HandshakeKeys)?;
         Ok(Box::new(ExpectFinished {
             st,
@@ -777,7 +783,7 @@ impl State for ExpectFinished {
         st.transcript.add(msg.encoded());
         let provider = &st.config.provider;
         let keys = st.client_ap.traffic_keys(st.suite.aead)?;
-        let dec = decrypter(cx, st.suite, &keys, provider)?;
+        let dec = decrypter(st.suite, &keys, provider)?;
         cx.set_decrypter(dec, Protection::ApplicationKeys)?;
         cx.ccs_allowed = false;
         let hash = st.transcript.current_hash()?;
@@ -792,10 +798,12 @@ impl State for ExpectFinished {
         )?;
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
-            suite: st.suite,
-            provider: st.config.provider.clone(),
-            client_ap: Some(st.client_ap),
-            server_ap: Some(st.server_ap),
+            secrets: TrafficSecrets {
+                suite: st.suite,
+                provider: st.config.provider.clone(),
+                ours: Some(st.server_ap),
+                theirs: Some(st.client_ap),
+            },
             post_handshake_auth: st.post_handshake_auth,
             config: st.config,
             transcript: st.transcript,
@@ -806,10 +814,7 @@ impl State for ExpectFinished {
 
 /// The established connection (server side).
 struct ExpectTraffic {
-    suite: &'static SuiteInfo,
-    provider: crate::crypto::CryptoProvider,
-    client_ap: Option<ApplicationTrafficSecret>,
-    server_ap: Option<ApplicationTrafficSecret>,
+    secrets: TrafficSecrets,
     config: Arc<ServerConfig>,
     post_handshake_auth: bool,
     /// Through the client's Finished: the base of each post-handshake authentication.
@@ -905,12 +910,9 @@ impl ExpectTraffic {
                 // RFC 8446 §4.4.4: the Finished of a post-handshake exchange is keyed with
                 // client_application_traffic_secret_N.
                 let hash = transcript.current_hash()?;
-                let secret =
-                    self.client_ap
-                        .as_ref()
-                        .ok_or(crate::error::InternalError::Unreachable(
-                            "no traffic secret",
-                        ))?;
+                let secret = self.secrets.theirs.as_ref().ok_or(
+                    crate::error::InternalError::Unreachable("no traffic secret"),
+                )?;
                 secret.verify_finished(&hash, &fin.verify_data)?;
                 cx.negotiated.peer_certificates = chain;
                 PostHandshakeAuth::Idle
@@ -942,18 +944,7 @@ impl State for ExpectTraffic {
         }
         match msg.payload() {
             HandshakePayload::KeyUpdate(req) => {
-                let req = *req;
-                handle_key_update(
-                    &mut self.client_ap,
-                    self.suite,
-                    &self.provider,
-                    cx,
-                    req,
-                    false,
-                )?;
-                if req == KeyUpdateRequest::UpdateRequested {
-                    self.send_key_update(cx, false)?;
-                }
+                self.secrets.on_key_update(cx, *req)?;
                 Ok(self)
             }
             _ => Err(unexpected(&msg, &[HandshakeType::KeyUpdate])),
@@ -961,14 +952,9 @@ impl State for ExpectTraffic {
     }
 
     fn send_key_update(&mut self, cx: &mut CommonState, request_peer: bool) -> Result<(), Error> {
-        send_key_update(
-            &mut self.server_ap,
-            self.suite,
-            &self.provider,
-            cx,
-            request_peer,
-        )
+        self.secrets.send_key_update(cx, request_peer)
     }
+
     fn request_client_auth(&mut self, cx: &mut CommonState) -> Result<(), Error> {
         // RFC 8446 §4.6.2: "Servers MUST NOT send a post-handshake CertificateRequest to
         // clients which do not offer this extension."
@@ -978,25 +964,8 @@ impl State for ExpectTraffic {
         };
         // A fresh, unpredictable context ties the answer to this request.
         let mut context = vec![0u8; 16];
-        self.provider.secure_random.fill(&mut context)?;
-        let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
-            verifier.supported_verify_schemes(),
-        )];
-        let hints = verifier.root_hint_subjects();
-        if !hints.is_empty() {
-            extensions.push(CertReqExtension::CertificateAuthorities(
-                hints
-                    .iter()
-                    .map(|d| WireDn(d.as_bytes().to_vec()))
-                    .collect(),
-            ));
-        }
-        let cr = HandshakeMessage::new(HandshakePayload::CertificateRequestTls13(
-            CertificateRequestTls13 {
-                certificate_request_context: context.clone(),
-                extensions,
-            },
-        ));
+        self.secrets.provider.secure_random.fill(&mut context)?;
+        let cr = certificate_request(verifier.as_ref(), context.clone());
         let mut transcript = self.transcript.fork()?;
         transcript.add(cr.encoded());
         cx.send_handshake(&cr);

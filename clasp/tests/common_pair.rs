@@ -352,3 +352,57 @@ fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
     let mut more = [0u8; 8];
     assert!(server.reader().read(&mut more).is_err());
 }
+
+/// RFC 8446 §4.2.8.2: a key share that is not a point on the curve ends the handshake with
+/// illegal_parameter (the peer is told so).
+#[test]
+fn tls13_key_share_not_on_the_curve_is_illegal_parameter() {
+    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut roots = RootCertStore::empty();
+    roots.add(&p.ca).unwrap();
+    let client_cfg = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_groups(&[NamedGroup::secp256r1])
+        .without_env_key_log()
+        .build()
+        .unwrap();
+    let server_cfg = ServerConfig::builder()
+        .with_single_cert(p.chain, p.key)
+        .without_env_key_log()
+        .build()
+        .unwrap();
+    let mut client = ClientConnection::new(
+        Arc::new(client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
+    let mut hello = Vec::new();
+    client.write_tls(&mut hello).unwrap();
+    // The P-256 share is 65 bytes (0x04 ‖ X ‖ Y) after the group (0x0017) and its length (0x0041).
+    let at = hello
+        .windows(5)
+        .position(|w| w == [0x00, 0x17, 0x00, 0x41, 0x04])
+        .expect("P-256 key share in the ClientHello");
+    hello[at + 4 + 64] ^= 0x01;
+    let mut rd = &hello[..];
+    let mut err = None;
+    while !rd.is_empty() && err.is_none() {
+        server.read_tls(&mut rd).unwrap();
+        err = server.process_new_packets().err();
+    }
+    assert_eq!(
+        err,
+        Some(clasp::Error::PeerMisbehaved(
+            clasp::error::PeerMisbehaved::InvalidKeyShare
+        ))
+    );
+    let mut alert = Vec::new();
+    server.write_tls(&mut alert).unwrap();
+    let mut rd = &alert[..];
+    client.read_tls(&mut rd).unwrap();
+    assert_eq!(
+        client.process_new_packets().unwrap_err(),
+        clasp::Error::AlertReceived(clasp::msgs::enums::AlertDescription::IllegalParameter)
+    );
+}

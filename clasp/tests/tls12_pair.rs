@@ -412,6 +412,50 @@ fn dh_public_value_one_and_p_minus_one_are_rejected() {
     }
 }
 
+/// RFC 8422 §5.11 / RFC 8446 §4.2.8.2: an ECDHE point that is not on the curve is rejected
+/// (illegal_parameter), here a client P-256 point with one coordinate byte changed.
+#[test]
+fn ecdhe_point_not_on_the_curve_is_rejected() {
+    let p = ecdsa_pki();
+    let mut c = ClientConnection::new(
+        Arc::new(client_config(
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            &[NamedGroup::secp256r1],
+            false,
+        )),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    let mut s = ServerConnection::new(Arc::new(server_config(
+        p,
+        &[ProtocolVersion::TLSv1_2],
+        false,
+        false,
+    )))
+    .unwrap();
+    let mut tamper = |from_client: bool, buf: &mut Vec<u8>| {
+        if from_client {
+            with_handshake_body(buf, CLIENT_KEY_EXCHANGE, &mut |body| {
+                // u8 length (65) ‖ 0x04 ‖ X ‖ Y: change the last byte of Y.
+                assert_eq!(body.len(), 1 + 65);
+                body[65] ^= 0x01;
+            });
+        }
+    };
+    let (f, peer) = pump_with(&mut c, &mut s, &mut tamper).unwrap_err();
+    assert!(
+        matches!(
+            f,
+            Failure::Server(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
+        ),
+        "{f:?}"
+    );
+    assert_eq!(
+        peer,
+        Some(Error::AlertReceived(AlertDescription::IllegalParameter))
+    );
+}
+
 /// RFC 5246 §7.4.7.1: a ClientKeyExchange with wrong padding, wrong version or wrong length
 /// must not be told apart from a good one until Finished: each fails exactly like a correct
 /// encryption of a different pre-master secret: the server's keys differ from the client's,

@@ -415,7 +415,7 @@ impl ConnectionCommon {
         }
         if let Err(e) = self.process() {
             if !matches!(e, Error::AlertReceived(_)) {
-                let desc = AlertDescription::from(&e);
+                let desc = crate::error::alert_for(&e, self.common.negotiated.version);
                 self.common.send_alert(AlertLevel::Fatal, desc);
             }
             self.error = Some(e.clone());

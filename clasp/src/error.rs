@@ -367,6 +367,27 @@ impl From<&Error> for AlertDescription {
     }
 }
 
+/// The alert to send for `e` on a connection that negotiated `version` (if any yet).
+///
+/// [`From<&Error> for AlertDescription`](AlertDescription) chooses by error; this only replaces
+/// the alerts TLS 1.2 does not have: `certificate_required` and `missing_extension` are
+/// TLS 1.3 codes (RFC 8446 §6.2), so TLS 1.2 uses `handshake_failure` (RFC 5246 §7.4.6: a
+/// server that requires a certificate "may respond with a fatal handshake_failure alert").
+#[must_use]
+pub fn alert_for(
+    e: &Error,
+    version: Option<crate::msgs::enums::ProtocolVersion>,
+) -> AlertDescription {
+    let alert = AlertDescription::from(e);
+    let tls12 = version == Some(crate::msgs::enums::ProtocolVersion::TLSv1_2);
+    match alert {
+        AlertDescription::CertificateRequired | AlertDescription::MissingExtension if tls12 => {
+            AlertDescription::HandshakeFailure
+        }
+        other => other,
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -520,8 +520,6 @@ fn missing_client_cert_is_certificate_required_tls13() {
 /// TLS 1.2 has no certificate_required alert: RFC 5246 §7.4.6 lets the server "respond with a
 /// fatal handshake_failure alert".
 #[test]
-#[ignore = "clasp bug: sends certificate_required (116, TLS 1.3 only) in TLS 1.2; the alert \
-            mapping in error.rs / conn.rs does not look at the version"]
 fn missing_client_cert_is_handshake_failure_tls12() {
     require_peers!("openssl");
     let (err, out) = openssl_rejected(None, TlsVersion::Tls12);

@@ -4,8 +4,8 @@
 //! - `openssl s_client -sess_out` / `-sess_in` and `gnutls-cli --resume` resume with a clasp
 //!   server.
 //!
-//! TLS 1.2 resumption (session IDs, RFC 5246 §7.4.1.2; tickets, RFC 5077) is not implemented
-//! in clasp yet, so there are no TLS 1.2 cases here.
+//! TLS 1.2 resumption (session IDs, RFC 5246 §7.4.1.2; tickets, RFC 5077) against the same
+//! peers is tested in `tls12_resumption.rs`.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -158,16 +158,15 @@ fn connect(port: u16) -> TcpStream {
 const LINE: &[u8] = b"CLASPKEYLOG-client-to-server\n";
 const LINE_REV: &[u8] = b"revres-ot-tneilc-GOLYEKPSALC\n";
 
+/// A parsed key log: label → (client random hex, secret hex).
+type KeyLogLines = BTreeMap<String, (String, String)>;
+
 /// A clasp client with a `KeyLogFile` against `s_server -rev -keylogfile`; returns both logs
 /// and the client random clasp sent.
 fn clasp_client_session(
     suite: CipherSuite,
     openssl_suite: &str,
-) -> (
-    BTreeMap<String, (String, String)>,
-    BTreeMap<String, (String, String)>,
-    Vec<u8>,
-) {
+) -> (KeyLogLines, KeyLogLines, Vec<u8>) {
     let pki = TestPki::shared();
     let clasp_log = temp_path(&format!("clasp-client-keylog-{}", suite.0));
     let openssl_log = temp_path(&format!("openssl-server-keylog-{}", suite.0));

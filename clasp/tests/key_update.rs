@@ -1,4 +1,5 @@
 //! TLS 1.3 KeyUpdate (RFC 8446 §4.6.3):
+//! - 100 MiB from `openssl s_client` to a clasp server that sends KeyUpdate every MiB;
 //! - 8 MiB (100 MiB with `CLASP_KEY_UPDATE_MIB=100`, see [`total_bytes`]) through a clasp
 //!   client and `openssl s_server -rev` with clasp calling `refresh_traffic_keys()`
 //!   (KeyUpdate, update_requested) every MiB: OpenSSL must follow
@@ -298,6 +299,77 @@ fn openssl_client_key_update_to_clasp_server() {
     // clasp received the request and answered with its own KeyUpdate (RFC 8446 §4.6.3).
     assert_eq!(updates.received.load(Ordering::SeqCst), 1);
     assert_eq!(updates.sent.load(Ordering::SeqCst), 1);
+}
+
+/// The acceptance run at full size (100 MiB, a KeyUpdate every MiB), in the direction OpenSSL is fast in: `openssl s_client
+/// -quiet` streams 100 MiB from its stdin to a clasp server, which sends
+/// KeyUpdate(update_requested) after every MiB it receives. OpenSSL must switch its receiving
+/// keys at each of ours and answer with its own KeyUpdate, after which everything it sends is
+/// under its next keys: any slip breaks a record's AEAD tag. The data must arrive intact.
+#[test]
+fn hundred_mib_from_openssl_with_clasp_key_updates_every_mib() {
+    require_peers!("openssl");
+    const TOTAL: usize = 100 << 20;
+    let pattern = |i: usize| u8::try_from((i * 31 + i / 4093) % 251).unwrap();
+    let pki = TestPki::shared();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let updates = Arc::new(KeyUpdates::default());
+    let observer = updates.clone();
+    let server = std::thread::spawn(move || -> Result<usize, String> {
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut conn = ServerConnection::new(server_config()).unwrap();
+        conn.set_observer(observer);
+        let mut tls = clasp::Stream::new(conn, sock);
+        let mut buf = vec![0u8; 64 * 1024];
+        let (mut received, mut next_update) = (0usize, 1usize << 20);
+        while received < TOTAL {
+            let n = tls
+                .read(&mut buf)
+                .map_err(|e| format!("{e:?} after {received}"))?;
+            if n == 0 {
+                return Err(format!("EOF after {received} bytes"));
+            }
+            if let Some(bad) = (0..n).find(|&k| buf[k] != pattern(received + k)) {
+                return Err(format!("byte {} corrupted", received + bad));
+            }
+            received += n;
+            if received >= next_update && received < TOTAL {
+                tls.conn_mut()
+                    .refresh_traffic_keys()
+                    .map_err(|e| e.to_string())?;
+                tls.flush().map_err(|e| e.to_string())?;
+                next_update += 1 << 20;
+            }
+        }
+        tls.send_close_notify().map_err(|e| e.to_string())?;
+        Ok(received)
+    });
+    let data: Vec<u8> = (0..TOTAL).map(pattern).collect();
+    let mut client = OpensslClient::spawn(
+        &OpensslClientOpts::new(port, pki.ca_path())
+            .tls13()
+            .args(&["-quiet"]),
+    );
+    client.send(&data);
+    let received = server.join().unwrap();
+    let out = client.finish(Duration::from_secs(30));
+    let received = received.unwrap_or_else(|e| panic!("clasp server: {e}\n{out}"));
+    assert_eq!(received, TOTAL);
+    // 99 requests from clasp (after each MiB but the last), each answered by OpenSSL
+    // (RFC 8446 §4.6.3). OpenSSL sends its answer with its next write, so the answer to the last
+    // request may still be unsent when the 100 MiB are complete.
+    let (sent, answered) = (
+        updates.sent.load(Ordering::SeqCst),
+        updates.received.load(Ordering::SeqCst),
+    );
+    assert_eq!(sent, 99);
+    assert!(
+        answered == sent || answered + 1 == sent,
+        "{answered} of {sent} answered"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -504,3 +504,163 @@ fn replay_signer_refuses_other_messages() {
         .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
         .is_none());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tampered server flights (STYLE.md "Negative tests": tamper tests). The trace's server
+// handshake record is opened with the trace's keys, one bit is flipped, and the record is
+// re-sealed at the same sequence number (0), so that only the targeted check can notice.
+
+/// Opens `s3.server_handshake_record` (server handshake keys, seq 0), lets `tamper` change the
+/// plaintext (EE ‖ Certificate ‖ CertificateVerify ‖ Finished), and re-seals it at seq 0.
+fn tampered_server_flight(tamper: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    use crate::crypto::aws_lc::AES_128_GCM;
+    use crate::msgs::enums::ContentType;
+    use crate::record::{RecordDecrypter, RecordEncrypter, RecordHeader, HEADER_LEN};
+
+    let record = rfc8448("s3.server_handshake_record");
+    let header = RecordHeader::parse(&record)
+        .expect("header")
+        .expect("complete");
+    let mut body = record[HEADER_LEN..].to_vec();
+    let mut dec = RecordDecrypter::tls13(
+        &AES_128_GCM,
+        &rfc8448("s3.server_handshake_key"),
+        &rfc8448("s3.server_handshake_iv"),
+    )
+    .expect("decrypter");
+    let (typ, range) = dec
+        .open_in_place(header, &mut body)
+        .expect("trace record opens");
+    assert_eq!(typ, ContentType::Handshake);
+    let mut plain = body[range].to_vec();
+    // Sanity: the plaintext is exactly the four trace messages.
+    let expected: Vec<u8> = [
+        "s3.encrypted_extensions",
+        "s3.certificate",
+        "s3.certificate_verify",
+        "s3.server_finished",
+    ]
+    .iter()
+    .flat_map(|n| rfc8448(n))
+    .collect();
+    assert_eq!(plain, expected);
+
+    tamper(&mut plain);
+
+    let mut enc = RecordEncrypter::tls13(
+        &AES_128_GCM,
+        &rfc8448("s3.server_handshake_key"),
+        &rfc8448("s3.server_handshake_iv"),
+    )
+    .expect("encrypter");
+    let mut out = Vec::new();
+    enc.seal_record(ContentType::Handshake, &plain, &mut out)
+        .expect("seal");
+    out
+}
+
+/// A client that has sent the trace's ClientHello and accepted the trace's ServerHello.
+fn client_after_server_hello() -> ClientConnection {
+    let mut c = ClientConnection::new(
+        Arc::new(client_config()),
+        ServerName::try_from("server").expect("name"),
+    )
+    .expect("client");
+    let out = take_pending(c.pending_tls());
+    assert_eq!(out, rfc8448("s3.client_hello_record"));
+    c.consume_tls(out.len());
+    feed_client(&mut c, &rfc8448("s3.server_hello_record"));
+    c
+}
+
+/// Feeds `flight` to `c`, expects `want`, and returns the single alert the client then writes,
+/// opened with the client's handshake keys at seq 0 (RFC 8446 §5: alerts are protected under
+/// the current write keys, which are the client handshake keys at this point).
+fn fatal_alert_after(c: &mut ClientConnection, flight: &[u8], want: &Error) -> Vec<u8> {
+    use crate::crypto::aws_lc::AES_128_GCM;
+    use crate::msgs::enums::ContentType;
+    use crate::record::{RecordDecrypter, RecordHeader, HEADER_LEN};
+
+    assert_eq!(c.push_tls(flight), flight.len());
+    let err = c.process_new_packets().expect_err("client must refuse");
+    assert_eq!(&err, want);
+    // Failure is sticky (STYLE.md).
+    assert_eq!(&c.process_new_packets().expect_err("sticky"), want);
+
+    let out = take_pending(c.pending_tls());
+    c.consume_tls(out.len());
+    let header = RecordHeader::parse(&out)
+        .expect("alert record header")
+        .expect("complete alert record");
+    assert_eq!(
+        header.typ,
+        ContentType::ApplicationData,
+        "alert is encrypted"
+    );
+    assert_eq!(
+        out.len(),
+        HEADER_LEN + usize::from(header.len),
+        "exactly one record follows the failure"
+    );
+    let mut body = out[HEADER_LEN..].to_vec();
+    let mut dec = RecordDecrypter::tls13(
+        &AES_128_GCM,
+        &rfc8448("s3.client_handshake_key"),
+        &rfc8448("s3.client_handshake_iv"),
+    )
+    .expect("decrypter");
+    let (typ, range) = dec
+        .open_in_place(header, &mut body)
+        .expect("alert opens under client handshake keys, seq 0");
+    assert_eq!(typ, ContentType::Alert);
+    body[range].to_vec()
+}
+
+/// RFC 8446 §4.4.4: "Recipients of Finished messages MUST verify that the contents are
+/// correct and if incorrect MUST terminate the connection with a "decrypt_error" alert."
+#[test]
+fn client_refuses_tampered_server_finished() {
+    let flight = tampered_server_flight(|plain| {
+        // verify_data is the last 32 bytes of the plaintext (Finished is last).
+        let n = plain.len();
+        plain[n - 32] ^= 0x01;
+    });
+    let mut c = client_after_server_hello();
+    let alert = fatal_alert_after(
+        &mut c,
+        &flight,
+        &crate::error::PeerMisbehaved::IncorrectFinished.into(),
+    );
+    assert_eq!(alert, [2, 51], "fatal decrypt_error");
+    assert!(c.is_handshaking());
+}
+
+/// RFC 8446 §4.4.3: "If the verification fails, the receiver MUST terminate the handshake
+/// with a "decrypt_error" alert." The test verifier accepts only the trace's exact signature,
+/// so one flipped signature bit is a failed verification.
+#[test]
+fn client_refuses_tampered_certificate_verify_signature() {
+    let flight = tampered_server_flight(|plain| {
+        // The CertificateVerify signature ends just before the Finished message (36 bytes).
+        let n = plain.len();
+        plain[n - 36 - 1] ^= 0x80;
+    });
+    let mut c = client_after_server_hello();
+    let alert = fatal_alert_after(
+        &mut c,
+        &flight,
+        &crate::error::PeerMisbehaved::BadSignature.into(),
+    );
+    assert_eq!(alert, [2, 51], "fatal decrypt_error");
+}
+
+/// RFC 8446 §5.2: "If the decryption fails, the receiver MUST terminate the connection with a
+/// "bad_record_mac" alert."
+#[test]
+fn client_refuses_flipped_ciphertext_bit() {
+    let mut flight = rfc8448("s3.server_handshake_record");
+    flight[5 + 100] ^= 0x04;
+    let mut c = client_after_server_hello();
+    let alert = fatal_alert_after(&mut c, &flight, &Error::DecryptError);
+    assert_eq!(alert, [2, 20], "fatal bad_record_mac");
+}

@@ -99,6 +99,18 @@ pub(crate) fn handle_server_hello(
     cx.set_decrypter(dec, Protection::HandshakeKeys)?;
     cx.ccs_allowed = true;
 
+    // 5. Our own handshake keys, now unless 0-RTT data still goes out under the early keys
+    // (then after EndOfEarlyData, in ExpectFinished). Nothing but an alert can be sent before
+    // our Finished, and RFC 8446 §A.1: "clients may send alerts that derive from post-ServerHello
+    // messages in the clear [...] they SHOULD first rekey to the handshake keys if possible."
+    if cx.send_protection != Protection::EarlyData {
+        let keys = client_hs.traffic_keys(suite.aead)?;
+        cx.set_encrypter(
+            encrypter(suite, &keys, provider)?,
+            Protection::HandshakeKeys,
+        )?;
+    }
+
     Ok(Box::new(ExpectEncryptedExtensions(Tls13Client {
         details,
         suite,
@@ -382,11 +394,14 @@ impl State for ExpectFinished {
             transcript.add(eoed.encoded());
             cx.send_handshake(&eoed);
         }
-        let keys = client_hs.traffic_keys(suite.aead)?;
-        cx.set_encrypter(
-            encrypter(suite, &keys, provider)?,
-            Protection::HandshakeKeys,
-        )?;
+        // (Already installed after ServerHello unless 0-RTT was in flight.)
+        if cx.send_protection != Protection::HandshakeKeys {
+            let keys = client_hs.traffic_keys(suite.aead)?;
+            cx.set_encrypter(
+                encrypter(suite, &keys, provider)?,
+                Protection::HandshakeKeys,
+            )?;
+        }
 
         // 4. Client certificate, if asked (§4.4.2, §4.4.3).
         if let Some(req) = req {

@@ -53,7 +53,7 @@ enum ServerAuthenticated {
 /// RFC 8446 §4.1.3 / §4.2.8: process ServerHello, derive handshake keys.
 pub(crate) fn handle_server_hello(
     cx: &mut CommonState,
-    details: ClientHelloDetails,
+    mut details: ClientHelloDetails,
     suite: &'static SuiteInfo,
     sh: &ServerHello,
     key_shares: Vec<Box<dyn ActiveKeyExchange>>,
@@ -103,7 +103,13 @@ pub(crate) fn handle_server_hello(
     // (then after EndOfEarlyData, in ExpectFinished). Nothing but an alert can be sent before
     // our Finished, and RFC 8446 §A.1: "clients may send alerts that derive from post-ServerHello
     // messages in the clear [...] they SHOULD first rekey to the handshake keys if possible."
+    // RFC 8446 §D.4: the compatibility CCS goes "immediately before its second flight", so it
+    // goes now, ahead of anything encrypted (our next record is the second flight or an alert).
     if cx.send_protection != Protection::EarlyData {
+        if !details.session_id.is_empty() && !details.ccs_sent {
+            cx.send_ccs()?;
+            details.ccs_sent = true;
+        }
         let keys = client_hs.traffic_keys(suite.aead)?;
         cx.set_encrypter(
             encrypter(suite, &keys, provider)?,

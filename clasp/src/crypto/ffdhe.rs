@@ -189,6 +189,26 @@ impl FfdheParams {
     }
 }
 
+/// A TLS 1.2 DH public value (`dh_Ys` / `dh_Yc`, RFC 5246 §7.4.3 / §7.4.7.2) left-padded with
+/// zeros to the length of `group`'s prime. TLS 1.2 does not require peers to send leading zero
+/// bytes (GnuTLS omits them, about once in 256), while [`ActiveKeyExchange::complete`] takes
+/// the fixed-length TLS 1.3 form (RFC 8446 §4.2.8.1).
+///
+/// # Errors
+/// `PeerMisbehaved::InvalidKeyShare` if the value is empty or longer than the prime, or the
+/// group is not an RFC 7919 group.
+pub fn tls12_public_value(group: NamedGroup, value: &[u8]) -> Result<Vec<u8>, Error> {
+    let len = FfdheParams::for_group(group)
+        .map(FfdheParams::prime_len)
+        .ok_or(PeerMisbehaved::InvalidKeyShare)?;
+    if value.is_empty() || value.len() > len {
+        return Err(PeerMisbehaved::InvalidKeyShare.into());
+    }
+    let mut out = vec![0u8; len - value.len()];
+    out.extend_from_slice(value);
+    Ok(out)
+}
+
 /// RFC 7919 §5.1 peer check and the exponentiation, for one prime size.
 fn modexp<const L: usize>(
     p: &Uint<L>,
@@ -347,6 +367,17 @@ mod tests {
         let sb = b.complete(&a_pub).unwrap();
         assert_eq!(sa.as_bytes(), sb.as_bytes());
         assert_eq!(sa.as_bytes().len(), params.prime_len());
+    }
+
+    #[test]
+    fn tls12_public_values_are_left_padded() {
+        let v = tls12_public_value(NamedGroup::FFDHE2048, &[1, 2, 3]).unwrap();
+        assert_eq!(v.len(), 256);
+        assert_eq!(&v[253..], &[1, 2, 3]);
+        assert!(v[..253].iter().all(|b| *b == 0));
+        assert!(tls12_public_value(NamedGroup::FFDHE2048, &[]).is_err());
+        assert!(tls12_public_value(NamedGroup::FFDHE2048, &[1; 257]).is_err());
+        assert!(tls12_public_value(NamedGroup::X25519, &[1; 32]).is_err());
     }
 
     #[test]

@@ -372,7 +372,10 @@ impl State for ExpectServerKeyExchange {
         let (public, shared) = if st.suite.kx == KeyExchange::Dhe {
             let kx = start_ffdhe(group, provider.secure_random)?;
             let public = kx.pub_key().to_vec();
-            let mut shared = kx.complete(&peer_public)?;
+            let mut shared = kx.complete(&crate::crypto::ffdhe::tls12_public_value(
+                group,
+                &peer_public,
+            )?)?;
             // RFC 5246 §8.1.2: "Leading bytes of Z that contain all zero bits are stripped".
             shared.strip_leading_zeros();
             (public, shared)

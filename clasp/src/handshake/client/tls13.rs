@@ -181,8 +181,16 @@ impl State for ExpectEncryptedExtensions {
             }
         }
         if st.details.early_data_offered && cx.negotiated.early_data_accepted.is_none() {
-            // The server ignored our early data; the caller must send it again.
+            // The server ignored our early data; the caller must send it again. Stop using the
+            // early keys now (the server skips what they protect), so that anything we send
+            // before our Finished, an alert included, is readable (RFC 8446 §4.2.10).
             cx.negotiated.early_data_accepted = Some(false);
+            cx.early_data_send_budget = None;
+            let keys = st.client_hs.traffic_keys(st.suite.aead)?;
+            cx.set_encrypter(
+                encrypter(st.suite, &keys, &st.details.config.provider)?,
+                Protection::HandshakeKeys,
+            )?;
         }
         st.transcript.add(msg.encoded());
         if st.resumed {

@@ -675,7 +675,9 @@ impl State for ExpectClientKeyExchange {
         let pre_master: Zeroizing<Vec<u8>> = match kx {
             ServerKx::Ecdhe(active) => Zeroizing::new(active.complete(peer)?.as_bytes().to_vec()),
             ServerKx::Dhe(active) => {
-                let mut z = active.complete(peer)?;
+                let group = active.group();
+                let mut z =
+                    active.complete(&crate::crypto::ffdhe::tls12_public_value(group, peer)?)?;
                 // RFC 5246 §8.1.2: leading zero bytes of Z are stripped.
                 z.strip_leading_zeros();
                 Zeroizing::new(z.as_bytes().to_vec())

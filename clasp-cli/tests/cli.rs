@@ -589,6 +589,53 @@ fn client_wrong_hostname_exits_4_with_reason() {
     assert!(se.contains("not valid for localhost"), "{se}");
 }
 
+/// `clasp client` against `openssl s_server -www` serving `id`; returns (exit code, stderr).
+fn client_against(opts: OpensslServerOpts) -> (Option<i32>, String) {
+    let pki = TestPki::shared();
+    let server = OpensslServer::start(&opts.www());
+    let ca = pki.ca_path();
+    let out = run(
+        &[
+            "client",
+            &format!("localhost:{}", server.port()),
+            "--ca",
+            ca.to_str().unwrap(),
+        ],
+        b"",
+    );
+    (out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn client_expired_certificate_exits_4_with_reason() {
+    require_peers!("openssl");
+    let (code, se) = client_against(OpensslServerOpts::new(TestPki::shared().expired()));
+    assert_eq!(code, Some(4), "{se}");
+    assert!(se.contains("expired"), "{se}");
+}
+
+#[test]
+fn client_unknown_ca_exits_4_with_reason() {
+    require_peers!("openssl");
+    let (code, se) = client_against(OpensslServerOpts::new(TestPki::shared().untrusted()));
+    assert_eq!(code, Some(4), "{se}");
+    assert!(se.contains("unknown certificate authority"), "{se}");
+}
+
+#[test]
+fn client_handshake_failure_alert_exits_5_with_reason() {
+    require_peers!("openssl");
+    // A TLS 1.2-only server with only a CBC suite: nothing in common with clasp (AEAD only), so
+    // OpenSSL answers the ClientHello with a handshake_failure alert.
+    let (code, se) = client_against(
+        OpensslServerOpts::new(TestPki::shared().server(KeyType::Rsa2048))
+            .tls12()
+            .cipher("AES128-SHA"),
+    );
+    assert_eq!(code, Some(5), "{se}");
+    assert!(se.contains("handshake_failure"), "{se}");
+}
+
 #[test]
 fn client_connection_refused_exits_3() {
     // Bind then drop: the port is very likely free and closed.

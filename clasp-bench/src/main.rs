@@ -38,6 +38,10 @@ struct Params {
     pairs: usize,
     /// Bytes sent each way before the "after transfer" memory measurement.
     mem_transfer: usize,
+    /// Run only the handshake rows (for profiling the handshake alone).
+    handshake_only: bool,
+    /// Run only this stack's handshakes, untimed table-less (for instruction counts per stack).
+    only_stack: Option<&'static str>,
 }
 
 impl Params {
@@ -47,6 +51,8 @@ impl Params {
         bulk_bytes: 64 << 20,
         pairs: 100,
         mem_transfer: 1 << 20,
+        handshake_only: false,
+        only_stack: None,
     };
     const QUICK: Self = Self {
         runs: 3,
@@ -54,6 +60,8 @@ impl Params {
         bulk_bytes: 16 << 20,
         pairs: 20,
         mem_transfer: 256 << 10,
+        handshake_only: false,
+        only_stack: None,
     };
     #[cfg(test)]
     const TINY: Self = Self {
@@ -62,6 +70,8 @@ impl Params {
         bulk_bytes: 128 << 10,
         pairs: 2,
         mem_transfer: 64 << 10,
+        handshake_only: false,
+        only_stack: None,
     };
 }
 
@@ -76,6 +86,10 @@ OPTIONS:
   --handshakes N    handshakes per run (default 500)
   --mib N           bulk transfer size in MiB (default 64)
   --pairs N         idle connection pairs for the memory rows (default 100)
+  --only handshake  run only the handshake rows (e.g. under valgrind --tool=callgrind)
+  --only clasp-handshakes | rustls-handshakes
+                    run only that stack's handshakes (--handshakes N of them, no warm-up, no
+                    table): for instruction counts per stack, compare two values of N
   -h, --help        this text
 ";
 
@@ -95,6 +109,12 @@ fn parse_args() -> Result<Option<Params>, String> {
             "--handshakes" => p.handshakes = num("--handshakes")?,
             "--mib" => p.bulk_bytes = num("--mib")? << 20,
             "--pairs" => p.pairs = num("--pairs")?,
+            "--only" => match args.next().as_deref() {
+                Some("handshake") => p.handshake_only = true,
+                Some("clasp-handshakes") => p.only_stack = Some("clasp"),
+                Some("rustls-handshakes") => p.only_stack = Some("rustls"),
+                _ => return Err(format!("--only: unknown scenario\n\n{USAGE}")),
+            },
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
@@ -362,7 +382,24 @@ fn memory_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String>
 fn run(p: &Params) -> Result<Vec<Row>, String> {
     let pki = Pki::generate();
     let mut rows = Vec::new();
+    if let Some(stack) = p.only_stack {
+        let t = if stack == "clasp" {
+            handshakes(&clasp_configs(&pki, Suite::Aes128Gcm), p.handshakes)?
+        } else {
+            handshakes(&rustls_configs(&pki, Suite::Aes128Gcm), p.handshakes)?
+        };
+        let n = p.handshakes;
+        println!(
+            "{stack}: {n} handshakes, client {:.1} µs, server {:.1} µs each",
+            us(t.client, n),
+            us(t.server, n)
+        );
+        return Ok(rows);
+    }
     handshake_rows(p, &pki, &mut rows)?;
+    if p.handshake_only {
+        return Ok(rows);
+    }
     bulk_rows(p, &pki, &mut rows)?;
     memory_rows(p, &pki, &mut rows)?;
     Ok(rows)

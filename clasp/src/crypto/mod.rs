@@ -267,6 +267,25 @@ pub trait Hkdf: Send + Sync + fmt::Debug {
     /// # Errors
     /// If `out` is longer than 255 * Hash.length.
     fn expand(&self, prk: &[u8], info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError>;
+    /// `prk` keyed once for several Expands: the HMAC key setup (hashing the padded key into
+    /// the inner and outer states) is done here, not again in every
+    /// [`HkdfExpander::expand`]. The TLS 1.3 key schedule expands most secrets two to four
+    /// times (RFC 8446 §7.1, §7.3).
+    ///
+    /// # Errors
+    /// If `prk` is longer than the provider accepts.
+    fn expander(&self, prk: &[u8]) -> Result<Box<dyn HkdfExpander>, CryptoError>;
+}
+
+/// A PRK ready for HKDF-Expand (RFC 5869 §2.3); made by [`Hkdf::expander`]. Holds keyed HMAC
+/// state, which the provider wipes on drop.
+pub trait HkdfExpander: Send + Sync {
+    /// HKDF-Expand(PRK, info = concatenation of `info`, out.len()); the same output as
+    /// [`Hkdf::expand`] with the PRK this was made from.
+    ///
+    /// # Errors
+    /// If `out` is longer than 255 * Hash.length.
+    fn expand(&self, info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError>;
 }
 
 /// An AEAD algorithm.

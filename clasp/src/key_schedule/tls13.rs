@@ -25,8 +25,8 @@ use core::fmt;
 
 use super::{BinderVerified, FinishedVerified, KeyLogLabel, KeyLogVisitor, TrafficKeys};
 use crate::crypto::{
-    AeadAlgorithm, CryptoProvider, Hash, HashAlgorithm, HashOutput, Hkdf, Hmac, SecretBytes,
-    SharedSecret, MAX_HASH_LEN,
+    AeadAlgorithm, CryptoError, CryptoProvider, Hash, HashAlgorithm, HashOutput, Hkdf,
+    HkdfExpander, Hmac, SecretBytes, SharedSecret, MAX_HASH_LEN,
 };
 use crate::error::{ApiMisuse, Error, PeerMisbehaved};
 
@@ -86,24 +86,112 @@ pub fn hkdf_expand_label(
     context: &[u8],
     out: &mut [u8],
 ) -> Result<(), Error> {
+    expand_label_with(label, context, out, |info, out| {
+        hkdf.expand(secret, info, out)
+    })
+}
+
+/// HKDF-Expand-Label with HKDF-Expand supplied by `expand` (a one-shot [`Hkdf::expand`] or a
+/// keyed [`HkdfExpander`]): builds the `HkdfLabel` pieces, checks the length fields.
+fn expand_label_with(
+    label: &[u8],
+    context: &[u8],
+    out: &mut [u8],
+    expand: impl FnOnce(&[&[u8]], &mut [u8]) -> Result<(), CryptoError>,
+) -> Result<(), Error> {
     const PREFIX: &[u8] = b"tls13 ";
     let too_long = |_| Error::ApiMisuse(ApiMisuse::InvalidExporterRequest);
     let length = u16::try_from(out.len()).map_err(too_long)?;
     let label_len = u8::try_from(PREFIX.len() + label.len()).map_err(too_long)?;
     let context_len = u8::try_from(context.len()).map_err(too_long)?;
-    hkdf.expand(
-        secret,
-        &[
-            &length.to_be_bytes(),
-            &[label_len],
-            PREFIX,
-            label,
-            &[context_len],
-            context,
-        ],
-        out,
-    )?;
+    // The HkdfLabel in one piece (at most 2 + 1 + 255 + 1 + 255 bytes by the checks above), so
+    // the HMAC takes one update instead of six.
+    let mut hkdf_label = [0u8; 2 + 1 + 255 + 1 + 255];
+    let mut at = 0;
+    for piece in [
+        &length.to_be_bytes()[..],
+        &[label_len],
+        PREFIX,
+        label,
+        &[context_len],
+        context,
+    ] {
+        let end = at + piece.len();
+        hkdf_label
+            .get_mut(at..end)
+            .ok_or(Error::ApiMisuse(ApiMisuse::InvalidExporterRequest))?
+            .copy_from_slice(piece);
+        at = end;
+    }
+    let hkdf_label = hkdf_label
+        .get(..at)
+        .ok_or(Error::ApiMisuse(ApiMisuse::InvalidExporterRequest))?;
+    expand(&[hkdf_label], out)?;
     Ok(())
+}
+
+/// Hash of the empty string, the context of every `Derive-Secret(., label, "")` (RFC 8446 §7.1).
+/// A published constant of each hash function (FIPS 180-4 test values), so it is not recomputed
+/// for each derivation; `empty_hashes_are_the_hash_of_nothing` checks it against the provider.
+fn empty_hash(alg: HashAlgorithm) -> HashOutput {
+    const SHA256: [u8; 32] = [
+        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
+        0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52,
+        0xb8, 0x55,
+    ];
+    const SHA384: [u8; 48] = [
+        0x38, 0xb0, 0x60, 0xa7, 0x51, 0xac, 0x96, 0x38, 0x4c, 0xd9, 0x32, 0x7e, 0xb1, 0xb1, 0xe3,
+        0x6a, 0x21, 0xfd, 0xb7, 0x11, 0x14, 0xbe, 0x07, 0x43, 0x4c, 0x0c, 0xc7, 0xbf, 0x63, 0xf6,
+        0xe1, 0xda, 0x27, 0x4e, 0xde, 0xbf, 0xe7, 0x6f, 0x65, 0xfb, 0xd5, 0x1a, 0xd2, 0xf1, 0x48,
+        0x98, 0xb9, 0x5b,
+    ];
+    match alg {
+        HashAlgorithm::Sha256 => HashOutput::new(&SHA256),
+        HashAlgorithm::Sha384 => HashOutput::new(&SHA384),
+    }
+}
+
+/// Early Secret = `HKDF-Extract(0, 0)` when there is no PSK (RFC 8446 §7.1: "the 0-value ...
+/// is used"): the same public constant in every handshake of a suite hash (RFC 8448 §3 prints the
+/// SHA-256 one). `no_psk_secrets_match_the_schedule` recomputes it through the provider.
+fn no_psk_early_secret(alg: HashAlgorithm) -> &'static [u8] {
+    const SHA256: [u8; 32] = [
+        0x33, 0xad, 0x0a, 0x1c, 0x60, 0x7e, 0xc0, 0x3b, 0x09, 0xe6, 0xcd, 0x98, 0x93, 0x68, 0x0c,
+        0xe2, 0x10, 0xad, 0xf3, 0x00, 0xaa, 0x1f, 0x26, 0x60, 0xe1, 0xb2, 0x2e, 0x10, 0xf1, 0x70,
+        0xf9, 0x2a,
+    ];
+    const SHA384: [u8; 48] = [
+        0x7e, 0xe8, 0x20, 0x6f, 0x55, 0x70, 0x02, 0x3e, 0x6d, 0xc7, 0x51, 0x9e, 0xb1, 0x07, 0x3b,
+        0xc4, 0xe7, 0x91, 0xad, 0x37, 0xb5, 0xc3, 0x82, 0xaa, 0x10, 0xba, 0x18, 0xe2, 0x35, 0x7e,
+        0x71, 0x69, 0x71, 0xf9, 0x36, 0x2f, 0x2c, 0x2f, 0xe2, 0xa7, 0x6b, 0xfd, 0x78, 0xdf, 0xec,
+        0x4e, 0xa9, 0xb5,
+    ];
+    match alg {
+        HashAlgorithm::Sha256 => &SHA256,
+        HashAlgorithm::Sha384 => &SHA384,
+    }
+}
+
+/// `Derive-Secret(Early Secret, "derived", "")` when there is no PSK, the salt of the Handshake
+/// Secret: also a public constant per suite hash (RFC 8448 §3 prints the SHA-256 one as the
+/// "derived" secret). Using it saves an Extract, a hash and an Expand per full handshake.
+/// `no_psk_secrets_match_the_schedule` recomputes it through the provider.
+fn no_psk_derived_secret(alg: HashAlgorithm) -> &'static [u8] {
+    const SHA256: [u8; 32] = [
+        0x6f, 0x26, 0x15, 0xa1, 0x08, 0xc7, 0x02, 0xc5, 0x67, 0x8f, 0x54, 0xfc, 0x9d, 0xba, 0xb6,
+        0x97, 0x16, 0xc0, 0x76, 0x18, 0x9c, 0x48, 0x25, 0x0c, 0xeb, 0xea, 0xc3, 0x57, 0x6c, 0x36,
+        0x11, 0xba,
+    ];
+    const SHA384: [u8; 48] = [
+        0x15, 0x91, 0xda, 0xc5, 0xcb, 0xbf, 0x03, 0x30, 0xa4, 0xa8, 0x4d, 0xe9, 0xc7, 0x53, 0x33,
+        0x0e, 0x92, 0xd0, 0x1f, 0x0a, 0x88, 0x21, 0x4b, 0x44, 0x64, 0x97, 0x2f, 0xd6, 0x68, 0x04,
+        0x9e, 0x93, 0xe5, 0x2f, 0x2b, 0x16, 0xfa, 0xd9, 0x22, 0xfd, 0xc0, 0x58, 0x44, 0x78, 0x42,
+        0x8f, 0x28, 0x2b,
+    ];
+    match alg {
+        HashAlgorithm::Sha256 => &SHA256,
+        HashAlgorithm::Sha384 => &SHA384,
+    }
 }
 
 /// A secret in the schedule together with the primitives that derive from it. Private core of
@@ -111,23 +199,41 @@ pub fn hkdf_expand_label(
 struct Secret {
     crypto: Tls13Crypto,
     bytes: SecretBytes,
+    /// `bytes` keyed once for HKDF-Expand ([`Secret::keyed`]), for a secret expanded several
+    /// times; `None` for one expanded at most once, or kept for the connection's life (the keyed
+    /// HMAC state is several hundred bytes).
+    expander: Option<Box<dyn HkdfExpander>>,
 }
 
 impl Secret {
+    fn new(crypto: Tls13Crypto, bytes: SecretBytes) -> Self {
+        Self {
+            crypto,
+            bytes,
+            expander: None,
+        }
+    }
+
+    /// Keys the HMAC for HKDF-Expand once, so that the 2–4 expansions of a schedule stage
+    /// (RFC 8446 §7.1, §7.3, §4.4.4) skip the HMAC key setup each one would repeat.
+    fn keyed(mut self) -> Result<Self, Error> {
+        self.expander = Some(self.crypto.hkdf.expander(self.bytes.as_bytes())?);
+        Ok(self)
+    }
+
+    /// HKDF-Expand-Label(self, label, context, out.len()) into `out`.
+    fn expand_label_into(&self, label: &[u8], context: &[u8], out: &mut [u8]) -> Result<(), Error> {
+        match &self.expander {
+            Some(e) => expand_label_with(label, context, out, |info, out| e.expand(info, out)),
+            None => hkdf_expand_label(self.crypto.hkdf, self.bytes.as_bytes(), label, context, out),
+        }
+    }
+
     /// HKDF-Expand-Label(self, label, context, Hash.length).
     fn expand_label(&self, label: &[u8], context: &[u8]) -> Result<Self, Error> {
         let mut out = SecretBytes::zeroed(self.crypto.hash_len());
-        hkdf_expand_label(
-            self.crypto.hkdf,
-            self.bytes.as_bytes(),
-            label,
-            context,
-            out.as_mut(),
-        )?;
-        Ok(Self {
-            crypto: self.crypto,
-            bytes: out,
-        })
+        self.expand_label_into(label, context, out.as_mut())?;
+        Ok(Self::new(self.crypto, out))
     }
 
     /// Derive-Secret(self, label, Messages), given Transcript-Hash(Messages) (RFC 8446 §7.1).
@@ -137,40 +243,37 @@ impl Secret {
 
     /// Derive-Secret(self, label, "") — the context is Hash of the empty string.
     fn derive_empty(&self, label: &[u8]) -> Result<Self, Error> {
-        let empty = self.crypto.hash.hash(&[]);
-        self.derive(label, &empty)
+        self.derive(label, &empty_hash(self.crypto.hash_algorithm()))
     }
 
     /// HKDF-Extract(salt = Derive-Secret(self, "derived", ""), ikm) — the step between stages.
     fn next_stage(&self, ikm: &[u8]) -> Result<Self, Error> {
         let derived = self.derive_empty(b"derived")?;
-        Ok(Self {
-            crypto: self.crypto,
-            bytes: self.crypto.hkdf.extract(derived.bytes.as_bytes(), ikm),
-        })
+        Ok(Self::new(
+            self.crypto,
+            self.crypto.hkdf.extract(derived.bytes.as_bytes(), ikm),
+        ))
     }
 
     /// Key and IV for record protection (RFC 8446 §7.3).
     fn traffic_keys(&self, aead: AeadAlgorithm) -> Result<TrafficKeys, Error> {
+        // Two expansions: key the HMAC once for both unless this secret already is.
+        let local;
+        let expander: &dyn HkdfExpander = match &self.expander {
+            Some(e) => e.as_ref(),
+            None => {
+                local = self.crypto.hkdf.expander(self.bytes.as_bytes())?;
+                local.as_ref()
+            }
+        };
+        let expand = |info: &[&[u8]], out: &mut [u8]| expander.expand(info, out);
         // [sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length)
         let mut key = SecretBytes::zeroed(aead.key_len());
-        hkdf_expand_label(
-            self.crypto.hkdf,
-            self.bytes.as_bytes(),
-            b"key",
-            &[],
-            key.as_mut(),
-        )?;
+        expand_label_with(b"key", &[], key.as_mut(), expand)?;
         // [sender]_write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length); iv_length is the
         // AEAD nonce length, 12 for all our AEADs (RFC 8446 §5.3).
         let mut iv = SecretBytes::zeroed(AeadAlgorithm::NONCE_LEN);
-        hkdf_expand_label(
-            self.crypto.hkdf,
-            self.bytes.as_bytes(),
-            b"iv",
-            &[],
-            iv.as_mut(),
-        )?;
+        expand_label_with(b"iv", &[], iv.as_mut(), expand)?;
         Ok(TrafficKeys { key, iv })
     }
 
@@ -237,7 +340,14 @@ pub enum PskKind {
 }
 
 /// Early Secret = HKDF-Extract(0, PSK) (RFC 8446 §7.1).
-pub struct EarlySecret(Secret);
+pub struct EarlySecret(Secret, Psk);
+
+/// Whether the Early Secret came from a PSK or is the no-PSK constant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Psk {
+    Absent,
+    Present,
+}
 
 impl EarlySecret {
     /// Early Secret = HKDF-Extract(salt = 0, IKM = PSK), where a missing PSK is Hash.length zeros
@@ -245,10 +355,22 @@ impl EarlySecret {
     /// string of Hash.length bytes set to zeros is used").
     #[must_use]
     pub fn new(crypto: Tls13Crypto, psk: Option<&[u8]>) -> Self {
-        let zeros = [0u8; MAX_HASH_LEN];
-        let zeros = zeros.get(..crypto.hash_len()).unwrap_or(&zeros);
-        let bytes = crypto.hkdf.extract(zeros, psk.unwrap_or(zeros));
-        Self(Secret { crypto, bytes })
+        let alg = crypto.hash_algorithm();
+        match psk {
+            // HKDF-Extract(0, 0): a constant, not recomputed per handshake.
+            None => Self(
+                Secret::new(crypto, SecretBytes::new(no_psk_early_secret(alg))),
+                Psk::Absent,
+            ),
+            Some(psk) => {
+                let zeros = [0u8; MAX_HASH_LEN];
+                let zeros = zeros.get(..alg.output_len()).unwrap_or(&zeros);
+                Self(
+                    Secret::new(crypto, crypto.hkdf.extract(zeros, psk)),
+                    Psk::Present,
+                )
+            }
+        }
     }
 
     /// The primitives this schedule uses.
@@ -305,9 +427,17 @@ impl EarlySecret {
     /// # Errors
     /// Provider failure.
     pub fn into_handshake(self, shared_secret: &SharedSecret) -> Result<HandshakeSecret, Error> {
-        self.0
-            .next_stage(shared_secret.as_bytes())
-            .map(HandshakeSecret)
+        let secret = match self.1 {
+            Psk::Absent => {
+                // Derive-Secret(HKDF-Extract(0, 0), "derived", ""): a constant.
+                let crypto = self.0.crypto;
+                let salt = no_psk_derived_secret(crypto.hash_algorithm());
+                Secret::new(crypto, crypto.hkdf.extract(salt, shared_secret.as_bytes()))
+            }
+            Psk::Present => self.0.next_stage(shared_secret.as_bytes())?,
+        };
+        // Expanded three times: "c hs traffic", "s hs traffic", "derived".
+        secret.keyed().map(HandshakeSecret)
     }
 }
 
@@ -423,7 +553,8 @@ impl HandshakeSecret {
             Sender::Server => b"s hs traffic",
         };
         Ok(HandshakeTrafficSecret {
-            secret: self.0.derive(label, hello_hash)?,
+            // Expanded three times: "key", "iv", "finished" (RFC 8446 §7.3, §4.4.4).
+            secret: self.0.derive(label, hello_hash)?.keyed()?,
             sender,
         })
     }
@@ -435,7 +566,8 @@ impl HandshakeSecret {
     pub fn into_master(self) -> Result<MasterSecret, Error> {
         let zeros = [0u8; MAX_HASH_LEN];
         let zeros = zeros.get(..self.0.crypto.hash_len()).unwrap_or(&zeros);
-        self.0.next_stage(zeros).map(MasterSecret)
+        // Expanded up to four times: "c ap traffic", "s ap traffic", "exp master", "res master".
+        self.0.next_stage(zeros)?.keyed().map(MasterSecret)
     }
 }
 
@@ -1113,10 +1245,10 @@ mod tests {
         let aead = AeadAlgorithm::Aes128Gcm;
 
         // The PSK is the §3 ticket's: HKDF-Expand-Label(res master, "resumption", 00 00).
-        let res3 = ResumptionMasterSecret(Secret {
+        let res3 = ResumptionMasterSecret(Secret::new(
             crypto,
-            bytes: SecretBytes::new(&rfc8448("s3.resumption_master_secret")),
-        });
+            SecretBytes::new(&rfc8448("s3.resumption_master_secret")),
+        ));
         let psk = res3.ticket_psk(&[0, 0]).unwrap();
         assert_eq!(psk.as_bytes(), rfc8448("s4.psk"));
 
@@ -1268,10 +1400,10 @@ mod tests {
     fn key_update_rfc8446_7_2() {
         let crypto = sha256();
         let secret = ApplicationTrafficSecret {
-            secret: Secret {
+            secret: Secret::new(
                 crypto,
-                bytes: SecretBytes::new(&rfc8448("s3.client_application_traffic_secret")),
-            },
+                SecretBytes::new(&rfc8448("s3.client_application_traffic_secret")),
+            ),
             sender: Sender::Client,
             generation: 0,
         };
@@ -1302,10 +1434,10 @@ mod tests {
     #[test]
     fn exporter_rfc8446_7_5() {
         let exporter = ExporterSecret {
-            secret: Secret {
-                crypto: sha256(),
-                bytes: SecretBytes::new(&rfc8448("s3.exporter_master_secret")),
-            },
+            secret: Secret::new(
+                sha256(),
+                SecretBytes::new(&rfc8448("s3.exporter_master_secret")),
+            ),
             early: false,
         };
         let label = b"EXPERIMENTAL clasp";
@@ -1436,5 +1568,97 @@ mod tests {
         );
         // c e traffic and e exp master are different derivations.
         assert_ne!(cets.0.bytes.as_bytes(), eems.secret.bytes.as_bytes());
+    }
+
+    /// The constants the schedule uses instead of recomputing are what the provider computes:
+    /// Hash("") per suite hash, and with no PSK the Early Secret HKDF-Extract(0, 0) and its
+    /// Derive-Secret(., "derived", "") (RFC 8446 §7.1); the SHA-256 ones are RFC 8448 §3's.
+    #[test]
+    fn no_psk_secrets_match_the_schedule() {
+        let provider = default_provider();
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            let crypto = Tls13Crypto::new(&provider, alg);
+            assert_eq!(
+                empty_hash(alg).as_ref(),
+                crypto.hash.hash(&[]).as_ref(),
+                "{alg:?}"
+            );
+            let zeros = vec![0u8; alg.output_len()];
+            let early = crypto.hkdf.extract(&zeros, &zeros);
+            assert_eq!(early.as_bytes(), no_psk_early_secret(alg), "{alg:?}");
+            let early_secret = EarlySecret::new(crypto, None);
+            assert_eq!(early_secret.0.bytes.as_bytes(), early.as_bytes());
+            let mut derived = vec![0u8; alg.output_len()];
+            hkdf_expand_label(
+                crypto.hkdf,
+                early.as_bytes(),
+                b"derived",
+                crypto.hash.hash(&[]).as_ref(),
+                &mut derived,
+            )
+            .unwrap();
+            assert_eq!(derived, no_psk_derived_secret(alg), "{alg:?}");
+            // The shortcut and the general path give the same Handshake Secret.
+            let ss = SharedSecret::new(vec![0x42; 32]);
+            let general = early_secret.0.next_stage(ss.as_bytes()).unwrap();
+            let fast = EarlySecret::new(crypto, None).into_handshake(&ss).unwrap();
+            assert_eq!(fast.0.bytes.as_bytes(), general.bytes.as_bytes());
+        }
+        assert_eq!(
+            no_psk_early_secret(HashAlgorithm::Sha256),
+            rfc8448("s3.early_secret")
+        );
+    }
+
+    /// A keyed secret (one HMAC key for several expansions) derives exactly what the one-shot
+    /// HKDF-Expand-Label derives, for every derivation the schedule makes from it.
+    #[test]
+    fn keyed_secret_derives_the_same() {
+        let provider = default_provider();
+        for alg in [HashAlgorithm::Sha256, HashAlgorithm::Sha384] {
+            let crypto = Tls13Crypto::new(&provider, alg);
+            let bytes = vec![0x5a; alg.output_len()];
+            let plain = Secret::new(crypto, SecretBytes::new(&bytes));
+            let keyed = Secret::new(crypto, SecretBytes::new(&bytes))
+                .keyed()
+                .unwrap();
+            assert!(keyed.expander.is_some() && plain.expander.is_none());
+            let th = crypto.hash.hash(b"transcript");
+            for label in [
+                &b"c hs traffic"[..],
+                b"s ap traffic",
+                b"derived",
+                b"res master",
+            ] {
+                assert_eq!(
+                    keyed.derive(label, &th).unwrap().bytes.as_bytes(),
+                    plain.derive(label, &th).unwrap().bytes.as_bytes()
+                );
+            }
+            for aead in [AeadAlgorithm::Aes128Gcm, AeadAlgorithm::Aes256Gcm] {
+                let (a, b) = (
+                    keyed.traffic_keys(aead).unwrap(),
+                    plain.traffic_keys(aead).unwrap(),
+                );
+                assert_eq!((a.key(), a.iv()), (b.key(), b.iv()));
+            }
+            assert_eq!(
+                keyed.finished_mac(&th).unwrap().as_ref(),
+                plain.finished_mac(&th).unwrap().as_ref()
+            );
+            let mac = plain.finished_mac(&th).unwrap();
+            assert!(keyed.verify_finished_mac(&th, mac.as_ref()).unwrap());
+            let mut bad = mac.as_ref().to_vec();
+            bad[0] ^= 1;
+            assert!(!keyed.verify_finished_mac(&th, &bad).unwrap());
+            // Oversized fields are refused on the keyed path too.
+            let mut out = [0u8; 32];
+            assert!(keyed
+                .expand_label_into(&[b'a'; 250], &[], &mut out)
+                .is_err());
+            assert!(keyed
+                .expand_label_into(b"key", &[0; 256], &mut out)
+                .is_err());
+        }
     }
 }

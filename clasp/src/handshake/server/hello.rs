@@ -28,7 +28,7 @@ impl State for ExpectClientHello {
         let HandshakePayload::ClientHello(ch) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
-        let ch = ch.clone();
+        // One copy, kept for `ServerConnection::client_hello`; the handlers borrow `msg`'s.
         cx.received_client_hello = Some((ch.clone(), msg.encoded().to_vec()));
         cx.client_random = ch.random;
         cx.negotiated.server_name = ch.server_name().map(str::to_owned);
@@ -57,11 +57,11 @@ impl State for ExpectClientHello {
                     return Err(PeerMisbehaved::IllegalCompression.into());
                 }
                 cx.negotiated.version = Some(ProtocolVersion::TLSv1_3);
-                super::tls13::handle_client_hello(cx, self.config, &ch, &msg, None)
+                super::tls13::handle_client_hello(cx, self.config, ch, &msg, None)
             }
             Some(ProtocolVersion::TLSv1_2) => {
                 cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
-                super::tls12::handle_client_hello(cx, self.config, &ch, &msg)
+                super::tls12::handle_client_hello(cx, self.config, ch, &msg)
             }
             _ => Err(PeerIncompatible::NoCommonVersion.into()),
         }

@@ -448,10 +448,10 @@ impl State for ExpectFinished {
                 ours: Some(client_ap),
                 theirs: Some(server_ap),
             },
-            resumption: Some(resumption),
+            resumption: config.enable_tickets.then_some(resumption),
             cache_key: cache_key(&details.server_name),
             post_handshake_auth: details.config.client_cert.is_some(),
-            transcript,
+            transcript: details.config.client_cert.is_some().then_some(transcript),
             config,
         }))
     }
@@ -539,8 +539,9 @@ struct ExpectTraffic {
     config: Arc<crate::config::ClientConfig>,
     /// We sent post_handshake_auth (RFC 8446 §4.2.6).
     post_handshake_auth: bool,
-    /// The transcript through our Finished: the base of post-handshake authentication.
-    transcript: Transcript,
+    /// The transcript through our Finished: the base of post-handshake authentication (kept
+    /// only when we offered it).
+    transcript: Option<Transcript>,
 }
 
 impl ExpectTraffic {
@@ -590,7 +591,11 @@ impl ExpectTraffic {
         if req.certificate_request_context.is_empty() || req.signature_algorithms().is_none() {
             return Err(PeerMisbehaved::IllegalExtensionValue.into());
         }
-        let mut transcript = self.transcript.fork()?;
+        let mut transcript = self
+            .transcript
+            .as_ref()
+            .ok_or(crate::error::InternalError::Unreachable("no transcript"))?
+            .fork()?;
         transcript.add(msg.encoded());
         emit_client_certificate(cx, &self.config, &mut transcript, req)?;
         let secret = self

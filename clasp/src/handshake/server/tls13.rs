@@ -804,9 +804,12 @@ impl State for ExpectFinished {
                 ours: Some(st.server_ap),
                 theirs: Some(st.client_ap),
             },
+            // Kept only when post-handshake authentication is possible at all: an idle
+            // connection should not hold a hash context it can never use.
+            transcript: (st.post_handshake_auth && st.config.client_verifier.is_some())
+                .then_some(st.transcript),
             post_handshake_auth: st.post_handshake_auth,
             config: st.config,
-            transcript: st.transcript,
             pha: PostHandshakeAuth::Idle,
         }))
     }
@@ -817,8 +820,9 @@ struct ExpectTraffic {
     secrets: TrafficSecrets,
     config: Arc<ServerConfig>,
     post_handshake_auth: bool,
-    /// Through the client's Finished: the base of each post-handshake authentication.
-    transcript: Transcript,
+    /// Through the client's Finished: the base of each post-handshake authentication (`None`
+    /// when the client did not offer it or we have no client verifier).
+    transcript: Option<Transcript>,
     pha: PostHandshakeAuth,
 }
 
@@ -966,7 +970,11 @@ impl State for ExpectTraffic {
         let mut context = vec![0u8; 16];
         self.secrets.provider.secure_random.fill(&mut context)?;
         let cr = certificate_request(verifier.as_ref(), context.clone());
-        let mut transcript = self.transcript.fork()?;
+        let mut transcript = self
+            .transcript
+            .as_ref()
+            .ok_or(crate::error::ApiMisuse::PostHandshakeAuthUnavailable)?
+            .fork()?;
         transcript.add(cr.encoded());
         cx.send_handshake(&cr);
         self.pha = PostHandshakeAuth::ExpectCertificate {

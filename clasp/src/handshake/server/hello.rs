@@ -8,7 +8,7 @@ use crate::conn::CommonState;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::{unexpected, State};
 use crate::msgs::enums::{Compression, HandshakeType, ProtocolVersion};
-use crate::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use crate::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload};
 
 /// The state a new server connection starts in.
 pub(crate) fn start(config: Arc<ServerConfig>) -> Box<dyn State> {
@@ -66,4 +66,26 @@ impl State for ExpectClientHello {
             _ => Err(PeerIncompatible::NoCommonVersion.into()),
         }
     }
+}
+
+/// ALPN (RFC 7301 §3.2): the server's most preferred protocol that the client offered; none if
+/// either side has no list. Both lists present but disjoint is fatal
+/// (no_application_protocol), for TLS 1.2 and 1.3 alike.
+pub(crate) fn choose_alpn(
+    config: &ServerConfig,
+    ch: &ClientHello,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(theirs) = ch.alpn_protocols() else {
+        return Ok(None);
+    };
+    if config.alpn_protocols.is_empty() {
+        return Ok(None);
+    }
+    config
+        .alpn_protocols
+        .iter()
+        .find(|ours| theirs.iter().any(|t| &t.0 == *ours))
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| PeerIncompatible::NoApplicationProtocol.into())
 }

@@ -1,6 +1,6 @@
 //! The server handshake: shared hello negotiation, then TLS 1.3 or TLS 1.2.
 
-mod hello;
+pub(crate) mod hello;
 pub(crate) mod tls12;
 mod tls13;
 

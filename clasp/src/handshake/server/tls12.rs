@@ -31,6 +31,7 @@ use crate::crypto::ffdhe::FfdheParams;
 use crate::crypto::{ActiveKeyExchange, KeyKind, SigningKey, SupportedKxGroup};
 use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::tls12::is_tls12_ec_group;
+use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, State, DOWNGRADE_TLS12};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
@@ -587,22 +588,6 @@ impl State for ExpectResumedFinished {
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }
-}
-
-fn choose_alpn(config: &ServerConfig, ch: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
-    let Some(theirs) = ch.alpn_protocols() else {
-        return Ok(None);
-    };
-    if config.alpn_protocols.is_empty() {
-        return Ok(None);
-    }
-    config
-        .alpn_protocols
-        .iter()
-        .find(|ours| theirs.iter().any(|t| &t.0 == *ours))
-        .cloned()
-        .map(Some)
-        .ok_or_else(|| PeerIncompatible::NoApplicationProtocol.into())
 }
 
 struct ExpectCertificate {

@@ -10,6 +10,7 @@ use crate::config::ServerConfig;
 use crate::conn::CommonState;
 use crate::crypto::Signer;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
@@ -528,22 +529,6 @@ fn is_tls13_scheme(s: SignatureScheme) -> bool {
             | SignatureScheme::RSA_PSS_SHA384
             | SignatureScheme::RSA_PSS_SHA512
     )
-}
-
-fn choose_alpn(config: &ServerConfig, ch: &ClientHello) -> Result<Option<Vec<u8>>, Error> {
-    let Some(theirs) = ch.alpn_protocols() else {
-        return Ok(None);
-    };
-    if config.alpn_protocols.is_empty() {
-        return Ok(None);
-    }
-    config
-        .alpn_protocols
-        .iter()
-        .find(|ours| theirs.iter().any(|t| &t.0 == *ours))
-        .cloned()
-        .map(Some)
-        .ok_or_else(|| PeerIncompatible::NoApplicationProtocol.into())
 }
 
 fn emit_certificate_verify(

@@ -251,6 +251,8 @@ pub enum ConfigError {
     Pem(String),
     /// A trust anchor could not be parsed.
     BadTrustAnchor,
+    /// A shared ticket secret shorter than 32 bytes, or a rotation period of 0.
+    BadTicketSecret,
     /// The private key does not belong to the end-entity certificate.
     KeyMismatch,
 }

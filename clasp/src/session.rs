@@ -42,6 +42,9 @@ pub struct TicketKeys {
     provider: CryptoProvider,
     rotation: u64,
     keys: Mutex<Keys>,
+    /// Fleet mode: keys derived from a shared secret per rotation period (see
+    /// [`TicketKeys::from_shared_secret`]); `None` for random per-process keys.
+    shared: Option<SecretBytes>,
 }
 
 impl fmt::Debug for TicketKeys {
@@ -66,6 +69,34 @@ fn new_key(provider: &CryptoProvider, now: u64) -> Result<TicketKey, Error> {
     })
 }
 
+/// The key for rotation period `epoch` in fleet mode: HKDF-SHA256 over the shared secret, so
+/// every server holding the secret derives the same key for the same period without talking to
+/// the others. The key id is the period number (not secret).
+fn derived_key(
+    provider: &CryptoProvider,
+    secret: &SecretBytes,
+    epoch: u64,
+    rotation: u64,
+) -> Result<TicketKey, Error> {
+    let hkdf = provider.hkdf(crate::crypto::HashAlgorithm::Sha256);
+    let prk = hkdf.extract(b"clasp ticket keys v1", secret.as_bytes());
+    let mut raw = SecretBytes::zeroed(32);
+    hkdf.expand(
+        prk.as_bytes(),
+        &[b"aes-256-gcm key", &epoch.to_be_bytes()],
+        raw.as_mut(),
+    )?;
+    // Periods are numbered from the Unix epoch; 2^32 periods of at least a second is >136 years.
+    let id = u32::try_from(epoch).unwrap_or(u32::MAX).to_be_bytes();
+    Ok(TicketKey {
+        id,
+        key: provider
+            .aead(AeadAlgorithm::Aes256Gcm)
+            .key(raw.as_bytes())?,
+        created: epoch.saturating_mul(rotation),
+    })
+}
+
 impl TicketKeys {
     /// Fresh random keys, rotated every `rotation_secs` seconds (0 means never).
     ///
@@ -79,15 +110,64 @@ impl TicketKeys {
                 current: new_key(provider, now)?,
                 previous: None,
             }),
+            shared: None,
+        })
+    }
+
+    /// Keys for a fleet of servers (DESIGN: "Scale beyond one machine"): every server given the
+    /// same `secret` (at least 32 random bytes, e.g. read from a file the fleet shares) and the
+    /// same `rotation_secs` derives the same key for each rotation period, so any server opens
+    /// tickets any other issued, and rotation needs no coordination. Tickets from the current
+    /// and the previous period decrypt.
+    ///
+    /// # Errors
+    /// `ConfigError::BadTicketSecret` for a secret shorter than 32 bytes or a rotation of 0.
+    pub fn from_shared_secret(
+        provider: &CryptoProvider,
+        secret: &[u8],
+        now: u64,
+        rotation_secs: u64,
+    ) -> Result<Self, Error> {
+        if secret.len() < 32 || rotation_secs == 0 {
+            return Err(crate::error::ConfigError::BadTicketSecret.into());
+        }
+        // Condense any length to one hash-sized secret (kept, zeroized on drop).
+        let hkdf = provider.hkdf(crate::crypto::HashAlgorithm::Sha256);
+        let secret = hkdf.extract(b"clasp ticket secret", secret);
+        let epoch = now / rotation_secs;
+        let keys = Keys {
+            current: derived_key(provider, &secret, epoch, rotation_secs)?,
+            previous: match epoch.checked_sub(1) {
+                Some(e) => Some(derived_key(provider, &secret, e, rotation_secs)?),
+                None => None,
+            },
+        };
+        Ok(Self {
+            provider: provider.clone(),
+            rotation: rotation_secs,
+            keys: Mutex::new(keys),
+            shared: Some(secret),
         })
     }
 
     /// Rotates now: the current key becomes the previous one; the old previous key is gone, and
-    /// tickets under it no longer decrypt.
+    /// tickets under it no longer decrypt. (In fleet mode the keys follow the clock instead:
+    /// this moves to the period of `now`.)
     ///
     /// # Errors
     /// If the random source fails.
     pub fn rotate(&self, now: u64) -> Result<(), Error> {
+        if let Some(secret) = &self.shared {
+            let epoch = now / self.rotation.max(1);
+            let current = derived_key(&self.provider, secret, epoch, self.rotation)?;
+            let previous = match epoch.checked_sub(1) {
+                Some(e) => Some(derived_key(&self.provider, secret, e, self.rotation)?),
+                None => None,
+            };
+            let mut k = self.keys.lock().map_err(|_| poisoned())?;
+            *k = Keys { current, previous };
+            return Ok(());
+        }
         let fresh = new_key(&self.provider, now)?;
         let mut k = self.keys.lock().map_err(|_| poisoned())?;
         let old = core::mem::replace(&mut k.current, fresh);
@@ -652,6 +732,27 @@ mod tests {
         assert!(!ar.check(b"binder-4", 5_000, 100, 105));
         // After the window the old entries are gone.
         assert!(ar.check(b"binder-4", 5_000, 111, 116));
+    }
+
+    #[test]
+    fn fleet_servers_share_keys_and_rotate_together() {
+        let p = default_provider();
+        let secret = [7u8; 32];
+        let a = TicketKeys::from_shared_secret(&p, &secret, 1_000, 100).unwrap();
+        let b = TicketKeys::from_shared_secret(&p, &secret, 1_050, 100).unwrap();
+        // Issued by one server, opened by another.
+        let t = a.encrypt(b"session", 1_000).unwrap();
+        assert_eq!(b.decrypt(&t, 1_050).as_deref(), Some(&b"session"[..]));
+        // Next period: still open (previous key); two periods on: gone, on both.
+        assert!(b.decrypt(&t, 1_150).is_some());
+        assert!(a.decrypt(&t, 1_250).is_none());
+        assert!(b.decrypt(&t, 1_250).is_none());
+        // Another secret opens nothing.
+        let c = TicketKeys::from_shared_secret(&p, &[8u8; 32], 1_000, 100).unwrap();
+        assert!(c.decrypt(&a.encrypt(b"x", 1_000).unwrap(), 1_000).is_none());
+        // Too short a secret, or no rotation, is a configuration error.
+        assert!(TicketKeys::from_shared_secret(&p, &[1u8; 16], 0, 100).is_err());
+        assert!(TicketKeys::from_shared_secret(&p, &secret, 0, 0).is_err());
     }
 
     #[test]

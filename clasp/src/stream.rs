@@ -198,7 +198,7 @@ where
 }
 
 impl Stream<ClientConnection, TcpStream> {
-    /// Connects over TCP to `addr` ("host:port", "[v6]:port") and starts a client connection that
+    /// Connects over TCP to `addr` (`"host:port"`, `"[v6]:port"`) and starts a client connection that
     /// verifies the server against `host`. The handshake runs on first use.
     ///
     /// # Errors

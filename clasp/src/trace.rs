@@ -26,9 +26,9 @@ pub enum Protection {
     Plaintext,
     /// client_early_traffic_secret (0-RTT).
     EarlyData,
-    /// [sender]_handshake_traffic_secret.
+    /// `[sender]_handshake_traffic_secret`.
     HandshakeKeys,
-    /// [sender]_application_traffic_secret_N, or the TLS 1.2 key block.
+    /// `[sender]_application_traffic_secret_N`, or the TLS 1.2 key block.
     ApplicationKeys,
 }
 

@@ -66,7 +66,7 @@ impl Deframer {
 
     /// Reads from `rd` into the buffer; returns the byte count (0 means end of stream).
     ///
-    /// Reads at least [`MIN_READ`] bytes or what the record in progress still needs, and — once
+    /// Reads at least `MIN_READ` (4 KiB) bytes or what the record in progress still needs, and — once
     /// large records are flowing — as much as fits under [`MAX_BUFFERED_UNOPENED`].
     ///
     /// # Errors

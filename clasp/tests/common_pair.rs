@@ -406,3 +406,58 @@ fn tls13_key_share_not_on_the_curve_is_illegal_parameter() {
         clasp::Error::AlertReceived(clasp::msgs::enums::AlertDescription::IllegalParameter)
     );
 }
+
+/// RFC 8446 §4.2.10: after a HelloRetryRequest early data is rejected; the server skips the
+/// client's 0-RTT records and the handshake completes, both sides reporting the refusal.
+#[test]
+fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
+    let p = pki(&rcgen::PKCS_ECDSA_P384_SHA384);
+    let mut roots = RootCertStore::empty();
+    roots.add(&p.ca).unwrap();
+    let client_cfg = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_early_data()
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server = |groups: &[NamedGroup]| {
+        Arc::new(
+            ServerConfig::builder()
+                .with_single_cert(p.chain.clone(), p.key.clone_key())
+                .with_ticket_keys(Arc::clone(&keys))
+                .with_max_early_data(16384)
+                .with_groups(groups)
+                .without_env_key_log()
+                .build()
+                .unwrap(),
+        )
+    };
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server(&[NamedGroup::X25519]));
+    exchange_data(&mut c1, &mut s1);
+
+    // Same ticket keys, but this server only takes P-384: the client's shares (X25519MLKEM768,
+    // X25519) force a HelloRetryRequest.
+    let mut client = ClientConnection::new(
+        Arc::clone(&client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let mut server = ServerConnection::new(server(&[NamedGroup::secp384r1])).unwrap();
+    pump(&mut client, &mut server);
+    assert!(!client.is_handshaking() && !server.is_handshaking());
+    assert!(client.negotiated().hello_retry);
+    assert!(client.negotiated().resumed);
+    assert_eq!(client.negotiated().early_data_accepted, Some(false));
+    assert_eq!(server.negotiated().early_data_accepted, Some(false));
+    let mut buf = [0u8; 8];
+    assert!(
+        server.reader().read(&mut buf).is_err(),
+        "skipped 0-RTT data was delivered"
+    );
+    exchange_data(&mut client, &mut server);
+}

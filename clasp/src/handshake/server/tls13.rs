@@ -252,7 +252,9 @@ pub(crate) fn handle_client_hello(
             }
         }
     }
-    cx.negotiated.early_data_accepted = offered_early.then_some(early_keys.is_some());
+    if offered_early {
+        cx.negotiated.early_data_accepted = Some(early_keys.is_some());
+    }
     cx.ccs_allowed = true;
 
     // 7. EncryptedExtensions (§4.3.1).
@@ -581,6 +583,12 @@ fn emit_hello_retry_request(
     }
     cx.negotiated.hello_retry = true;
     cx.ccs_allowed = true;
+    if ch.has_extension(ExtensionType::EarlyData) {
+        // RFC 8446 §4.2.10: after a HelloRetryRequest the server skips the client's 0-RTT
+        // records ("ignoring records with external content type of application_data").
+        cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
+        cx.negotiated.early_data_accepted = Some(false);
+    }
     Ok(Box::new(ExpectClientHello2 {
         config,
         first: ch.clone(),

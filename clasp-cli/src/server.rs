@@ -158,7 +158,9 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
             b"http/1.0".to_vec(),
         ])
         .allow_rsa_key_exchange(args.allow_rsa_kx)
-        .allow_dhe(args.allow_dhe);
+        .allow_dhe(args.allow_dhe)
+        // The page shows the client's JA4 and hello summary (`ServerConnection::client_hello`).
+        .retain_client_hello(true);
     b = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => b.with_cert_files(cert, key),
         _ => {

@@ -455,6 +455,8 @@ pub struct ServerConfig {
     pub(crate) tls12_tickets: bool,
     pub(crate) max_early_data: u32,
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
+    /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
+    pub(crate) retain_client_hello: bool,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -493,6 +495,7 @@ pub struct ServerConfigBuilder {
     max_early_data: u32,
     session_id_capacity: Option<usize>,
     no_tls12_tickets: bool,
+    retain_client_hello: bool,
 }
 
 impl ServerConfigBuilder {
@@ -662,6 +665,15 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Keeps each connection's ClientHello, decoded and raw, for
+    /// [`crate::ServerConnection::client_hello`] (fingerprinting, "your handshake" pages).
+    /// Off by default: it costs an idle connection about 700 bytes for its whole life.
+    #[must_use]
+    pub fn retain_client_hello(mut self, retain: bool) -> Self {
+        self.retain_client_hello = retain;
+        self
+    }
+
     /// Validates and builds the config.
     ///
     /// # Errors
@@ -755,6 +767,7 @@ impl ServerConfigBuilder {
             time,
             allow_rsa_kx: self.allow_rsa_kx,
             require_ems: true,
+            retain_client_hello: self.retain_client_hello,
             #[cfg(test)]
             test_ee_hook: None,
         })

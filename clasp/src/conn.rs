@@ -92,8 +92,10 @@ pub(crate) struct CommonState {
     pending_plaintext: Vec<u8>,
     pub(crate) received_close_notify: bool,
     pub(crate) sent_close_notify: bool,
-    /// The ClientHello the server received (for the tools' "your handshake" page).
-    pub(crate) received_client_hello: Option<(ClientHello, Vec<u8>)>,
+    /// The ClientHello the server received (for the tools' "your handshake" page), kept only
+    /// when `ServerConfig::retain_client_hello` asks; boxed so that a connection without it
+    /// carries 8 bytes, not the decoded struct.
+    pub(crate) received_client_hello: Option<Box<(ClientHello, Vec<u8>)>>,
     /// Consecutive records that carried nothing (empty app data, CCS, warnings).
     empty_records: usize,
     /// Exporter for `export_keying_material`.
@@ -285,6 +287,10 @@ impl CommonState {
         self.may_send_application_data = true;
         self.may_receive_application_data = true;
         self.flush_flight()?;
+        // The flight buffer kept between handshake flights (`flush_flight`) is released here:
+        // an idle connection should hold nothing it does not need (DESIGN); a later ticket or
+        // KeyUpdate allocates again.
+        self.flight = Vec::new();
         if !self.pending_plaintext.is_empty() {
             let data = core::mem::take(&mut self.pending_plaintext);
             self.send_application_data(&data)?;
@@ -705,6 +711,56 @@ impl ConnectionCommon {
         self.error.as_ref()
     }
 
+    /// The Rust heap this connection holds, part by part (label, bytes), for the memory
+    /// breakdown in `clasp-bench --only memory-breakdown`. Sizes come from `size_of_val` and
+    /// capacities; the benchmark checks their sum against a counting allocator. Not counted: the
+    /// connection struct itself, `Arc`s shared with the config (observer, key log, config), the
+    /// heap inside the decoded ClientHello (see [`ServerConnection::client_hello`]) and aws-lc's
+    /// own C allocations behind the AEAD keys.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn heap_breakdown(&self) -> Vec<(&'static str, usize)> {
+        let c = &self.common;
+        let mut out = Vec::new();
+        if let Some(state) = &self.state {
+            state.heap_parts(&mut out);
+        }
+        out.push((
+            "record encrypter (boxed AEAD key)",
+            c.encrypter.as_ref().map_or(0, RecordEncrypter::heap_size),
+        ));
+        out.push((
+            "record decrypter (boxed AEAD key)",
+            c.decrypter.as_ref().map_or(0, RecordDecrypter::heap_size),
+        ));
+        out.push(("deframer buffer", c.deframer.capacity()));
+        out.push(("send buffer", c.sendbuf.capacity()));
+        out.push(("handshake joiner buffer", c.joiner.capacity()));
+        out.push(("flight buffer", c.flight.capacity()));
+        out.push(("pending plaintext", c.pending_plaintext.capacity()));
+        let n = &c.negotiated;
+        out.push((
+            "negotiated: peer certificates",
+            n.peer_certificates.capacity() * core::mem::size_of::<CertificateDer<'static>>()
+                + n.peer_certificates.iter().map(|d| d.len()).sum::<usize>(),
+        ));
+        out.push((
+            "negotiated: alpn_protocol",
+            n.alpn_protocol.as_ref().map_or(0, Vec::capacity),
+        ));
+        out.push((
+            "negotiated: server_name",
+            n.server_name.as_ref().map_or(0, String::capacity),
+        ));
+        out.push((
+            "received ClientHello: box + raw bytes",
+            c.received_client_hello
+                .as_ref()
+                .map_or(0, |b| core::mem::size_of_val(&**b) + b.1.capacity()),
+        ));
+        out
+    }
+
     /// Bytes of memory held by buffers (for measuring idle connection size).
     #[must_use]
     pub fn buffer_capacity(&self) -> usize {
@@ -901,12 +957,15 @@ impl ServerConnection {
     }
 
     /// The ClientHello as received, decoded and raw (for fingerprinting and the tools).
+    /// `None` unless the config asked for it with
+    /// [`crate::config::ServerConfigBuilder::retain_client_hello`] (an idle connection should
+    /// not carry it for life), or before the ClientHello has arrived.
     #[must_use]
     pub fn client_hello(&self) -> Option<(&ClientHello, &[u8])> {
         self.inner
             .common
             .received_client_hello
-            .as_ref()
+            .as_deref()
             .map(|(ch, raw)| (ch, raw.as_slice()))
     }
 }

@@ -42,6 +42,15 @@ pub(crate) trait State: Send + Sync {
     fn send_key_update(&mut self, _cx: &mut CommonState, _request_peer: bool) -> Result<(), Error> {
         Err(ApiMisuse::HandshakeNotComplete.into())
     }
+
+    /// Adds this state's Rust heap, part by part, to `out` (for
+    /// `ConnectionCommon::heap_breakdown`): by default the boxed struct alone.
+    fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
+        out.push((
+            "handshake state (boxed struct)",
+            core::mem::size_of_val(self),
+        ));
+    }
 }
 
 /// The error for a handshake message that is not allowed now.

@@ -2,7 +2,7 @@
 //! keys, key logging, and KeyUpdate (RFC 8446 §4.6.3).
 
 use crate::conn::CommonState;
-use crate::crypto::CryptoProvider;
+use crate::crypto::{Aead, CryptoProvider};
 use crate::error::{Error, PeerMisbehaved};
 use crate::key_schedule::tls13::ApplicationTrafficSecret;
 use crate::key_schedule::{KeyLogLabel, TrafficKeys};
@@ -38,7 +38,10 @@ pub(crate) fn log(cx: &CommonState) -> impl FnMut(KeyLogLabel, &[u8]) + '_ {
 /// The application traffic secrets of an established TLS 1.3 connection, ours and the peer's.
 pub(crate) struct TrafficSecrets {
     pub(crate) suite: &'static SuiteInfo,
-    pub(crate) provider: CryptoProvider,
+    /// The suite's AEAD, for the next generation's record keys. Only this, not a clone of the
+    /// whole `CryptoProvider` (its `kx_groups` Vec is a heap allocation per connection, and the
+    /// struct is ~230 bytes): an idle connection should be small (DESIGN).
+    pub(crate) aead: &'static dyn Aead,
     /// The secret we send with.
     pub(crate) ours: Option<ApplicationTrafficSecret>,
     /// The secret the peer sends with.
@@ -54,7 +57,7 @@ impl TrafficSecrets {
         cx: &mut CommonState,
         req: KeyUpdateRequest,
     ) -> Result<(), Error> {
-        handle_key_update(&mut self.theirs, self.suite, &self.provider, cx, req)?;
+        handle_key_update(&mut self.theirs, self.suite, self.aead, cx, req)?;
         if req == KeyUpdateRequest::UpdateRequested {
             self.send_key_update(cx, false)?;
         }
@@ -67,7 +70,7 @@ impl TrafficSecrets {
         cx: &mut CommonState,
         request_peer: bool,
     ) -> Result<(), Error> {
-        send_key_update(&mut self.ours, self.suite, &self.provider, cx, request_peer)
+        send_key_update(&mut self.ours, self.suite, self.aead, cx, request_peer)
     }
 }
 
@@ -75,7 +78,7 @@ impl TrafficSecrets {
 fn handle_key_update(
     secret: &mut Option<ApplicationTrafficSecret>,
     suite: &SuiteInfo,
-    provider: &CryptoProvider,
+    aead: &dyn Aead,
     cx: &mut CommonState,
     req: KeyUpdateRequest,
 ) -> Result<(), Error> {
@@ -89,7 +92,7 @@ fn handle_key_update(
         .ok_or(PeerMisbehaved::IllegalKeyUpdate)?
         .into_next()?;
     let keys = next.traffic_keys(suite.aead)?;
-    let dec = RecordDecrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
+    let dec = RecordDecrypter::tls13(aead, keys.key(), keys.iv())?;
     cx.set_decrypter(dec, Protection::ApplicationKeys)?;
     *secret = Some(next);
     Ok(())
@@ -99,7 +102,7 @@ fn handle_key_update(
 fn send_key_update(
     secret: &mut Option<ApplicationTrafficSecret>,
     suite: &SuiteInfo,
-    provider: &CryptoProvider,
+    aead: &dyn Aead,
     cx: &mut CommonState,
     request_peer: bool,
 ) -> Result<(), Error> {
@@ -116,7 +119,7 @@ fn send_key_update(
         )))?
         .into_next()?;
     let keys = next.traffic_keys(suite.aead)?;
-    let enc = RecordEncrypter::tls13(provider.aead(suite.aead), keys.key(), keys.iv())?;
+    let enc = RecordEncrypter::tls13(aead, keys.key(), keys.iv())?;
     cx.set_encrypter(enc, Protection::ApplicationKeys)?;
     *secret = Some(next);
     Ok(())

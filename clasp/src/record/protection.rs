@@ -134,6 +134,11 @@ fn tls12_aad(seq: u64, typ: ContentType, version: ProtocolVersion, len: usize) -
 pub struct RecordDecrypter(Cipher);
 
 impl RecordDecrypter {
+    /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    pub(crate) fn heap_size(&self) -> usize {
+        core::mem::size_of_val(&*self.0.key)
+    }
+
     /// A TLS 1.3 decrypter from a traffic key and 12-byte IV (RFC 8446 §7.3).
     ///
     /// # Errors
@@ -289,6 +294,11 @@ impl fmt::Debug for RecordDecrypter {
 pub struct RecordEncrypter(Cipher);
 
 impl RecordEncrypter {
+    /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    pub(crate) fn heap_size(&self) -> usize {
+        core::mem::size_of_val(&*self.0.key)
+    }
+
     /// A TLS 1.3 encrypter from a traffic key and 12-byte IV (RFC 8446 §7.3).
     ///
     /// # Errors

@@ -28,8 +28,11 @@ impl State for ExpectClientHello {
         let HandshakePayload::ClientHello(ch) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
-        // One copy, kept for `ServerConnection::client_hello`; the handlers borrow `msg`'s.
-        cx.received_client_hello = Some((ch.clone(), msg.encoded().to_vec()));
+        // One copy, kept for `ServerConnection::client_hello` when the config asks for it; the
+        // handlers borrow `msg`'s.
+        if self.config.retain_client_hello {
+            cx.received_client_hello = Some(Box::new((ch.clone(), msg.encoded().to_vec())));
+        }
         cx.client_random = ch.random;
         cx.negotiated.server_name = ch.server_name().map(str::to_owned);
 

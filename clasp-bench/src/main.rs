@@ -7,6 +7,7 @@
 //! with tiny sizes and checks that it works; it asserts nothing about time.
 
 mod alloc;
+mod breakdown;
 mod endpoint;
 mod scenarios;
 mod setup;
@@ -42,6 +43,8 @@ struct Params {
     handshake_only: bool,
     /// Run only this stack's handshakes, untimed table-less (for instruction counts per stack).
     only_stack: Option<&'static str>,
+    /// Print only the itemised memory of one idle clasp client and server.
+    memory_breakdown: bool,
 }
 
 impl Params {
@@ -53,6 +56,7 @@ impl Params {
         mem_transfer: 1 << 20,
         handshake_only: false,
         only_stack: None,
+        memory_breakdown: false,
     };
     const QUICK: Self = Self {
         runs: 3,
@@ -62,6 +66,7 @@ impl Params {
         mem_transfer: 256 << 10,
         handshake_only: false,
         only_stack: None,
+        memory_breakdown: false,
     };
     #[cfg(test)]
     const TINY: Self = Self {
@@ -72,6 +77,7 @@ impl Params {
         mem_transfer: 64 << 10,
         handshake_only: false,
         only_stack: None,
+        memory_breakdown: false,
     };
 }
 
@@ -90,6 +96,9 @@ OPTIONS:
   --only clasp-handshakes | rustls-handshakes
                     run only that stack's handshakes (--handshakes N of them, no warm-up, no
                     table): for instruction counts per stack, compare two values of N
+  --only memory-breakdown
+                    itemise the memory of one idle clasp client and server after the handshake
+                    and check the parts against the counting allocator
   -h, --help        this text
 ";
 
@@ -113,6 +122,7 @@ fn parse_args() -> Result<Option<Params>, String> {
                 Some("handshake") => p.handshake_only = true,
                 Some("clasp-handshakes") => p.only_stack = Some("clasp"),
                 Some("rustls-handshakes") => p.only_stack = Some("rustls"),
+                Some("memory-breakdown") => p.memory_breakdown = true,
                 _ => return Err(format!("--only: unknown scenario\n\n{USAGE}")),
             },
             "-h" | "--help" => return Ok(None),
@@ -442,6 +452,20 @@ fn main() -> ExitCode {
         p.pairs
     );
     println!("load average before: {}", loadavg());
+    if p.memory_breakdown {
+        let pki = Pki::generate();
+        return match breakdown::memory_breakdown(&clasp_configs(&pki, Suite::Aes128Gcm), p.pairs) {
+            Ok((c, s)) => {
+                println!();
+                breakdown::print(&c, &s);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("benchmark failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let rows = match run(&p) {
         Ok(rows) => rows,
         Err(e) => {
@@ -518,6 +542,34 @@ mod tests {
             let (rc, _) = connected(&r).unwrap();
             assert!(rc.buffer_capacity().is_none());
         }
+    }
+
+    /// Every byte of an idle clasp connection's Rust heap is itemised, and what DESIGN says an
+    /// idle connection must not hold (drained buffers, the server's copy of the ClientHello
+    /// unless asked for) is zero.
+    #[test]
+    fn memory_breakdown_accounts_for_every_byte() {
+        let pki = Pki::generate();
+        let (c, s) =
+            breakdown::memory_breakdown(&clasp_configs(&pki, Suite::Aes128Gcm), 2).unwrap();
+        for b in [&c, &s] {
+            assert_eq!(b.unaccounted(), 0, "{b:?}");
+            assert!(b.measured_heap > 0, "{b:?}");
+            for (label, n) in &b.parts {
+                if label.contains("buffer") || label.contains("ClientHello") {
+                    assert_eq!(*n, 0, "{label}: {b:?}");
+                }
+            }
+        }
+        // The client holds the server's certificate chain; the server got none.
+        let certs = |b: &breakdown::Breakdown| {
+            b.parts
+                .iter()
+                .find(|(l, _)| l.contains("peer certificates"))
+                .map(|(_, n)| *n)
+        };
+        assert!(certs(&c).unwrap() > pki.chain[0].len());
+        assert_eq!(certs(&s), Some(0));
     }
 
     #[test]

@@ -1,7 +1,14 @@
-//! One small interface over both stacks' connections, so each scenario is written once and runs
-//! the same calls, in the same order, against clasp and rustls.
+//! One small interface over the stacks' connections, so each scenario is written once and runs
+//! the same calls, in the same order, against clasp, rustls and OpenSSL.
+//!
+//! clasp and rustls are sans-IO: the trait's methods are theirs. OpenSSL is driven the way it is
+//! on a non-blocking socket: an [`SslStream`] over [`Pipe`], an in-memory duplex (one byte queue
+//! each way) that answers "would block" when empty, with `SSL_do_handshake` in `process` and
+//! `SSL_read_ex` / `SSL_write_ex` for plaintext.
 
 use std::io::{self, Read, Write};
+
+use openssl::ssl::{ErrorCode, Ssl, SslContext, SslStream};
 
 use crate::setup::{server_name, Configs};
 
@@ -38,6 +45,45 @@ pub trait Endpoint {
     fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     /// Bytes held in the connection's buffers, if the stack reports it (clasp does).
     fn buffer_capacity(&self) -> Option<usize>;
+
+    /// Appends every pending TLS byte to `wire`: `write_tls` while `wants_write`.
+    ///
+    /// # Errors
+    /// As [`Endpoint::write_tls`].
+    fn write_all_tls(&mut self, wire: &mut Vec<u8>) -> io::Result<()> {
+        while self.wants_write() {
+            self.write_tls(wire)?;
+        }
+        Ok(())
+    }
+
+    /// Takes every byte of `wire`, calling `after` (process, drain plaintext) after each
+    /// `read_tls`. `wire` may be left holding anything: the caller clears it before reuse.
+    ///
+    /// # Errors
+    /// An I/O error, a `read_tls` that takes nothing, or an error from `after`.
+    fn read_all_tls(
+        &mut self,
+        wire: &mut Vec<u8>,
+        mut after: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String>
+    where
+        Self: Sized,
+    {
+        let mut rd = &wire[..];
+        while !rd.is_empty() {
+            let n = self.read_tls(&mut rd).map_err(|e| e.to_string())?;
+            after(self)?;
+            if n == 0 {
+                return Err("read_tls took nothing".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees buffers that belong to the test harness rather than the stack (OpenSSL's in-memory
+    /// "socket"), so the memory rows count only the connection. A no-op for sans-IO stacks.
+    fn release_harness_buffers(&mut self) {}
 }
 
 fn would_block_is_zero(r: io::Result<usize>) -> io::Result<usize> {
@@ -121,6 +167,191 @@ macro_rules! rustls_endpoint {
 rustls_endpoint!(rustls::ClientConnection);
 rustls_endpoint!(rustls::ServerConnection);
 
+/// The in-memory "socket" under an OpenSSL connection: bytes from the peer wait in `inbound`
+/// until OpenSSL's BIO reads them (an empty queue reads as `WouldBlock`, i.e.
+/// `SSL_ERROR_WANT_READ`); what OpenSSL writes collects in `outbound`.
+#[derive(Debug, Default)]
+pub struct Pipe {
+    inbound: Vec<u8>,
+    /// Bytes of `inbound` already handed to OpenSSL.
+    pos: usize,
+    outbound: Vec<u8>,
+}
+
+impl Pipe {
+    /// Queues `wire`'s bytes for OpenSSL. When nothing is queued the vectors are swapped instead
+    /// of copied, so the in-memory wire costs OpenSSL the same single copy per side (OpenSSL's
+    /// BIO read into its record buffer, like a socket `read`) as it costs clasp and rustls
+    /// (`read_tls` into their buffer).
+    fn give(&mut self, wire: &mut Vec<u8>) {
+        if self.pos == self.inbound.len() {
+            self.inbound.clear();
+            self.pos = 0;
+            std::mem::swap(&mut self.inbound, wire);
+        } else {
+            self.inbound.extend_from_slice(wire);
+        }
+    }
+
+    /// Moves everything OpenSSL wrote to `wire`, by swapping when `wire` is empty (see
+    /// [`Pipe::give`]: OpenSSL's BIO write out of its record buffer is the one copy).
+    fn take(&mut self, wire: &mut Vec<u8>) {
+        if wire.is_empty() {
+            std::mem::swap(&mut self.outbound, wire);
+        } else {
+            wire.extend_from_slice(&self.outbound);
+        }
+        self.outbound.clear();
+    }
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.inbound.get(self.pos..).unwrap_or_default();
+        if avail.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outbound.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One OpenSSL connection (client or server) over a [`Pipe`].
+#[derive(Debug)]
+pub struct OpensslConn {
+    stream: SslStream<Pipe>,
+}
+
+impl OpensslConn {
+    /// A client for "localhost" (SNI and certificate host name check), its ClientHello written.
+    fn client(ctx: &SslContext) -> Result<Self, String> {
+        let mut ssl = Ssl::new(ctx).map_err(|e| e.to_string())?;
+        ssl.set_hostname("localhost").map_err(|e| e.to_string())?;
+        ssl.param_mut()
+            .set_host("localhost")
+            .map_err(|e| e.to_string())?;
+        ssl.set_connect_state();
+        let mut c = Self {
+            stream: SslStream::new(ssl, Pipe::default()).map_err(|e| e.to_string())?,
+        };
+        // Like `ClientConnection::new` in clasp and rustls: build the key share and ClientHello.
+        c.process()?;
+        Ok(c)
+    }
+
+    /// A server waiting for a ClientHello.
+    fn server(ctx: &SslContext) -> Result<Self, String> {
+        let mut ssl = Ssl::new(ctx).map_err(|e| e.to_string())?;
+        ssl.set_accept_state();
+        Ok(Self {
+            stream: SslStream::new(ssl, Pipe::default()).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// The negotiated suite's name (OpenSSL's spelling is the IANA one for TLS 1.3).
+    #[cfg(test)]
+    pub fn cipher_name(&self) -> Option<&'static str> {
+        self.stream
+            .ssl()
+            .current_cipher()
+            .map(openssl::ssl::SslCipherRef::name)
+    }
+
+    /// The negotiated version.
+    #[cfg(test)]
+    pub fn version(&self) -> &'static str {
+        self.stream.ssl().version_str()
+    }
+}
+
+impl Endpoint for OpensslConn {
+    fn read_tls(&mut self, rd: &mut dyn Read) -> io::Result<usize> {
+        let pipe = self.stream.get_mut();
+        let start = pipe.inbound.len();
+        pipe.inbound.resize(start + 18 * 1024, 0);
+        let n = rd.read(&mut pipe.inbound[start..]);
+        pipe.inbound.truncate(start + *n.as_ref().unwrap_or(&0));
+        n
+    }
+    fn write_tls(&mut self, wr: &mut dyn Write) -> io::Result<usize> {
+        let pipe = self.stream.get_mut();
+        wr.write_all(&pipe.outbound)?;
+        let n = pipe.outbound.len();
+        pipe.outbound.clear();
+        Ok(n)
+    }
+    fn process(&mut self) -> Result<(), String> {
+        // After the handshake, records are decrypted by `SSL_read_ex` in `read_plain` (still
+        // charged to the receiving side).
+        if !self.is_handshaking() {
+            return Ok(());
+        }
+        match self.stream.do_handshake() {
+            Ok(()) => Ok(()),
+            Err(e) if e.code() == ErrorCode::WANT_READ => Ok(()),
+            Err(e) => Err(format!("openssl: {e}")),
+        }
+    }
+    fn is_handshaking(&self) -> bool {
+        !self.stream.ssl().is_init_finished()
+    }
+    fn wants_write(&self) -> bool {
+        !self.stream.get_ref().outbound.is_empty()
+    }
+    fn write_plain(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream
+            .ssl_write(buf)
+            .map_err(|e| io::Error::other(format!("openssl: {e}")))
+    }
+    fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.stream.ssl_read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::ZERO_RETURN) => Ok(0),
+            Err(e) => Err(io::Error::other(format!("openssl: {e}"))),
+        }
+    }
+    fn buffer_capacity(&self) -> Option<usize> {
+        None
+    }
+    fn write_all_tls(&mut self, wire: &mut Vec<u8>) -> io::Result<()> {
+        self.stream.get_mut().take(wire);
+        Ok(())
+    }
+    fn read_all_tls(
+        &mut self,
+        wire: &mut Vec<u8>,
+        mut after: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if wire.is_empty() {
+            return Ok(());
+        }
+        self.stream.get_mut().give(wire);
+        after(self)
+    }
+    fn release_harness_buffers(&mut self) {
+        let pipe = self.stream.get_mut();
+        if pipe.pos == pipe.inbound.len() {
+            pipe.inbound = Vec::new();
+            pipe.pos = 0;
+        }
+        if pipe.outbound.is_empty() {
+            pipe.outbound = Vec::new();
+        }
+    }
+}
+
 /// A TLS stack: makes client and server connections from its configurations.
 pub trait Stack {
     /// Client connection type.
@@ -152,5 +383,16 @@ impl Stack for Configs<rustls::ClientConfig, rustls::ServerConfig> {
     }
     fn new_server(&self) -> Self::Server {
         rustls::ServerConnection::new(self.server.clone()).expect("rustls server")
+    }
+}
+
+impl Stack for Configs<SslContext, SslContext> {
+    type Client = OpensslConn;
+    type Server = OpensslConn;
+    fn new_client(&self) -> Self::Client {
+        OpensslConn::client(&self.client).expect("openssl client")
+    }
+    fn new_server(&self) -> Self::Server {
+        OpensslConn::server(&self.server).expect("openssl server")
     }
 }

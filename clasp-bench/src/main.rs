@@ -1,8 +1,10 @@
-//! `clasp-bench`: clasp against rustls 0.23, both on aws-lc-rs, in one process run.
+//! `clasp-bench`: clasp against rustls 0.23 (both on aws-lc-rs) and OpenSSL 3 (the system
+//! libssl, its own primitives), in one process run.
 //!
 //! Run with `cargo run --release -p clasp-bench` (`-- --help` for options). Every scenario runs
-//! clasp and rustls alternately, run after run, so a change in machine load hits both; the table
-//! reports the median and the best run, and the clasp ÷ rustls ratio of the medians. See
+//! clasp, rustls and OpenSSL in turn, run after run, so a change in machine load hits all three;
+//! the table reports the median and the best run, and the clasp ÷ rustls and clasp ÷ OpenSSL
+//! ratios of the medians. See
 //! README.md for what each number means. `cargo test -p clasp-bench` runs each scenario once
 //! with tiny sizes and checks that it works; it asserts nothing about time.
 
@@ -20,8 +22,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use endpoint::Stack;
-use scenarios::{bulk, handshakes, idle_memory, raw_seal, Memory};
-use setup::{clasp_configs, rustls_configs, Pki, Suite};
+use scenarios::{bulk, handshakes, idle_memory, raw_seal, raw_seal_openssl, Memory};
+use setup::{clasp_configs, openssl_configs, rustls_configs, Pki, Suite};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -82,7 +84,7 @@ impl Params {
 }
 
 const USAGE: &str = "\
-clasp-bench: clasp vs rustls 0.23 (both on aws-lc-rs), one process run
+clasp-bench: clasp vs rustls 0.23 (both on aws-lc-rs) vs OpenSSL (system libssl), one run
 
 USAGE: cargo run --release -p clasp-bench -- [OPTIONS]
 
@@ -93,7 +95,7 @@ OPTIONS:
   --mib N           bulk transfer size in MiB (default 64)
   --pairs N         idle connection pairs for the memory rows (default 100)
   --only handshake  run only the handshake rows (e.g. under valgrind --tool=callgrind)
-  --only clasp-handshakes | rustls-handshakes
+  --only clasp-handshakes | rustls-handshakes | openssl-handshakes
                     run only that stack's handshakes (--handshakes N of them, no warm-up, no
                     table): for instruction counts per stack, compare two values of N
   --only memory-breakdown
@@ -122,6 +124,7 @@ fn parse_args() -> Result<Option<Params>, String> {
                 Some("handshake") => p.handshake_only = true,
                 Some("clasp-handshakes") => p.only_stack = Some("clasp"),
                 Some("rustls-handshakes") => p.only_stack = Some("rustls"),
+                Some("openssl-handshakes") => p.only_stack = Some("openssl"),
                 Some("memory-breakdown") => p.memory_breakdown = true,
                 _ => return Err(format!("--only: unknown scenario\n\n{USAGE}")),
             },
@@ -164,17 +167,26 @@ struct Row {
     metric: String,
     clasp: String,
     rustls: String,
+    openssl: String,
+    /// clasp ÷ rustls.
     ratio: String,
+    /// clasp ÷ OpenSSL.
+    ratio_openssl: String,
 }
 
 impl Row {
-    fn new(scenario: &str, metric: &str, clasp: String, rustls: String, ratio: String) -> Self {
+    /// `cells`: clasp, rustls, OpenSSL; `ratios`: clasp ÷ rustls, clasp ÷ OpenSSL.
+    fn new(scenario: &str, metric: &str, cells: [String; 3], ratios: [String; 2]) -> Self {
+        let [clasp, rustls, openssl] = cells;
+        let [ratio, ratio_openssl] = ratios;
         Self {
             scenario: scenario.into(),
             metric: metric.into(),
             clasp,
             rustls,
+            openssl,
             ratio,
+            ratio_openssl,
         }
     }
 }
@@ -215,23 +227,25 @@ fn loadavg() -> String {
 /// Per-run values: one vector of metrics per run.
 type Runs = Vec<Vec<f64>>;
 
-/// Runs `f(clasp)` and `f(rustls)` alternately, `runs` times each after one untimed warm-up
-/// apiece, and returns the per-run values.
-fn alternate<A: Stack, B: Stack>(
+/// Runs `f(clasp)`, `f(rustls)` and `f(openssl)` in turn, `runs` times each after one untimed
+/// warm-up apiece, and returns the per-run values.
+fn alternate<A: Stack, B: Stack, C: Stack>(
     runs: usize,
-    a: &A,
-    b: &B,
+    (a, b, c): (&A, &B, &C),
     mut fa: impl FnMut(&A) -> Result<Vec<f64>, String>,
     mut fb: impl FnMut(&B) -> Result<Vec<f64>, String>,
-) -> Result<(Runs, Runs), String> {
+    mut fc: impl FnMut(&C) -> Result<Vec<f64>, String>,
+) -> Result<(Runs, Runs, Runs), String> {
     fa(a)?;
     fb(b)?;
-    let (mut va, mut vb) = (Vec::new(), Vec::new());
+    fc(c)?;
+    let (mut va, mut vb, mut vc) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         va.push(fa(a)?);
         vb.push(fb(b)?);
+        vc.push(fc(c)?);
     }
-    Ok((va, vb))
+    Ok((va, vb, vc))
 }
 
 /// Column `i` of per-run vectors, as a stat.
@@ -242,14 +256,15 @@ fn col(v: &[Vec<f64>], i: usize) -> Stat {
 fn handshake_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
     let c = clasp_configs(pki, Suite::Aes128Gcm);
     let r = rustls_configs(pki, Suite::Aes128Gcm);
+    let o = openssl_configs(pki, Suite::Aes128Gcm, false);
     let n = p.handshakes;
     let per_run = |t: scenarios::HandshakeTimes| {
         vec![us(t.client, n), us(t.server, n), us(t.client + t.server, n)]
     };
-    let (vc, vr) = alternate(
+    let (vc, vr, vo) = alternate(
         p.runs,
-        &c,
-        &r,
+        (&c, &r, &o),
+        |s| handshakes(s, n).map(per_run),
         |s| handshakes(s, n).map(per_run),
         |s| handshakes(s, n).map(per_run),
     )?;
@@ -262,13 +277,12 @@ fn handshake_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), Stri
     .iter()
     .enumerate()
     {
-        let (a, b) = (col(&vc, i), col(&vr, i));
+        let (a, b, o) = (col(&vc, i), col(&vr, i), col(&vo, i));
         rows.push(Row::new(
             sc,
             metric,
-            fmt_time(a),
-            fmt_time(b),
-            ratio(a.median / b.median),
+            [fmt_time(a), fmt_time(b), fmt_time(o)],
+            [ratio(a.median / b.median), ratio(a.median / o.median)],
         ));
     }
     Ok(())
@@ -288,47 +302,56 @@ fn bulk_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
     ] {
         let c = clasp_configs(pki, suite);
         let r = rustls_configs(pki, suite);
+        let o = openssl_configs(pki, suite, false);
         let per_run = |t: scenarios::BulkTimes| vec![mbps(total, t.send), mbps(total, t.recv)];
         // The ceiling (raw seal of 16 KiB records, same byte count) is measured inside each run,
-        // next to the two stacks, so load or clock changes move all three together.
+        // next to the three stacks, so load or clock changes move them all together.
+        // OpenSSL's ceiling is libcrypto's own seal, measured the same way.
         raw_seal(aead, total)?;
+        raw_seal_openssl(suite, total)?;
         bulk(&c, total, false)?;
         bulk(&r, total, false)?;
-        let (mut raw, mut vc, mut vr) = (Vec::new(), Vec::new(), Vec::new());
+        bulk(&o, total, false)?;
+        let (mut raw, mut raw_o) = (Vec::new(), Vec::new());
+        let (mut vc, mut vr, mut vo) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..p.runs {
             raw.push(mbps(total, raw_seal(aead, total)?));
+            raw_o.push(mbps(total, raw_seal_openssl(suite, total)?));
             vc.push(per_run(bulk(&c, total, false)?));
             vr.push(per_run(bulk(&r, total, false)?));
+            vo.push(per_run(bulk(&o, total, false)?));
         }
         // Per run: each side as a fraction of that run's raw seal rate.
-        let pct = |v: &[Vec<f64>], i: usize| {
-            Stat::of(v.iter().zip(&raw).map(|(x, r)| 100.0 * x[i] / r).collect())
+        let pct = |v: &[Vec<f64>], raw: &[f64], i: usize| {
+            Stat::of(v.iter().zip(raw).map(|(x, r)| 100.0 * x[i] / r).collect())
         };
         let raw_stat = Stat::of(raw.clone());
+        let raw_o_stat = Stat::of(raw_o.clone());
         let sc = format!("bulk {} MiB client → server, {}", total >> 20, suite.name());
         rows.push(Row::new(
             &sc,
-            "raw AEAD seal, 16 KiB records, MB/s (ceiling)",
-            fmt_rate(raw_stat),
-            fmt_rate(raw_stat),
-            "—".into(),
+            "raw AEAD seal, 16 KiB records, MB/s (ceiling: aws-lc-rs; OpenSSL: libcrypto)",
+            [fmt_rate(raw_stat), fmt_rate(raw_stat), fmt_rate(raw_o_stat)],
+            ["—".into(), "—".into()],
         ));
         for (i, side) in ["send", "receive"].iter().enumerate() {
-            let (a, b) = (col(&vc, i), col(&vr, i));
+            let (a, b, o) = (col(&vc, i), col(&vr, i), col(&vo, i));
             rows.push(Row::new(
                 &sc,
                 &format!("{side} side, MB/s"),
-                fmt_rate(a),
-                fmt_rate(b),
-                // As a time ratio, like every other row: rustls rate ÷ clasp rate.
-                ratio(b.median / a.median),
+                [fmt_rate(a), fmt_rate(b), fmt_rate(o)],
+                // As a time ratio, like every other row: peer rate ÷ clasp rate.
+                [ratio(b.median / a.median), ratio(o.median / a.median)],
             ));
             rows.push(Row::new(
                 &sc,
                 &format!("{side} side, % of raw AEAD seal"),
-                format!("{:.0}%", pct(&vc, i).median),
-                format!("{:.0}%", pct(&vr, i).median),
-                "—".into(),
+                [
+                    format!("{:.0}%", pct(&vc, &raw, i).median),
+                    format!("{:.0}%", pct(&vr, &raw, i).median),
+                    format!("{:.0}%", pct(&vo, &raw_o, i).median),
+                ],
+                ["—".into(), "—".into()],
             ));
         }
     }
@@ -338,51 +361,75 @@ fn bulk_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
 fn memory_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
     let c = clasp_configs(pki, Suite::Aes128Gcm);
     let r = rustls_configs(pki, Suite::Aes128Gcm);
-    // Warm up both (lazy statics, first-use allocations) before measuring.
+    // The OpenSSL column frees idle record buffers (SSL_MODE_RELEASE_BUFFERS, as servers that
+    // hold many connections set it); extra rows show OpenSSL's default, which keeps them.
+    let o = openssl_configs(pki, Suite::Aes128Gcm, true);
+    let od = openssl_configs(pki, Suite::Aes128Gcm, false);
+    // Warm up each (lazy statics, first-use allocations) before measuring.
     idle_memory(&c, 1, p.mem_transfer)?;
     idle_memory(&r, 1, p.mem_transfer)?;
+    idle_memory(&o, 1, p.mem_transfer)?;
+    idle_memory(&od, 1, p.mem_transfer)?;
     for (when, transfer) in [
         ("after handshake", 0),
         ("after transfer, drained", p.mem_transfer),
     ] {
         let mc = idle_memory(&c, p.pairs, transfer)?;
         let mr = idle_memory(&r, p.pairs, transfer)?;
+        let mo = idle_memory(&o, p.pairs, transfer)?;
+        let mod_ = idle_memory(&od, p.pairs, transfer)?;
         let sc = if transfer == 0 {
-            format!("idle connection memory {when}")
+            format!("idle connection memory {when} (OpenSSL: SSL_MODE_RELEASE_BUFFERS)")
         } else {
             format!(
-                "idle connection memory {when} ({} KiB each way)",
+                "idle connection memory {when} ({} KiB each way; OpenSSL: SSL_MODE_RELEASE_BUFFERS)",
                 transfer >> 10
             )
         };
-        let line = |side: &str, what: &str, f: fn(&Memory) -> f64| {
+        let bytes = |x: f64| format!("{x:.0}");
+        // The Rust heap misses OpenSSL's own allocations (it allocates with malloc), so that
+        // row's OpenSSL cell is only the Rust wrapper (`SslStream`, its BIO state) and gets no
+        // ratio; the C heap rows are the comparable ones.
+        let rust_line = |side: &str, f: fn(&Memory) -> f64| {
             Row::new(
                 &sc,
-                &format!("{side}, {what}, bytes"),
-                format!("{:.0}", f(&mc)),
-                format!("{:.0}", f(&mr)),
-                ratio(f(&mc) / f(&mr)),
+                &format!("{side}, Rust heap + struct, bytes"),
+                [bytes(f(&mc)), bytes(f(&mr)), bytes(f(&mo))],
+                [ratio(f(&mc) / f(&mr)), "—".into()],
             )
         };
-        rows.push(line("client", "Rust heap + struct", |m| m.client_rust));
-        rows.push(line(
-            "client",
-            "C heap (malloc, incl. aws-lc) + struct",
-            |m| m.client_malloc,
-        ));
-        rows.push(line("server", "Rust heap + struct", |m| m.server_rust));
-        rows.push(line(
-            "server",
-            "C heap (malloc, incl. aws-lc) + struct",
-            |m| m.server_malloc,
-        ));
+        let c_line = |side: &str, f: fn(&Memory) -> f64| {
+            Row::new(
+                &sc,
+                &format!("{side}, C heap (malloc, incl. aws-lc / libssl) + struct, bytes"),
+                [bytes(f(&mc)), bytes(f(&mr)), bytes(f(&mo))],
+                [ratio(f(&mc) / f(&mr)), ratio(f(&mc) / f(&mo))],
+            )
+        };
+        let default_line = |side: &str, f: fn(&Memory) -> f64| {
+            Row::new(
+                &sc,
+                &format!("{side}, C heap + struct, OpenSSL without RELEASE_BUFFERS, bytes"),
+                ["—".into(), "—".into(), bytes(f(&mod_))],
+                ["—".into(), ratio(f(&mc) / f(&mod_))],
+            )
+        };
+        rows.push(rust_line("client", |m| m.client_rust));
+        rows.push(c_line("client", |m| m.client_malloc));
+        rows.push(default_line("client", |m| m.client_malloc));
+        rows.push(rust_line("server", |m| m.server_rust));
+        rows.push(c_line("server", |m| m.server_malloc));
+        rows.push(default_line("server", |m| m.server_malloc));
         let show = |b: Option<f64>| b.map_or_else(|| "n/a".into(), |b| format!("{b:.0}"));
         rows.push(Row::new(
             &sc,
             "client / server buffer_capacity(), bytes",
-            format!("{} / {}", show(mc.client_buffers), show(mc.server_buffers)),
-            "n/a (no such API)".into(),
-            "—".into(),
+            [
+                format!("{} / {}", show(mc.client_buffers), show(mc.server_buffers)),
+                "n/a (no such API)".into(),
+                "n/a (no such API)".into(),
+            ],
+            ["—".into(), "—".into()],
         ));
     }
     Ok(())
@@ -393,10 +440,13 @@ fn run(p: &Params) -> Result<Vec<Row>, String> {
     let pki = Pki::generate();
     let mut rows = Vec::new();
     if let Some(stack) = p.only_stack {
-        let t = if stack == "clasp" {
-            handshakes(&clasp_configs(&pki, Suite::Aes128Gcm), p.handshakes)?
-        } else {
-            handshakes(&rustls_configs(&pki, Suite::Aes128Gcm), p.handshakes)?
+        let t = match stack {
+            "clasp" => handshakes(&clasp_configs(&pki, Suite::Aes128Gcm), p.handshakes)?,
+            "openssl" => handshakes(
+                &openssl_configs(&pki, Suite::Aes128Gcm, false),
+                p.handshakes,
+            )?,
+            _ => handshakes(&rustls_configs(&pki, Suite::Aes128Gcm), p.handshakes)?,
         };
         let n = p.handshakes;
         println!(
@@ -415,16 +465,25 @@ fn run(p: &Params) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
+/// "OpenSSL 3.0.19", from the libssl this process runs with.
+fn openssl_name() -> String {
+    let v = openssl::version::version();
+    v.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
 fn print_table(rows: &[Row]) {
-    println!("| scenario | metric | clasp | rustls 0.23 | clasp ÷ rustls |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| scenario | metric | clasp | rustls 0.23 | {} | clasp ÷ rustls | clasp ÷ OpenSSL |",
+        openssl_name()
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
     let mut last = "";
     for r in rows {
         let sc = if r.scenario == last { "" } else { &r.scenario };
         last = &r.scenario;
         println!(
-            "| {sc} | {} | {} | {} | {} |",
-            r.metric, r.clasp, r.rustls, r.ratio
+            "| {sc} | {} | {} | {} | {} | {} | {} |",
+            r.metric, r.clasp, r.rustls, r.openssl, r.ratio, r.ratio_openssl
         );
     }
 }
@@ -475,8 +534,9 @@ fn main() -> ExitCode {
     };
     println!("load average after:  {}", loadavg());
     println!();
-    println!("Times: median (best run). Rates: median (best run). Ratio: clasp ÷ rustls of the");
-    println!("medians as time or bytes (below 1.00 = clasp faster or smaller).");
+    println!("Times: median (best run). Rates: median (best run). Ratios: clasp ÷ rustls and");
+    println!("clasp ÷ OpenSSL of the medians as time or bytes (below 1.00 = clasp faster or");
+    println!("smaller). {}", openssl::version::version());
     println!();
     print_table(&rows);
     ExitCode::SUCCESS
@@ -494,13 +554,12 @@ mod tests {
     #[test]
     fn every_scenario_runs_once() {
         let rows = run(&Params::TINY).unwrap();
-        // 3 handshake rows, 2 suites × 5 bulk rows, 2 × 5 memory rows.
-        assert_eq!(rows.len(), 3 + 10 + 10);
+        // 3 handshake rows, 2 suites × 5 bulk rows, 2 × 7 memory rows.
+        assert_eq!(rows.len(), 3 + 10 + 14);
         for r in &rows {
-            assert!(
-                !r.clasp.contains("NaN") && !r.rustls.contains("NaN"),
-                "{r:?}"
-            );
+            for cell in [&r.clasp, &r.rustls, &r.openssl, &r.ratio, &r.ratio_openssl] {
+                assert!(!cell.contains("NaN") && !cell.contains("inf"), "{r:?}");
+            }
         }
     }
 
@@ -541,7 +600,30 @@ mod tests {
             check_stack(&r);
             let (rc, _) = connected(&r).unwrap();
             assert!(rc.buffer_capacity().is_none());
+            for release_buffers in [false, true] {
+                let o = openssl_configs(&pki, suite, release_buffers);
+                check_stack(&o);
+                let (oc, os) = connected(&o).unwrap();
+                assert_eq!(oc.cipher_name(), Some(suite.name()));
+                assert_eq!(os.cipher_name(), Some(suite.name()));
+                assert_eq!((oc.version(), os.version()), ("TLSv1.3", "TLSv1.3"));
+            }
         }
+    }
+
+    /// The OpenSSL client really verifies the chain: a server whose leaf is not from the
+    /// client's CA fails the handshake.
+    #[test]
+    fn openssl_client_verifies_the_server() {
+        let (pki, other) = (Pki::generate(), Pki::generate());
+        let good = openssl_configs(&pki, Suite::Aes128Gcm, false);
+        assert!(connected(&good).is_ok());
+        let wrong_ca = setup::Configs {
+            client: openssl_configs(&other, Suite::Aes128Gcm, false).client,
+            server: good.server.clone(),
+        };
+        let e = connected(&wrong_ca).unwrap_err();
+        assert!(e.contains("certificate verify failed"), "{e}");
     }
 
     /// Every byte of an idle clasp connection's Rust heap is itemised, and what DESIGN says an
@@ -579,6 +661,9 @@ mod tests {
             &clasp::crypto::aws_lc::CHACHA20_POLY1305,
         ] {
             assert!(raw_seal(aead, 64 << 10).unwrap() > Duration::ZERO);
+        }
+        for suite in [Suite::Aes128Gcm, Suite::Chacha20Poly1305] {
+            assert!(raw_seal_openssl(suite, 64 << 10).unwrap() > Duration::ZERO);
         }
     }
 

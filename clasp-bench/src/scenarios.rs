@@ -3,14 +3,17 @@
 //! Timing rule: a call into a connection is charged to the side that owns the connection
 //! (client or server, sender or receiver). Moving bytes between the two in-memory "wires" is
 //! the caller's work and is charged to nobody except through the `read_tls` / `write_tls` calls
-//! themselves. Constructing a connection is charged to its side (a clasp or rustls client builds
-//! its key share and ClientHello in `new`). Dropping a connection is not timed.
+//! themselves (for OpenSSL: handing its in-memory pipe the wire's buffer and taking its output,
+//! see `endpoint::Pipe`). Constructing a connection is charged to its side (a clasp or rustls
+//! client builds its key share and ClientHello in `new`; an OpenSSL client in its first
+//! `SSL_do_handshake`). Dropping a connection is not timed.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use crate::alloc::{malloc_in_use, rust_live};
 use crate::endpoint::{Endpoint, Stack};
+use crate::setup::Suite;
 
 /// Plaintext handed to `write_plain` per call, and the size of the receive sink.
 pub const CHUNK: usize = 64 * 1024;
@@ -78,28 +81,18 @@ fn flow(
     mut sink: Option<&mut Sink>,
 ) -> Result<bool, String> {
     wire.clear();
-    timed(t_src, || -> Result<(), String> {
-        while src.wants_write() {
-            src.write_tls(wire).map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    })?;
+    timed(t_src, || src.write_all_tls(wire)).map_err(|e| e.to_string())?;
     if wire.is_empty() {
         return Ok(false);
     }
-    let mut rd = &wire[..];
-    timed(t_dst, || -> Result<(), String> {
-        while !rd.is_empty() {
-            let n = dst.read_tls(&mut rd).map_err(|e| e.to_string())?;
+    timed(t_dst, || {
+        dst.read_all_tls(wire, |dst| {
             dst.process()?;
             if let Some(s) = sink.as_deref_mut() {
                 s.drain(dst)?;
             }
-            if n == 0 {
-                return Err("read_tls took nothing".into());
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     })?;
     Ok(true)
 }
@@ -244,6 +237,42 @@ pub fn raw_seal(aead: &dyn clasp::crypto::Aead, total: usize) -> Result<Duration
     Ok(t.elapsed())
 }
 
+/// [`raw_seal`] for OpenSSL's own primitives (libcrypto, not aws-lc): one EVP context keyed
+/// once, then per 16 KiB record a fresh IV, the AAD, an in-place update, final and the tag, as
+/// OpenSSL's TLS 1.3 record layer does. The ceiling for OpenSSL's column.
+///
+/// # Errors
+/// libcrypto fails.
+pub fn raw_seal_openssl(suite: Suite, total: usize) -> Result<Duration, String> {
+    use openssl::cipher::Cipher;
+    use openssl::cipher_ctx::CipherCtx;
+    let e = |x: openssl::error::ErrorStack| x.to_string();
+    let cipher = match suite {
+        Suite::Aes128Gcm => Cipher::aes_128_gcm(),
+        Suite::Chacha20Poly1305 => Cipher::chacha20_poly1305(),
+    };
+    let mut ctx = CipherCtx::new().map_err(e)?;
+    ctx.encrypt_init(Some(cipher), Some(&vec![0x42; cipher.key_length()]), None)
+        .map_err(e)?;
+    let mut buf = vec![0u8; 16 * 1024];
+    let aad = [0x17, 0x03, 0x03, 0x40, 0x11];
+    let mut nonce = [0u8; 12];
+    let mut tag = [0u8; 16];
+    let records = total.div_ceil(buf.len());
+    let t = Instant::now();
+    for i in 0..records as u64 {
+        nonce[4..].copy_from_slice(&i.to_be_bytes());
+        ctx.encrypt_init(None, None, Some(&nonce)).map_err(e)?;
+        ctx.cipher_update(&aad, None).map_err(e)?;
+        let len = buf.len();
+        ctx.cipher_update_inplace(&mut buf, len).map_err(e)?;
+        ctx.cipher_final(&mut []).map_err(e)?;
+        ctx.tag(&mut tag).map_err(e)?;
+        black_box(&tag);
+    }
+    Ok(t.elapsed())
+}
+
 /// Memory held per idle connection.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
@@ -295,6 +324,9 @@ pub fn idle_memory<S: Stack>(stack: &S, pairs: usize, transfer: usize) -> Result
             stream(&mut c, &mut s, transfer, false, &mut a, &mut b)?;
             stream(&mut s, &mut c, transfer, false, &mut a, &mut b)?;
         }
+        // OpenSSL's in-memory "socket" is the harness's, not the connection's.
+        c.release_harness_buffers();
+        s.release_harness_buffers();
         clients.push(c);
         servers.push(s);
     }

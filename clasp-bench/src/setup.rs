@@ -1,8 +1,8 @@
-//! Certificates (generated once) and the matching clasp and rustls configurations.
+//! Certificates (generated once) and the matching clasp, rustls and OpenSSL configurations.
 //!
-//! Both stacks get the same choices so the comparison is like for like: TLS 1.3 only, one key
+//! All three stacks get the same choices so the comparison is like for like: TLS 1.3 only, one key
 //! exchange group (X25519), one cipher suite, an ECDSA P-256 leaf signed by an ECDSA P-256 CA,
-//! verified against that CA, SNI "localhost". Resumption is off on both sides of both stacks:
+//! verified against that CA, SNI "localhost". Resumption is off on both sides of every stack:
 //! no NewSessionTicket is issued or stored, so every handshake is a full one and no ticket work
 //! or ticket-cache memory enters the numbers.
 
@@ -159,6 +159,67 @@ pub fn rustls_configs(
     Configs {
         client: Arc::new(client),
         server: Arc::new(server),
+    }
+}
+
+/// OpenSSL (the system libssl, through rust-openssl) contexts for `suite`, with the same choices:
+/// TLS 1.3 only, X25519 only, one suite, the same CA and leaf (loaded from their DER), the client
+/// verifying the chain (`SSL_VERIFY_PEER`; the host name is set per connection in
+/// [`crate::endpoint`]), no tickets (`SSL_OP_NO_TICKET` and `SSL_CTX_set_num_tickets(0)`: with
+/// `NO_TICKET` alone a TLS 1.3 server still sends stateful tickets) and no session cache on
+/// either side.
+///
+/// `release_buffers` sets `SSL_MODE_RELEASE_BUFFERS`, which frees a connection's record read and
+/// write buffers while they are empty (OpenSSL's default keeps them for the connection's life).
+///
+/// # Panics
+/// If OpenSSL rejects the fixed settings (a benchmark bug or a libssl without TLS 1.3).
+#[must_use]
+pub fn openssl_configs(
+    pki: &Pki,
+    suite: Suite,
+    release_buffers: bool,
+) -> Configs<openssl::ssl::SslContext, openssl::ssl::SslContext> {
+    use openssl::ssl::{
+        SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslSessionCacheMode,
+        SslVerifyMode, SslVersion,
+    };
+    let common = |b: &mut SslContextBuilder| -> Result<(), openssl::error::ErrorStack> {
+        b.set_min_proto_version(Some(SslVersion::TLS1_3))?;
+        b.set_max_proto_version(Some(SslVersion::TLS1_3))?;
+        b.set_ciphersuites(suite.name())?;
+        b.set_groups_list("X25519")?;
+        b.set_options(SslOptions::NO_TICKET);
+        b.set_num_tickets(0)?;
+        b.set_session_cache_mode(SslSessionCacheMode::OFF);
+        if release_buffers {
+            b.set_mode(SslMode::RELEASE_BUFFERS);
+        }
+        Ok(())
+    };
+    let ca = openssl::x509::X509::from_der(&pki.ca).expect("CA DER");
+    let mut client = SslContext::builder(SslMethod::tls_client()).expect("openssl client ctx");
+    common(&mut client).expect("openssl client settings");
+    client.cert_store_mut().add_cert(ca).expect("add CA");
+    client.set_verify(SslVerifyMode::PEER);
+
+    let mut server = SslContext::builder(SslMethod::tls_server()).expect("openssl server ctx");
+    common(&mut server).expect("openssl server settings");
+    for (i, der) in pki.chain.iter().enumerate() {
+        let cert = openssl::x509::X509::from_der(der).expect("chain DER");
+        if i == 0 {
+            server.set_certificate(&cert).expect("leaf");
+        } else {
+            server.add_extra_chain_cert(cert).expect("chain cert");
+        }
+    }
+    let key = openssl::pkey::PKey::private_key_from_pkcs8(pki.key.secret_pkcs8_der())
+        .expect("leaf key PKCS#8");
+    server.set_private_key(&key).expect("leaf key");
+    server.check_private_key().expect("key matches leaf");
+    Configs {
+        client: Arc::new(client.build()),
+        server: Arc::new(server.build()),
     }
 }
 

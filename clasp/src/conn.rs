@@ -456,6 +456,24 @@ impl ConnectionCommon {
                 }
                 Err(e) => return Err(e),
             };
+            // The deframer lets a TLS 1.3 plaintext alert through while the new receiving key
+            // has opened nothing (sequence number 0): a peer that failed on our flight before
+            // it had handshake keys sends its alert in the clear (RFC 8446 §A.1). An opened
+            // record advances the sequence number, so an alert seen at 0 was not protected.
+            // Under application keys no peer has a reason to do that, and an unauthenticated
+            // close_notify there would let an attacker truncate the stream undetected
+            // (RFC 8446 §6.1): RFC 8446 §5: records are protected once keys are in use.
+            if rec.typ == ContentType::Alert
+                && c.recv_protection == Protection::ApplicationKeys
+                && c.decrypter
+                    .as_ref()
+                    .is_some_and(|d| d.is_tls13() && d.seq() == 0)
+            {
+                return Err(Error::InappropriateMessage {
+                    expected: &[ContentType::ApplicationData],
+                    got: ContentType::Alert,
+                });
+            }
             // RFC 8449 §4: "An endpoint that receives a record larger than its advertised limit
             // MUST generate a fatal "record_overflow" alert".
             if rec.payload.len() > c.max_received_fragment {

@@ -1,0 +1,116 @@
+//! Review tests for the protocol core (conn.rs and the handshake state machines): each one
+//! names the RFC rule it checks and failed before the fix it accompanies.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use clasp::verify::RootCertStore;
+use clasp::{
+    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
+};
+use clasp_testkit::{KeyType, TestPki};
+use rustls_pki_types::ServerName;
+
+fn client_config() -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .without_env_key_log()
+            .build()
+            .expect("client config"),
+    )
+}
+
+fn server_config() -> Arc<ServerConfig> {
+    server_config_with(|b| b)
+}
+
+fn server_config_with(
+    f: impl FnOnce(clasp::config::ServerConfigBuilder) -> clasp::config::ServerConfigBuilder,
+) -> Arc<ServerConfig> {
+    let id = TestPki::shared().server(KeyType::EcdsaP256);
+    let b = ServerConfig::builder()
+        .with_single_cert(id.cert_chain(), id.private_key())
+        .without_env_key_log();
+    Arc::new(f(b).build().expect("server config"))
+}
+
+fn take_tls(conn: &mut ConnectionCommon) -> Vec<u8> {
+    let mut v = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut v).unwrap();
+    }
+    v
+}
+
+fn give_tls(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<clasp::conn::IoState, Error> {
+    let mut st = conn.process_new_packets()?;
+    while !data.is_empty() {
+        if conn.read_tls(&mut data).unwrap() == 0 {
+            break;
+        }
+        st = conn.process_new_packets()?;
+    }
+    Ok(st)
+}
+
+/// Runs a clasp client and server to the end of the handshake.
+fn connected() -> (ClientConnection, ServerConnection) {
+    connected_with(client_config(), server_config())
+}
+
+fn connected_with(
+    ccfg: Arc<ClientConfig>,
+    scfg: Arc<ServerConfig>,
+) -> (ClientConnection, ServerConnection) {
+    let mut client =
+        ClientConnection::new(ccfg, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut server = ServerConnection::new(scfg).unwrap();
+    for _ in 0..10 {
+        let c = take_tls(&mut client);
+        give_tls(&mut server, &c).unwrap();
+        let s = take_tls(&mut server);
+        give_tls(&mut client, &s).unwrap();
+        if !client.is_handshaking() && !server.is_handshaking() && !client.wants_write() {
+            break;
+        }
+    }
+    assert!(!client.is_handshaking() && !server.is_handshaking());
+    (client, server)
+}
+
+/// A plaintext close_notify record, as an attacker on the path can forge it.
+const PLAINTEXT_CLOSE_NOTIFY: [u8; 7] = [21, 3, 3, 0, 2, 1, 0];
+
+/// RFC 8446 §5: once keys are in place every record is protected, and §6.1: close_notify is
+/// what tells a complete stream from a truncated one. A forged plaintext close_notify right
+/// after the handshake (the peer's application keys still at sequence number 0) must not end
+/// the stream cleanly, or an attacker can drop the server's data and fake a clean close.
+#[test]
+fn forged_plaintext_close_notify_after_handshake_is_not_a_clean_close() {
+    // Without tickets the server sends nothing after its Finished, so the client's receiving
+    // key is still at sequence number 0.
+    let (mut client, _server) = connected_with(
+        client_config(),
+        server_config_with(|b| b.without_resumption()),
+    );
+    let r = give_tls(&mut client, &PLAINTEXT_CLOSE_NOTIFY);
+    let clean_close = matches!(r, Ok(st) if st.peer_has_closed);
+    assert!(!clean_close, "forged close_notify accepted: {r:?}");
+    let mut buf = [0u8; 8];
+    assert!(
+        !matches!(client.reader().read(&mut buf), Ok(0)),
+        "reader reports a clean EOF after a forged close_notify"
+    );
+}
+
+/// Same on the server side.
+#[test]
+fn forged_plaintext_close_notify_to_server_is_not_a_clean_close() {
+    let (_client, mut server) = connected();
+    let r = give_tls(&mut server, &PLAINTEXT_CLOSE_NOTIFY);
+    let clean_close = matches!(r, Ok(st) if st.peer_has_closed);
+    assert!(!clean_close, "forged close_notify accepted: {r:?}");
+}

@@ -146,6 +146,30 @@ pub fn x25519_from_private(bytes: &[u8; 32]) -> Result<Box<dyn ActiveKeyExchange
     Ok(Box::new(X25519.key_exchange(priv_key)?))
 }
 
+/// An ECDHE exchange (X25519, secp256r1 or secp384r1) with a fixed private key, for
+/// deterministic tests only (the golden transcripts in `clasp/tests/golden.rs` need a fixed
+/// P-384 share after a HelloRetryRequest). `private` is the 32-byte X25519 scalar or the
+/// big-endian NIST scalar (32 / 48 bytes). Never use it for a real connection: the key is not
+/// ephemeral.
+///
+/// # Errors
+/// For another group, or if aws-lc rejects the key.
+#[doc(hidden)]
+pub fn ecdh_from_private(
+    group: NamedGroup,
+    private: &[u8],
+) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
+    let g = match group {
+        NamedGroup::X25519 => &X25519,
+        NamedGroup::secp256r1 => &SECP256R1,
+        NamedGroup::secp384r1 => &SECP384R1,
+        _ => return Err(CryptoError),
+    };
+    let priv_key =
+        agreement::PrivateKey::from_private_key(g.alg, private).map_err(|_| CryptoError)?;
+    Ok(Box::new(g.key_exchange(priv_key)?))
+}
+
 /// The X25519MLKEM768 hybrid (draft-ietf-tls-ecdhe-mlkem §4.1 / IANA 0x11EC).
 #[derive(Debug)]
 pub struct X25519MlKem768;
@@ -441,5 +465,28 @@ mod tests {
         let mut one = [0u8; 32];
         one[0] = 1; // u = 1 has order 1 or 2: the secret is zero.
         assert!(is_invalid(X25519.start().unwrap().complete(&one)));
+    }
+
+    #[test]
+    fn fixed_p384_scalar_one_gives_the_generator() {
+        // SEC 2 §2.5.1 / FIPS 186-4 D.1.2.4: the P-384 base point G; d = 1 gives Q = G.
+        let mut one = [0u8; 48];
+        one[47] = 1;
+        let kx = ecdh_from_private(NamedGroup::secp384r1, &one).unwrap();
+        let g = hex(concat!(
+            "04",
+            "aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a38",
+            "5502f25dbf55296c3a545e3872760ab7",
+            "3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c0",
+            "0a60b1ce1d7e819d7a431d7c90ea0e5f"
+        ));
+        assert_eq!(kx.group(), NamedGroup::secp384r1);
+        assert_eq!(kx.pub_key(), g.as_slice());
+        // Agreement with a generated key works in both directions.
+        let peer = SECP384R1.start().unwrap();
+        let peer_pub = peer.pub_key().to_vec();
+        let ours = kx.complete(&peer_pub).unwrap();
+        assert_eq!(peer.complete(&g).unwrap().as_bytes(), ours.as_bytes());
+        assert!(ecdh_from_private(NamedGroup::FFDHE2048, &one).is_err());
     }
 }

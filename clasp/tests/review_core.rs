@@ -94,7 +94,7 @@ fn forged_plaintext_close_notify_after_handshake_is_not_a_clean_close() {
     // key is still at sequence number 0.
     let (mut client, _server) = connected_with(
         client_config(),
-        server_config_with(|b| b.without_resumption()),
+        server_config_with(clasp::config::ServerConfigBuilder::without_resumption),
     );
     let r = give_tls(&mut client, &PLAINTEXT_CLOSE_NOTIFY);
     let clean_close = matches!(r, Ok(st) if st.peer_has_closed);

@@ -436,8 +436,20 @@ impl State for ExpectServerHello {
         }
         let version = match sh.selected_version() {
             Some(v) => v,
+            // RFC 8446 §4.1.3: a TLS 1.3 server sets legacy_version to 0x0303 and names 1.3
+            // in supported_versions; 1.3 (or above) in legacy_version alone is no version we
+            // offered that way.
+            None if sh.legacy_version > ProtocolVersion::TLSv1_2 => {
+                return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+            }
             None => sh.legacy_version,
         };
+        // RFC 8446 §4.1.4: "The value of selected_version in the HelloRetryRequest
+        // "supported_versions" extension MUST be retained in the ServerHello, and a client MUST
+        // abort the handshake with an "illegal_parameter" alert if the value changes."
+        if self.retried.is_some() && version != ProtocolVersion::TLSv1_3 {
+            return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
         if sh.selected_version().is_some()
             && (version != ProtocolVersion::TLSv1_3 || !self.details.offered_tls13)
         {

@@ -140,9 +140,16 @@ impl State for ExpectEncryptedExtensions {
             return Err(unexpected(&msg, &[HandshakeType::EncryptedExtensions]));
         };
         let mut st = self.0;
+        let sent_sni = st
+            .details
+            .hello
+            .has_extension(crate::msgs::enums::ExtensionType::ServerName);
         for e in &ee.extensions {
             match e {
                 // RFC 7301 §3.1: exactly one protocol, one we offered.
+                EncryptedExtension::Alpn(_) if st.details.config.alpn_protocols.is_empty() => {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into())
+                }
                 EncryptedExtension::Alpn(list) => {
                     let [proto] = list.as_slice() else {
                         return Err(PeerMisbehaved::IllegalExtensionValue.into());
@@ -152,10 +159,23 @@ impl State for ExpectEncryptedExtensions {
                     }
                     cx.negotiated.alpn_protocol = Some(proto.0.clone());
                 }
-                // RFC 6066 §3: an empty server_name means the server used our SNI.
+                // RFC 6066 §3: an empty server_name means the server used our SNI; RFC 8446
+                // §4.2: only if we sent one ("MUST NOT send extension responses if the remote
+                // endpoint did not send the corresponding extension requests").
+                EncryptedExtension::ServerNameAck if !sent_sni => {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into())
+                }
                 EncryptedExtension::ServerNameAck => {
                     cx.negotiated.server_name =
                         crate::verify::sni_host_name(&st.details.server_name).map(str::to_owned);
+                }
+                // RFC 8446 §4.2.11: "If the server supplies an "early_data" extension, the
+                // client MUST verify that the server's selected_identity is 0. If any other
+                // value is returned, the client MUST abort the handshake with an
+                // "illegal_parameter" alert": no PSK accepted at all is no better (§4.2.10:
+                // "In order to accept early data, the server MUST have accepted a PSK").
+                EncryptedExtension::EarlyData if st.details.early_data_offered && !st.resumed => {
+                    return Err(PeerMisbehaved::IllegalExtensionValue.into())
                 }
                 // RFC 8446 §4.2.10: early_data only if we offered it.
                 EncryptedExtension::EarlyData if st.details.early_data_offered => {
@@ -177,7 +197,16 @@ impl State for ExpectEncryptedExtensions {
                         cx.max_received_fragment = usize::from(ours) - 1;
                     }
                 }
-                _ => {}
+                EncryptedExtension::SupportedGroups(_) => {}
+                // Nothing else we send may be answered in EncryptedExtensions (RFC 8446 §4.2
+                // table). RFC 8446 §4.2: one we sent but that does not belong here is
+                // "illegal_parameter"; one we never sent is "unsupported_extension".
+                EncryptedExtension::Unknown { typ, .. } => {
+                    if st.details.hello.has_extension(*typ) {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    }
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
             }
         }
         if st.details.early_data_offered && cx.negotiated.early_data_accepted.is_none() {

@@ -388,6 +388,12 @@ fn try_resume(
     retry: Option<&Retry>,
     suite: &'static SuiteInfo,
 ) -> Result<Option<Resumed>, Error> {
+    // RFC 8446 §4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
+    // extension, servers MUST abort the handshake"; §9.2: with "missing_extension" (whether or
+    // not we would have resumed).
+    if ch.psk().is_some() && ch.psk_modes().is_none() {
+        return Err(PeerMisbehaved::MissingExtension.into());
+    }
     let (Some(keys), Some(offer)) = (&config.tickets, ch.psk()) else {
         return Ok(None);
     };
@@ -617,6 +623,12 @@ impl State for ExpectClientHello2 {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
         let ch = ch.clone();
+        // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
+        // single null compression method], the server MUST abort the handshake with an
+        // "illegal_parameter" alert" (hello.rs checks the first ClientHello only).
+        if ch.legacy_compression_methods != [crate::msgs::enums::Compression::Null] {
+            return Err(PeerMisbehaved::IllegalCompression.into());
+        }
         // RFC 8446 §4.1.2: the second ClientHello repeats the first but for key_share, cookie,
         // early_data, pre_shared_key and padding.
         if ch.random != self.first.random

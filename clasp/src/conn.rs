@@ -643,9 +643,11 @@ impl ConnectionCommon {
         Writer { conn: self }
     }
 
-    /// Queues a close_notify alert (RFC 8446 §6.1). Nothing may be written after it.
+    /// Queues a close_notify alert (RFC 8446 §6.1). Nothing may be written after it. Does
+    /// nothing once the connection has failed: RFC 8446 §6.2, after a fatal alert (sent or
+    /// received) the connection is closed and no further alert goes out.
     pub fn send_close_notify(&mut self) {
-        if self.common.sent_close_notify {
+        if self.common.sent_close_notify || self.error.is_some() {
             return;
         }
         self.common.sent_close_notify = true;

@@ -114,3 +114,21 @@ fn forged_plaintext_close_notify_to_server_is_not_a_clean_close() {
     let clean_close = matches!(r, Ok(st) if st.peer_has_closed);
     assert!(!clean_close, "forged close_notify accepted: {r:?}");
 }
+
+/// RFC 8446 §6.2: "Upon transmission or receipt of a fatal alert message, both parties MUST
+/// immediately close the connection." After a fatal alert has been queued, a later
+/// `send_close_notify` must not put a second alert on the wire.
+#[test]
+fn no_close_notify_after_a_fatal_alert() {
+    let mut server = ServerConnection::new(server_config()).unwrap();
+    // A handshake record holding a Finished where a ClientHello must come.
+    let bogus = [22, 3, 3, 0, 8, 20, 0, 0, 4, 0, 0, 0, 0];
+    assert!(give_tls(&mut server, &bogus).is_err());
+    let fatal = take_tls(&mut server);
+    assert_eq!(fatal.len(), 7, "one plaintext alert record: {fatal:?}");
+    server.send_close_notify();
+    assert!(
+        take_tls(&mut server).is_empty(),
+        "close_notify sent after a fatal alert"
+    );
+}

@@ -460,6 +460,9 @@ pub struct ServerConfig {
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
+    /// Test-only: rewrites the TLS 1.3 Certificate message before it is sent.
+    #[cfg(test)]
+    pub(crate) test_cert_hook: Option<fn(&mut crate::msgs::handshake::CertificateTls13)>,
 }
 
 impl ServerConfig {
@@ -770,6 +773,8 @@ impl ServerConfigBuilder {
             retain_client_hello: self.retain_client_hello,
             #[cfg(test)]
             test_ee_hook: None,
+            #[cfg(test)]
+            test_cert_hook: None,
         })
     }
 }

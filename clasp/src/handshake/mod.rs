@@ -12,6 +12,8 @@ use crate::msgs::handshake::HandshakeMessage;
 
 pub(crate) mod client;
 #[cfg(test)]
+mod extension_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;

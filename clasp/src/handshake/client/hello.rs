@@ -14,7 +14,8 @@ use crate::msgs::enums::{
     PskKeyExchangeMode,
 };
 use crate::msgs::extensions::{
-    ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName, PskIdentity, ServerNameList,
+    ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName, PskIdentity, ServerExtension,
+    ServerNameList,
 };
 use crate::msgs::handshake::{
     placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
@@ -566,6 +567,16 @@ impl ExpectServerHello {
         }
         if hrr.legacy_session_id_echo != self.details.session_id {
             return Err(PeerMisbehaved::SessionIdMismatch.into());
+        }
+        // RFC 8446 §4.1.4: "a HelloRetryRequest MUST NOT contain any extensions that were not
+        // first offered by the client"; of ours, only these belong in it (§4.2 table).
+        for e in &hrr.extensions {
+            match e {
+                ServerExtension::SupportedVersions(_)
+                | ServerExtension::HrrKeyShare(_)
+                | ServerExtension::Cookie(_) => {}
+                _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
+            }
         }
         let cookie = hrr.cookie().map(<[u8]>::to_vec);
         let group = hrr.hrr_selected_group();

@@ -156,6 +156,10 @@ pub(crate) fn handle_server_hello(
             }
             // RFC 7301 §3.1: exactly one protocol, one we offered.
             ServerExtension::Alpn(list) => {
+                // RFC 5246 §7.4.1.4: nothing in ServerHello that the ClientHello lacked.
+                if details.config.alpn_protocols.is_empty() {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
                 let [proto] = list.as_slice() else {
                     return Err(PeerMisbehaved::IllegalExtensionValue.into());
                 };

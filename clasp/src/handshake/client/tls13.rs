@@ -308,6 +308,15 @@ fn handle_certificate(
     let Some((ee, rest)) = cert.certificate_list.split_first() else {
         return Err(InvalidMessage::IllegalValue("empty server Certificate").into());
     };
+    // RFC 8446 §4.4.2: CertificateEntry extensions "MUST correspond to ones from the
+    // ClientHello"; we offer none that belong there (no status_request, no SCT).
+    if cert
+        .certificate_list
+        .iter()
+        .any(|e| !e.extensions.is_empty())
+    {
+        return Err(PeerMisbehaved::UnsolicitedExtension.into());
+    }
     let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
     let config = Arc::clone(&st.details.config);
     // 1. verify the chain and the name.

@@ -305,7 +305,8 @@ pub(crate) fn handle_client_hello(
 
     // 9. Certificate and CertificateVerify (§4.4.2, §4.4.3); none when resuming.
     if let Some((certified, signer)) = &auth {
-        let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
+        #[allow(unused_mut)]
+        let mut cert_msg = CertificateTls13 {
             certificate_request_context: Vec::new(),
             certificate_list: certified
                 .cert
@@ -315,7 +316,12 @@ pub(crate) fn handle_client_hello(
                     extensions: Vec::new(),
                 })
                 .collect(),
-        }));
+        };
+        #[cfg(test)]
+        if let Some(hook) = config.test_cert_hook {
+            hook(&mut cert_msg);
+        }
+        let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(cert_msg));
         transcript.add(cert.encoded());
         cx.send_handshake(&cert);
         emit_certificate_verify(cx, &mut transcript, signer.as_ref())?;
@@ -707,6 +713,15 @@ impl State for ExpectCertificate {
         ))?;
         if !cert.certificate_request_context.is_empty() {
             return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+        // RFC 8446 §4.4.2: a client's CertificateEntry extensions must answer ones in our
+        // CertificateRequest, which asks for none.
+        if cert
+            .certificate_list
+            .iter()
+            .any(|e| !e.extensions.is_empty())
+        {
+            return Err(PeerMisbehaved::UnsolicitedExtension.into());
         }
         st.transcript.add(msg.encoded());
         let Some((ee, rest)) = cert.certificate_list.split_first() else {

@@ -1,0 +1,115 @@
+//! Extensions in places the RFCs forbid, made by a clasp peer misbehaving through the
+//! crate-internal hooks or by rewriting its plaintext messages in flight.
+
+use std::sync::Arc;
+
+use clasp_testkit::{KeyType, TestPki};
+
+use crate::config::{ClientConfig, ServerConfig};
+use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::error::{Error, PeerMisbehaved};
+use crate::msgs::enums::{AlertDescription, ExtensionType, NamedGroup, ProtocolVersion};
+use crate::msgs::extensions::{CertificateExtension, ServerExtension};
+use crate::msgs::handshake::{CertificateTls13, HandshakeMessage, HandshakePayload};
+use crate::verify::{RootCertStore, ServerName};
+
+fn client() -> ClientConnection {
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    let cfg = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .without_env_key_log()
+        .build()
+        .unwrap();
+    ClientConnection::new(Arc::new(cfg), ServerName::try_from("localhost").unwrap()).unwrap()
+}
+
+fn server(cfg: ServerConfig) -> ServerConnection {
+    ServerConnection::new(Arc::new(cfg)).unwrap()
+}
+
+fn server_config(groups: &[NamedGroup]) -> ServerConfig {
+    let id = TestPki::shared().server(KeyType::EcdsaP256);
+    ServerConfig::builder()
+        .with_single_cert(id.cert_chain(), id.private_key())
+        .with_groups(groups)
+        .without_env_key_log()
+        .build()
+        .unwrap()
+}
+
+fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
+    let out = conn.pending_tls().to_vec();
+    conn.consume_tls(out.len());
+    out
+}
+
+fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
+    while !data.is_empty() {
+        let n = conn.push_tls(data);
+        data = &data[n..];
+        conn.process_new_packets()?;
+    }
+    Ok(())
+}
+
+fn add_sct(cert: &mut CertificateTls13) {
+    if let Some(e) = cert.certificate_list.first_mut() {
+        e.extensions.push(CertificateExtension::Unknown {
+            typ: ExtensionType::SignedCertificateTimestamp,
+            body: vec![0, 0],
+        });
+    }
+}
+
+/// RFC 8446 §4.4.2: CertificateEntry extensions "MUST correspond to ones from the
+/// ClientHello"; clasp asks for none, so an SCT is unsupported_extension.
+#[test]
+fn certificate_entry_extension_not_requested_is_refused() {
+    let mut cfg = server_config(&[NamedGroup::X25519]);
+    cfg.test_cert_hook = Some(add_sct);
+    let (mut c, mut s) = (client(), server(cfg));
+    give(&mut s, &take(&mut c)).unwrap();
+    let err = give(&mut c, &take(&mut s)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension)
+    );
+    assert_eq!(
+        give(&mut s, &take(&mut c)).unwrap_err(),
+        Error::AlertReceived(AlertDescription::UnsupportedExtension)
+    );
+}
+
+/// RFC 8446 §4.1.4: a HelloRetryRequest "MUST NOT contain any extensions that were not first
+/// offered by the client"; extended_master_secret was offered, but it has no place in an HRR
+/// (§4.2 table), so the client refuses it.
+#[test]
+fn hello_retry_request_with_a_foreign_extension_is_refused() {
+    let (mut c, mut s) = (client(), server(server_config(&[NamedGroup::secp384r1])));
+    give(&mut s, &take(&mut c)).unwrap();
+    let flight = take(&mut s);
+    // The first record is the HelloRetryRequest alone; re-encode it with one more extension.
+    let len = usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let (hrr_record, rest) = flight.split_at(5 + len);
+    let msg = HandshakeMessage::read_version(&hrr_record[5..], ProtocolVersion::TLSv1_3).unwrap();
+    let HandshakePayload::ServerHello(mut hrr) = msg.payload().clone() else {
+        panic!("expected a HelloRetryRequest");
+    };
+    assert!(hrr.is_hello_retry_request());
+    hrr.extensions.push(ServerExtension::ExtendedMasterSecret);
+    let body = HandshakeMessage::new(HandshakePayload::ServerHello(hrr));
+    let mut forged = vec![22, 3, 3];
+    forged.extend_from_slice(&u16::try_from(body.encoded().len()).unwrap().to_be_bytes());
+    forged.extend_from_slice(body.encoded());
+    forged.extend_from_slice(rest);
+    let err = give(&mut c, &forged).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension)
+    );
+    // The unmodified flight is accepted (the check is not just refusing every HRR).
+    let (mut c2, mut s2) = (client(), server(server_config(&[NamedGroup::secp384r1])));
+    give(&mut s2, &take(&mut c2)).unwrap();
+    give(&mut c2, &take(&mut s2)).unwrap();
+}

@@ -113,3 +113,67 @@ fn hello_retry_request_with_a_foreign_extension_is_refused() {
     give(&mut s2, &take(&mut c2)).unwrap();
     give(&mut c2, &take(&mut s2)).unwrap();
 }
+
+fn add_early_data(ee: &mut crate::msgs::handshake::EncryptedExtensions) {
+    ee.extensions
+        .push(crate::msgs::extensions::EncryptedExtension::EarlyData);
+}
+
+/// RFC 8446 §4.2.10: early data is accepted only under the ticket's own cipher suite. A server
+/// (made to misbehave) that resumes with another suite of the same hash and still claims to
+/// accept the 0-RTT data is refused with illegal_parameter.
+#[test]
+fn early_data_accepted_under_another_suite_is_refused() {
+    use crate::msgs::enums::CipherSuite;
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    let client_cfg = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_early_data()
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let provider = crate::crypto::aws_lc::default_provider();
+    let keys = Arc::new(crate::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server_cfg = |suites: &[CipherSuite]| {
+        let id = TestPki::shared().server(KeyType::EcdsaP256);
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .with_cipher_suites(suites)
+            .with_ticket_keys(Arc::clone(&keys))
+            .with_max_early_data(16384)
+            .without_env_key_log()
+            .build()
+            .unwrap()
+    };
+    // 1. A full handshake under AES-128-GCM leaves a 0-RTT ticket for that suite.
+    let mut c = ClientConnection::new(
+        Arc::clone(&client_cfg),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
+    let mut s = server(server_cfg(&[CipherSuite::TLS_AES_128_GCM_SHA256]));
+    for _ in 0..4 {
+        give(&mut s, &take(&mut c)).unwrap();
+        give(&mut c, &take(&mut s)).unwrap();
+    }
+    assert!(!c.is_handshaking());
+    // 2. Resume against a server preferring ChaCha20 (same SHA-256 hash) that claims 0-RTT.
+    let mut c =
+        ClientConnection::new(client_cfg, ServerName::try_from("localhost").unwrap()).unwrap();
+    assert!(c.write_early_data(b"early").unwrap() > 0);
+    let mut cfg = server_cfg(&[
+        CipherSuite::TLS_CHACHA20_POLY1305_SHA256,
+        CipherSuite::TLS_AES_128_GCM_SHA256,
+    ]);
+    cfg.test_ee_hook = Some(add_early_data);
+    let mut s = server(cfg);
+    give(&mut s, &take(&mut c)).unwrap();
+    let err = give(&mut c, &take(&mut s)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::IllegalExtensionValue)
+    );
+}

@@ -43,6 +43,9 @@ pub(crate) struct ClientHelloDetails {
     pub(crate) offered_tls12: bool,
     /// We offered 0-RTT data (RFC 8446 §4.2.10).
     pub(crate) early_data_offered: bool,
+    /// The suite and ALPN of the ticket our 0-RTT data was sent under: a server that accepts the
+    /// data must have kept both (RFC 8446 §4.2.10).
+    pub(crate) early_data_params: Option<(CipherSuite, Option<Vec<u8>>)>,
     /// The middlebox-compatibility ChangeCipherSpec has been sent (RFC 8446 §D.4).
     pub(crate) ccs_sent: bool,
     /// The TLS 1.2 session offered by session ID or ticket (see [`offer_tls12_session`]).
@@ -110,6 +113,7 @@ pub(crate) fn start(
         offered_tls13,
         offered_tls12,
         early_data_offered: false,
+        early_data_params: None,
         ccs_sent: false,
         tls12_resuming,
     };
@@ -141,9 +145,10 @@ pub(crate) fn start(
         .filter(|_| details.config.enable_early_data)
         .map(|t| t.session.max_early_data)
         .filter(|max| *max > 0);
-    if early_budget.is_some() {
+    if let (Some(_), Some(t)) = (early_budget, resuming.as_ref()) {
         hello.extensions.push(ClientExtension::EarlyData);
         details.early_data_offered = true;
+        details.early_data_params = Some((t.session.suite, t.session.alpn.clone()));
     }
     let msg = attach_psk(hello, resuming.as_ref(), &details.config, now, None)?;
     let mut transcript = Transcript::new();

@@ -179,6 +179,12 @@ impl State for ExpectEncryptedExtensions {
                 }
                 // RFC 8446 §4.2.10: early_data only if we offered it.
                 EncryptedExtension::EarlyData if st.details.early_data_offered => {
+                    // RFC 8446 §4.2.10: early data is only acceptable under the ticket's own
+                    // cipher suite (not merely one with the same hash).
+                    let ticket_suite = st.details.early_data_params.as_ref().map(|p| p.0);
+                    if ticket_suite != Some(st.suite.suite) {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    }
                     cx.negotiated.early_data_accepted = Some(true);
                 }
                 EncryptedExtension::EarlyData => {
@@ -207,6 +213,13 @@ impl State for ExpectEncryptedExtensions {
                     }
                     return Err(PeerMisbehaved::UnsolicitedExtension.into());
                 }
+            }
+        }
+        // RFC 8446 §4.2.10: ... and under the ticket's ALPN protocol.
+        if cx.negotiated.early_data_accepted == Some(true) {
+            let ticket_alpn = st.details.early_data_params.as_ref().map(|p| &p.1);
+            if ticket_alpn != Some(&cx.negotiated.alpn_protocol) {
+                return Err(PeerMisbehaved::IllegalExtensionValue.into());
             }
         }
         if st.details.early_data_offered && cx.negotiated.early_data_accepted.is_none() {

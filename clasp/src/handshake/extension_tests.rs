@@ -177,3 +177,53 @@ fn early_data_accepted_under_another_suite_is_refused() {
         Error::PeerMisbehaved(PeerMisbehaved::IllegalExtensionValue)
     );
 }
+
+fn duplicate_key_share(ch: &mut crate::msgs::handshake::ClientHello) {
+    for e in &mut ch.extensions {
+        if let crate::msgs::extensions::ClientExtension::KeyShare(shares) = e {
+            if let Some(first) = shares.first().cloned() {
+                shares.push(first);
+            }
+        }
+    }
+}
+
+fn share_outside_supported_groups(ch: &mut crate::msgs::handshake::ClientHello) {
+    for e in &mut ch.extensions {
+        if let crate::msgs::extensions::ClientExtension::SupportedGroups(groups) = e {
+            groups.retain(|g| *g != NamedGroup::X25519);
+        }
+    }
+}
+
+/// RFC 8446 §4.2.8: a repeated key share group, or a share for a group missing from
+/// supported_groups, is illegal_parameter (servers MAY check; clasp does).
+#[test]
+fn key_share_rule_violations_are_illegal_parameter() {
+    for hook in [
+        duplicate_key_share as fn(&mut crate::msgs::handshake::ClientHello),
+        share_outside_supported_groups,
+    ] {
+        let mut roots = RootCertStore::empty();
+        roots.add(&TestPki::shared().ca_cert()).unwrap();
+        let mut cfg = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .without_env_key_log()
+            .build()
+            .unwrap();
+        cfg.test_hello_hook = Some(hook);
+        let mut c =
+            ClientConnection::new(Arc::new(cfg), ServerName::try_from("localhost").unwrap())
+                .unwrap();
+        let mut s = server(server_config(&[NamedGroup::X25519]));
+        let err = give(&mut s, &take(&mut c)).unwrap_err();
+        assert_eq!(
+            err,
+            Error::PeerMisbehaved(PeerMisbehaved::IllegalClientHello)
+        );
+        assert_eq!(
+            give(&mut c, &take(&mut s)).unwrap_err(),
+            Error::AlertReceived(AlertDescription::IllegalParameter)
+        );
+    }
+}

@@ -116,6 +116,16 @@ pub(crate) fn handle_client_hello(
         .supported_groups()
         .ok_or(PeerMisbehaved::MissingExtension)?;
     let shares = ch.key_shares().ok_or(PeerMisbehaved::MissingExtension)?;
+    // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
+    // group ... [or] for groups not listed in the client's "supported_groups" extension.
+    // Servers MAY check for violations of these rules and abort the handshake with an
+    // "illegal_parameter" alert". We check: a share outside the list is a confused client.
+    for (i, share) in shares.iter().enumerate() {
+        let repeated = shares.iter().take(i).any(|s| s.group == share.group);
+        if repeated || !client_groups.contains(&share.group) {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+    }
     let chosen_share = config
         .groups
         .iter()

@@ -840,7 +840,9 @@ impl io::Write for Writer<'_> {
         }
         c.send_application_data(buf)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        if c.wants_key_update() {
+        // RFC 8446 §5.5: change keys well before the AEAD's confidentiality limit. TLS 1.2 has
+        // no KeyUpdate (and clasp refuses renegotiation), so there the sequence number runs on.
+        if c.wants_key_update() && c.negotiated.version == Some(ProtocolVersion::TLSv1_3) {
             if let Some(state) = self.conn.state.as_mut() {
                 state
                     .send_key_update(&mut self.conn.common, false)

@@ -63,6 +63,23 @@ pub(crate) fn rfc8448_entries() -> Vec<(&'static str, Vec<u8>)> {
     entries
 }
 
+/// Bytes from a string of hex digits, ignoring whitespace (for vectors copied from RFCs).
+///
+/// Panics on an odd number of digits or a non-hex digit: this is test-only code.
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    let digits: String = s.split_whitespace().collect();
+    assert!(digits.len() % 2 == 0, "odd number of hex digits in {s:?}");
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            digits
+                .get(i..i + 2)
+                .and_then(parse_hex_byte)
+                .unwrap_or_else(|| panic!("bad hex digits at offset {i} in {s:?}"))
+        })
+        .collect()
+}
+
 /// One byte written as exactly two hex digits.
 fn parse_hex_byte(token: &str) -> Option<u8> {
     if token.len() == 2 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -209,5 +226,17 @@ mod tests {
         assert_eq!(parse_hex_byte("+1"), None);
         assert_eq!(parse_hex_byte("abc"), None);
         assert_eq!(parse_hex_byte("g0"), None);
+    }
+
+    #[test]
+    fn hex_string_parser() {
+        assert_eq!(hex("00 0aFF\n10"), vec![0x00, 0x0a, 0xff, 0x10]);
+        assert_eq!(hex(""), Vec::<u8>::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "odd number of hex digits")]
+    fn hex_string_parser_rejects_odd_length() {
+        let _ = hex("abc");
     }
 }

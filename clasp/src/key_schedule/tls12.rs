@@ -357,14 +357,7 @@ impl fmt::Debug for MasterSecret {
 mod tests {
     use super::*;
     use crate::crypto::aws_lc::{HMAC_SHA256, HMAC_SHA384};
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testdata::hex;
 
     // The TLS 1.2 PRF test vectors posted to the IETF TLS WG mailing list ("test vectors for
     // TLS 1.2 PRF", https://www.ietf.org/mail-archive/web/tls/current/msg03416.html), as carried

@@ -920,16 +920,9 @@ impl fmt::Debug for ResumptionMasterSecret {
 mod tests {
     use super::*;
     use crate::crypto::aws_lc::default_provider;
+    use crate::testdata::hex;
     use crate::testdata::rfc8448;
     use crate::transcript::Transcript;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn sha256() -> Tls13Crypto {
         Tls13Crypto::new(&default_provider(), HashAlgorithm::Sha256)

@@ -439,15 +439,8 @@ impl fmt::Debug for RecordEncrypter {
 mod tests {
     use super::*;
     use crate::crypto::aws_lc::{AES_128_GCM, CHACHA20_POLY1305};
+    use crate::testdata::hex;
     use crate::testdata::rfc8448;
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn split(record: &[u8]) -> (RecordHeader, Vec<u8>) {
         let h = RecordHeader::parse(record).unwrap().unwrap();

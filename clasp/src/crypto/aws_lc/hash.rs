@@ -64,13 +64,7 @@ impl HashContext for Context {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testdata::hex;
 
     #[test]
     fn sha256_abc_fips180() {

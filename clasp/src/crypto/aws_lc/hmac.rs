@@ -71,13 +71,7 @@ impl HmacKey for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testdata::hex;
 
     #[test]
     fn rfc4231_test_case_2() {

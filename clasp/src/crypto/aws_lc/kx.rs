@@ -275,14 +275,8 @@ impl ActiveKeyExchange for HybridKeyExchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdata::hex;
     use crate::testdata::rfc8448;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn arr32(v: &[u8]) -> [u8; 32] {
         v.try_into().unwrap()

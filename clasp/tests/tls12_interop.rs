@@ -14,31 +14,29 @@
 //! sentinel must not fire falsely), and client certificates in TLS 1.2 over DHE and RSA key
 //! exchange (`mutual_auth.rs` covers the ECDHE cases and the failure alerts).
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clasp::config::{ClientAuth, ClientConfigBuilder, ServerConfigBuilder};
 use clasp::conn::Negotiated;
 use clasp::error::PeerIncompatible;
 use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig};
 use clasp_testkit::{
     openssl_cipher_name, require_peers, ClientAuth as PeerClientAuth, GnutlsClient,
     GnutlsClientOpts, GnutlsPriority, GnutlsServer, GnutlsServerOpts, KeyType, OpensslClient,
     OpensslClientOpts, OpensslServer, OpensslServerOpts, PeerOutput, TestPki, TlsVersion,
 };
-use rustls_pki_types::ServerName;
+
+mod common;
+use common::{
+    close, connect, drain_plaintext, handshake, localhost, read_once, roots, send,
+    spawn_upper_server, ServerReport,
+};
 
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
 // ---------------------------------------------------------------------------------------------
 // The matrix: one case per TLS 1.2 suite.
 
@@ -233,20 +231,13 @@ fn matrix_covers_every_tls12_suite() {
 // ---------------------------------------------------------------------------------------------
 // clasp configs and a blocking driver over a TcpStream (as in tls13_interop.rs).
 
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
-
 /// A TLS 1.2-only clasp client for `c` (RSA key exchange enabled for RSA cases).
 fn client_config(c: Case) -> Arc<ClientConfig> {
     Arc::new(client_builder(c).build().expect("client config"))
 }
 
 fn client_builder(c: Case) -> ClientConfigBuilder {
-    let mut b = ClientConfig::builder()
-        .with_root_certificates(roots())
+    let mut b = common::client_builder()
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[c.suite])
         .allow_rsa_key_exchange(c.is_rsa_kx())
@@ -265,75 +256,15 @@ fn server_config(c: Case) -> Arc<ServerConfig> {
 }
 
 fn server_builder(c: Case) -> ServerConfigBuilder {
-    let id = TestPki::shared().server(c.kt);
-    let mut b = ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
+    let mut b = common::server_builder(c.kt)
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[c.suite])
         .allow_dhe(c.is_dhe())
-        .allow_rsa_key_exchange(c.is_rsa_kx())
-        .without_env_key_log();
+        .allow_rsa_key_exchange(c.is_rsa_kx());
     if let Some(g) = c.group {
         b = b.with_groups(&[g.clasp()]);
     }
     b
-}
-
-fn localhost() -> ServerName<'static> {
-    ServerName::try_from("localhost").unwrap()
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_nodelay(true).unwrap();
-    sock
-}
-
-fn flush(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> io::Result<()> {
-    while conn.wants_write() {
-        conn.write_tls(sock)?;
-    }
-    Ok(())
-}
-
-/// Reads once and processes it; on a TLS error sends the queued alert and returns the error.
-fn read_once(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<usize, Error> {
-    let n = match conn.read_tls(sock) {
-        Ok(n) => n,
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-        Err(e) => panic!("socket read: {e}"),
-    };
-    if let Err(e) = conn.process_new_packets() {
-        let _ = flush(conn, sock);
-        return Err(e);
-    }
-    Ok(n)
-}
-
-fn handshake(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<(), Error> {
-    loop {
-        flush(conn, sock).expect("socket write");
-        if !conn.is_handshaking() {
-            return Ok(());
-        }
-        if read_once(conn, sock)? == 0 {
-            return Err(conn.error().cloned().unwrap_or(Error::UnexpectedEof));
-        }
-    }
-}
-
-fn drain_plaintext(conn: &mut ConnectionCommon, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match conn.reader().read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) => panic!("plaintext read: {e}"),
-        }
-    }
 }
 
 /// Reads plaintext until at least `len` bytes arrived and they end with `suffix`.
@@ -352,16 +283,6 @@ fn read_until(
         let n = read_once(conn, sock).expect("TLS error while reading data");
         assert!(n > 0, "peer closed before sending {suffix:?}; got {out:?}");
     }
-}
-
-fn send(conn: &mut ConnectionCommon, sock: &mut TcpStream, data: &[u8]) {
-    conn.writer().write_all(data).unwrap();
-    flush(conn, sock).unwrap();
-}
-
-fn close(conn: &mut ConnectionCommon, sock: &mut TcpStream) {
-    conn.send_close_notify();
-    let _ = flush(conn, sock);
 }
 
 fn assert_negotiated(n: &Negotiated, c: Case) {
@@ -504,53 +425,6 @@ fn assert_gnutls_report(out: &PeerOutput, c: Case) {
 // openssl s_client / gnutls-cli -> clasp server, which answers each chunk of plaintext with its
 // ASCII upper-case form.
 
-struct ServerReport {
-    result: Result<(), Error>,
-    negotiated: Negotiated,
-    received: Vec<u8>,
-    peer_closed: bool,
-}
-
-fn spawn_server(cfg: Arc<ServerConfig>) -> (u16, JoinHandle<ServerReport>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let (mut sock, _) = listener.accept().expect("accept");
-        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        sock.set_nodelay(true).unwrap();
-        let mut conn = ServerConnection::new(cfg).unwrap();
-        let mut received = Vec::new();
-        let mut peer_closed = false;
-        let result = (|| {
-            handshake(&mut conn, &mut sock)?;
-            loop {
-                let before = received.len();
-                drain_plaintext(&mut conn, &mut received);
-                if received.len() > before {
-                    let reply = received[before..].to_ascii_uppercase();
-                    send(&mut conn, &mut sock, &reply);
-                }
-                if conn.process_new_packets()?.peer_has_closed {
-                    peer_closed = true;
-                    close(&mut conn, &mut sock);
-                    return Ok(());
-                }
-                if read_once(&mut conn, &mut sock)? == 0 {
-                    return Ok(());
-                }
-            }
-        })();
-        ServerReport {
-            result,
-            negotiated: conn.negotiated().clone(),
-            received,
-            peer_closed,
-        }
-    });
-    (port, handle)
-}
-
 const PING: &str = "ping from the peer\n";
 const PONG: &str = "PING FROM THE PEER";
 
@@ -579,7 +453,7 @@ fn server_report_ok(report: &ServerReport, out: &PeerOutput) {
 
 fn openssl_to_server(c: Case) {
     require_peers!("openssl");
-    let (port, server) = spawn_server(server_config(c));
+    let (port, server) = spawn_upper_server(server_config(c));
     let out = OpensslClient::run(&openssl_client_opts(c, port));
     let report = server.join().unwrap();
     server_report_ok(&report, &out);
@@ -598,7 +472,7 @@ fn openssl_to_server(c: Case) {
 
 fn gnutls_to_server(c: Case) {
     require_peers!("gnutls-cli");
-    let (port, server) = spawn_server(server_config(c));
+    let (port, server) = spawn_upper_server(server_config(c));
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
             .priority(c.gnutls_priority())
@@ -658,13 +532,10 @@ matrix! {
 
 /// A clasp server with the default suites and an RSA-2048 certificate, TLS 1.2 only.
 fn default_rsa_server(allow_rsa_kx: bool) -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::Rsa2048);
     Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
+        common::server_builder(KeyType::Rsa2048)
             .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
             .allow_rsa_key_exchange(allow_rsa_kx)
-            .without_env_key_log()
             .build()
             .unwrap(),
     )
@@ -676,7 +547,7 @@ fn default_rsa_server(allow_rsa_kx: bool) -> Arc<ServerConfig> {
 #[test]
 fn rsa_kx_refused_by_default_openssl() {
     require_peers!("openssl");
-    let (port, server) = spawn_server(default_rsa_server(false));
+    let (port, server) = spawn_upper_server(default_rsa_server(false));
     let out = OpensslClient::run(
         &OpensslClientOpts::new(port, TestPki::shared().ca_path())
             .tls12()
@@ -704,7 +575,7 @@ fn rsa_kx_refused_by_default_openssl() {
 #[test]
 fn rsa_kx_refused_by_default_gnutls() {
     require_peers!("gnutls-cli");
-    let (port, server) = spawn_server(default_rsa_server(false));
+    let (port, server) = spawn_upper_server(default_rsa_server(false));
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
             .priority(RSA_AES128.gnutls_priority())
@@ -730,7 +601,7 @@ fn rsa_kx_refused_by_default_gnutls() {
 #[test]
 fn rsa_kx_accepted_when_enabled_openssl() {
     require_peers!("openssl");
-    let (port, server) = spawn_server(default_rsa_server(true));
+    let (port, server) = spawn_upper_server(default_rsa_server(true));
     let out = OpensslClient::run(&openssl_client_opts(RSA_AES128, port));
     let report = server.join().unwrap();
     server_report_ok(&report, &out);
@@ -744,16 +615,6 @@ fn rsa_kx_accepted_when_enabled_openssl() {
 // aborts. A server with 1.3 *disabled* is not "TLS 1.3 capable" for this connection and must
 // not write it; if one did, clasp would reject every 1.2-only server of that kind.
 
-fn tls13_capable_client() -> Arc<ClientConfig> {
-    Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots())
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    )
-}
-
 fn tls13_client_to_openssl_tls12(version_flag: &str) {
     require_peers!("openssl");
     let pki = TestPki::shared();
@@ -762,7 +623,7 @@ fn tls13_client_to_openssl_tls12(version_flag: &str) {
         .naccept(1)
         .args(&[version_flag]);
     opts.version = None;
-    let (n, out) = clasp_vs_openssl_server(&opts, tls13_capable_client());
+    let (n, out) = clasp_vs_openssl_server(&opts, common::client_config());
     assert_eq!(n.version, Some(ProtocolVersion::TLSv1_2), "{n:?}\n{out}");
     assert_eq!(out.version(), Some(TlsVersion::Tls12), "{out}");
     // clasp's default preference: X25519 and ECDHE-ECDSA AES-128-GCM first.
@@ -788,7 +649,7 @@ fn tls13_client_to_gnutls_tls12_only() {
     let server = GnutlsServer::start(
         &GnutlsServerOpts::new(pki.server(KeyType::Rsa2048)).version(TlsVersion::Tls12),
     );
-    let mut conn = ClientConnection::new(tls13_capable_client(), localhost()).unwrap();
+    let mut conn = ClientConnection::new(common::client_config(), localhost()).unwrap();
     let mut sock = connect(server.port());
     if let Err(e) = handshake(&mut conn, &mut sock) {
         panic!(
@@ -931,7 +792,7 @@ fn assert_client_cert(report: &ServerReport, client: KeyType) {
 fn openssl_client_cert_to_server_dhe() {
     require_peers!("openssl");
     let c = DHE_RSA_AES256;
-    let (port, server) = spawn_server(required_client_auth_server(c));
+    let (port, server) = spawn_upper_server(required_client_auth_server(c));
     let out = OpensslClient::run(
         &openssl_client_opts(c, port).client_cert(TestPki::shared().client(KeyType::EcdsaP256)),
     );
@@ -945,7 +806,7 @@ fn openssl_client_cert_to_server_dhe() {
 fn openssl_client_cert_to_server_rsa_kx() {
     require_peers!("openssl");
     let c = RSA_AES128;
-    let (port, server) = spawn_server(required_client_auth_server(c));
+    let (port, server) = spawn_upper_server(required_client_auth_server(c));
     let out = OpensslClient::run(
         &openssl_client_opts(c, port).client_cert(TestPki::shared().client(KeyType::Rsa2048)),
     );
@@ -959,7 +820,7 @@ fn openssl_client_cert_to_server_rsa_kx() {
 fn gnutls_client_cert_to_server_rsa_kx() {
     require_peers!("gnutls-cli");
     let c = RSA_AES256;
-    let (port, server) = spawn_server(required_client_auth_server(c));
+    let (port, server) = spawn_upper_server(required_client_auth_server(c));
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
             .priority(c.gnutls_priority())

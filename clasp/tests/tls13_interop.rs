@@ -11,27 +11,25 @@
 //! group (OpenSSL gained it in 3.5, GnuTLS in 3.8.x), so no command line could offer it there.
 
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clasp::conn::Negotiated;
 use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, GnutlsClient, GnutlsClientOpts, GnutlsPriority, GnutlsServer, GnutlsServerOpts,
     KeyType, OpensslClient, OpensslClientOpts, OpensslServer, OpensslServerOpts, TestPki,
     TlsVersion,
 };
-use rustls_pki_types::ServerName;
+
+mod common;
+use common::{
+    client_builder, close, connect, drain_plaintext, handshake, localhost, read_until, send,
+    server_builder, spawn_upper_server,
+};
 
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
 // ---------------------------------------------------------------------------------------------
 // Names of suites and groups in each toolkit.
 
@@ -117,16 +115,8 @@ fn gnutls_priority(suite: Suite, group: Group) -> String {
 // ---------------------------------------------------------------------------------------------
 // clasp configs and a blocking driver over a TcpStream.
 
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
-
 fn client_config(suite: Option<Suite>, group: Option<Group>) -> Arc<ClientConfig> {
-    let mut b = ClientConfig::builder()
-        .with_root_certificates(roots())
-        .without_env_key_log();
+    let mut b = client_builder();
     if let Some(s) = suite {
         b = b.with_cipher_suites(&[s.clasp()]);
     }
@@ -141,10 +131,7 @@ fn server_config(
     suite: Option<Suite>,
     groups: Option<&[NamedGroup]>,
 ) -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(kt);
-    let mut b = ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log();
+    let mut b = server_builder(kt);
     if let Some(s) = suite {
         b = b.with_cipher_suites(&[s.clasp()]);
     }
@@ -152,90 +139,6 @@ fn server_config(
         b = b.with_groups(g);
     }
     Arc::new(b.build().expect("server config"))
-}
-
-fn localhost() -> ServerName<'static> {
-    ServerName::try_from("localhost").unwrap()
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_nodelay(true).unwrap();
-    sock
-}
-
-/// Writes every pending TLS byte to the socket.
-fn flush(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> io::Result<()> {
-    while conn.wants_write() {
-        conn.write_tls(sock)?;
-    }
-    Ok(())
-}
-
-/// Reads once from the socket and processes it. Returns the bytes read (0 at end of stream).
-/// On a TLS error the alert clasp queued is sent before returning it.
-fn read_once(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<usize, Error> {
-    let n = match conn.read_tls(sock) {
-        Ok(n) => n,
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-        Err(e) => panic!("socket read: {e}"),
-    };
-    if let Err(e) = conn.process_new_packets() {
-        let _ = flush(conn, sock);
-        return Err(e);
-    }
-    Ok(n)
-}
-
-/// Runs the handshake to completion over `sock`.
-fn handshake(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<(), Error> {
-    loop {
-        flush(conn, sock).expect("socket write");
-        if !conn.is_handshaking() {
-            return Ok(());
-        }
-        if read_once(conn, sock)? == 0 {
-            return Err(conn.error().cloned().unwrap_or(Error::UnexpectedEof));
-        }
-    }
-}
-
-/// Moves all buffered plaintext into `out`.
-fn drain_plaintext(conn: &mut ConnectionCommon, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match conn.reader().read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) => panic!("plaintext read: {e}"),
-        }
-    }
-}
-
-/// Reads plaintext until `out` ends with `suffix`.
-fn read_until(conn: &mut ConnectionCommon, sock: &mut TcpStream, suffix: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        drain_plaintext(conn, &mut out);
-        if out.ends_with(suffix) {
-            return out;
-        }
-        let n = read_once(conn, sock).expect("TLS error while reading data");
-        assert!(n > 0, "peer closed before sending {suffix:?}; got {out:?}");
-    }
-}
-
-fn send(conn: &mut ConnectionCommon, sock: &mut TcpStream, data: &[u8]) {
-    conn.writer().write_all(data).unwrap();
-    flush(conn, sock).unwrap();
-}
-
-fn close(conn: &mut ConnectionCommon, sock: &mut TcpStream) {
-    conn.send_close_notify();
-    let _ = flush(conn, sock);
 }
 
 fn assert_negotiated(n: &Negotiated, suite: Suite, group: Group) {
@@ -405,61 +308,13 @@ fn client_gnutls_aes128_x25519_ecdsa_p384() {
 // openssl s_client / gnutls-cli -> clasp server. The server answers each chunk of plaintext
 // with its ASCII upper-case form, so the client's stdout proves data went both ways.
 
-struct ServerReport {
-    result: Result<(), Error>,
-    negotiated: Negotiated,
-    received: Vec<u8>,
-    peer_closed: bool,
-}
-
-/// Accepts one connection on 127.0.0.1 in a thread and serves it with `cfg`.
-fn spawn_server(cfg: Arc<ServerConfig>) -> (u16, JoinHandle<ServerReport>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let (mut sock, _) = listener.accept().expect("accept");
-        sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        sock.set_nodelay(true).unwrap();
-        let mut conn = ServerConnection::new(cfg).unwrap();
-        let mut received = Vec::new();
-        let mut peer_closed = false;
-        let result = (|| {
-            handshake(&mut conn, &mut sock)?;
-            loop {
-                let before = received.len();
-                drain_plaintext(&mut conn, &mut received);
-                if received.len() > before {
-                    let reply = received[before..].to_ascii_uppercase();
-                    send(&mut conn, &mut sock, &reply);
-                }
-                if conn.process_new_packets()?.peer_has_closed {
-                    peer_closed = true;
-                    close(&mut conn, &mut sock);
-                    return Ok(());
-                }
-                if read_once(&mut conn, &mut sock)? == 0 {
-                    return Ok(());
-                }
-            }
-        })();
-        ServerReport {
-            result,
-            negotiated: conn.negotiated().clone(),
-            received,
-            peer_closed,
-        }
-    });
-    (port, handle)
-}
-
 const PING: &str = "ping from the peer\n";
 const PONG: &str = "PING FROM THE PEER";
 
 fn openssl_to_server(kt: KeyType, suite: Suite, group: Group) {
     require_peers!("openssl");
     let pki = TestPki::shared();
-    let (port, server) = spawn_server(server_config(kt, Some(suite), None));
+    let (port, server) = spawn_upper_server(server_config(kt, Some(suite), None));
     let out = OpensslClient::run(
         &OpensslClientOpts::new(port, pki.ca_path())
             .tls13()
@@ -512,7 +367,7 @@ fn server_openssl_aes128_x25519_rsa() {
 fn server_openssl_hello_retry_request() {
     require_peers!("openssl");
     let pki = TestPki::shared();
-    let (port, server) = spawn_server(server_config(
+    let (port, server) = spawn_upper_server(server_config(
         KeyType::EcdsaP256,
         None,
         Some(&[NamedGroup::secp384r1]),
@@ -540,7 +395,7 @@ fn server_openssl_hello_retry_request() {
 fn gnutls_to_server(kt: KeyType, suite: Suite, group: Group) {
     require_peers!("gnutls-cli");
     let pki = TestPki::shared();
-    let (port, server) = spawn_server(server_config(kt, Some(suite), None));
+    let (port, server) = spawn_upper_server(server_config(kt, Some(suite), None));
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, pki.ca_path())
             .priority(gnutls_priority(suite, group))
@@ -836,7 +691,7 @@ fn server_openssl_alpn_h2() {
         .without_env_key_log()
         .build()
         .unwrap();
-    let (port, server) = spawn_server(Arc::new(cfg));
+    let (port, server) = spawn_upper_server(Arc::new(cfg));
     let out = OpensslClient::run(
         &OpensslClientOpts::new(port, pki.ca_path())
             .tls13()

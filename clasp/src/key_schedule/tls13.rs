@@ -307,6 +307,37 @@ impl Secret {
             .verify(&[transcript_hash.as_ref()], received))
     }
 
+    /// Checks a received Finished verify_data with this secret as BaseKey, in constant time.
+    /// RFC 8446 §4.4.4: "Recipients of Finished messages MUST verify that the contents are
+    /// correct and if incorrect MUST terminate the connection with a "decrypt_error" alert."
+    fn verify_finished(
+        &self,
+        transcript_hash: &HashOutput,
+        verify_data: &[u8],
+    ) -> Result<FinishedVerified, Error> {
+        if self.verify_finished_mac(transcript_hash, verify_data)? {
+            Ok(FinishedVerified(()))
+        } else {
+            Err(PeerMisbehaved::IncorrectFinished.into())
+        }
+    }
+
+    /// Derive-Secret(self, label, Messages) with `client_label` or `server_label` by `sender`:
+    /// the two traffic secrets of a stage (RFC 8446 §7.1).
+    fn derive_traffic(
+        &self,
+        sender: Sender,
+        client_label: &[u8],
+        server_label: &[u8],
+        transcript_hash: &HashOutput,
+    ) -> Result<Self, Error> {
+        let label = match sender {
+            Sender::Client => client_label,
+            Sender::Server => server_label,
+        };
+        self.derive(label, transcript_hash)
+    }
+
     fn redacted(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
         write!(
             f,
@@ -548,13 +579,12 @@ impl HandshakeSecret {
         sender: Sender,
         hello_hash: &HashOutput,
     ) -> Result<HandshakeTrafficSecret, Error> {
-        let label: &[u8] = match sender {
-            Sender::Client => b"c hs traffic",
-            Sender::Server => b"s hs traffic",
-        };
+        let secret = self
+            .0
+            .derive_traffic(sender, b"c hs traffic", b"s hs traffic", hello_hash)?;
         Ok(HandshakeTrafficSecret {
             // Expanded three times: "key", "iv", "finished" (RFC 8446 §7.3, §4.4.4).
-            secret: self.0.derive(label, hello_hash)?.keyed()?,
+            secret: secret.keyed()?,
             sender,
         })
     }
@@ -619,14 +649,7 @@ impl HandshakeTrafficSecret {
         transcript_hash: &HashOutput,
         verify_data: &[u8],
     ) -> Result<FinishedVerified, Error> {
-        if self
-            .secret
-            .verify_finished_mac(transcript_hash, verify_data)?
-        {
-            Ok(FinishedVerified(()))
-        } else {
-            Err(PeerMisbehaved::IncorrectFinished.into())
-        }
+        self.secret.verify_finished(transcript_hash, verify_data)
     }
 
     /// Logs as `CLIENT_HANDSHAKE_TRAFFIC_SECRET` / `SERVER_HANDSHAKE_TRAFFIC_SECRET`.
@@ -688,12 +711,13 @@ impl MasterSecret {
         sender: Sender,
         transcript_hash: &HashOutput,
     ) -> Result<ApplicationTrafficSecret, Error> {
-        let label: &[u8] = match sender {
-            Sender::Client => b"c ap traffic",
-            Sender::Server => b"s ap traffic",
-        };
         Ok(ApplicationTrafficSecret {
-            secret: self.0.derive(label, transcript_hash)?,
+            secret: self.0.derive_traffic(
+                sender,
+                b"c ap traffic",
+                b"s ap traffic",
+                transcript_hash,
+            )?,
             sender,
             generation: 0,
         })
@@ -794,14 +818,7 @@ impl ApplicationTrafficSecret {
         transcript_hash: &HashOutput,
         verify_data: &[u8],
     ) -> Result<FinishedVerified, Error> {
-        if self
-            .secret
-            .verify_finished_mac(transcript_hash, verify_data)?
-        {
-            Ok(FinishedVerified(()))
-        } else {
-            Err(PeerMisbehaved::IncorrectFinished.into())
-        }
+        self.secret.verify_finished(transcript_hash, verify_data)
     }
 
     /// Logs generation 0 as `CLIENT_TRAFFIC_SECRET_0` / `SERVER_TRAFFIC_SECRET_0`. Later

@@ -8,136 +8,46 @@
 //! - A clasp client's 0-RTT first flight, captured in memory, is sent twice over TCP to one
 //!   clasp server config: the first copy is accepted, the replay refused with no data delivered.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clasp::msgs::enums::ProtocolVersion;
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, KeyType, OpensslClient, OpensslClientOpts, OpensslServer, OpensslServerOpts,
     TestPki,
 };
-use rustls_pki_types::ServerName;
+
+mod common;
+use common::{
+    client_builder, close, connect, drain_plaintext, flush, handshake, localhost, prepare,
+    read_once, read_until, server_builder,
+};
 
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
 // ---------------------------------------------------------------------------------------------
 // Configs and a blocking driver over a TcpStream.
 
 fn client_config() -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
     Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
+        client_builder()
             .with_early_data()
-            .without_env_key_log()
             .build()
             .expect("client config"),
     )
 }
 
 fn server_config() -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
     Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
+        server_builder(KeyType::EcdsaP256)
             .with_max_early_data(16384)
-            .without_env_key_log()
             .build()
             .expect("server config"),
     )
-}
-
-fn localhost() -> ServerName<'static> {
-    ServerName::try_from("localhost").unwrap()
-}
-
-fn prepare(sock: &TcpStream) {
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_nodelay(true).unwrap();
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    prepare(&sock);
-    sock
-}
-
-fn flush(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> io::Result<()> {
-    while conn.wants_write() {
-        conn.write_tls(sock)?;
-    }
-    Ok(())
-}
-
-/// Reads once and processes. Returns the bytes read (0 at end of stream); on a TLS error the
-/// queued alert is sent first.
-fn read_once(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<usize, Error> {
-    let n = match conn.read_tls(sock) {
-        Ok(n) => n,
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-        Err(e) => panic!("socket read: {e}"),
-    };
-    if let Err(e) = conn.process_new_packets() {
-        let _ = flush(conn, sock);
-        return Err(e);
-    }
-    Ok(n)
-}
-
-fn handshake(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<(), Error> {
-    loop {
-        flush(conn, sock).expect("socket write");
-        if !conn.is_handshaking() {
-            return Ok(());
-        }
-        if read_once(conn, sock)? == 0 {
-            return Err(conn.error().cloned().unwrap_or(Error::UnexpectedEof));
-        }
-    }
-}
-
-fn drain_plaintext(conn: &mut ConnectionCommon, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match conn.reader().read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) => panic!("plaintext read: {e}"),
-        }
-    }
-}
-
-fn read_until(conn: &mut ConnectionCommon, sock: &mut TcpStream, suffix: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        drain_plaintext(conn, &mut out);
-        if out.ends_with(suffix) {
-            return out;
-        }
-        let n = read_once(conn, sock).expect("TLS error while reading data");
-        assert!(
-            n > 0,
-            "peer closed before sending {suffix:?}; got {:?}",
-            String::from_utf8_lossy(&out)
-        );
-    }
-}
-
-fn close(conn: &mut ConnectionCommon, sock: &mut TcpStream) {
-    conn.send_close_notify();
-    let _ = flush(conn, sock);
 }
 
 /// What a clasp server saw on one connection.

@@ -4,56 +4,21 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
-use clasp_testkit::{KeyType, TestPki};
+use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use clasp_testkit::KeyType;
 use rustls_pki_types::ServerName;
 
-fn client_config() -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .without_env_key_log()
-            .build()
-            .expect("client config"),
-    )
-}
-
-fn server_config() -> Arc<ServerConfig> {
-    server_config_with(|b| b)
-}
+mod common;
+use common::{client_config, give_tls, server_builder, server_config, take_tls};
 
 fn server_config_with(
     f: impl FnOnce(clasp::config::ServerConfigBuilder) -> clasp::config::ServerConfigBuilder,
 ) -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    let b = ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log();
-    Arc::new(f(b).build().expect("server config"))
-}
-
-fn take_tls(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let mut v = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut v).unwrap();
-    }
-    v
-}
-
-fn give_tls(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<clasp::conn::IoState, Error> {
-    let mut st = conn.process_new_packets()?;
-    while !data.is_empty() {
-        if conn.read_tls(&mut data).unwrap() == 0 {
-            break;
-        }
-        st = conn.process_new_packets()?;
-    }
-    Ok(st)
+    Arc::new(
+        f(server_builder(KeyType::EcdsaP256))
+            .build()
+            .expect("server config"),
+    )
 }
 
 /// Runs a clasp client and server to the end of the handshake.

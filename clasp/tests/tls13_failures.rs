@@ -7,76 +7,30 @@
 //!   directions;
 //! - ALPN without overlap (RFC 7301 §3.2: no_application_protocol) against `openssl s_client`.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clasp::error::{CertificateError, PeerIncompatible};
 use clasp::msgs::enums::AlertDescription;
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConnection, Error, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, Identity, KeyType, OpensslClient, OpensslClientOpts, OpensslServer,
     OpensslServerOpts, PeerOutput, TestPki,
 };
 use rustls_pki_types::ServerName;
 
+mod common;
+use common::{client_config, give_tls, handshake, server_builder, take_tls, IO_TIMEOUT};
+
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn client_config() -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .without_env_key_log()
-            .build()
-            .expect("client config"),
-    )
-}
-
 fn server_config(alpn: &[&[u8]]) -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    let mut b = ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log();
+    let mut b = server_builder(KeyType::EcdsaP256);
     if !alpn.is_empty() {
         b = b.with_alpn_protocols(alpn.iter().map(|p| p.to_vec()).collect());
     }
     Arc::new(b.build().expect("server config"))
-}
-
-fn flush(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> io::Result<()> {
-    while conn.wants_write() {
-        conn.write_tls(sock)?;
-    }
-    Ok(())
-}
-
-/// Runs the handshake over `sock`; on a TLS error the queued alert is sent first.
-fn handshake(conn: &mut ConnectionCommon, sock: &mut TcpStream) -> Result<(), Error> {
-    loop {
-        flush(conn, sock).expect("socket write");
-        if !conn.is_handshaking() {
-            return Ok(());
-        }
-        let n = match conn.read_tls(sock) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-            Err(e) => panic!("socket read: {e}"),
-        };
-        if let Err(e) = conn.process_new_packets() {
-            let _ = flush(conn, sock);
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(Error::UnexpectedEof);
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,25 +112,6 @@ fn unknown_ca_is_unknown_issuer_and_unknown_ca() {
 
 // ---------------------------------------------------------------------------------------------
 // Tampered records, clasp client <-> clasp server in memory.
-
-fn take_tls(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let mut v = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut v).unwrap();
-    }
-    v
-}
-
-/// Feeds `data` to `conn` and returns the first error (or Ok when all was accepted).
-fn give_tls(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        if conn.read_tls(&mut data).unwrap() == 0 {
-            break;
-        }
-        conn.process_new_packets()?;
-    }
-    Ok(())
-}
 
 /// (content type, start, end) of each record in `bytes`.
 fn records(bytes: &[u8]) -> Vec<(u8, usize, usize)> {

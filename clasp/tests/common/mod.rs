@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clasp::config::{ClientConfigBuilder, ServerConfigBuilder};
-use clasp::conn::Negotiated;
+use clasp::conn::{IoState, Negotiated};
 use clasp::msgs::enums::HandshakeType;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::verify::RootCertStore;
@@ -121,6 +121,28 @@ pub fn pump(client: &mut ConnectionCommon, server: &mut ConnectionCommon) -> Res
         }
     }
     panic!("connections did not settle");
+}
+
+/// Everything `conn` has to send, as one buffer (to inspect or tamper with before delivery).
+pub fn take_tls(conn: &mut ConnectionCommon) -> Vec<u8> {
+    let mut v = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut v).unwrap();
+    }
+    v
+}
+
+/// Feeds `data` to `conn`, processing as it goes; the state after the last record, or the
+/// first error.
+pub fn give_tls(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<IoState, Error> {
+    let mut st = conn.process_new_packets()?;
+    while !data.is_empty() {
+        if conn.read_tls(&mut data).unwrap() == 0 {
+            break;
+        }
+        st = conn.process_new_packets()?;
+    }
+    Ok(st)
 }
 
 /// Moves all plaintext the connection has buffered into `out`.

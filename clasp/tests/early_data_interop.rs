@@ -29,6 +29,7 @@ use common::{
 };
 
 const T: Duration = Duration::from_secs(10);
+
 // ---------------------------------------------------------------------------------------------
 // Configs and a blocking driver over a TcpStream.
 

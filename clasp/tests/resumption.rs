@@ -7,73 +7,40 @@
 //! TLS 1.2 resumption (session IDs, RFC 5246 §7.4.1.2; tickets, RFC 5077) against the same
 //! peers is tested in `tls12_resumption.rs`.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clasp::msgs::enums::{HandshakeType, ProtocolVersion};
-use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::verify::RootCertStore;
-use clasp::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
+use clasp::{ClientConfig, ClientConnection, ServerConfig};
 use clasp_testkit::{
     require_peers, GnutlsClient, GnutlsClientOpts, KeyType, OpensslClient, OpensslClientOpts,
     OpensslServer, OpensslServerOpts, TestPki, TlsVersion,
 };
 use rustls_pki_types::ServerName;
 
+mod common;
+use common::{client_builder, connect, server_builder, spawn_stream_server, Recorder};
+
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Records the handshake messages a connection receives.
-#[derive(Default)]
-struct Received(Mutex<Vec<HandshakeType>>);
-
-impl Observer for Received {
-    fn on_event(&self, ev: &HandshakeEvent<'_>) {
-        if let (Direction::Received, EventKind::Handshake(m)) = (ev.direction, ev.kind) {
-            self.0.lock().unwrap().push(m.typ());
-        }
-    }
-}
-
-impl Received {
-    fn types(&self) -> Vec<HandshakeType> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 fn client_config() -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
     Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
+        client_builder()
             .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
-            .without_env_key_log()
             .build()
             .expect("client config"),
     )
 }
 
 fn server_config() -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
     Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
+        server_builder(KeyType::EcdsaP256)
             .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
-            .without_env_key_log()
             .build()
             .expect("server config"),
     )
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +54,7 @@ fn one_connection(
     server: &mut OpensslServer,
     tag: &str,
 ) -> (bool, Vec<HandshakeType>) {
-    let seen = Arc::new(Received::default());
+    let seen = Arc::new(Recorder::default());
     let conn = ClientConnection::with_observer(
         Arc::clone(cfg),
         ServerName::try_from("localhost").unwrap(),
@@ -110,7 +77,7 @@ fn one_connection(
     assert_eq!(got, pong.as_bytes());
     tls.send_close_notify().unwrap();
     let resumed = tls.conn().negotiated().resumed;
-    (resumed, seen.types())
+    (resumed, seen.received())
 }
 
 #[test]
@@ -188,63 +155,6 @@ fn clasp_client_without_resumption_does_full_handshakes() {
 // ---------------------------------------------------------------------------------------------
 // openssl s_client / gnutls-cli -> clasp server.
 
-struct ServerReport {
-    result: Result<(), Error>,
-    resumed: bool,
-    received: Vec<u8>,
-}
-
-/// Serves `n` connections one after the other on 127.0.0.1 with one `cfg` (so tickets from
-/// the first are accepted by the next), answering each chunk with its upper-case form.
-fn spawn_server(cfg: Arc<ServerConfig>, n: usize) -> (u16, JoinHandle<Vec<ServerReport>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        (0..n)
-            .map(|_| {
-                let (sock, _) = listener.accept().expect("accept");
-                sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-                sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-                let conn = ServerConnection::new(Arc::clone(&cfg)).unwrap();
-                let mut tls = clasp::Stream::new(conn, sock);
-                let mut received = Vec::new();
-                let result = (|| -> io::Result<()> {
-                    tls.complete_handshake()?;
-                    let mut buf = [0u8; 4096];
-                    loop {
-                        let n = match tls.read(&mut buf) {
-                            Ok(n) => n,
-                            // gnutls-cli may close the first connection without close_notify.
-                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-                            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-                            Err(e) => return Err(e),
-                        };
-                        if n == 0 {
-                            let _ = tls.send_close_notify();
-                            return Ok(());
-                        }
-                        received.extend_from_slice(&buf[..n]);
-                        tls.write_all(&buf[..n].to_ascii_uppercase())?;
-                    }
-                })();
-                let result = result.map_err(|e| {
-                    e.get_ref()
-                        .and_then(|i| i.downcast_ref::<Error>())
-                        .cloned()
-                        .or_else(|| tls.conn().error().cloned())
-                        .unwrap_or_else(|| panic!("server I/O error that is not TLS: {e:?}"))
-                });
-                ServerReport {
-                    result,
-                    resumed: tls.conn().negotiated().resumed,
-                    received,
-                }
-            })
-            .collect()
-    });
-    (port, handle)
-}
-
 const PING: &str = "resume me\n";
 const PONG: &str = "RESUME ME";
 
@@ -256,7 +166,7 @@ fn openssl_sess_out_then_sess_in_resumes_with_clasp_server() {
         .dir()
         .join(format!("resumption-{}.sess", std::process::id()));
     let _ = std::fs::remove_file(&sess);
-    let (port, server) = spawn_server(server_config(), 2);
+    let (port, server) = spawn_stream_server(server_config(), 2);
 
     let first = OpensslClient::run(
         &OpensslClientOpts::new(port, pki.ca_path())
@@ -300,7 +210,7 @@ fn openssl_sess_out_then_sess_in_resumes_with_clasp_server() {
 fn gnutls_cli_resume_with_clasp_server() {
     require_peers!("gnutls-cli");
     let pki = TestPki::shared();
-    let (port, server) = spawn_server(server_config(), 2);
+    let (port, server) = spawn_stream_server(server_config(), 2);
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, pki.ca_path())
             .version(TlsVersion::Tls13)

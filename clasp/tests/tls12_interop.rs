@@ -37,6 +37,7 @@ use common::{
 };
 
 const T: Duration = Duration::from_secs(10);
+
 // ---------------------------------------------------------------------------------------------
 // The matrix: one case per TLS 1.2 suite.
 

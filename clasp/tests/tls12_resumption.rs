@@ -7,103 +7,39 @@
 //! - real peers: `openssl s_client -sess_out` / `-sess_in` and `gnutls-cli --resume` against a
 //!   clasp server; a clasp client connecting twice to `openssl s_server` and `gnutls-serv`.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clasp::msgs::enums::{HandshakeType, ProtocolVersion};
 use clasp::session::TicketKeys;
-use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, GnutlsClient, GnutlsClientOpts, GnutlsServer, GnutlsServerOpts, KeyType,
     OpensslClient, OpensslClientOpts, OpensslServer, OpensslServerOpts, TestPki, TlsVersion,
 };
 use rustls_pki_types::ServerName;
 
+mod common;
+use common::{client_builder, pump, server_builder, spawn_stream_server, Recorder};
+
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Records the handshake messages a connection sends and receives.
-#[derive(Default)]
-struct Trace(Mutex<Vec<(Direction, HandshakeType)>>);
-
-impl Observer for Trace {
-    fn on_event(&self, ev: &HandshakeEvent<'_>) {
-        if let EventKind::Handshake(m) = ev.kind {
-            self.0.lock().unwrap().push((ev.direction, m.typ()));
-        }
-    }
-}
-
-impl Trace {
-    fn all(&self) -> Vec<HandshakeType> {
-        self.0.lock().unwrap().iter().map(|(_, t)| *t).collect()
-    }
-    fn received(&self) -> Vec<HandshakeType> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(d, _)| *d == Direction::Received)
-            .map(|(_, t)| *t)
-            .collect()
-    }
-}
-
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
 
 fn client_config(versions: &[ProtocolVersion]) -> Arc<ClientConfig> {
     Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots())
+        client_builder()
             .with_protocol_versions(versions)
-            .without_env_key_log()
             .build()
             .unwrap(),
     )
 }
 
 fn tls12_server() -> clasp::config::ServerConfigBuilder {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
-        .without_env_key_log()
+    server_builder(KeyType::EcdsaP256).with_protocol_versions(&[ProtocolVersion::TLSv1_2])
 }
 
 // ---------------------------------------------------------------------------------------------
 // clasp <-> clasp in memory.
-
-/// Moves what `from` has to send into `to`; whether there was anything.
-fn transfer(from: &mut ConnectionCommon, to: &mut ConnectionCommon) -> bool {
-    let mut buf = Vec::new();
-    from.write_tls(&mut buf).unwrap();
-    let mut rd = &buf[..];
-    while !rd.is_empty() {
-        to.read_tls(&mut rd).unwrap();
-        to.process_new_packets().unwrap();
-    }
-    !buf.is_empty()
-}
-
-fn pump(client: &mut ConnectionCommon, server: &mut ConnectionCommon) {
-    for _ in 0..20 {
-        let sent = transfer(client, server);
-        if !(transfer(server, client) || sent) {
-            return;
-        }
-    }
-}
 
 /// One connection; data both ways. Returns (client resumed, server resumed, trace seen by the
 /// client).
@@ -111,7 +47,7 @@ fn connect(
     client_cfg: &Arc<ClientConfig>,
     server_cfg: &Arc<ServerConfig>,
 ) -> (bool, bool, Vec<HandshakeType>, Vec<HandshakeType>) {
-    let trace = Arc::new(Trace::default());
+    let trace = Arc::new(Recorder::default());
     let mut client = ClientConnection::with_observer(
         Arc::clone(client_cfg),
         ServerName::try_from("localhost").unwrap(),
@@ -119,7 +55,7 @@ fn connect(
     )
     .unwrap();
     let mut server = ServerConnection::new(Arc::clone(server_cfg)).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking() && !server.is_handshaking());
     assert_eq!(
         client.negotiated().version,
@@ -128,12 +64,12 @@ fn connect(
         trace.all()
     );
     client.writer().write_all(b"ping").unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     let mut got = [0u8; 4];
     server.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"ping");
     server.writer().write_all(b"pong").unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     client.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"pong");
     // The server's certificate is still reported on a resumed connection.
@@ -276,11 +212,9 @@ fn ticket_under_rotated_out_key_falls_back_to_full_handshake() {
 fn client_without_resumption_never_resumes() {
     let server = Arc::new(tls12_server().build().unwrap());
     let client = Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots())
+        client_builder()
             .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
             .without_resumption()
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -293,69 +227,6 @@ fn client_without_resumption_never_resumes() {
 // ---------------------------------------------------------------------------------------------
 // openssl s_client / gnutls-cli -> clasp server.
 
-fn connect_tcp(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock
-}
-
-struct ServerReport {
-    result: Result<(), Error>,
-    resumed: bool,
-    received: Vec<u8>,
-}
-
-/// Serves `n` connections one after the other with one `cfg`, answering each chunk with its
-/// upper-case form.
-fn spawn_server(cfg: Arc<ServerConfig>, n: usize) -> (u16, JoinHandle<Vec<ServerReport>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        (0..n)
-            .map(|_| {
-                let (sock, _) = listener.accept().expect("accept");
-                sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-                sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-                let conn = ServerConnection::new(Arc::clone(&cfg)).unwrap();
-                let mut tls = clasp::Stream::new(conn, sock);
-                let mut received = Vec::new();
-                let result = (|| -> io::Result<()> {
-                    tls.complete_handshake()?;
-                    let mut buf = [0u8; 4096];
-                    loop {
-                        let n = match tls.read(&mut buf) {
-                            Ok(n) => n,
-                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-                            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => 0,
-                            Err(e) => return Err(e),
-                        };
-                        if n == 0 {
-                            let _ = tls.send_close_notify();
-                            return Ok(());
-                        }
-                        received.extend_from_slice(&buf[..n]);
-                        tls.write_all(&buf[..n].to_ascii_uppercase())?;
-                    }
-                })();
-                let result = result.map_err(|e| {
-                    e.get_ref()
-                        .and_then(|i| i.downcast_ref::<Error>())
-                        .cloned()
-                        .or_else(|| tls.conn().error().cloned())
-                        .unwrap_or_else(|| panic!("server I/O error that is not TLS: {e:?}"))
-                });
-                ServerReport {
-                    result,
-                    resumed: tls.conn().negotiated().resumed,
-                    received,
-                }
-            })
-            .collect()
-    });
-    (port, handle)
-}
-
 const PING: &str = "resume me\n";
 const PONG: &str = "RESUME ME";
 
@@ -366,7 +237,7 @@ fn s_client_sess_out_sess_in(server: ServerConfig, extra: &[&str], tag: &str) {
         std::process::id()
     ));
     let _ = std::fs::remove_file(&sess);
-    let (port, reports) = spawn_server(Arc::new(server), 2);
+    let (port, reports) = spawn_stream_server(Arc::new(server), 2);
     let opts = |o: OpensslClientOpts| {
         o.tls12()
             .args(extra)
@@ -416,7 +287,7 @@ fn openssl_sess_in_resumes_by_session_id_with_clasp_server() {
 fn gnutls_cli_resume_with_clasp_server() {
     require_peers!("gnutls-cli");
     let pki = TestPki::shared();
-    let (port, server) = spawn_server(Arc::new(tls12_server().build().unwrap()), 2);
+    let (port, server) = spawn_stream_server(Arc::new(tls12_server().build().unwrap()), 2);
     let out = GnutlsClient::run(
         &GnutlsClientOpts::new(port, pki.ca_path())
             .version(TlsVersion::Tls12)
@@ -449,14 +320,14 @@ fn one_connection(
     tag: &str,
     peer: &mut clasp_testkit::PeerProcess,
 ) -> (bool, Vec<HandshakeType>) {
-    let trace = Arc::new(Trace::default());
+    let trace = Arc::new(Recorder::default());
     let conn = ClientConnection::with_observer(
         Arc::clone(cfg),
         ServerName::try_from("localhost").unwrap(),
         Some(trace.clone()),
     )
     .unwrap();
-    let mut tls = clasp::Stream::new(conn, connect_tcp(port));
+    let mut tls = clasp::Stream::new(conn, common::connect(port));
     if let Err(e) = tls.complete_handshake() {
         panic!("handshake {tag} failed: {e:?}\n{}", peer.dump());
     }

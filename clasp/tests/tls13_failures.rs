@@ -25,6 +25,7 @@ mod common;
 use common::{client_config, give_tls, handshake, server_builder, take_tls, IO_TIMEOUT};
 
 const T: Duration = Duration::from_secs(10);
+
 fn server_config(alpn: &[&[u8]]) -> Arc<ServerConfig> {
     let mut b = server_builder(KeyType::EcdsaP256);
     if !alpn.is_empty() {

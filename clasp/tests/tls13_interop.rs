@@ -30,6 +30,7 @@ use common::{
 };
 
 const T: Duration = Duration::from_secs(10);
+
 // ---------------------------------------------------------------------------------------------
 // Names of suites and groups in each toolkit.
 

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +20,6 @@ use clasp::keylog::KeyLogFile;
 use clasp::msgs::enums::{CipherSuite, HandshakeType, ProtocolVersion};
 use clasp::msgs::handshake::HandshakePayload;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
-use clasp::verify::RootCertStore;
 use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, KeyType, OpensslClient, OpensslClientOpts, OpensslServer, OpensslServerOpts,
@@ -28,8 +27,10 @@ use clasp_testkit::{
 };
 use rustls_pki_types::ServerName;
 
+mod common;
+use common::{connect, roots, IO_TIMEOUT};
+
 const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// RFC 8446 §7.1 secrets as NSS names them.
 const TLS13_LABELS: [&str; 5] = [
@@ -140,19 +141,6 @@ fn check_against_openssl(
             .unwrap_or_else(|| panic!("OpenSSL logged no {label}: {openssl_log:?}"));
         assert_eq!(ours, theirs, "{label} differs from OpenSSL's");
     }
-}
-
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock
 }
 
 const LINE: &[u8] = b"CLASPKEYLOG-client-to-server\n";

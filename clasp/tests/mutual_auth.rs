@@ -8,14 +8,13 @@
 //! purpose, certificate_required for a missing certificate in TLS 1.3).
 
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clasp::error::{CertificateError, PeerMisbehaved};
 use clasp::msgs::enums::ProtocolVersion;
-use clasp::verify::RootCertStore;
 use clasp::{ClientAuth, ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use clasp_testkit::{
     require_peers, ClientAuth as PeerClientAuth, GnutlsClient, GnutlsClientOpts, GnutlsServer,
@@ -24,14 +23,10 @@ use clasp_testkit::{
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 
-const T: Duration = Duration::from_secs(10);
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
+mod common;
+use common::{clasp_error, client_builder, connect, roots, server_builder, IO_TIMEOUT};
 
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
+const T: Duration = Duration::from_secs(10);
 
 fn clasp_version(v: TlsVersion) -> ProtocolVersion {
     match v {
@@ -43,11 +38,9 @@ fn clasp_version(v: TlsVersion) -> ProtocolVersion {
 /// A clasp client trusting the test CA and presenting `id` when asked.
 fn client_config(id: &Identity, v: TlsVersion) -> Arc<ClientConfig> {
     Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots())
+        client_builder()
             .with_protocol_versions(&[clasp_version(v)])
             .with_client_auth_cert(id.cert_chain(), id.private_key())
-            .without_env_key_log()
             .build()
             .expect("client config"),
     )
@@ -55,30 +48,13 @@ fn client_config(id: &Identity, v: TlsVersion) -> Arc<ClientConfig> {
 
 /// A clasp server (ECDSA P-256 leaf) with the given client-auth policy.
 fn server_config(auth: ClientAuth, v: TlsVersion) -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
     Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
+        server_builder(KeyType::EcdsaP256)
             .with_protocol_versions(&[clasp_version(v)])
             .with_client_auth(auth)
-            .without_env_key_log()
             .build()
             .expect("server config"),
     )
-}
-
-fn connect(port: u16) -> TcpStream {
-    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    sock
-}
-
-/// The clasp error inside an `io::Error` from `clasp::Stream`.
-fn clasp_error(e: &io::Error) -> Option<Error> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<Error>())
-        .cloned()
 }
 
 // ---------------------------------------------------------------------------------------------

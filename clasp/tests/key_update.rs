@@ -20,15 +20,15 @@ use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, HandshakeType};
 use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
-};
+use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::{
     require_peers, KeyType, OpensslClient, OpensslClientOpts, OpensslServer, OpensslServerOpts,
     TestPki,
 };
 use rustls_pki_types::ServerName;
+
+mod common;
+use common::{client_builder, drain_plaintext, pump, server_config, transfer};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -50,23 +50,6 @@ impl Observer for KeyUpdates {
             }
         }
     }
-}
-
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
-
-fn server_config() -> Arc<ServerConfig> {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(id.cert_chain(), id.private_key())
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,11 +117,7 @@ fn bulk_transfer_with_key_updates_every_mib_against_openssl() {
             .rev()
             .naccept(1),
     );
-    let cfg = ClientConfig::builder()
-        .with_root_certificates(roots())
-        .without_env_key_log()
-        .build()
-        .unwrap();
+    let cfg = client_builder().build().unwrap();
     let updates = Arc::new(KeyUpdates::default());
     let mut conn = ClientConnection::with_observer(
         Arc::new(cfg),
@@ -388,42 +367,6 @@ impl KeyLog for MemoryKeyLog {
     }
 }
 
-fn transfer(from: &mut ConnectionCommon, to: &mut ConnectionCommon) -> Result<bool, Error> {
-    let mut wire = Vec::new();
-    while from.wants_write() {
-        from.write_tls(&mut wire).unwrap();
-    }
-    let mut rd = &wire[..];
-    while !rd.is_empty() {
-        to.read_tls(&mut rd).unwrap();
-        to.process_new_packets()?;
-    }
-    Ok(!wire.is_empty())
-}
-
-fn pump(c: &mut ConnectionCommon, s: &mut ConnectionCommon) {
-    for _ in 0..1000 {
-        let a = transfer(c, s).unwrap();
-        let b = transfer(s, c).unwrap();
-        if !a && !b {
-            return;
-        }
-    }
-    panic!("did not settle");
-}
-
-fn drain(conn: &mut ConnectionCommon, out: &mut Vec<u8>) {
-    let mut buf = [0u8; 16384];
-    loop {
-        match conn.reader().read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
 fn in_memory_pair(
     key_log: Option<Arc<MemoryKeyLog>>,
 ) -> (
@@ -432,10 +375,7 @@ fn in_memory_pair(
     Arc<KeyUpdates>,
     Arc<KeyUpdates>,
 ) {
-    let mut cb = ClientConfig::builder()
-        .with_root_certificates(roots())
-        .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
-        .without_env_key_log();
+    let mut cb = client_builder().with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256]);
     if let Some(k) = key_log {
         cb = cb.with_key_log(k);
     }
@@ -449,7 +389,7 @@ fn in_memory_pair(
     .unwrap();
     let mut server = ServerConnection::new(server_config()).unwrap();
     server.set_observer(su.clone());
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking() && !server.is_handshaking());
     (client, server, cu, su)
 }
@@ -474,9 +414,9 @@ fn in_memory_server_updates_keys_100_times_during_transfer() {
             .unwrap();
         // Mid-stream: records before and after the update are under different keys.
         server.refresh_traffic_keys().unwrap();
-        pump(&mut client, &mut server);
-        drain(&mut client, &mut got_client);
-        drain(&mut server, &mut got_server);
+        pump(&mut client, &mut server).unwrap();
+        drain_plaintext(&mut client, &mut got_client);
+        drain_plaintext(&mut server, &mut got_server);
     }
     if got_client != to_client {
         let first = got_client.iter().zip(&to_client).position(|(a, b)| a != b);
@@ -494,18 +434,12 @@ fn in_memory_server_updates_keys_100_times_during_transfer() {
     assert_eq!(su.received.load(Ordering::SeqCst), 100);
 }
 
-/// RFC 8446 §4.6.3: "If an implementation receives any other value [of request_update than 0
-/// or 1], it MUST terminate the connection with an "illegal_parameter" alert."
-#[test]
-fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
-    let log = Arc::new(MemoryKeyLog::default());
-    let (mut client, mut server, _, _) = in_memory_pair(Some(log.clone()));
+/// The client's next record, forged: a KeyUpdate (type 24, length 1) with `request_update` =
+/// `request`, sealed under the client's application traffic keys (RFC 8446 §7.3) derived from
+/// CLIENT_TRAFFIC_SECRET_0 in `log`; the first record under that secret has sequence 0.
+fn forged_client_key_update(log: &MemoryKeyLog, request: u8) -> Vec<u8> {
     let provider = clasp::crypto::aws_lc::default_provider();
     let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
-    assert_eq!(client.cipher_suite(), Some(suite.suite));
-
-    // Forge the client's next record with its application traffic keys (RFC 8446 §7.3),
-    // taken from the key log: the first record under CLIENT_TRAFFIC_SECRET_0 has sequence 0.
     let secret = log.0.lock().unwrap()["CLIENT_TRAFFIC_SECRET_0"].clone();
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
@@ -513,10 +447,21 @@ fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
     clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
     clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
     let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
-    // KeyUpdate (type 24), length 1, request_update = 2.
     let mut record = Vec::new();
-    enc.seal_record(ContentType::Handshake, &[24, 0, 0, 1, 2], &mut record)
+    enc.seal_record(ContentType::Handshake, &[24, 0, 0, 1, request], &mut record)
         .unwrap();
+    record
+}
+
+/// RFC 8446 §4.6.3: "If an implementation receives any other value [of request_update than 0
+/// or 1], it MUST terminate the connection with an "illegal_parameter" alert."
+#[test]
+fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
+    let log = Arc::new(MemoryKeyLog::default());
+    let (mut client, mut server, _, _) = in_memory_pair(Some(log.clone()));
+    let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
+    assert_eq!(client.cipher_suite(), Some(suite.suite));
+    let record = forged_client_key_update(&log, 2);
 
     let mut rd = &record[..];
     server.read_tls(&mut rd).unwrap();
@@ -535,18 +480,7 @@ fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
 fn in_memory_forged_legal_key_update_is_accepted() {
     let log = Arc::new(MemoryKeyLog::default());
     let (mut client, mut server, _, su) = in_memory_pair(Some(log.clone()));
-    let provider = clasp::crypto::aws_lc::default_provider();
-    let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
-    let secret = log.0.lock().unwrap()["CLIENT_TRAFFIC_SECRET_0"].clone();
-    let hkdf = provider.hkdf(suite.hash);
-    let mut key = vec![0u8; suite.aead.key_len()];
-    let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
-    let mut record = Vec::new();
-    enc.seal_record(ContentType::Handshake, &[24, 0, 0, 1, 0], &mut record)
-        .unwrap();
+    let record = forged_client_key_update(&log, 0);
     let mut rd = &record[..];
     server.read_tls(&mut rd).unwrap();
     server.process_new_packets().unwrap();

@@ -443,18 +443,15 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
         // 1. The chain: a path to a trust anchor, valid at `now`, with the serverAuth EKU.
-        ee.verify_for_usage(
-            self.verifiers.all(),
-            &self.roots.roots,
+        let ee = verify_chain(
+            self.verifiers,
+            &self.roots,
+            end_entity,
             intermediates,
             now,
             webpki::KeyUsage::server_auth(),
-            None,
-            None,
-        )
-        .map_err(|e| map_webpki_error(&e))?;
+        )?;
         // 2. The name: a DNS or IP SAN matching what we connected to (RFC 6125 via webpki).
         ee.verify_is_valid_for_subject_name(server_name)
             .map_err(|e| map_name_error(&e, server_name))?;
@@ -484,6 +481,31 @@ impl ServerCertVerifier for WebPkiServerVerifier {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.verifiers.supported_schemes().to_vec()
     }
+}
+
+/// Parses `end_entity` and checks that it chains to one of `roots` through `intermediates` (in
+/// any order), is valid at `now` and may be used for `usage` (extended key usage). Shared by
+/// [`WebPkiServerVerifier`] and [`WebPkiClientVerifier`].
+fn verify_chain<'a>(
+    verifiers: &dyn SignatureVerifiers,
+    roots: &RootCertStore,
+    end_entity: &'a CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    now: UnixTime,
+    usage: webpki::KeyUsage,
+) -> Result<webpki::EndEntityCert<'a>, Error> {
+    let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
+    ee.verify_for_usage(
+        verifiers.all(),
+        &roots.roots,
+        intermediates,
+        now,
+        usage,
+        None,
+        None,
+    )
+    .map_err(|e| map_webpki_error(&e))?;
+    Ok(ee)
 }
 
 /// Whether [`WebPkiClientVerifier`] insists on a client certificate.
@@ -534,17 +556,14 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
-        ee.verify_for_usage(
-            self.verifiers.all(),
-            &self.roots.roots,
+        verify_chain(
+            self.verifiers,
+            &self.roots,
+            end_entity,
             intermediates,
             now,
             webpki::KeyUsage::client_auth(),
-            None,
-            None,
-        )
-        .map_err(|e| map_webpki_error(&e))?;
+        )?;
         Ok(ClientCertVerified::assertion())
     }
 

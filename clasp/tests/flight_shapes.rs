@@ -35,10 +35,7 @@ use clasp::msgs::enums::{CipherSuite, HandshakeType, NamedGroup, ProtocolVersion
 use clasp::msgs::handshake::HandshakePayload;
 use clasp::session::TicketKeys;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
-use clasp::verify::RootCertStore;
-use clasp::{
-    ClientAuth, ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection,
-};
+use clasp::{ClientAuth, ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::{KeyType, TestPki};
 use rustls_pki_types::ServerName;
 
@@ -80,6 +77,9 @@ use Msg::*;
 use Protection::{
     ApplicationKeys as App, EarlyData as Early, HandshakeKeys as Hs, Plaintext as Plain,
 };
+
+mod common;
+use common::{client_builder, pump, roots, server_builder};
 
 const fn m(d: Direction, p: Protection, msg: Msg) -> Step {
     Step(d, p, Item::Msg(msg))
@@ -441,29 +441,6 @@ fn strip_tls13_tickets(mut steps: Vec<Step>) -> Vec<Step> {
 // ---------------------------------------------------------------------------------------------
 // clasp ↔ clasp in memory.
 
-fn transfer(from: &mut ConnectionCommon, to: &mut ConnectionCommon) -> bool {
-    let mut buf = Vec::new();
-    while from.wants_write() {
-        from.write_tls(&mut buf).unwrap();
-    }
-    let mut rd = &buf[..];
-    while !rd.is_empty() {
-        to.read_tls(&mut rd).unwrap();
-        to.process_new_packets().unwrap();
-    }
-    !buf.is_empty()
-}
-
-fn pump(client: &mut ConnectionCommon, server: &mut ConnectionCommon) {
-    for _ in 0..20 {
-        let sent = transfer(client, server);
-        if !(transfer(server, client) || sent) {
-            return;
-        }
-    }
-    panic!("handshake did not settle");
-}
-
 /// One connection; returns the client's observation (and the client, for its `negotiated()`).
 fn run(
     client_cfg: &Arc<ClientConfig>,
@@ -485,11 +462,11 @@ fn run(
         );
     }
     let mut server = ServerConnection::new(Arc::clone(server_cfg)).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking() && !server.is_handshaking());
     // Data both ways, so that tickets sent after the handshake have arrived.
     client.writer().write_all(b"ping").unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 64];
     while let Ok(n) = server.reader().read(&mut buf) {
@@ -500,7 +477,7 @@ fn run(
     }
     assert!(got.ends_with(b"ping"), "{got:?}");
     server.writer().write_all(b"pong").unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     let mut got = [0u8; 4];
     client.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"pong");
@@ -508,25 +485,12 @@ fn run(
     (client, steps)
 }
 
-fn roots() -> RootCertStore {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    roots
-}
-
 fn client(versions: &[ProtocolVersion]) -> clasp::config::ClientConfigBuilder {
-    ClientConfig::builder()
-        .with_root_certificates(roots())
-        .with_protocol_versions(versions)
-        .without_env_key_log()
+    client_builder().with_protocol_versions(versions)
 }
 
 fn server(versions: &[ProtocolVersion], kt: KeyType) -> clasp::config::ServerConfigBuilder {
-    let id = TestPki::shared().server(kt);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .with_protocol_versions(versions)
-        .without_env_key_log()
+    server_builder(kt).with_protocol_versions(versions)
 }
 
 const V13: &[ProtocolVersion] = &[ProtocolVersion::TLSv1_3];

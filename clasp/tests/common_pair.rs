@@ -3,92 +3,31 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use clasp::msgs::enums::{NamedGroup, ProtocolVersion};
-use clasp::verify::RootCertStore;
-use clasp::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use clasp::msgs::enums::{HandshakeType, NamedGroup, ProtocolVersion};
+use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use clasp_testkit::KeyType;
 
-struct Pki {
-    ca: CertificateDer<'static>,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
-
-fn pki(alg: &'static rcgen::SignatureAlgorithm) -> Pki {
-    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "clasp test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate_for(alg).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
-    Pki {
-        ca: ca.der().clone(),
-        chain: vec![leaf.der().clone()],
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    }
-}
-
-/// Moves bytes both ways until neither side has anything to send.
-fn pump(client: &mut ConnectionCommon, server: &mut ConnectionCommon) {
-    for _ in 0..20 {
-        let mut progressed = false;
-        let mut buf = Vec::new();
-        client.write_tls(&mut buf).unwrap();
-        if !buf.is_empty() {
-            progressed = true;
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                server.read_tls(&mut rd).unwrap();
-                server.process_new_packets().unwrap();
-            }
-        }
-        let mut buf = Vec::new();
-        server.write_tls(&mut buf).unwrap();
-        if !buf.is_empty() {
-            progressed = true;
-            let mut rd = &buf[..];
-            while !rd.is_empty() {
-                client.read_tls(&mut rd).unwrap();
-                client.process_new_packets().unwrap();
-            }
-        }
-        if !progressed {
-            return;
-        }
-    }
-}
+mod common;
+use common::{client_builder, localhost, pump, server_builder, Recorder};
 
 fn handshake_with(
-    alg: &'static rcgen::SignatureAlgorithm,
+    kt: KeyType,
     client_groups: Option<&[NamedGroup]>,
     server_groups: Option<&[NamedGroup]>,
 ) -> (ClientConnection, ServerConnection) {
-    let p = pki(alg);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let mut cb = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .without_env_key_log();
+    let mut cb = client_builder();
     if let Some(g) = client_groups {
         cb = cb.with_groups(g);
     }
     let client_cfg = Arc::new(cb.build().unwrap());
-    let mut sb = ServerConfig::builder()
-        .with_single_cert(p.chain, p.key)
-        .without_env_key_log();
+    let mut sb = server_builder(kt);
     if let Some(g) = server_groups {
         sb = sb.with_groups(g);
     }
     let server_cfg = Arc::new(sb.build().unwrap());
-    let mut client =
-        ClientConnection::new(client_cfg, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut client = ClientConnection::new(client_cfg, localhost()).unwrap();
     let mut server = ServerConnection::new(server_cfg).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking(), "client still handshaking");
     assert!(!server.is_handshaking(), "server still handshaking");
     (client, server)
@@ -96,13 +35,13 @@ fn handshake_with(
 
 fn exchange_data(client: &mut ClientConnection, server: &mut ServerConnection) {
     client.writer().write_all(b"hello from client").unwrap();
-    pump(client, server);
+    pump(client, server).unwrap();
     let mut got = [0u8; 17];
     server.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"hello from client");
     let big = vec![0x5a; 100_000];
     server.writer().write_all(&big).unwrap();
-    pump(client, server);
+    pump(client, server).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while got.len() < big.len() {
@@ -114,7 +53,7 @@ fn exchange_data(client: &mut ClientConnection, server: &mut ServerConnection) {
 
 #[test]
 fn tls13_ecdsa_p256_default_groups() {
-    let (mut c, mut s) = handshake_with(&rcgen::PKCS_ECDSA_P256_SHA256, None, None);
+    let (mut c, mut s) = handshake_with(KeyType::EcdsaP256, None, None);
     assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSv1_3));
     assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
     assert_eq!(s.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
@@ -123,48 +62,29 @@ fn tls13_ecdsa_p256_default_groups() {
 
 #[test]
 fn tls13_ed25519_x25519() {
-    let (mut c, mut s) = handshake_with(&rcgen::PKCS_ED25519, Some(&[NamedGroup::X25519]), None);
+    let (mut c, mut s) = handshake_with(KeyType::Ed25519, Some(&[NamedGroup::X25519]), None);
     assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519));
     exchange_data(&mut c, &mut s);
 }
 
 #[test]
 fn tls13_hello_retry_request_for_p384() {
-    let (mut c, mut s) = handshake_with(
-        &rcgen::PKCS_ECDSA_P384_SHA384,
-        None,
-        Some(&[NamedGroup::secp384r1]),
-    );
+    let (mut c, mut s) = handshake_with(KeyType::EcdsaP384, None, Some(&[NamedGroup::secp384r1]));
     assert!(c.negotiated().hello_retry);
     assert_eq!(c.key_exchange_group(), Some(NamedGroup::secp384r1));
     exchange_data(&mut c, &mut s);
 }
 
-/// Records the handshake message types a connection sends and receives.
-#[derive(Default)]
-struct Types(std::sync::Mutex<Vec<String>>);
-
-impl clasp::trace::Observer for Types {
-    fn on_event(&self, ev: &clasp::trace::HandshakeEvent<'_>) {
-        if let clasp::trace::EventKind::Handshake(m) = ev.kind {
-            self.0.lock().unwrap().push(m.typ().to_string());
-        }
-    }
-}
-
 fn connect(
     client_cfg: &Arc<ClientConfig>,
     server_cfg: &Arc<ServerConfig>,
-) -> (ClientConnection, ServerConnection, Arc<Types>) {
-    let types = Arc::new(Types::default());
-    let mut client = ClientConnection::with_observer(
-        Arc::clone(client_cfg),
-        ServerName::try_from("localhost").unwrap(),
-        Some(types.clone()),
-    )
-    .unwrap();
+) -> (ClientConnection, ServerConnection, Arc<Recorder>) {
+    let types = Arc::new(Recorder::default());
+    let mut client =
+        ClientConnection::with_observer(Arc::clone(client_cfg), localhost(), Some(types.clone()))
+            .unwrap();
     let mut server = ServerConnection::new(Arc::clone(server_cfg)).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking() && !server.is_handshaking());
     (client, server, types)
 }
@@ -172,19 +92,9 @@ fn connect(
 fn resumption_configs(
     keys: Option<Arc<clasp::session::TicketKeys>>,
 ) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let client_cfg = Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    );
-    let mut sb = ServerConfig::builder()
-        .with_single_cert(p.chain, p.key)
-        .without_env_key_log();
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = Arc::new(client_builder().build().unwrap());
+    let mut sb = server_builder(kt);
     if let Some(k) = keys {
         sb = sb.with_ticket_keys(k);
     }
@@ -197,16 +107,16 @@ fn tls13_resumption_skips_certificate() {
     let (mut c1, mut s1, t1) = connect(&client_cfg, &server_cfg);
     exchange_data(&mut c1, &mut s1); // the tickets arrive with the server's first flight after Finished
     assert!(!c1.negotiated().resumed);
-    assert!(t1.0.lock().unwrap().contains(&"certificate".to_string()));
+    assert!(t1.all().contains(&HandshakeType::Certificate));
 
     let (mut c2, mut s2, t2) = connect(&client_cfg, &server_cfg);
     assert!(c2.negotiated().resumed, "second connection should resume");
     assert!(s2.negotiated().resumed);
-    let types = t2.0.lock().unwrap().clone();
+    let types = t2.all();
     // RFC 8446 §2.2: the resumed handshake carries no Certificate / CertificateVerify.
-    assert!(!types.contains(&"certificate".to_string()), "{types:?}");
+    assert!(!types.contains(&HandshakeType::Certificate), "{types:?}");
     assert!(
-        !types.contains(&"certificate_verify".to_string()),
+        !types.contains(&HandshakeType::CertificateVerify),
         "{types:?}"
     );
     exchange_data(&mut c2, &mut s2);
@@ -228,26 +138,15 @@ fn tls13_ticket_under_rotated_out_key_falls_back_to_full_handshake() {
     keys.rotate(now).unwrap();
     let (c2, _s2, t2) = connect(&client_cfg, &server_cfg);
     assert!(!c2.negotiated().resumed);
-    assert!(t2.0.lock().unwrap().contains(&"certificate".to_string()));
+    assert!(t2.all().contains(&HandshakeType::Certificate));
 }
 
 fn early_data_configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
-    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let client_cfg = Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_early_data()
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    );
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
     let server_cfg = Arc::new(
-        ServerConfig::builder()
-            .with_single_cert(p.chain, p.key)
+        server_builder(kt)
             .with_max_early_data(16384)
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -261,11 +160,7 @@ fn tls13_early_data_accepted_once_and_replay_refused() {
     exchange_data(&mut c1, &mut s1);
 
     // Second connection: 0-RTT data goes out with the ClientHello.
-    let mut client = ClientConnection::new(
-        Arc::clone(&client_cfg),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
     assert_eq!(client.write_early_data(b"early request").unwrap(), 13);
     let mut first_flight = Vec::new();
     client.write_tls(&mut first_flight).unwrap();
@@ -275,7 +170,7 @@ fn tls13_early_data_accepted_once_and_replay_refused() {
         server.read_tls(&mut rd).unwrap();
         server.process_new_packets().unwrap();
     }
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(client.negotiated().resumed);
     assert_eq!(client.negotiated().early_data_accepted, Some(true));
     assert_eq!(server.negotiated().early_data_accepted, Some(true));
@@ -302,26 +197,15 @@ fn tls13_early_data_accepted_once_and_replay_refused() {
 
 #[test]
 fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
-    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let client_cfg = Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_early_data()
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    );
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
     let provider = clasp::crypto::aws_lc::default_provider();
     let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
     let server = |max_early: u32| {
         Arc::new(
-            ServerConfig::builder()
-                .with_single_cert(p.chain.clone(), p.key.clone_key())
+            server_builder(kt)
                 .with_ticket_keys(Arc::clone(&keys))
                 .with_max_early_data(max_early)
-                .without_env_key_log()
                 .build()
                 .unwrap(),
         )
@@ -331,21 +215,17 @@ fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
 
     // The ticket allows 0-RTT, but this server (same ticket keys) has it switched off: it
     // resumes, skips the early data (RFC 8446 §4.2.10) and both sides report the refusal.
-    let mut client = ClientConnection::new(
-        Arc::clone(&client_cfg),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
     assert_eq!(client.write_early_data(b"early").unwrap(), 5);
     let mut server = ServerConnection::new(server(0)).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking());
     assert!(server.negotiated().resumed);
     assert_eq!(server.negotiated().early_data_accepted, Some(false));
     assert_eq!(client.negotiated().early_data_accepted, Some(false));
     // The refused data never reaches the server application; the client resends it.
     client.writer().write_all(b"early").unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     let mut got = [0u8; 5];
     server.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"early");
@@ -357,25 +237,13 @@ fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
 /// illegal_parameter (the peer is told so).
 #[test]
 fn tls13_key_share_not_on_the_curve_is_illegal_parameter() {
-    let p = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let client_cfg = ClientConfig::builder()
-        .with_root_certificates(roots)
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = client_builder()
         .with_groups(&[NamedGroup::secp256r1])
-        .without_env_key_log()
         .build()
         .unwrap();
-    let server_cfg = ServerConfig::builder()
-        .with_single_cert(p.chain, p.key)
-        .without_env_key_log()
-        .build()
-        .unwrap();
-    let mut client = ClientConnection::new(
-        Arc::new(client_cfg),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let server_cfg = server_builder(kt).build().unwrap();
+    let mut client = ClientConnection::new(Arc::new(client_cfg), localhost()).unwrap();
     let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
     let mut hello = Vec::new();
     client.write_tls(&mut hello).unwrap();
@@ -411,27 +279,16 @@ fn tls13_key_share_not_on_the_curve_is_illegal_parameter() {
 /// client's 0-RTT records and the handshake completes, both sides reporting the refusal.
 #[test]
 fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
-    let p = pki(&rcgen::PKCS_ECDSA_P384_SHA384);
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let client_cfg = Arc::new(
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_early_data()
-            .without_env_key_log()
-            .build()
-            .unwrap(),
-    );
+    let kt = KeyType::EcdsaP384;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
     let provider = clasp::crypto::aws_lc::default_provider();
     let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
     let server = |groups: &[NamedGroup]| {
         Arc::new(
-            ServerConfig::builder()
-                .with_single_cert(p.chain.clone(), p.key.clone_key())
+            server_builder(kt)
                 .with_ticket_keys(Arc::clone(&keys))
                 .with_max_early_data(16384)
                 .with_groups(groups)
-                .without_env_key_log()
                 .build()
                 .unwrap(),
         )
@@ -441,14 +298,10 @@ fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
 
     // Same ticket keys, but this server only takes P-384: the client's shares (X25519MLKEM768,
     // X25519) force a HelloRetryRequest.
-    let mut client = ClientConnection::new(
-        Arc::clone(&client_cfg),
-        ServerName::try_from("localhost").unwrap(),
-    )
-    .unwrap();
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
     assert_eq!(client.write_early_data(b"early").unwrap(), 5);
     let mut server = ServerConnection::new(server(&[NamedGroup::secp384r1])).unwrap();
-    pump(&mut client, &mut server);
+    pump(&mut client, &mut server).unwrap();
     assert!(!client.is_handshaking() && !server.is_handshaking());
     assert!(client.negotiated().hello_retry);
     assert!(client.negotiated().resumed);

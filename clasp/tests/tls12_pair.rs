@@ -8,55 +8,32 @@ use std::sync::Arc;
 use clasp::error::{PeerIncompatible, PeerMisbehaved};
 use clasp::msgs::enums::{AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
 use clasp::suites::{Authentication, KeyExchange, ALL_SUITES};
-use clasp::verify::RootCertStore;
 use clasp::{
     ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig, ServerConnection,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use clasp_testkit::{KeyType, TestPki};
+use rustls_pki_types::CertificateDer;
 
-struct Pki {
-    ca: CertificateDer<'static>,
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-    /// The end-entity public key (SubjectPublicKeyInfo DER).
-    spki: Vec<u8>,
+mod common;
+use common::{client_builder, localhost, Failure};
+
+/// A server builder presenting only the shared PKI's `kt` server leaf, without the CA (the
+/// tests check that the client sees a one-certificate chain).
+fn leaf_only_server(kt: KeyType) -> clasp::config::ServerConfigBuilder {
+    let id = TestPki::shared().server(kt);
+    let leaf = CertificateDer::from(id.cert_der().to_vec());
+    ServerConfig::builder()
+        .with_single_cert(vec![leaf], id.private_key())
+        .without_env_key_log()
 }
 
-fn pki(alg: &'static rcgen::SignatureAlgorithm) -> Pki {
-    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "clasp tls12 test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate_for(alg).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf = params.signed_by(&key, &ca, &ca_key).unwrap();
-    Pki {
-        ca: ca.der().clone(),
-        chain: vec![leaf.der().clone()],
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        spki: key.public_key_der(),
-    }
-}
-
-fn rsa_pki() -> &'static Pki {
-    static P: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
-    P.get_or_init(|| pki(&rcgen::PKCS_RSA_SHA256))
-}
-
-fn ecdsa_pki() -> &'static Pki {
-    static P: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
-    P.get_or_init(|| pki(&rcgen::PKCS_ECDSA_P256_SHA256))
-}
-
-/// Which side failed, and how.
-#[derive(Debug)]
-enum Failure {
-    Client(Error),
-    Server(Error),
+/// The SubjectPublicKeyInfo of the shared PKI's RSA server key, to encrypt a forged premaster
+/// secret to it.
+fn rsa_spki() -> Vec<u8> {
+    let id = TestPki::shared().server(KeyType::Rsa2048);
+    rcgen::KeyPair::try_from(id.key_der())
+        .unwrap()
+        .public_key_der()
 }
 
 /// Moves bytes both ways until neither side has anything to send; `tamper` may rewrite each
@@ -111,34 +88,31 @@ fn pump_with(
 }
 
 fn client_config(suite: CipherSuite, groups: &[NamedGroup], rsa_kx: bool) -> ClientConfig {
-    let mut roots = RootCertStore::empty();
-    roots.add(&rsa_pki().ca).unwrap();
-    roots.add(&ecdsa_pki().ca).unwrap();
-    ClientConfig::builder()
-        .with_root_certificates(roots)
+    client_builder()
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[suite])
         .with_groups(groups)
         .allow_rsa_key_exchange(rsa_kx)
-        .without_env_key_log()
         .build()
         .unwrap()
 }
 
-fn server_config(p: &Pki, versions: &[ProtocolVersion], rsa_kx: bool, dhe: bool) -> ServerConfig {
-    ServerConfig::builder()
-        .with_single_cert(p.chain.clone(), p.key.clone_key())
+fn server_config(
+    kt: KeyType,
+    versions: &[ProtocolVersion],
+    rsa_kx: bool,
+    dhe: bool,
+) -> ServerConfig {
+    leaf_only_server(kt)
         .with_protocol_versions(versions)
         .allow_rsa_key_exchange(rsa_kx)
         .allow_dhe(dhe)
-        .without_env_key_log()
         .build()
         .unwrap()
 }
 
 fn connect(client: ClientConfig, server: ServerConfig) -> (ClientConnection, ServerConnection) {
-    let c = ClientConnection::new(Arc::new(client), ServerName::try_from("localhost").unwrap())
-        .unwrap();
+    let c = ClientConnection::new(Arc::new(client), localhost()).unwrap();
     let s = ServerConnection::new(Arc::new(server)).unwrap();
     (c, s)
 }
@@ -168,22 +142,20 @@ fn pair_for(
     kx: KeyExchange,
     auth: Authentication,
 ) -> (ClientConnection, ServerConnection) {
-    let p = if auth == Authentication::Ecdsa {
-        ecdsa_pki()
+    let kt = if auth == Authentication::Ecdsa {
+        KeyType::EcdsaP256
     } else {
-        rsa_pki()
+        KeyType::Rsa2048
     };
     let groups: &[NamedGroup] = match kx {
         KeyExchange::Dhe => &[NamedGroup::FFDHE2048],
         _ => &[NamedGroup::X25519, NamedGroup::secp256r1],
     };
     let rsa = kx == KeyExchange::Rsa;
-    let server = ServerConfig::builder()
-        .with_single_cert(p.chain.clone(), p.key.clone_key())
+    let server = leaf_only_server(kt)
         .with_cipher_suites(&[suite])
         .allow_rsa_key_exchange(rsa)
         .allow_dhe(kx == KeyExchange::Dhe)
-        .without_env_key_log()
         .build()
         .unwrap();
     connect(client_config(suite, groups, rsa), server)
@@ -233,7 +205,7 @@ fn rsa_key_exchange_disabled_by_default_is_handshake_failure() {
         &[NamedGroup::X25519],
         true,
     );
-    let server = server_config(rsa_pki(), &[ProtocolVersion::TLSv1_2], false, false);
+    let server = server_config(KeyType::Rsa2048, &[ProtocolVersion::TLSv1_2], false, false);
     let (mut c, mut s) = connect(client, server);
     let (f, peer) = pump_with(&mut c, &mut s, &mut |_, _| {}).unwrap_err();
     assert!(
@@ -287,7 +259,7 @@ const CLIENT_KEY_EXCHANGE: u8 = 16;
 /// that offered 1.3.
 #[test]
 fn downgrade_sentinel_is_written_and_detected() {
-    let p = ecdsa_pki();
+    let p = KeyType::EcdsaP256;
     let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
     let server = server_config(
         p,
@@ -311,15 +283,8 @@ fn downgrade_sentinel_is_written_and_detected() {
     c12.read_tls(&mut rd).unwrap();
     c12.process_new_packets().unwrap();
 
-    let mut roots = RootCertStore::empty();
-    roots.add(&p.ca).unwrap();
-    let c13 = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .without_env_key_log()
-        .build()
-        .unwrap();
-    let mut c13 =
-        ClientConnection::new(Arc::new(c13), ServerName::try_from("localhost").unwrap()).unwrap();
+    let c13 = client_builder().build().unwrap();
+    let mut c13 = ClientConnection::new(Arc::new(c13), localhost()).unwrap();
     let mut rd = &flight[..];
     c13.read_tls(&mut rd).unwrap();
     let err = c13.process_new_packets().unwrap_err();
@@ -416,14 +381,14 @@ fn dh_public_value_one_and_p_minus_one_are_rejected() {
 /// (illegal_parameter), here a client P-256 point with one coordinate byte changed.
 #[test]
 fn ecdhe_point_not_on_the_curve_is_rejected() {
-    let p = ecdsa_pki();
+    let p = KeyType::EcdsaP256;
     let mut c = ClientConnection::new(
         Arc::new(client_config(
             CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
             &[NamedGroup::secp256r1],
             false,
         )),
-        ServerName::try_from("localhost").unwrap(),
+        localhost(),
     )
     .unwrap();
     let mut s = ServerConnection::new(Arc::new(server_config(
@@ -464,8 +429,7 @@ fn ecdhe_point_not_on_the_curve_is_rejected() {
 fn rsa_client_key_exchange_errors_all_fail_at_finished() {
     use aws_lc_rs::rsa::{Pkcs1PublicEncryptingKey, PublicEncryptingKey};
     let key =
-        Pkcs1PublicEncryptingKey::new(PublicEncryptingKey::from_der(&rsa_pki().spki).unwrap())
-            .unwrap();
+        Pkcs1PublicEncryptingKey::new(PublicEncryptingKey::from_der(&rsa_spki()).unwrap()).unwrap();
     let encrypt = |m: &[u8]| {
         let mut out = vec![0u8; 256];
         key.encrypt(m, &mut out).unwrap().to_vec()

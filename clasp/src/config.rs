@@ -98,6 +98,78 @@ fn key_log_from_env() -> Option<Arc<dyn KeyLog>> {
     KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn KeyLog>)
 }
 
+/// The options [`ClientConfigBuilder`] and [`ServerConfigBuilder`] share, and the `build()`
+/// steps that turn them into config fields.
+#[derive(Debug, Default)]
+struct CommonBuilder {
+    provider: Option<CryptoProvider>,
+    versions: Option<Vec<ProtocolVersion>>,
+    suites: Option<Vec<CipherSuite>>,
+    groups: Option<Vec<NamedGroup>>,
+    alpn: Vec<Vec<u8>>,
+    allow_rsa_kx: bool,
+    key_log: Option<Arc<dyn KeyLog>>,
+    no_env_key_log: bool,
+    time: Option<Arc<dyn TimeProvider>>,
+    disable_resumption: bool,
+}
+
+/// The provider and what it may negotiate, defaulted and validated.
+struct Negotiable {
+    provider: CryptoProvider,
+    versions: Vec<ProtocolVersion>,
+    suites: Vec<&'static SuiteInfo>,
+    groups: Vec<&'static dyn SupportedKxGroup>,
+}
+
+impl CommonBuilder {
+    /// The first `build()` steps: provider (default aws-lc-rs), versions, suites (DHE suites
+    /// only with `allow_dhe`) and groups (`default_groups` unless set).
+    ///
+    /// # Errors
+    /// `ConfigError` when no versions, suites or groups remain.
+    fn negotiable(
+        &mut self,
+        allow_dhe: bool,
+        default_groups: &[NamedGroup],
+    ) -> Result<Negotiable, Error> {
+        let provider = self
+            .provider
+            .take()
+            .unwrap_or_else(aws_lc::default_provider);
+        let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
+        let suites = pick_suites(
+            self.suites.as_deref(),
+            &versions,
+            self.allow_rsa_kx,
+            allow_dhe,
+        )?;
+        let groups = pick_groups(&provider, self.groups.as_deref().unwrap_or(default_groups))?;
+        Ok(Negotiable {
+            provider,
+            versions,
+            suites,
+            groups,
+        })
+    }
+
+    /// The key log set with `with_key_log`, else `SSLKEYLOGFILE` unless `without_env_key_log`.
+    fn take_key_log(&mut self) -> Option<Arc<dyn KeyLog>> {
+        match self.key_log.take() {
+            Some(k) => Some(k),
+            None if self.no_env_key_log => None,
+            None => key_log_from_env(),
+        }
+    }
+
+    /// The clock set with `with_time_provider`, else the system clock.
+    fn take_time(&mut self) -> Arc<dyn TimeProvider> {
+        self.time
+            .take()
+            .unwrap_or_else(|| Arc::new(SystemTimeProvider))
+    }
+}
+
 /// Configuration for client connections. Build with [`ClientConfig::builder`].
 #[derive(Debug)]
 pub struct ClientConfig {
@@ -140,22 +212,13 @@ impl ClientConfig {
 /// Builder for [`ClientConfig`].
 #[derive(Debug, Default)]
 pub struct ClientConfigBuilder {
-    provider: Option<CryptoProvider>,
-    versions: Option<Vec<ProtocolVersion>>,
-    suites: Option<Vec<CipherSuite>>,
-    groups: Option<Vec<NamedGroup>>,
+    common: CommonBuilder,
     key_shares: Option<Vec<NamedGroup>>,
     roots: Option<RootCertStore>,
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     client_cert: Option<Arc<dyn ResolvesClientCert>>,
     client_cert_pending: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-    alpn: Vec<Vec<u8>>,
     disable_sni: bool,
-    allow_rsa_kx: bool,
-    key_log: Option<Arc<dyn KeyLog>>,
-    no_env_key_log: bool,
-    time: Option<Arc<dyn TimeProvider>>,
-    disable_resumption: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
     record_size_limit: Option<u16>,
@@ -165,7 +228,7 @@ impl ClientConfigBuilder {
     /// Uses `provider` for all cryptography (default: aws-lc-rs).
     #[must_use]
     pub fn with_provider(mut self, provider: CryptoProvider) -> Self {
-        self.provider = Some(provider);
+        self.common.provider = Some(provider);
         self
     }
 
@@ -209,21 +272,21 @@ impl ClientConfigBuilder {
     /// Restricts protocol versions (TLS 1.2 and 1.3 are the only ones clasp speaks).
     #[must_use]
     pub fn with_protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
-        self.versions = Some(versions.to_vec());
+        self.common.versions = Some(versions.to_vec());
         self
     }
 
     /// Sets the cipher suites, in preference order. Unknown suites are ignored.
     #[must_use]
     pub fn with_cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
-        self.suites = Some(suites.to_vec());
+        self.common.suites = Some(suites.to_vec());
         self
     }
 
     /// Sets the key-exchange groups, in preference order.
     #[must_use]
     pub fn with_groups(mut self, groups: &[NamedGroup]) -> Self {
-        self.groups = Some(groups.to_vec());
+        self.common.groups = Some(groups.to_vec());
         self
     }
 
@@ -238,7 +301,7 @@ impl ClientConfigBuilder {
     /// Offers these ALPN protocols (RFC 7301), e.g. `[b"h2".to_vec(), b"http/1.1".to_vec()]`.
     #[must_use]
     pub fn with_alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
-        self.alpn = protocols;
+        self.common.alpn = protocols;
         self
     }
 
@@ -270,7 +333,7 @@ impl ClientConfigBuilder {
     /// Offers the TLS 1.2 RSA key exchange suites (no forward secrecy; off by default).
     #[must_use]
     pub fn allow_rsa_key_exchange(mut self, allow: bool) -> Self {
-        self.allow_rsa_kx = allow;
+        self.common.allow_rsa_kx = allow;
         self
     }
 
@@ -278,28 +341,28 @@ impl ClientConfigBuilder {
     /// `SSLKEYLOGFILE` environment variable names a file.
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
-        self.key_log = Some(key_log);
+        self.common.key_log = Some(key_log);
         self
     }
 
     /// Ignores `SSLKEYLOGFILE`.
     #[must_use]
     pub fn without_env_key_log(mut self) -> Self {
-        self.no_env_key_log = true;
+        self.common.no_env_key_log = true;
         self
     }
 
     /// Reads the time from `time` (tests use a fixed clock).
     #[must_use]
     pub fn with_time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
-        self.time = Some(time);
+        self.common.time = Some(time);
         self
     }
 
     /// Never resumes sessions (no tickets are stored or offered).
     #[must_use]
     pub fn without_resumption(mut self) -> Self {
-        self.disable_resumption = true;
+        self.common.disable_resumption = true;
         self
     }
 
@@ -339,10 +402,13 @@ impl ClientConfigBuilder {
     /// # Errors
     /// `ConfigError` when no versions, suites or groups remain, or a key is unusable.
     pub fn build(self) -> Result<ClientConfig, Error> {
-        let provider = self.provider.unwrap_or_else(aws_lc::default_provider);
-        let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
-        let suites = pick_suites(self.suites.as_deref(), &versions, self.allow_rsa_kx, true)?;
-        let groups = pick_groups(&provider, self.groups.as_deref().unwrap_or(DEFAULT_GROUPS))?;
+        let mut common = self.common;
+        let Negotiable {
+            provider,
+            versions,
+            suites,
+            groups,
+        } = common.negotiable(true, DEFAULT_GROUPS)?;
         let key_share_groups = choose_key_shares(&groups, self.key_shares.as_deref());
         let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
             Some(v) => v,
@@ -359,11 +425,8 @@ impl ClientConfigBuilder {
             }
             (None, None) => None,
         };
-        let key_log = match self.key_log {
-            Some(k) => Some(k),
-            None if self.no_env_key_log => None,
-            None => key_log_from_env(),
-        };
+        let key_log = common.take_key_log();
+        let time = common.take_time();
         Ok(ClientConfig {
             provider,
             versions,
@@ -372,14 +435,14 @@ impl ClientConfigBuilder {
             key_share_groups,
             verifier,
             client_cert,
-            alpn_protocols: self.alpn,
+            alpn_protocols: common.alpn,
             enable_sni: !self.disable_sni,
             key_log,
-            time: self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider)),
+            time,
             session_cache: self
                 .session_cache
                 .unwrap_or_else(|| Arc::new(crate::session::ClientSessionCache::new(256))),
-            enable_tickets: !self.disable_resumption,
+            enable_tickets: !common.disable_resumption,
             enable_early_data: self.enable_early_data,
             record_size_limit: self.record_size_limit,
             #[cfg(test)]
@@ -476,22 +539,13 @@ impl ServerConfig {
 /// Builder for [`ServerConfig`].
 #[derive(Debug, Default)]
 pub struct ServerConfigBuilder {
-    provider: Option<CryptoProvider>,
-    versions: Option<Vec<ProtocolVersion>>,
-    suites: Option<Vec<CipherSuite>>,
-    groups: Option<Vec<NamedGroup>>,
+    common: CommonBuilder,
     cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
     resolver: Option<Arc<dyn ResolvesServerCert>>,
     client_auth: Option<ClientAuth>,
     client_verifier: Option<Arc<dyn ClientCertVerifier>>,
-    alpn: Vec<Vec<u8>>,
-    key_log: Option<Arc<dyn KeyLog>>,
-    no_env_key_log: bool,
-    time: Option<Arc<dyn TimeProvider>>,
-    allow_rsa_kx: bool,
     allow_dhe: bool,
-    disable_resumption: bool,
     ticket_keys: Option<Arc<crate::session::TicketKeys>>,
     ticket_rotation: Option<u64>,
     send_tickets: Option<usize>,
@@ -505,7 +559,7 @@ impl ServerConfigBuilder {
     /// Uses `provider` for all cryptography (default: aws-lc-rs).
     #[must_use]
     pub fn with_provider(mut self, provider: CryptoProvider) -> Self {
-        self.provider = Some(provider);
+        self.common.provider = Some(provider);
         self
     }
 
@@ -551,28 +605,28 @@ impl ServerConfigBuilder {
     /// Restricts protocol versions.
     #[must_use]
     pub fn with_protocol_versions(mut self, versions: &[ProtocolVersion]) -> Self {
-        self.versions = Some(versions.to_vec());
+        self.common.versions = Some(versions.to_vec());
         self
     }
 
     /// Sets the cipher suites, in the server's preference order.
     #[must_use]
     pub fn with_cipher_suites(mut self, suites: &[CipherSuite]) -> Self {
-        self.suites = Some(suites.to_vec());
+        self.common.suites = Some(suites.to_vec());
         self
     }
 
     /// Sets the key-exchange groups, in the server's preference order.
     #[must_use]
     pub fn with_groups(mut self, groups: &[NamedGroup]) -> Self {
-        self.groups = Some(groups.to_vec());
+        self.common.groups = Some(groups.to_vec());
         self
     }
 
     /// Accepts these ALPN protocols, in the server's preference order.
     #[must_use]
     pub fn with_alpn_protocols(mut self, protocols: Vec<Vec<u8>>) -> Self {
-        self.alpn = protocols;
+        self.common.alpn = protocols;
         self
     }
 
@@ -581,7 +635,7 @@ impl ServerConfigBuilder {
     /// (RFC 5246 §7.4.7.1).
     #[must_use]
     pub fn allow_rsa_key_exchange(mut self, allow: bool) -> Self {
-        self.allow_rsa_kx = allow;
+        self.common.allow_rsa_kx = allow;
         self
     }
 
@@ -595,28 +649,28 @@ impl ServerConfigBuilder {
     /// Logs secrets to `key_log` (NSS key log format).
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
-        self.key_log = Some(key_log);
+        self.common.key_log = Some(key_log);
         self
     }
 
     /// Ignores `SSLKEYLOGFILE`.
     #[must_use]
     pub fn without_env_key_log(mut self) -> Self {
-        self.no_env_key_log = true;
+        self.common.no_env_key_log = true;
         self
     }
 
     /// Reads the time from `time`.
     #[must_use]
     pub fn with_time_provider(mut self, time: Arc<dyn TimeProvider>) -> Self {
-        self.time = Some(time);
+        self.common.time = Some(time);
         self
     }
 
     /// Issues no session tickets.
     #[must_use]
     pub fn without_resumption(mut self) -> Self {
-        self.disable_resumption = true;
+        self.common.disable_resumption = true;
         self
     }
 
@@ -682,14 +736,7 @@ impl ServerConfigBuilder {
     /// # Errors
     /// `ConfigError` when no certificate, versions, suites or groups remain.
     pub fn build(self) -> Result<ServerConfig, Error> {
-        let provider = self.provider.unwrap_or_else(aws_lc::default_provider);
-        let versions = check_versions(self.versions.as_deref().unwrap_or(DEFAULT_VERSIONS))?;
-        let suites = pick_suites(
-            self.suites.as_deref(),
-            &versions,
-            self.allow_rsa_kx,
-            self.allow_dhe,
-        )?;
+        let mut common = self.common;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
             let mut g = DEFAULT_GROUPS.to_vec();
             g.extend([
@@ -701,7 +748,12 @@ impl ServerConfigBuilder {
         } else {
             DEFAULT_GROUPS.to_vec()
         };
-        let groups = pick_groups(&provider, self.groups.as_deref().unwrap_or(&default_groups))?;
+        let Negotiable {
+            provider,
+            versions,
+            suites,
+            groups,
+        } = common.negotiable(self.allow_dhe, &default_groups)?;
         let cert_resolver: Arc<dyn ResolvesServerCert> = if let Some(r) = self.resolver {
             r
         } else if let Some((chain, key)) = self.cert {
@@ -726,13 +778,9 @@ impl ServerConfigBuilder {
                     WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Required),
                 )),
             };
-        let key_log = match self.key_log {
-            Some(k) => Some(k),
-            None if self.no_env_key_log => None,
-            None => key_log_from_env(),
-        };
-        let time: Arc<dyn TimeProvider> = self.time.unwrap_or_else(|| Arc::new(SystemTimeProvider));
-        let tickets = match (self.disable_resumption, self.ticket_keys) {
+        let key_log = common.take_key_log();
+        let time = common.take_time();
+        let tickets = match (common.disable_resumption, self.ticket_keys) {
             (true, _) => None,
             (false, Some(k)) => Some(k),
             (false, None) => Some(Arc::new(crate::session::TicketKeys::new(
@@ -747,7 +795,7 @@ impl ServerConfigBuilder {
         } else {
             0
         };
-        let session_id_capacity = if self.disable_resumption {
+        let session_id_capacity = if common.disable_resumption {
             0
         } else {
             self.session_id_capacity.unwrap_or(1024)
@@ -765,10 +813,10 @@ impl ServerConfigBuilder {
             groups,
             cert_resolver,
             client_verifier,
-            alpn_protocols: self.alpn,
+            alpn_protocols: common.alpn,
             key_log,
             time,
-            allow_rsa_kx: self.allow_rsa_kx,
+            allow_rsa_kx: common.allow_rsa_kx,
             require_ems: true,
             retain_client_hello: self.retain_client_hello,
             #[cfg(test)]

@@ -109,6 +109,21 @@ impl Cipher {
             _ => u64::MAX,
         }
     }
+
+    /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    fn heap_size(&self) -> usize {
+        core::mem::size_of_val(&*self.key)
+    }
+
+    /// Debug output for the wrapper called `name`: format, algorithm and sequence number, never
+    /// the key or IV.
+    fn fmt_as(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+        f.debug_struct(name)
+            .field("format", &self.format)
+            .field("algorithm", &self.algorithm)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for Cipher {
@@ -136,7 +151,7 @@ pub struct RecordDecrypter(Cipher);
 impl RecordDecrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
     pub(crate) fn heap_size(&self) -> usize {
-        core::mem::size_of_val(&*self.0.key)
+        self.0.heap_size()
     }
 
     /// A TLS 1.3 decrypter from a traffic key and 12-byte IV (RFC 8446 §7.3).
@@ -282,11 +297,7 @@ impl RecordDecrypter {
 
 impl fmt::Debug for RecordDecrypter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecordDecrypter")
-            .field("format", &self.0.format)
-            .field("algorithm", &self.0.algorithm)
-            .field("seq", &self.0.seq)
-            .finish_non_exhaustive()
+        self.0.fmt_as(f, "RecordDecrypter")
     }
 }
 
@@ -296,7 +307,7 @@ pub struct RecordEncrypter(Cipher);
 impl RecordEncrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
     pub(crate) fn heap_size(&self) -> usize {
-        core::mem::size_of_val(&*self.0.key)
+        self.0.heap_size()
     }
 
     /// A TLS 1.3 encrypter from a traffic key and 12-byte IV (RFC 8446 §7.3).
@@ -427,11 +438,7 @@ impl RecordEncrypter {
 
 impl fmt::Debug for RecordEncrypter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecordEncrypter")
-            .field("format", &self.0.format)
-            .field("algorithm", &self.0.algorithm)
-            .field("seq", &self.0.seq)
-            .finish_non_exhaustive()
+        self.0.fmt_as(f, "RecordEncrypter")
     }
 }
 

@@ -146,3 +146,42 @@ fn record_size_limit_bounds_the_servers_records() {
     c.reader().read_exact(&mut got).unwrap();
     assert_eq!(got, data);
 }
+
+/// RFC 8446 §4.6.2: other messages may arrive between the server's post-handshake
+/// CertificateRequest and the client's answer; a KeyUpdate there is handled normally and the
+/// authentication still completes.
+#[test]
+fn key_update_before_the_post_handshake_auth_answer_is_fine() {
+    let (mut c, mut s, seen) = post_handshake_auth_pair();
+    s.request_client_certificate().unwrap();
+    // The client's KeyUpdate is on its way before it has seen the request.
+    c.refresh_traffic_keys().unwrap();
+    pump(&mut c, &mut s).unwrap();
+    assert_eq!(seen.count_received(HandshakeType::KeyUpdate), 1);
+    assert_eq!(seen.count_received(HandshakeType::Certificate), 2);
+    assert_eq!(seen.count_received(HandshakeType::Finished), 2);
+    c.writer().write_all(b"after").unwrap();
+    pump(&mut c, &mut s).unwrap();
+    let mut got = [0u8; 5];
+    s.reader().read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"after");
+}
+
+/// A client with a certificate and a server that may ask for one, after the handshake.
+fn post_handshake_auth_pair() -> (ClientConnection, ServerConnection, Arc<Recorder>) {
+    let client_id = TestPki::shared().client(KeyType::EcdsaP256);
+    let (mut c, mut s) = pair(
+        client_builder()
+            .with_client_auth_cert(client_id.cert_chain(), client_id.private_key())
+            .build()
+            .unwrap(),
+        server_builder(KeyType::EcdsaP256)
+            .with_client_auth(ClientAuth::Optional(roots()))
+            .build()
+            .unwrap(),
+    );
+    let seen = Arc::new(Recorder::default());
+    s.set_observer(seen.clone());
+    pump(&mut c, &mut s).unwrap();
+    (c, s, seen)
+}

@@ -955,6 +955,14 @@ impl ExpectTraffic {
                 PostHandshakeAuth::Idle
             }
             (PostHandshakeAuth::Idle, _) => return Ok(false),
+            // RFC 8446 §4.6.2: "servers MUST be prepared for some delay, including receiving an
+            // arbitrary number of other messages between sending the CertificateRequest and
+            // receiving a response": a KeyUpdate before the client's answer is handled as usual
+            // (it is not part of the authentication transcript).
+            (pha @ PostHandshakeAuth::ExpectCertificate { .. }, HandshakePayload::KeyUpdate(_)) => {
+                self.pha = pha;
+                return Ok(false);
+            }
             _ => {
                 return Err(unexpected(
                     msg,

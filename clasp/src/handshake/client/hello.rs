@@ -435,7 +435,6 @@ impl State for ExpectServerHello {
         let HandshakePayload::ServerHello(sh) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ServerHello]));
         };
-        let sh = sh.clone();
         // 1. Common checks (RFC 8446 §4.1.3).
         if sh.legacy_compression_method != Compression::Null {
             return Err(PeerMisbehaved::IllegalCompression.into());
@@ -466,7 +465,7 @@ impl State for ExpectServerHello {
 
         if version == ProtocolVersion::TLSv1_3 {
             if sh.is_hello_retry_request() {
-                return self.handle_hello_retry_request(cx, &sh, &msg, suite);
+                return self.handle_hello_retry_request(cx, sh, &msg, suite);
             }
             // RFC 8446 §4.1.3: legacy_session_id_echo must match.
             if sh.legacy_session_id_echo != self.details.session_id {
@@ -506,7 +505,7 @@ impl State for ExpectServerHello {
             transcript.start_hash(details.config.provider.hash(suite.hash))?;
             transcript.add(msg.encoded());
             return super::tls13::handle_server_hello(
-                cx, details, suite, &sh, key_shares, transcript, early,
+                cx, details, suite, sh, key_shares, transcript, early,
             );
         }
 
@@ -539,7 +538,7 @@ impl State for ExpectServerHello {
         }
         transcript.start_hash(details.config.provider.hash(suite.hash))?;
         transcript.add(msg.encoded());
-        super::tls12::handle_server_hello(cx, details, suite, &sh, transcript)
+        super::tls12::handle_server_hello(cx, details, suite, sh, transcript)
     }
 }
 

@@ -257,8 +257,7 @@ impl State for ExpectCertificateOrCertReq {
     ) -> Result<Box<dyn State>, Error> {
         match msg.payload() {
             HandshakePayload::CertificateTls13(cert) => {
-                let cert = cert.clone();
-                handle_certificate(cx, self.0, None, &cert, &msg)
+                handle_certificate(cx, self.0, None, cert, &msg)
             }
             HandshakePayload::CertificateRequestTls13(req) => {
                 // RFC 8446 §4.3.2: "certificate_request_context ... SHALL be zero length unless
@@ -300,8 +299,7 @@ impl State for ExpectCertificate {
         let HandshakePayload::CertificateTls13(cert) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::Certificate]));
         };
-        let cert = cert.clone();
-        handle_certificate(cx, self.st, Some(self.req), &cert, &msg)
+        handle_certificate(cx, self.st, Some(self.req), cert, &msg)
     }
 }
 

@@ -638,7 +638,6 @@ impl State for ExpectClientHello2 {
         let HandshakePayload::ClientHello(ch) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
-        let ch = ch.clone();
         // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
         // single null compression method], the server MUST abort the handshake with an
         // "illegal_parameter" alert" (hello.rs checks the first ClientHello only).
@@ -661,7 +660,7 @@ impl State for ExpectClientHello2 {
         if self.config.retain_client_hello {
             cx.received_client_hello = Some(Box::new((ch.clone(), msg.encoded().to_vec())));
         }
-        handle_client_hello(cx, self.config, &ch, &msg, Some(self.retry))
+        handle_client_hello(cx, self.config, ch, &msg, Some(self.retry))
     }
 }
 

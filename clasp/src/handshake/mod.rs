@@ -14,6 +14,8 @@ pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;
 #[cfg(test)]
+mod resumption_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;

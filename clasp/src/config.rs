@@ -384,7 +384,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Stores tickets in `cache` (share one cache between configs to resume across them).
+    /// Stores tickets in `cache`. Configs may share one cache, but a session is resumed only by
+    /// a config with the same verifier and client-certificate resolver (the same `Arc`s) as the
+    /// one that made it: a session another config verified differently, or made with another
+    /// client certificate, is never offered.
     #[must_use]
     pub fn with_session_cache(mut self, cache: Arc<crate::session::ClientSessionCache>) -> Self {
         self.session_cache = Some(cache);

@@ -524,6 +524,42 @@ fn tls13_resumption_chain_is_capped_at_24_hours() {
     assert_eq!(connect(&client, &server).ok().resumed(), (true, true));
 }
 
+/// A configured cap applies the same way to TLS 1.3 tickets, TLS 1.2 tickets and TLS 1.2
+/// session IDs: a 1-hour session is resumed at 30 minutes, not at 61 (although the tickets
+/// themselves live 2 hours).
+fn configured_cap_applies(versions: &[ProtocolVersion], tls12_tickets: bool) {
+    let p = pki();
+    let clock = Clock::at(T0);
+    let mut sb = p
+        .server_builder(&clock, versions)
+        .with_max_session_age(HOUR);
+    if !tls12_tickets {
+        sb = sb.without_tls12_tickets();
+    }
+    let server = Arc::new(sb.build().unwrap());
+    let client = Arc::new(p.client_builder(&clock, versions).build().unwrap());
+    assert_eq!(connect(&client, &server).ok().resumed(), (false, false));
+    clock.set(T0 + HOUR / 2);
+    assert_eq!(connect(&client, &server).ok().resumed(), (true, true));
+    clock.set(T0 + HOUR + 60);
+    assert_eq!(connect(&client, &server).ok().resumed().1, false);
+}
+
+#[test]
+fn tls13_configured_session_age_cap_applies() {
+    configured_cap_applies(TLS13, true);
+}
+
+#[test]
+fn tls12_ticket_configured_session_age_cap_applies() {
+    configured_cap_applies(TLS12, true);
+}
+
+#[test]
+fn tls12_session_id_configured_session_age_cap_applies() {
+    configured_cap_applies(TLS12, false);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 12: the client resumes only under the verifier and resolver that made the session.
 

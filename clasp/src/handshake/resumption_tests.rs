@@ -91,7 +91,7 @@ fn configs(
 /// encoded).
 #[test]
 fn tls13_oversized_ticket_is_dropped_at_receipt() {
-    assert!(65_000 > MAX_TICKET_LEN);
+    const { assert!(65_000 > MAX_TICKET_LEN) };
     let (client, server, cache) = configs(&[ProtocolVersion::TLSv1_3]);
     assert_eq!(connect(&client, &server), Ok(false));
     let now = client.time.now().as_secs();

@@ -1,10 +1,14 @@
 //! Resumption state: the server's ticket keys (with rotation) and the client's session cache.
 //!
 //! Server tickets are self-contained: the resumption PSK and what must be re-checked on resumption
-//! (suite, ALPN, SNI; RFC 8446 §4.2.11, §4.6.1) are sealed with AES-256-GCM under a key that
+//! (suite, ALPN, SNI; RFC 8446 §4.2.11, §4.6.1; the client's verified chain, verified again
+//! under the server's current policy, and the time of the full handshake, which caps the
+//! session's life however often it is resumed) are sealed with AES-256-GCM under a key that
 //! rotates. The previous key still opens tickets until the next rotation, so a rotation never
 //! strands tickets issued a moment before; a ticket under a key rotated out twice falls back to a
-//! full handshake. Nothing here reads a clock directly: times come from the config's
+//! full handshake. The client's cache binds each session to the verifier and client-certificate
+//! resolver that made it (`SessionBinding`) and keeps no ticket too large to send back
+//! ([`MAX_TICKET_LEN`]). Nothing here reads a clock directly: times come from the config's
 //! [`TimeProvider`](crate::time::TimeProvider).
 
 use std::collections::{HashMap, VecDeque};

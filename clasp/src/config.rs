@@ -384,7 +384,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Stores tickets in `cache` (share one cache between configs to resume across them).
+    /// Stores tickets in `cache`. Configs may share one cache, but a session is resumed only by
+    /// a config with the same verifier and client-certificate resolver (the same `Arc`s) as the
+    /// one that made it: a session another config verified differently, or made with another
+    /// client certificate, is never offered.
     #[must_use]
     pub fn with_session_cache(mut self, cache: Arc<crate::session::ClientSessionCache>) -> Self {
         self.session_cache = Some(cache);
@@ -516,6 +519,9 @@ pub struct ServerConfig {
     pub(crate) session_ids: Arc<crate::session::ServerSessionCache>,
     /// Issue and accept RFC 5077 tickets in TLS 1.2 (with `tickets`).
     pub(crate) tls12_tickets: bool,
+    /// Seconds a session may be resumed after the full handshake that authenticated it,
+    /// however often it is resumed (TLS 1.3 tickets, TLS 1.2 tickets and session IDs).
+    pub(crate) max_session_age: u64,
     pub(crate) max_early_data: u32,
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
@@ -526,6 +532,9 @@ pub struct ServerConfig {
     /// Test-only: rewrites the TLS 1.3 Certificate message before it is sent.
     #[cfg(test)]
     pub(crate) test_cert_hook: Option<fn(&mut crate::msgs::handshake::CertificateTls13)>,
+    /// Test-only: rewrites each sealed ticket (TLS 1.3 and 1.2) before it is sent.
+    #[cfg(test)]
+    pub(crate) test_ticket_hook: Option<fn(&mut Vec<u8>)>,
 }
 
 impl ServerConfig {
@@ -553,6 +562,7 @@ pub struct ServerConfigBuilder {
     session_id_capacity: Option<usize>,
     no_tls12_tickets: bool,
     retain_client_hello: bool,
+    max_session_age: Option<u64>,
 }
 
 impl ServerConfigBuilder {
@@ -715,6 +725,17 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Resumes a session for at most `secs` seconds after the full handshake that authenticated
+    /// it, however often it was resumed since (each resumption issues fresh tickets, which keep
+    /// the original time). Default [`crate::session::DEFAULT_MAX_SESSION_AGE_SECS`] (24 hours);
+    /// clamped to 1 s ..= 7 days ([`crate::session::MAX_SESSION_AGE_SECS`], RFC 8446 §4.6.1).
+    /// Applies to TLS 1.3 tickets and TLS 1.2 tickets and session IDs alike.
+    #[must_use]
+    pub fn with_max_session_age(mut self, secs: u64) -> Self {
+        self.max_session_age = Some(secs.clamp(1, crate::session::MAX_SESSION_AGE_SECS));
+        self
+    }
+
     /// Number of TLS 1.3 NewSessionTickets sent after each full handshake (default 2).
     #[must_use]
     pub fn with_tickets(mut self, n: usize) -> Self {
@@ -802,6 +823,9 @@ impl ServerConfigBuilder {
         };
         Ok(ServerConfig {
             tls12_tickets: tickets.is_some() && !self.no_tls12_tickets,
+            max_session_age: self
+                .max_session_age
+                .unwrap_or(crate::session::DEFAULT_MAX_SESSION_AGE_SECS),
             tickets,
             send_tickets,
             session_ids: Arc::new(crate::session::ServerSessionCache::new(session_id_capacity)),
@@ -823,6 +847,8 @@ impl ServerConfigBuilder {
             test_ee_hook: None,
             #[cfg(test)]
             test_cert_hook: None,
+            #[cfg(test)]
+            test_ticket_hook: None,
         })
     }
 }

@@ -52,7 +52,7 @@ pub struct Negotiated {
     pub alpn_protocol: Option<Vec<u8>>,
     /// The server name the client asked for (SNI).
     pub server_name: Option<String>,
-    /// The peer's certificate chain, end-entity first.
+    /// The peer's verified certificate path (see [`ConnectionCommon::peer_certificates`]).
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed.
     pub resumed: bool,
@@ -698,7 +698,13 @@ impl ConnectionCommon {
         self.common.negotiated.alpn_protocol.as_deref()
     }
 
-    /// The peer's certificate chain (end-entity first); empty if none was sent.
+    /// The peer's verified certificate path: the end-entity certificate, then the intermediates
+    /// verification used (certificates the peer sent that are not on the path, and the trust
+    /// anchor, are left out). On a resumed connection, the path verified when the session was
+    /// made; a server that authenticates clients has verified it again under its current
+    /// verifier, and a server that does not reports none. Empty if the peer sent none. With a
+    /// verifier that names no path (a custom one, or
+    /// [`crate::verify::dangerous::NoServerVerification`]): everything the peer sent.
     #[must_use]
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         &self.common.negotiated.peer_certificates

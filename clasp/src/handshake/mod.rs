@@ -16,6 +16,8 @@ mod extension_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod resumption_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;

@@ -13,7 +13,7 @@ use crate::msgs::enums::{Compression, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{ClientExtension, EncryptedExtension};
 use crate::msgs::handshake::{ClientHello, EncryptedExtensions};
 use crate::session::ClientSessionCache;
-use crate::verify::{RootCertStore, ServerName};
+use crate::verify::{RootCertStore, ServerCertVerifier, ServerName, WebPkiServerVerifier};
 
 fn client_builder() -> ClientConfigBuilder {
     let mut roots = RootCertStore::empty();
@@ -21,6 +21,22 @@ fn client_builder() -> ClientConfigBuilder {
     ClientConfig::builder()
         .with_root_certificates(roots)
         .without_env_key_log()
+}
+
+/// A client builder whose verifier is `verifier`: configs built from it with one shared
+/// verifier resume each other's sessions from a shared cache (a session is bound to the
+/// verifier and client-certificate resolver that made it).
+fn client_builder_with(verifier: &Arc<dyn ServerCertVerifier>) -> ClientConfigBuilder {
+    client_builder().with_verifier(Arc::clone(verifier))
+}
+
+fn shared_verifier() -> Arc<dyn ServerCertVerifier> {
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    Arc::new(WebPkiServerVerifier::new(
+        Arc::new(roots),
+        &crate::crypto::aws_lc::default_provider(),
+    ))
 }
 
 fn server_builder() -> ServerConfigBuilder {
@@ -92,15 +108,16 @@ fn drop_psk_modes(ch: &mut ClientHello) {
 #[test]
 fn psk_without_psk_key_exchange_modes_is_missing_extension() {
     let cache = Arc::new(ClientSessionCache::new(8));
+    let verifier = shared_verifier();
     let server = Arc::new(server_builder().build().unwrap());
-    let first = client_builder()
+    let first = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .build()
         .unwrap();
     let (_, _, c, s) = connect(first, Arc::clone(&server));
     c.unwrap();
     s.unwrap();
-    let mut second = client_builder()
+    let mut second = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .build()
         .unwrap();
@@ -142,8 +159,9 @@ fn add_early_data(ee: &mut EncryptedExtensions) {
 #[test]
 fn early_data_accepted_without_psk_is_rejected() {
     let cache = Arc::new(ClientSessionCache::new(8));
+    let verifier = shared_verifier();
     let server = server_builder().with_max_early_data(1024).build().unwrap();
-    let first = client_builder()
+    let first = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .with_early_data()
         .build()
@@ -154,7 +172,7 @@ fn early_data_accepted_without_psk_is_rejected() {
     // A second server with other ticket keys: it cannot open the ticket, so no PSK.
     let mut other = server_builder().with_max_early_data(1024).build().unwrap();
     other.test_ee_hook = Some(add_early_data);
-    let second = client_builder()
+    let second = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .with_early_data()
         .build()

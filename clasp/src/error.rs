@@ -130,6 +130,10 @@ pub enum PeerMisbehaved {
     BadRenegotiationInfo,
     /// Too many consecutive records without progress (empty records, warnings, CCS).
     TooManyEmptyRecords,
+    /// Too many KeyUpdates or post-handshake CertificateRequests in a row with no application
+    /// data between them (32 are allowed, as in BoringSSL and rustls): each costs us work and
+    /// possibly an answer, so a peer could otherwise keep us busy for free.
+    TooManyPostHandshakeMessages,
     /// A KeyUpdate request was malformed or arrived at an illegal point.
     IllegalKeyUpdate,
     /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
@@ -330,6 +334,7 @@ impl From<&Error> for AlertDescription {
                 P::KeyChangeNotOnRecordBoundary
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
+                | P::TooManyPostHandshakeMessages
                 | P::IllegalEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::ObsoleteLegacyVersion => Self::ProtocolVersion,

@@ -325,7 +325,6 @@ mod tests {
         roots.add(ca.der()).unwrap();
         let client = ClientConfig::builder()
             .with_root_certificates(roots)
-            .without_env_key_log()
             .build()
             .unwrap();
         let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
@@ -334,7 +333,6 @@ mod tests {
                 chain,
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
             )
-            .without_env_key_log()
             .build()
             .unwrap();
         (Arc::new(client), Arc::new(server))

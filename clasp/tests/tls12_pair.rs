@@ -22,9 +22,7 @@ use common::{client_builder, localhost, Failure};
 fn leaf_only_server(kt: KeyType) -> clasp::config::ServerConfigBuilder {
     let id = TestPki::shared().server(kt);
     let leaf = CertificateDer::from(id.cert_der().to_vec());
-    ServerConfig::builder()
-        .with_single_cert(vec![leaf], id.private_key())
-        .without_env_key_log()
+    ServerConfig::builder().with_single_cert(vec![leaf], id.private_key())
 }
 
 /// The SubjectPublicKeyInfo of the shared PKI's RSA server key, to encrypt a forged premaster

@@ -692,7 +692,6 @@ fn server_openssl_alpn_h2() {
     let cfg = ServerConfig::builder()
         .with_single_cert(id.cert_chain(), id.private_key())
         .with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()])
-        .without_env_key_log()
         .build()
         .unwrap();
     let (port, server) = spawn_upper_server(Arc::new(cfg));

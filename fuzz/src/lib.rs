@@ -217,7 +217,6 @@ fn client_config() -> Arc<ClientConfig> {
                 // No ticket cache: each connection's ClientHello is the same, which the
                 // transcript replay needs.
                 .without_resumption()
-                .without_env_key_log()
                 .build()
                 .expect("fuzz client config"),
         )
@@ -236,7 +235,6 @@ fn server_config() -> Arc<ServerConfig> {
             ServerConfig::builder()
                 .with_provider(fuzz_provider())
                 .with_single_cert(chain, key)
-                .without_env_key_log()
                 .build()
                 .expect("fuzz server config"),
         )

@@ -45,20 +45,15 @@ pub fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
 }
 
-/// A client builder trusting the shared test CA, ignoring `SSLKEYLOGFILE`.
+/// A client builder trusting the shared test CA (no key log: logging is opt-in).
 pub fn client_builder() -> ClientConfigBuilder {
-    ClientConfig::builder()
-        .with_root_certificates(roots())
-        .without_env_key_log()
+    ClientConfig::builder().with_root_certificates(roots())
 }
 
-/// A server builder presenting the shared PKI's `key_type` server leaf, ignoring
-/// `SSLKEYLOGFILE`.
+/// A server builder presenting the shared PKI's `key_type` server leaf (no key log).
 pub fn server_builder(key_type: KeyType) -> ServerConfigBuilder {
     let id = TestPki::shared().server(key_type);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
+    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
 }
 
 /// [`client_builder`] with the library defaults, built.

@@ -122,7 +122,17 @@ pub(crate) struct CommonState {
     pub(crate) max_received_fragment: usize,
     /// Client: bytes of early data we may still send, while the early keys are installed.
     pub(crate) early_data_send_budget: Option<usize>,
+    /// Fuzzing only: rewrites each outgoing handshake message (see [`FuzzMutator`]).
+    #[cfg(feature = "fuzzing")]
+    fuzz_mutator: Option<FuzzMutator>,
 }
+
+/// Fuzzing only (feature `fuzzing`): called with each encoded handshake message (header
+/// included) this side sends, after it entered our transcript and before it is protected, so the
+/// peer decrypts whatever the function leaves there. The structure-aware fuzz targets use it to
+/// mutate one message of a live handshake at a time, in any state, past the record encryption.
+#[cfg(feature = "fuzzing")]
+pub type FuzzMutator = Box<dyn FnMut(&mut Vec<u8>) + Send>;
 
 /// Records in a row that may carry nothing before we call it a denial of service.
 const MAX_EMPTY_RECORDS: usize = 32;
@@ -175,6 +185,8 @@ impl CommonState {
             early_data_skip: 0,
             early_data_send_budget: None,
             max_received_fragment: crate::record::MAX_FRAGMENT_LEN,
+            #[cfg(feature = "fuzzing")]
+            fuzz_mutator: None,
         }
     }
 
@@ -198,6 +210,13 @@ impl CommonState {
     /// Queues a handshake message in the current flight (STYLE: `emit_*` writers call this).
     pub(crate) fn send_handshake(&mut self, msg: &HandshakeMessage) {
         self.observe(Direction::Sent, EventKind::Handshake(msg));
+        #[cfg(feature = "fuzzing")]
+        if let Some(mutate) = self.fuzz_mutator.as_mut() {
+            let mut bytes = msg.encoded().to_vec();
+            mutate(&mut bytes);
+            self.flight.extend_from_slice(&bytes);
+            return;
+        }
         self.flight.extend_from_slice(msg.encoded());
     }
 
@@ -766,6 +785,14 @@ impl ConnectionCommon {
             .ok_or(Error::ApiMisuse(ApiMisuse::HandshakeNotComplete))?;
         state.send_key_update(&mut self.common, true)?;
         self.common.flush_flight()
+    }
+
+    /// Fuzzing only (feature `fuzzing`): installs a [`FuzzMutator`] for every handshake
+    /// message this side sends from now on.
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn set_fuzz_mutator(&mut self, mutator: FuzzMutator) {
+        self.common.fuzz_mutator = Some(mutator);
     }
 
     /// What was negotiated.

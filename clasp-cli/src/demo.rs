@@ -87,6 +87,10 @@ pub struct Args {
     /// Language of the explanations: en or ru (default: from LC_ALL / LANG, ru_* → ru).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+    /// Append the client's TLS secrets to FILE in the NSS key log format, for Wireshark (the
+    /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
 }
 
 /// A throwaway PKI: CA, server leaf for "localhost", optional client leaf.
@@ -264,6 +268,15 @@ pub fn run(args: &Args) -> u8 {
     if args.mutual {
         cb = cb.with_client_auth_cert(pki.client.0.clone(), pki.client.1.clone_key());
         sb = sb.with_client_auth(ClientAuth::Required(roots));
+    }
+    // The client side logs (both sides derive the same secrets).
+    match crate::local::key_log("clasp demo", args.keylog.as_deref()) {
+        Ok(Some(k)) => cb = cb.with_key_log(k),
+        Ok(None) => {}
+        Err(m) => {
+            eprintln!("clasp demo: {m}");
+            return exit::USAGE;
+        }
     }
     let ccfg = match cb.build() {
         Ok(c) => Arc::new(c),

@@ -2,7 +2,8 @@
 //!
 //! [`HandshakeInfo`] is captured once per connection right after the handshake (what the client
 //! offered, what was agreed, JA4, the ladder); the renderers add the HTTP version of each request.
-//! Everything the client sent is escaped before it reaches HTML or JSON.
+//! Everything the client sent is escaped before it reaches HTML or JSON, control characters
+//! included: the page may be fetched with curl into a terminal.
 
 use std::fmt::Write as _;
 
@@ -95,20 +96,10 @@ pub fn http_version_name(v: hyper::Version) -> &'static str {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values, control characters included
+/// (see [`crate::escape::html`]).
 fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    crate::escape::html(s)
 }
 
 /// `name (0xhhhh)`, or `GREASE (0xhhhh)`.

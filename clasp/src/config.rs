@@ -94,6 +94,7 @@ fn check_versions(versions: &[ProtocolVersion]) -> Result<Vec<ProtocolVersion>, 
     Ok(v)
 }
 
+/// `SSLKEYLOGFILE` as a key log, if the variable names a file.
 fn key_log_from_env() -> Option<Arc<dyn KeyLog>> {
     KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn KeyLog>)
 }
@@ -109,7 +110,6 @@ struct CommonBuilder {
     alpn: Vec<Vec<u8>>,
     allow_rsa_kx: bool,
     key_log: Option<Arc<dyn KeyLog>>,
-    no_env_key_log: bool,
     time: Option<Arc<dyn TimeProvider>>,
     disable_resumption: bool,
 }
@@ -153,13 +153,10 @@ impl CommonBuilder {
         })
     }
 
-    /// The key log set with `with_key_log`, else `SSLKEYLOGFILE` unless `without_env_key_log`.
+    /// The key log set with `with_key_log` or `with_env_key_log`; none by default (the
+    /// environment is read only when asked: issue 9 item 5).
     fn take_key_log(&mut self) -> Option<Arc<dyn KeyLog>> {
-        match self.key_log.take() {
-            Some(k) => Some(k),
-            None if self.no_env_key_log => None,
-            None => key_log_from_env(),
-        }
+        self.key_log.take()
     }
 
     /// The clock set with `with_time_provider`, else the system clock.
@@ -337,18 +334,32 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Logs secrets to `key_log` (NSS key log format). By default secrets are logged only when the
-    /// `SSLKEYLOGFILE` environment variable names a file.
+    /// Logs secrets to `key_log` (NSS key log format). Key logging is off unless this or
+    /// [`Self::with_env_key_log`] is called: anyone holding the log can decrypt the traffic.
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
         self.common.key_log = Some(key_log);
         self
     }
 
-    /// Ignores `SSLKEYLOGFILE`.
+    /// Logs secrets to the file named by the `SSLKEYLOGFILE` environment variable (created
+    /// owner-only, appended to), if it is set and non-empty; otherwise changes nothing. The
+    /// library never reads the variable unless asked to here.
     #[must_use]
-    pub fn without_env_key_log(mut self) -> Self {
-        self.common.no_env_key_log = true;
+    pub fn with_env_key_log(mut self) -> Self {
+        if let Some(k) = key_log_from_env() {
+            self.common.key_log = Some(k);
+        }
+        self
+    }
+
+    /// Does nothing: `SSLKEYLOGFILE` is read only through [`Self::with_env_key_log`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "key logging is opt-in; the environment is never read unless with_env_key_log() is called, so this does nothing"
+    )]
+    #[must_use]
+    pub fn without_env_key_log(self) -> Self {
         self
     }
 
@@ -656,17 +667,32 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// Logs secrets to `key_log` (NSS key log format).
+    /// Logs secrets to `key_log` (NSS key log format). Key logging is off unless this or
+    /// [`Self::with_env_key_log`] is called: anyone holding the log can decrypt the traffic.
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
         self.common.key_log = Some(key_log);
         self
     }
 
-    /// Ignores `SSLKEYLOGFILE`.
+    /// Logs secrets to the file named by the `SSLKEYLOGFILE` environment variable (created
+    /// owner-only, appended to), if it is set and non-empty; otherwise changes nothing. The
+    /// library never reads the variable unless asked to here.
     #[must_use]
-    pub fn without_env_key_log(mut self) -> Self {
-        self.common.no_env_key_log = true;
+    pub fn with_env_key_log(mut self) -> Self {
+        if let Some(k) = key_log_from_env() {
+            self.common.key_log = Some(k);
+        }
+        self
+    }
+
+    /// Does nothing: `SSLKEYLOGFILE` is read only through [`Self::with_env_key_log`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "key logging is opt-in; the environment is never read unless with_env_key_log() is called, so this does nothing"
+    )]
+    #[must_use]
+    pub fn without_env_key_log(self) -> Self {
         self
     }
 

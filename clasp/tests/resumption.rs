@@ -138,7 +138,6 @@ fn clasp_client_without_resumption_does_full_handshakes() {
         ClientConfig::builder()
             .with_root_certificates(roots)
             .without_resumption()
-            .without_env_key_log()
             .build()
             .unwrap(),
     );

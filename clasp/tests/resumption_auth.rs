@@ -180,7 +180,6 @@ impl Pki {
             .with_single_cert(self.sent_chain(&self.server), self.server.key_der())
             .with_protocol_versions(versions)
             .with_time_provider(clock.clone())
-            .without_env_key_log()
     }
     fn client_builder(
         &self,
@@ -191,7 +190,6 @@ impl Pki {
             .with_root_certificates(self.roots())
             .with_protocol_versions(versions)
             .with_time_provider(clock.clone())
-            .without_env_key_log()
     }
     fn with_client_cert(&self, b: ClientConfigBuilder, leaf: &Issued) -> ClientConfigBuilder {
         b.with_client_auth_cert(self.sent_chain(leaf), leaf.key_der())
@@ -590,7 +588,6 @@ fn strict_and_lax_share_a_cache(versions: &[ProtocolVersion], tickets: bool) {
             .with_root_certificates(p.other_roots())
             .with_protocol_versions(versions)
             .with_time_provider(clock.clone())
-            .without_env_key_log()
             .with_session_cache(Arc::clone(&cache))
             .build()
             .unwrap(),

@@ -241,8 +241,7 @@ fn client_builder(c: Case) -> ClientConfigBuilder {
     let mut b = common::client_builder()
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[c.suite])
-        .allow_rsa_key_exchange(c.is_rsa_kx())
-        .without_env_key_log();
+        .allow_rsa_key_exchange(c.is_rsa_kx());
     if c.group.is_some() {
         let groups: Vec<NamedGroup> = c.client_groups().into_iter().map(Group::clasp).collect();
         b = b.with_groups(&groups);

@@ -70,7 +70,6 @@ fn configs(
         .with_root_certificates(roots)
         .with_protocol_versions(versions)
         .with_session_cache(Arc::clone(&cache))
-        .without_env_key_log()
         .build()
         .unwrap();
     let id = pki.server(KeyType::EcdsaP256);
@@ -79,7 +78,6 @@ fn configs(
         .with_protocol_versions(versions)
         // TLS 1.2: tickets only, so the oversized ticket is all the client could keep.
         .with_session_id_cache(0)
-        .without_env_key_log()
         .build()
         .unwrap();
     server.test_ticket_hook = Some(oversize);

@@ -18,9 +18,7 @@ use crate::verify::{RootCertStore, ServerCertVerifier, ServerName, WebPkiServerV
 fn client_builder() -> ClientConfigBuilder {
     let mut roots = RootCertStore::empty();
     roots.add(&TestPki::shared().ca_cert()).unwrap();
-    ClientConfig::builder()
-        .with_root_certificates(roots)
-        .without_env_key_log()
+    ClientConfig::builder().with_root_certificates(roots)
 }
 
 /// A client builder whose verifier is `verifier`: configs built from it with one shared
@@ -41,9 +39,7 @@ fn shared_verifier() -> Arc<dyn ServerCertVerifier> {
 
 fn server_builder() -> ServerConfigBuilder {
     let id = TestPki::shared().server(KeyType::EcdsaP256);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
+    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
 }
 
 fn take(conn: &mut ConnectionCommon) -> Vec<u8> {

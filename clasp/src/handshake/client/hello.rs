@@ -437,6 +437,12 @@ impl State for ExpectServerHello {
             return Err(unexpected(&msg, &[HandshakeType::ServerHello]));
         };
         // 1. Common checks (RFC 8446 §4.1.3).
+        // RFC 8446 §D.5: "Any endpoint receiving a Hello message with ...
+        // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+        // "protocol_version" alert", whatever supported_versions selects.
+        if sh.legacy_version <= ProtocolVersion::SSLv3 {
+            return Err(PeerMisbehaved::ObsoleteLegacyVersion.into());
+        }
         if sh.legacy_compression_method != Compression::Null {
             return Err(PeerMisbehaved::IllegalCompression.into());
         }

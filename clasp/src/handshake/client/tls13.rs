@@ -726,6 +726,9 @@ impl State for ExpectTraffic {
                 Ok(self)
             }
             HandshakePayload::CertificateRequestTls13(req) if self.post_handshake_auth => {
+                // Each answer costs a signature and about a kilobyte of output: at most 32 in
+                // a row without application data between them.
+                cx.count_post_handshake_message()?;
                 self.answer_post_handshake_auth(cx, req, &msg)?;
                 Ok(self)
             }

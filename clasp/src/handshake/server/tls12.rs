@@ -33,7 +33,7 @@ use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::tls12::is_tls12_ec_group;
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::log;
-use crate::handshake::{unexpected, Exporter, State, DOWNGRADE_TLS12};
+use crate::handshake::{unexpected, Exporter, PeerSet, State, DOWNGRADE_TLS12};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
 use crate::key_schedule::TrafficKeys;
 use crate::msgs::enums::{
@@ -146,10 +146,13 @@ pub(crate) fn handle_client_hello(
     // cipher suite and offer an FFDHE group of its choice". We offer our first named group;
     // a client that does list FFDHE groups gets one of them or no DHE suite.
     let legacy_dhe_client = !client_groups.iter().any(|g| g.is_ffdhe());
+    // Each peer list is searched through one sorted copy, and the group and signature
+    // choices are made once, not once per suite of ours: linear in the ClientHello.
+    let their_groups = PeerSet::new(client_groups);
     let common_group = |ffdhe: bool| -> Option<&'static dyn SupportedKxGroup> {
         config.groups.iter().copied().find(|g| {
             let n = g.name();
-            (client_groups.contains(&n) || (ffdhe && legacy_dhe_client))
+            (their_groups.contains(&n) || (ffdhe && legacy_dhe_client))
                 && if ffdhe {
                     n.is_ffdhe()
                 } else {
@@ -157,23 +160,23 @@ pub(crate) fn handle_client_hello(
                 }
         })
     };
+    let can_sign = certified.key.choose_scheme(schemes).is_some();
+    let ecdhe_group = common_group(false).filter(|_| can_sign);
+    let dhe_group = common_group(true).filter(|_| can_sign);
+    let offered_suites = PeerSet::new(&ch.cipher_suites);
     let chosen = config
         .suites
         .iter()
         .copied()
-        .filter(|s| s.version == ProtocolVersion::TLSv1_2 && ch.cipher_suites.contains(&s.suite))
+        .filter(|s| s.version == ProtocolVersion::TLSv1_2 && offered_suites.contains(&s.suite))
         .filter(|s| match s.auth {
             Authentication::Ecdsa => matches!(kind, KeyKind::Ecdsa | KeyKind::Ed25519),
             Authentication::Rsa => kind == KeyKind::Rsa,
             _ => false,
         })
         .find_map(|s| match s.kx {
-            KeyExchange::Ecdhe => common_group(false)
-                .filter(|_| certified.key.choose_scheme(schemes).is_some())
-                .map(|g| (s, Some(g))),
-            KeyExchange::Dhe => common_group(true)
-                .filter(|_| certified.key.choose_scheme(schemes).is_some())
-                .map(|g| (s, Some(g))),
+            KeyExchange::Ecdhe => ecdhe_group.map(|g| (s, Some(g))),
+            KeyExchange::Dhe => dhe_group.map(|g| (s, Some(g))),
             KeyExchange::Rsa => (config.allow_rsa_kx && certified.key.rsa_decrypter().is_some())
                 .then_some((s, None)),
             _ => None,

@@ -12,7 +12,7 @@ use crate::crypto::Signer;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
-use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
+use crate::handshake::{tls13_signed_message, unexpected, Exporter, PeerSet, State};
 use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
     Tls13Crypto,
@@ -62,17 +62,19 @@ pub(crate) fn handle_client_hello(
     retry: Option<Retry>,
 ) -> Result<Box<dyn State>, Error> {
     let provider = &config.provider;
-    // 1. Cipher suite: the server's preference among the client's offers.
+    // 1. Cipher suite: the server's preference among the client's offers (one sorted copy of
+    // theirs, so ours × theirs is not a scan per suite of ours).
+    let offered_suites = PeerSet::new(&ch.cipher_suites);
     let suite = match &retry {
         Some(r) => r.suite,
         None => config
             .suites
             .iter()
             .copied()
-            .find(|s| s.is_tls13() && ch.cipher_suites.contains(&s.suite))
+            .find(|s| s.is_tls13() && offered_suites.contains(&s.suite))
             .ok_or(PeerIncompatible::NoCommonCipherSuite)?,
     };
-    if !ch.cipher_suites.contains(&suite.suite) {
+    if !offered_suites.contains(&suite.suite) {
         return Err(PeerMisbehaved::IllegalClientHello.into());
     }
 
@@ -126,16 +128,28 @@ pub(crate) fn handle_client_hello(
     // group ... [or] for groups not listed in the client's "supported_groups" extension.
     // Servers MAY check for violations of these rules and abort the handshake with an
     // "illegal_parameter" alert". We check: a share outside the list is a confused client.
-    for (i, share) in shares.iter().enumerate() {
-        let repeated = shares.iter().take(i).any(|s| s.group == share.group);
-        if repeated || !client_groups.contains(&share.group) {
-            return Err(PeerMisbehaved::IllegalClientHello.into());
+    // Both checks over sorted copies: linear-logarithmic, never share × share or
+    // share × group (issue 9 item 4: 9,300 junk groups cost 80 ms when they were).
+    let share_groups: Vec<NamedGroup> = shares.iter().map(|s| s.group).collect();
+    let listed = PeerSet::new(client_groups);
+    if PeerSet::new(&share_groups).has_duplicates()
+        || !share_groups.iter().all(|g| listed.contains(g))
+    {
+        return Err(PeerMisbehaved::IllegalClientHello.into());
+    }
+    // Our preference among their shares: one pass over the shares, remembering the first
+    // share for each of our groups (at most the handful the provider implements).
+    let mut ours: Vec<Option<&KeyShareEntry>> = vec![None; config.groups.len()];
+    for share in shares {
+        if let Some(i) = config.groups.iter().position(|g| g.name() == share.group) {
+            ours[i].get_or_insert(share);
         }
     }
     let chosen_share = config
         .groups
         .iter()
-        .find_map(|g| shares.iter().find(|s| s.group == g.name()).map(|s| (*g, s)));
+        .zip(&ours)
+        .find_map(|(g, s)| s.map(|s| (*g, s)));
     let Some((group, share)) = chosen_share else {
         if retry.is_some() {
             // RFC 8446 §4.1.2: the second ClientHello must carry the requested share.
@@ -144,7 +158,7 @@ pub(crate) fn handle_client_hello(
         let group = config
             .groups
             .iter()
-            .find(|g| client_groups.contains(&g.name()))
+            .find(|g| listed.contains(&g.name()))
             .ok_or(PeerIncompatible::NoCommonGroup)?;
         return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group.name());
     };

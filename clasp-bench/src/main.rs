@@ -681,13 +681,14 @@ mod tests {
     fn fuzz_bodies_on_seed_corpora() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
         type Body = fn(&[u8]);
-        let targets: [(&str, Body); 6] = [
+        let targets: [(&str, Body); 7] = [
             ("message", fuzz_bodies::message),
             ("deframer", fuzz_bodies::deframer),
             ("client", fuzz_bodies::client),
             ("server", fuzz_bodies::server),
             ("handshake", fuzz_bodies::handshake),
             ("loaders", fuzz_bodies::loaders),
+            ("ticket", fuzz_bodies::ticket),
         ];
         for (name, body) in targets {
             let dir = root.join(name);

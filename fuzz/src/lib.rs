@@ -47,6 +47,22 @@ pub fn message(data: &[u8]) {
     }
 }
 
+/// `ticket`: the server's ticket decoders, on the plaintext a ticket key would have opened
+/// (whatever decodes must re-encode to the same bytes), and ticket decryption itself on the raw
+/// bytes a client presents.
+pub fn ticket(data: &[u8]) {
+    assert!(
+        clasp::session::fuzz_ticket_plaintext(data),
+        "ticket plaintext does not round-trip"
+    );
+    static KEYS: OnceLock<clasp::session::TicketKeys> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        clasp::session::TicketKeys::from_shared_secret(&fuzz_provider(), &[7; 32], 0, 3600)
+            .expect("fuzz ticket keys")
+    });
+    assert!(keys.decrypt(data, 0).is_none() || data.len() > 16);
+}
+
 /// `loaders`: the PEM certificate/key loaders and the DER key loader, as a server operator's
 /// files reach them. The first two bytes (little-endian) split the rest into a "certificate
 /// file" and a "key file"; every loader must return a typed error for garbage, never panic.

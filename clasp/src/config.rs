@@ -109,6 +109,7 @@ struct CommonBuilder {
     groups: Option<Vec<NamedGroup>>,
     alpn: Vec<Vec<u8>>,
     allow_rsa_kx: bool,
+    require_ems: bool,
     key_log: Option<Arc<dyn KeyLog>>,
     time: Option<Arc<dyn TimeProvider>>,
     disable_resumption: bool,
@@ -185,6 +186,8 @@ pub struct ClientConfig {
     pub(crate) enable_tickets: bool,
     pub(crate) enable_early_data: bool,
     pub(crate) record_size_limit: Option<u16>,
+    /// TLS 1.2: refuse a server that does not negotiate the extended master secret (RFC 7627).
+    pub(crate) require_ems: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -334,6 +337,19 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// TLS 1.2: refuses a server that does not negotiate the extended master secret
+    /// (RFC 7627), with [`PeerMisbehaved::MissingExtendedMasterSecret`] and a
+    /// `handshake_failure` alert. Off by default, as in rustls and Go outside FIPS mode: a
+    /// session without it is still completed, but is never resumed and has no exporter
+    /// (RFC 7627 §5.3–5.4), so what the triple-handshake attack needs is not available.
+    ///
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`]: crate::error::PeerMisbehaved::MissingExtendedMasterSecret
+    #[must_use]
+    pub fn require_ems(mut self) -> Self {
+        self.common.require_ems = true;
+        self
+    }
+
     /// Logs secrets to `key_log` (NSS key log format). Key logging is off unless this or
     /// [`Self::with_env_key_log`] is called: anyone holding the log can decrypt the traffic.
     #[must_use]
@@ -459,6 +475,7 @@ impl ClientConfigBuilder {
             enable_tickets: !common.disable_resumption,
             enable_early_data: self.enable_early_data,
             record_size_limit: self.record_size_limit,
+            require_ems: common.require_ems,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -657,6 +674,19 @@ impl ServerConfigBuilder {
     #[must_use]
     pub fn allow_rsa_key_exchange(mut self, allow: bool) -> Self {
         self.common.allow_rsa_kx = allow;
+        self
+    }
+
+    /// TLS 1.2: refuses a ClientHello without the extended_master_secret extension
+    /// (RFC 7627 §5.3 lets a server abort), with
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`] and a `handshake_failure` alert. Off by
+    /// default, so that older clients and scanners still connect: such a session is never
+    /// resumed and has no exporter (RFC 7627 §5.3–5.4).
+    ///
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`]: crate::error::PeerMisbehaved::MissingExtendedMasterSecret
+    #[must_use]
+    pub fn require_ems(mut self) -> Self {
+        self.common.require_ems = true;
         self
     }
 
@@ -867,7 +897,7 @@ impl ServerConfigBuilder {
             key_log,
             time,
             allow_rsa_kx: common.allow_rsa_kx,
-            require_ems: true,
+            require_ems: common.require_ems,
             retain_client_hello: self.retain_client_hello,
             #[cfg(test)]
             test_ee_hook: None,

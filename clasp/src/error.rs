@@ -220,6 +220,9 @@ pub enum ApiMisuse {
     /// An exporter was asked for too much output, with an over-long label or context, or with a
     /// label reserved for the handshake (RFC 5705 §4, RFC 8446 §7.5).
     InvalidExporterRequest,
+    /// An exporter was asked of a TLS 1.2 session without the extended master secret
+    /// (RFC 7627 §5.4); set `require_ems()` to refuse such peers instead.
+    ExporterWithoutExtendedMasterSecret,
 }
 
 /// Failures on our side.

@@ -179,6 +179,12 @@ pub(crate) fn handle_server_hello(
     if !saw_reneg {
         return Err(PeerMisbehaved::BadRenegotiationInfo.into());
     }
+    // RFC 7627 §5.3: "If a client receives a ServerHello without the extension, it SHOULD
+    // abort the handshake if it does not wish to interoperate with legacy servers" — only when
+    // configured (`require_ems`); otherwise the session is neither resumed nor exported from.
+    if !ems && details.config.require_ems {
+        return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
+    }
     let randoms = ConnectionRandoms {
         client: details.random,
         server: server_hello.random,
@@ -750,8 +756,9 @@ impl State for ExpectFinished {
                 },
             )));
         }
+        let ems = st.ems;
         store_session(cx, st, &master);
-        cx.exporter = Some(Exporter::Tls12(master));
+        cx.exporter = Some(Exporter::tls12(master, ems));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }

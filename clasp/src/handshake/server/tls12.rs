@@ -902,7 +902,7 @@ impl State for ExpectFinished {
             verify_data: verify_data.to_vec(),
         }));
         cx.send_handshake(&fin);
-        cx.exporter = Some(Exporter::Tls12(master));
+        cx.exporter = Some(Exporter::tls12(master, st.ems));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }

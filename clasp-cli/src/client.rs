@@ -277,6 +277,20 @@ fn print_cert(tag: &str, der: &[u8], st: Style) {
     }
 }
 
+/// The certificates the server sent (`received`) that are not in the verified path, in the
+/// order sent. Each one is compared with each verified certificate: the path is a handful of
+/// certificates and the received list is capped by the library's handshake size limit.
+fn unverified_extras<'a>(
+    received: &'a [Vec<u8>],
+    verified: &[rustls_pki_types::CertificateDer<'_>],
+) -> Vec<&'a [u8]> {
+    received
+        .iter()
+        .filter(|r| !verified.iter().any(|v| v.as_ref() == r.as_slice()))
+        .map(Vec::as_slice)
+        .collect()
+}
+
 /// Prints what was negotiated and the server's certificates: first the path the library verified
 /// (`peer_certificates()`), then, marked unverified, anything else the server sent in its
 /// Certificate message (`received`, from the trace).
@@ -298,10 +312,7 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
     for (i, der) in verified.iter().enumerate() {
         print_cert(&format!("[{i}]"), der, st);
     }
-    let extra: Vec<&Vec<u8>> = received
-        .iter()
-        .filter(|r| !verified.iter().any(|v| v.as_ref() == r.as_slice()))
-        .collect();
+    let extra = unverified_extras(received, verified);
     if !extra.is_empty() {
         eprintln!(
             "{:>18}: {} more sent by the server, not part of the verified path",
@@ -695,7 +706,26 @@ pub fn run(args: &Args) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::split_target;
+    use super::{split_target, unverified_extras};
+    use rustls_pki_types::CertificateDer;
+
+    #[test]
+    fn extras_are_what_the_verified_path_lacks() {
+        let received = vec![b"leaf".to_vec(), b"evil".to_vec(), b"ca".to_vec()];
+        let verified = vec![
+            CertificateDer::from(b"leaf".to_vec()),
+            CertificateDer::from(b"ca".to_vec()),
+        ];
+        assert_eq!(unverified_extras(&received, &verified), vec![&b"evil"[..]]);
+        // A library that returns everything received as the path leaves no extras.
+        let all: Vec<CertificateDer<'_>> = received
+            .iter()
+            .map(|d| CertificateDer::from(d.clone()))
+            .collect();
+        assert!(unverified_extras(&received, &all).is_empty());
+        // A resumed connection: nothing received, nothing extra.
+        assert!(unverified_extras(&[], &verified).is_empty());
+    }
 
     #[test]
     fn targets() {

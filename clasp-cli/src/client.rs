@@ -476,7 +476,10 @@ impl Dial<'_> {
             );
         }
         if let Err(e) = hs {
-            if e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>()) {
+            if e.get_ref()
+                .and_then(|i| i.downcast_ref::<DeadlinePassed>())
+                .is_some()
+            {
                 eprintln!(
                     "clasp client: the TLS handshake with {}:{} did not complete within {} s \
                      (--handshake-timeout)",
@@ -549,20 +552,17 @@ pub fn run(args: &Args) -> u8 {
         Err(m) => return usage(&m),
     };
     let sni = args.servername.clone().unwrap_or_else(|| host.clone());
-    let name = match ServerName::try_from(sni.clone()) {
-        Ok(n) => n,
-        Err(_) => {
-            let flag = if args.servername.is_some() {
-                "--servername "
-            } else {
-                ""
-            };
-            return usage(&format!(
-                "{flag}'{}' is not a valid host name: use letters, digits, '-' and '.' \
-                 (e.g. example.com), or an IP address",
-                printable(&sni)
-            ));
-        }
+    let Ok(name) = ServerName::try_from(sni.clone()) else {
+        let flag = if args.servername.is_some() {
+            "--servername "
+        } else {
+            ""
+        };
+        return usage(&format!(
+            "{flag}'{}' is not a valid host name: use letters, digits, '-' and '.' \
+             (e.g. example.com), or an IP address",
+            printable(&sni)
+        ));
     };
     let config = match build_config(args) {
         Ok(c) => Arc::new(c),

@@ -272,6 +272,9 @@ fn print_cert(tag: &str, der: &[u8], st: Style) {
                 printable(&s.not_after)
             );
             eprintln!("  {pad} key:     {}", printable(&s.key));
+            if !s.sans.is_empty() {
+                eprintln!("  {pad} names:   {}", printable(&s.sans.join(", ")));
+            }
         }
         None => eprintln!("  {tag} (unparsed, {} bytes)", der.len()),
     }

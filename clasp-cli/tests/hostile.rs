@@ -26,6 +26,9 @@ const EVIL_CN: &str =
 fn evil_cert() -> CertificateDer<'static> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut p = rcgen::CertificateParams::new(vec!["evil.example".to_string()]).unwrap();
+    p.subject_alt_names.push(rcgen::SanType::DnsName(
+        "x\u{1b}[2Jy.example".try_into().unwrap(),
+    ));
     p.distinguished_name
         .push(rcgen::DnType::CommonName, EVIL_CN);
     p.distinguished_name
@@ -129,6 +132,8 @@ fn hostile_certificate_names_are_escaped_and_marked_unverified() {
             "CN=evil\\x1b]0;pwned\\x07\\x1b[31mRED\\x1b[0m\\x0a          verified: yes\\x9b2J";
         assert!(se.contains(shown), "{se}");
         assert!(se.contains("\\x1b[5mblink\\x7f"), "{se}");
+        // Its subjectAltNames too (in the summary).
+        assert!(se.contains("DNS:x\\x1b[2Jy.example"), "{se}");
         // The fake line did not become a line of its own.
         assert_eq!(
             se.lines().filter(|l| l.trim() == "verified: yes").count(),

@@ -316,6 +316,10 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
         print_cert(&format!("[{i}]"), der, st);
     }
     let extra = unverified_extras(received, verified);
+    let last_issuer = verified
+        .last()
+        .and_then(|c| x509::summarize(c))
+        .map(|s| s.issuer);
     if !extra.is_empty() {
         eprintln!(
             "{:>18}: {} more sent by the server, not part of the verified path",
@@ -324,6 +328,17 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
         );
         for (i, der) in extra.iter().enumerate() {
             print_cert(&format!("[unverified {i}]"), der, st);
+            // Servers often send the root their chain ends at; the verified path names it as
+            // the last certificate's issuer. Say so, so a trusted root is not mistaken for junk
+            // (a hint from names only: the bytes were not checked).
+            let subject = x509::summarize(der).map(|s| s.subject);
+            if subject.is_some() && subject == last_issuer {
+                eprintln!(
+                    "  {} note:    its name is the issuer of the verified path's last \
+                     certificate (likely the root the path ends at, sent again)",
+                    " ".repeat(format!("[unverified {i}]").chars().count())
+                );
+            }
         }
     }
     eprintln!("{:>18}: {}", "verified", st.green("yes"));

@@ -50,9 +50,9 @@ Key logging: with --keylog FILE, or when the SSLKEYLOGFILE environment variable 
 curl does), the TLS secrets are appended to that file (created owner-only) in the NSS key log
 format, for Wireshark; a warning naming the file is printed whenever this is on.
 
-Timeouts: the TCP connection must be established within --connect-timeout seconds and the TLS
-handshake must complete within --handshake-timeout seconds after that (10 each by default;
-fractions such as 0.5 are allowed). A server that answers slowly, or drips its handshake a byte
+Timeouts: the name lookup and the TCP connection must be done within --connect-timeout seconds,
+and the TLS handshake must complete within --handshake-timeout seconds after that (10 each by
+default; fractions such as 0.5 are allowed). A server that answers slowly, or drips its handshake a byte
 at a time, is given up on with exit code 6. After the handshake there is no timeout: the client
 pipes data for as long as both sides keep the connection open.
 
@@ -108,7 +108,8 @@ pub struct Args {
     /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
-    /// Give up (exit 6) when the TCP connection is not established within SECS seconds.
+    /// Give up (exit 6) when the TCP connection, name lookup included, is not established
+    /// within SECS seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub connect_timeout: Duration,
     /// Give up (exit 6) when the TLS handshake has not completed SECS seconds after the TCP
@@ -403,17 +404,36 @@ impl Write for Sock {
     }
 }
 
-/// Connects to the first address of `host:port` that answers, all within `timeout`.
+/// Connects to the first address of `host:port` that answers; the name lookup and the TCP
+/// connects together get `timeout`.
 fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, u8> {
     let shown = printable(host);
-    let addrs: Vec<SocketAddr> = match (host, port).to_socket_addrs() {
-        Ok(a) => a.collect(),
-        Err(e) => {
+    let deadline = Instant::now() + timeout;
+    // The system resolver has no timeout of its own: ask it on a thread and stop waiting at
+    // the deadline (the thread ends with the process).
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            (name.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<SocketAddr>>),
+        );
+    });
+    let addrs = match rx.recv_timeout(timeout) {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
             eprintln!("clasp client: cannot resolve {shown}: {e}");
             return Err(exit::CONNECT);
         }
+        Err(_) => {
+            eprintln!(
+                "clasp client: cannot resolve {shown}: no answer within {} s (--connect-timeout)",
+                secs(timeout)
+            );
+            return Err(exit::TIMEOUT);
+        }
     };
-    let deadline = Instant::now() + timeout;
     let mut last = None;
     for addr in &addrs {
         let left = deadline.saturating_duration_since(Instant::now());

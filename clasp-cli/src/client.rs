@@ -50,9 +50,9 @@ Key logging: with --keylog FILE, or when the SSLKEYLOGFILE environment variable 
 curl does), the TLS secrets are appended to that file (created owner-only) in the NSS key log
 format, for Wireshark; a warning naming the file is printed whenever this is on.
 
-Timeouts: the TCP connection must be established within --connect-timeout seconds and the TLS
-handshake must complete within --handshake-timeout seconds after that (10 each by default;
-fractions such as 0.5 are allowed). A server that answers slowly, or drips its handshake a byte
+Timeouts: the name lookup and the TCP connection must be done within --connect-timeout seconds,
+and the TLS handshake must complete within --handshake-timeout seconds after that (10 each by
+default; fractions such as 0.5 are allowed). A server that answers slowly, or drips its handshake a byte
 at a time, is given up on with exit code 6. After the handshake there is no timeout: the client
 pipes data for as long as both sides keep the connection open.
 
@@ -108,7 +108,8 @@ pub struct Args {
     /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
-    /// Give up (exit 6) when the TCP connection is not established within SECS seconds.
+    /// Give up (exit 6) when the TCP connection, name lookup included, is not established
+    /// within SECS seconds.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub connect_timeout: Duration,
     /// Give up (exit 6) when the TLS handshake has not completed SECS seconds after the TCP
@@ -272,9 +273,26 @@ fn print_cert(tag: &str, der: &[u8], st: Style) {
                 printable(&s.not_after)
             );
             eprintln!("  {pad} key:     {}", printable(&s.key));
+            if !s.sans.is_empty() {
+                eprintln!("  {pad} names:   {}", printable(&s.sans.join(", ")));
+            }
         }
         None => eprintln!("  {tag} (unparsed, {} bytes)", der.len()),
     }
+}
+
+/// The certificates the server sent (`received`) that are not in the verified path, in the
+/// order sent. Each one is compared with each verified certificate: the path is a handful of
+/// certificates and the received list is capped by the library's handshake size limit.
+fn unverified_extras<'a>(
+    received: &'a [Vec<u8>],
+    verified: &[rustls_pki_types::CertificateDer<'_>],
+) -> Vec<&'a [u8]> {
+    received
+        .iter()
+        .filter(|r| !verified.iter().any(|v| v.as_ref() == r.as_slice()))
+        .map(Vec::as_slice)
+        .collect()
 }
 
 /// Prints what was negotiated and the server's certificates: first the path the library verified
@@ -298,10 +316,11 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
     for (i, der) in verified.iter().enumerate() {
         print_cert(&format!("[{i}]"), der, st);
     }
-    let extra: Vec<&Vec<u8>> = received
-        .iter()
-        .filter(|r| !verified.iter().any(|v| v.as_ref() == r.as_slice()))
-        .collect();
+    let extra = unverified_extras(received, verified);
+    let last_issuer = verified
+        .last()
+        .and_then(|c| x509::summarize(c))
+        .map(|s| s.issuer);
     if !extra.is_empty() {
         eprintln!(
             "{:>18}: {} more sent by the server, not part of the verified path",
@@ -310,6 +329,17 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
         );
         for (i, der) in extra.iter().enumerate() {
             print_cert(&format!("[unverified {i}]"), der, st);
+            // Servers often send the root their chain ends at; the verified path names it as
+            // the last certificate's issuer. Say so, so a trusted root is not mistaken for junk
+            // (a hint from names only: the bytes were not checked).
+            let subject = x509::summarize(der).map(|s| s.subject);
+            if subject.is_some() && subject == last_issuer {
+                eprintln!(
+                    "  {} note:    its name is the issuer of the verified path's last \
+                     certificate (likely the root the path ends at, sent again)",
+                    " ".repeat(format!("[unverified {i}]").chars().count())
+                );
+            }
         }
     }
     eprintln!("{:>18}: {}", "verified", st.green("yes"));
@@ -374,17 +404,36 @@ impl Write for Sock {
     }
 }
 
-/// Connects to the first address of `host:port` that answers, all within `timeout`.
+/// Connects to the first address of `host:port` that answers; the name lookup and the TCP
+/// connects together get `timeout`.
 fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, u8> {
     let shown = printable(host);
-    let addrs: Vec<SocketAddr> = match (host, port).to_socket_addrs() {
-        Ok(a) => a.collect(),
-        Err(e) => {
+    let deadline = Instant::now() + timeout;
+    // The system resolver has no timeout of its own: ask it on a thread and stop waiting at
+    // the deadline (the thread ends with the process).
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            (name.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<SocketAddr>>),
+        );
+    });
+    let addrs = match rx.recv_timeout(timeout) {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
             eprintln!("clasp client: cannot resolve {shown}: {e}");
             return Err(exit::CONNECT);
         }
+        Err(_) => {
+            eprintln!(
+                "clasp client: cannot resolve {shown}: no answer within {} s (--connect-timeout)",
+                secs(timeout)
+            );
+            return Err(exit::TIMEOUT);
+        }
     };
-    let deadline = Instant::now() + timeout;
     let mut last = None;
     for addr in &addrs {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -465,7 +514,10 @@ impl Dial<'_> {
             );
         }
         if let Err(e) = hs {
-            if e.get_ref().is_some_and(|i| i.is::<DeadlinePassed>()) {
+            if e.get_ref()
+                .and_then(|i| i.downcast_ref::<DeadlinePassed>())
+                .is_some()
+            {
                 eprintln!(
                     "clasp client: the TLS handshake with {}:{} did not complete within {} s \
                      (--handshake-timeout)",
@@ -538,20 +590,17 @@ pub fn run(args: &Args) -> u8 {
         Err(m) => return usage(&m),
     };
     let sni = args.servername.clone().unwrap_or_else(|| host.clone());
-    let name = match ServerName::try_from(sni.clone()) {
-        Ok(n) => n,
-        Err(_) => {
-            let flag = if args.servername.is_some() {
-                "--servername "
-            } else {
-                ""
-            };
-            return usage(&format!(
-                "{flag}'{}' is not a valid host name: use letters, digits, '-' and '.' \
-                 (e.g. example.com), or an IP address",
-                printable(&sni)
-            ));
-        }
+    let Ok(name) = ServerName::try_from(sni.clone()) else {
+        let flag = if args.servername.is_some() {
+            "--servername "
+        } else {
+            ""
+        };
+        return usage(&format!(
+            "{flag}'{}' is not a valid host name: use letters, digits, '-' and '.' \
+             (e.g. example.com), or an IP address",
+            printable(&sni)
+        ));
     };
     let config = match build_config(args) {
         Ok(c) => Arc::new(c),
@@ -695,7 +744,26 @@ pub fn run(args: &Args) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::split_target;
+    use super::{split_target, unverified_extras};
+    use rustls_pki_types::CertificateDer;
+
+    #[test]
+    fn extras_are_what_the_verified_path_lacks() {
+        let received = vec![b"leaf".to_vec(), b"evil".to_vec(), b"ca".to_vec()];
+        let verified = vec![
+            CertificateDer::from(b"leaf".to_vec()),
+            CertificateDer::from(b"ca".to_vec()),
+        ];
+        assert_eq!(unverified_extras(&received, &verified), vec![&b"evil"[..]]);
+        // A library that returns everything received as the path leaves no extras.
+        let all: Vec<CertificateDer<'_>> = received
+            .iter()
+            .map(|d| CertificateDer::from(d.clone()))
+            .collect();
+        assert!(unverified_extras(&received, &all).is_empty());
+        // A resumed connection: nothing received, nothing extra.
+        assert!(unverified_extras(&[], &verified).is_empty());
+    }
 
     #[test]
     fn targets() {

@@ -801,3 +801,45 @@ pub fn render_json(entries: &[Entry], negotiated: &[(&'static str, String)], lan
         neg
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hostile_step() -> Entry {
+        Entry::Step(Step {
+            from: Peer::Server,
+            kind: "EncryptedExtensions".into(),
+            protection: Some(Protection::HandshakeKeys),
+            fields: vec![
+                ("alpn", Value::List(vec!["h2\u{1b}]0;x\u{7}".into()])),
+                ("server_name", Value::Text("a\u{9b}2J".into())),
+                (
+                    "certificates",
+                    Value::Records(vec![vec![("subject", "CN=\u{1b}[31mred".into())]]),
+                ),
+            ],
+            note: None,
+        })
+    }
+
+    #[test]
+    fn text_ladder_escapes_peer_fields() {
+        let out = render_text(&[hostile_step()], Lang::En, Style { color: false });
+        assert!(!out.chars().any(|c| c != '\n' && c.is_control()), "{out}");
+        assert!(out.contains("h2\\x1b]0;x\\x07"), "{out}");
+        assert!(out.contains("a\\x9b2J"), "{out}");
+        assert!(out.contains("CN=\\x1b[31mred"), "{out}");
+    }
+
+    #[test]
+    fn json_escapes_every_control() {
+        assert_eq!(
+            json_str("a\u{1b}\u{7f}\u{9b}\u{202e}\"\\"),
+            "\"a\\u001b\\u007f\\u009b\\u202e\\\"\\\\\""
+        );
+        let out = render_json(&[hostile_step()], &[], Lang::En);
+        assert!(!out.chars().any(char::is_control), "{out}");
+        assert!(out.contains("h2\\u001b]0;x\\u0007"), "{out}");
+    }
+}

@@ -361,6 +361,27 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_never_reach_the_page_raw() {
+        let mut i = info();
+        if let Some(h) = i.hello.as_mut() {
+            h.alpn = vec![b"h2\x1b]0;pwned\x07".to_vec()];
+        }
+        i.server_name = Some("a\u{9b}2J".into());
+        i.client_certificate = Some("CN=\u{1b}[31mred\u{7f}".into());
+        i.ladder_text = "CN=\u{1b}[5m".into();
+        let page = render_html(&i, "HTTP/1.1");
+        assert!(!page.chars().any(|c| c != '\n' && c.is_control()), "{page}");
+        assert!(page.contains("<li>h2\\x1b]0;pwned\\x07</li>"), "{page}");
+        assert!(page.contains("a\\x9b2J"), "{page}");
+        assert!(page.contains("CN=\\x1b[31mred\\x7f"), "{page}");
+        assert!(page.contains("CN=\\x1b[5m"), "{page}");
+        let json = render_json(&i, "HTTP/1.1");
+        assert!(!json.chars().any(char::is_control), "{json}");
+        assert!(json.contains("h2\\u001b]0;pwned\\u0007"), "{json}");
+        assert!(json.contains("CN=\\u001b[31mred\\u007f"), "{json}");
+    }
+
+    #[test]
     fn json_names_ja4_and_the_lists() {
         let j = render_json(&info(), "HTTP/1.1");
         assert!(j.contains("\"ja4\":\"t13d0103"));

@@ -137,7 +137,14 @@ fn connect_timeout_fires_when_the_backlog_is_full() {
         return;
     }
     let target = addr.to_string();
-    let child = spawn_client(&[&target, "--connect-timeout", "0.5"]);
+    // (--handshake-timeout too, so that a backlog that was not quite full fails fast.)
+    let child = spawn_client(&[
+        &target,
+        "--connect-timeout",
+        "0.5",
+        "--handshake-timeout",
+        "1",
+    ]);
     let (out, took) = wait_within(child, Duration::from_secs(10));
     let se = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{se}");

@@ -193,6 +193,11 @@ async fn key_update_flood_from_a_peer_that_never_reads_queues_one_answer() {
     });
     let (got, most_queued, queued_at_end) = server.await.unwrap();
     let _sock = peer.join().unwrap();
+    println!(
+        "{} KeyUpdates received, {} sent; at most {most_queued} bytes queued, {queued_at_end} at the end",
+        updates.received.load(Ordering::SeqCst),
+        updates.sent.load(Ordering::SeqCst)
+    );
     assert_eq!(got, PAIRS);
     assert_eq!(updates.received.load(Ordering::SeqCst), PAIRS);
     assert_eq!(updates.sent.load(Ordering::SeqCst), 1);

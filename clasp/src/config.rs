@@ -759,7 +759,9 @@ impl ServerConfigBuilder {
     /// Accepts up to `max` bytes of 0-RTT data on resumed TLS 1.3 connections (default 0: off).
     /// Early data can be replayed by an attacker (RFC 8446 §8); clasp refuses replays it can
     /// see with a 10-second freshness window and a strike register
-    /// ([`crate::session::AntiReplay`]), but only accept it for idempotent requests.
+    /// ([`crate::session::AntiReplay`]), but only accept it for idempotent requests. It is
+    /// delivered through [`crate::ServerConnection::early_data`], never through `reader()`, and
+    /// `max` also bounds how much of it a connection buffers unread.
     #[must_use]
     pub fn with_max_early_data(mut self, max: u32) -> Self {
         self.max_early_data = max;

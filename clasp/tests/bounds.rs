@@ -471,6 +471,37 @@ fn received_plaintext_is_capped_at_16_kib() {
     assert_eq!(got, vec![7u8; 200 * 1024]);
 }
 
+/// The cap counts the memory the unread plaintext pins, not only its bytes: 1-byte records (23
+/// bytes each on the wire, kept in place) stop after 16 KiB of receive buffer, 714 records.
+#[test]
+fn tiny_records_are_capped_by_the_buffer_they_pin() {
+    let mut p = pair(false);
+    let mut forger = Forger::new(&p.log, "SERVER_TRAFFIC_SECRET_0");
+    let mut wire = Vec::new();
+    for _ in 0..2000 {
+        wire.extend(forger.application_data(b"z"));
+    }
+    let mut offset = 0;
+    let st = loop {
+        let n = p.client.push_tls(&wire[offset..]);
+        let st = p.client.process_new_packets().unwrap();
+        if n == 0 {
+            break st;
+        }
+        offset += n;
+    };
+    // 23 * 713 + 1 = 16,400 >= 16,384 > 23 * 712 + 1.
+    assert_eq!(st.plaintext_bytes_to_read, 714);
+    assert!(!p.client.wants_read());
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        common::drain_plaintext(&mut p.client, &mut got);
+        offset += p.client.push_tls(&wire[offset..]);
+        p.client.process_new_packets().unwrap();
+    }
+    assert_eq!(got, vec![b'z'; 2000]);
+}
+
 /// The cap is configurable per connection.
 #[test]
 fn received_plaintext_cap_can_be_raised() {

@@ -204,10 +204,13 @@ fn move_bytes(from: &mut ConnectionCommon, to: &mut ConnectionCommon, log: &mut 
     from.consume_tls(out.len());
     log.extend_from_slice(&out);
     let mut rest = &out[..];
+    let mut buf = [0u8; 4096];
     while !rest.is_empty() {
         let n = to.push_tls(rest);
         rest = &rest[n..];
         to.process_new_packets().expect("fuzz handshake");
+        // Read the plaintext, or `to` stops taking bytes at its 16 KiB cap on unread plaintext.
+        while matches!(to.reader().read(&mut buf), Ok(k) if k > 0) {}
     }
     !out.is_empty()
 }

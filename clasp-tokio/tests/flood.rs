@@ -109,7 +109,6 @@ fn server_config() -> Arc<ServerConfig> {
     Arc::new(
         ServerConfig::builder()
             .with_single_cert(id.cert_chain(), id.private_key())
-            .without_env_key_log()
             .with_tickets(0)
             .build()
             .unwrap(),
@@ -124,7 +123,6 @@ fn raw_peer(port: u16) -> (TcpStream, Vec<u8>) {
     let log = Arc::new(MemoryKeyLog::default());
     let cfg = ClientConfig::builder()
         .with_root_certificates(roots)
-        .without_env_key_log()
         .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
         .with_key_log(log.clone())
         .build()

@@ -346,16 +346,17 @@ fn hundred_mib_from_openssl_with_clasp_key_updates_every_mib() {
     let out = client.finish(Duration::from_secs(30));
     let received = received.unwrap_or_else(|e| panic!("clasp server: {e}\n{out}"));
     assert_eq!(received, TOTAL);
-    // 99 requests from clasp (after each MiB but the last), each answered by OpenSSL
-    // (RFC 8446 §4.6.3). OpenSSL sends its answer with its next write, so the answer to the last
-    // request may still be unsent when the 100 MiB are complete.
+    // 99 requests from clasp (after each MiB but the last). OpenSSL answers with its next
+    // write, and may answer several requests that arrived together with one KeyUpdate
+    // (RFC 8446 §4.6.3 allows it), so the count of answers is between 1 and 99 depending on
+    // scheduling; every answer switched the keys clasp reads with, and the data stayed intact.
     let (sent, answered) = (
         updates.sent.load(Ordering::SeqCst),
         updates.received.load(Ordering::SeqCst),
     );
     assert_eq!(sent, 99);
     assert!(
-        answered == sent || answered + 1 == sent,
+        (1..=sent).contains(&answered),
         "{answered} of {sent} answered"
     );
 }

@@ -17,9 +17,17 @@ pub fn code(e: &Error) -> String {
             ":RECORD_OVERFLOW:"
         }
         Error::InvalidMessage(InvalidMessage::InvalidContentType(_)) => ":UNEXPECTED_RECORD:",
-        Error::InvalidMessage(InvalidMessage::UnalignedKeyChange) => ":EXCESS_HANDSHAKE_DATA:",
+        // BoringSSL: UNEXPECTED_RECORD for a TLS 1.2 message split across ChangeCipherSpec,
+        // EXCESS_HANDSHAKE_DATA for TLS 1.3 (mapped in config.json).
+        Error::InvalidMessage(InvalidMessage::UnalignedKeyChange) => ":UNEXPECTED_RECORD:",
+        Error::InvalidMessage(InvalidMessage::IllegalValue("legacy_record_version")) => {
+            ":UNEXPECTED_RECORD:"
+        }
         Error::InvalidMessage(InvalidMessage::DuplicateExtension(_)) => ":DUPLICATE_EXTENSION:",
         Error::InvalidMessage(InvalidMessage::InvalidAlert) => ":BAD_ALERT:",
+        Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => {
+            ":PRE_SHARED_KEY_MUST_BE_LAST:"
+        }
         Error::InvalidMessage(InvalidMessage::EmptyRecord) => ":TOO_MANY_EMPTY_FRAGMENTS:",
         Error::InvalidMessage(InvalidMessage::HandshakeMessageTooLarge) => {
             ":EXCESSIVE_MESSAGE_SIZE:"
@@ -42,7 +50,7 @@ pub fn code(e: &Error) -> String {
             P::IllegalHelloRetryRequest => ":ILLEGAL_HELLO_RETRY_REQUEST:",
             P::IllegalCompression => ":UNSUPPORTED_COMPRESSION_ALGORITHM:",
             P::Renegotiation => ":NO_RENEGOTIATION:",
-            P::KeyChangeNotOnRecordBoundary => ":EXCESS_HANDSHAKE_DATA:",
+            P::KeyChangeNotOnRecordBoundary => ":UNEXPECTED_RECORD:",
             P::NoCertificate => ":PEER_DID_NOT_RETURN_A_CERTIFICATE:",
             P::IllegalEmptyRecord | P::TooManyEmptyRecords => ":TOO_MANY_EMPTY_FRAGMENTS:",
             P::IllegalChangeCipherSpec => ":UNEXPECTED_RECORD:",

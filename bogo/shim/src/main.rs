@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         }
         Ok(flags::Command::Run(c)) => c,
         Err(flags::FlagError::Unimplemented(f)) => {
+            note_unimplemented(&f);
             eprintln!("unimplemented flag: {f}");
             return ExitCode::from(run::UNIMPLEMENTED);
         }
@@ -35,12 +36,29 @@ fn main() -> ExitCode {
     match run::run(&confs) {
         Ok(()) => ExitCode::SUCCESS,
         Err(run::Failure::Unimplemented(why)) => {
+            note_unimplemented(&why);
             eprintln!("unimplemented: {why}");
             ExitCode::from(run::UNIMPLEMENTED)
         }
         Err(f) => {
             eprintln!("{f}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// With `CLASP_BOGO_UNIMPLEMENTED_LOG=path`, appends what made a test unimplemented to `path`,
+/// one line per test (the runner does not show a skipped test's stderr), so `bogo/run` can
+/// count which missing features cost the most tests.
+fn note_unimplemented(what: &str) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("CLASP_BOGO_UNIMPLEMENTED_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{what}");
         }
     }
 }

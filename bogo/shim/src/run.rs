@@ -231,12 +231,23 @@ fn load_key(c: &Conn, provider: &CryptoProvider) -> Result<Option<Arc<CertifiedK
     }
 }
 
-fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Vec<SignatureScheme> {
+/// `-verify-prefs`, without the schemes clasp cannot verify (BoringSSL refuses to configure
+/// those; a peer that uses one anyway must then be rejected).
+fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureScheme>, Failure> {
+    let supported = provider.verifiers.supported_schemes();
     if c.verify_prefs.is_empty() {
-        provider.verifiers.supported_schemes().to_vec()
-    } else {
-        c.verify_prefs.iter().map(|&s| SignatureScheme(s)).collect()
+        return Ok(supported.to_vec());
     }
+    let prefs: Vec<_> = c
+        .verify_prefs
+        .iter()
+        .map(|&s| SignatureScheme(s))
+        .filter(|s| supported.contains(s))
+        .collect();
+    if prefs.is_empty() {
+        return Err(unimplemented("no -verify-prefs scheme clasp can verify"));
+    }
+    Ok(prefs)
 }
 
 /// BoringSSL's shim accepts any certificate (its verify callback says yes unless `-verify-fail`)
@@ -344,12 +355,14 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         .with_provider(p.clone())
         .with_protocol_versions(&versions(c)?)
         .with_key_shares(&groups[..1])
+        // BoringSSL enables TLS 1.2 RSA key exchange by default; BoGo tests it.
+        .allow_rsa_key_exchange(true)
         .with_groups(&groups)
         .with_verifier(Arc::new(TestVerifier {
             fail: c.verify_fail,
             mandatory: false,
             verifiers: p.verifiers,
-            schemes: verify_schemes(c, p),
+            schemes: verify_schemes(c, p)?,
         }))
         .without_env_key_log()
         .with_time_provider(shared.clock.clone())
@@ -397,6 +410,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         .with_protocol_versions(&versions(c)?)
         .with_groups(&groups(c, p)?)
         .with_cert_resolver(Arc::new(clasp::sign::SingleCert(cert)))
+        .allow_rsa_key_exchange(true)
         .without_env_key_log()
         .with_time_provider(shared.clock.clone())
         .with_ticket_keys(shared.ticket_keys.clone());
@@ -405,7 +419,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
             fail: c.verify_fail,
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
-            schemes: verify_schemes(c, p),
+            schemes: verify_schemes(c, p)?,
         }));
     }
     if let (Some(alpn), false) = (&c.select_alpn, c.decline_alpn) {
@@ -501,8 +515,12 @@ impl Io<'_> {
         loop {
             match self.conn.reader().read(&mut buf) {
                 Ok(0) => return Ok(true),
-                // Data after our close_notify is dropped, as SSL_shutdown does.
-                Ok(_) => {}
+                // BoringSSL's SSL_shutdown fails on data after our close_notify; so does the shim.
+                Ok(_) => {
+                    return Err(Failure::Check(
+                        ":APPLICATION_DATA_ON_SHUTDOWN: data after close_notify".into(),
+                    ))
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if !self.read_more()? {
                         return Ok(false);
@@ -567,13 +585,18 @@ fn check_properties(
     check(n.alpn_protocol.as_deref() == want_alpn, || {
         format!("negotiated alpn proto mismatch: {:?}", n.alpn_protocol)
     })?;
-    if let Some(want) = c.expect_peer_signature_algorithm {
+    // clasp does not keep the peer's certificates, signature scheme or (TLS 1.2) group in a
+    // session: on a resumed connection there is nothing to compare (BoringSSL reports the
+    // original connection's values).
+    let fresh = !n.resumed;
+    if let (Some(want), true) = (c.expect_peer_signature_algorithm, fresh) {
         let got = n.signature_scheme.map_or(0, |s| s.0);
         check(got == want, || {
             format!("Peer signature algorithm was {got:04x}, wanted {want:04x}.")
         })?;
     }
-    if let Some(want) = c.expect_curve_id {
+    let tls12_resumed = n.resumed && version == 0x0303;
+    if let (Some(want), false) = (c.expect_curve_id, tls12_resumed) {
         let got = n.group.map_or(0, |g| g.0);
         check(got == want, || {
             format!("curve_id was {got:04x}, wanted {want:04x}")
@@ -592,12 +615,12 @@ fn check_properties(
             })?;
         }
     }
-    if !c.server || c.require_any_client_certificate {
+    if fresh && (!c.server || c.require_any_client_certificate) {
         check(!n.peer_certificates.is_empty(), || {
             "Received no peer certificate but expected one.".into()
         })?;
     }
-    if let Some(path) = &c.expect_peer_cert_file {
+    if let (Some(path), true) = (&c.expect_peer_cert_file, fresh) {
         let want: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
             .map_err(|e| Failure::Check(format!("{path}: {e}")))?
             .collect::<Result<_, _>>()
@@ -642,6 +665,11 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             early_sent = n == 5;
             if n != 0 && n != 5 {
                 return Err(Failure::Check(format!("partial early data write: {n}")));
+            }
+            if c.expect_ticket_supports_early_data && !c.expect_no_offer_early_data {
+                check(early_sent, || {
+                    "new session did not support early data, but we expected the opposite".into()
+                })?;
             }
         }
         Io {

@@ -77,6 +77,9 @@ pub struct Conn {
     /// The ticket allows 0-RTT: checked on the resumption, where the client must then be able
     /// to offer early data (clasp does not expose a stored ticket's early-data limit).
     pub expect_ticket_supports_early_data: bool,
+    /// Verify the peer again on resumption: what clasp's server always does (DESIGN: resumption
+    /// never weakens authentication); its client keeps no peer certificate to verify again.
+    pub reverify_on_resume: bool,
 }
 
 /// Why the command line cannot be run.
@@ -121,9 +124,6 @@ const NO_OPS: &[&str] = &[
     "-use-custom-verify-callback",
     "-use-old-client-cert-callback",
     "-install-ddos-callback",
-    // clasp always verifies the peer again on resumption (DESIGN: resumption never weakens
-    // authentication), which is what this flag asks of BoringSSL.
-    "-reverify-on-resume",
     // clasp refuses renegotiation always.
     "-forbid-renegotiation-after-handshake",
     // CBC suites do not exist in clasp.
@@ -216,6 +216,7 @@ const BOOL_FLAGS: &[&str] = &[
     "-expect-reject-early-data",
     "-expect-no-offer-early-data",
     "-expect-verify-result",
+    "-reverify-on-resume",
     "-expect-ticket-supports-early-data",
 ];
 
@@ -324,6 +325,7 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-expect-reject-early-data" => c.expect_reject_early_data = true,
         "-expect-no-offer-early-data" => c.expect_no_offer_early_data = true,
         "-expect-verify-result" => c.expect_verify_result = true,
+        "-reverify-on-resume" => c.reverify_on_resume = true,
         "-expect-ticket-supports-early-data" => c.expect_ticket_supports_early_data = true,
         // clasp never renegotiates: zero is the only count it can meet.
         "-expect-total-renegotiations" => {

@@ -477,3 +477,54 @@ fn rsa_client_key_exchange_errors_all_fail_at_finished() {
         );
     }
 }
+
+const SERVER_HELLO: u8 = 2;
+
+/// RFC 8422 §5.4 / RFC 5246 §7.4.3: the ServerKeyExchange signature must fit the suite's
+/// authentication (ECDHE_ECDSA: ECDSA or EdDSA; ECDHE_RSA: RSA). A server with an RSA key that
+/// claims an ECDHE_ECDSA suite (ServerHello rewritten on the wire) is refused at its
+/// ServerKeyExchange, before any key is derived from it. (Found by BoGo's
+/// CertificateCipherMismatch-* tests.)
+#[test]
+fn server_key_exchange_signature_must_fit_the_suite() {
+    let ecdsa = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let rsa = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+    for (kt, chosen, claimed) in [
+        (KeyType::Rsa2048, rsa, ecdsa),
+        (KeyType::EcdsaP256, ecdsa, rsa),
+    ] {
+        let client = client_builder()
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_cipher_suites(&[ecdsa, rsa])
+            .build()
+            .unwrap();
+        let server = leaf_only_server(kt)
+            .with_cipher_suites(&[chosen])
+            .build()
+            .unwrap();
+        let (mut c, mut s) = connect(client, server);
+        let mut tamper = |from_client: bool, buf: &mut Vec<u8>| {
+            if !from_client {
+                with_handshake_body(buf, SERVER_HELLO, &mut |body| {
+                    // version (2), random (32), session_id (1 + n), then cipher_suite.
+                    let at = 2 + 32 + 1 + usize::from(body[34]);
+                    body[at..at + 2].copy_from_slice(&claimed.0.to_be_bytes());
+                });
+            }
+        };
+        let (f, peer) = pump_with(&mut c, &mut s, &mut tamper).unwrap_err();
+        assert!(
+            matches!(
+                f,
+                Failure::Client(Error::PeerMisbehaved(
+                    PeerMisbehaved::UnofferedSignatureScheme
+                ))
+            ),
+            "{kt:?} claiming {claimed:?}: {f:?}"
+        );
+        assert_eq!(
+            peer,
+            Some(Error::AlertReceived(AlertDescription::IllegalParameter))
+        );
+    }
+}

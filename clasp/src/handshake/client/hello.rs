@@ -455,6 +455,11 @@ impl State for ExpectServerHello {
         if self.retried.is_some() && version != ProtocolVersion::TLSv1_3 {
             return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
         }
+        // RFC 8446 §4.1.3: with supported_versions, "the legacy_version field MUST be set to
+        // 0x0303".
+        if sh.selected_version().is_some() && sh.legacy_version != ProtocolVersion::TLSv1_2 {
+            return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
         if sh.selected_version().is_some()
             && (version != ProtocolVersion::TLSv1_3 || !self.details.offered_tls13)
         {

@@ -528,3 +528,40 @@ fn server_key_exchange_signature_must_fit_the_suite() {
         );
     }
 }
+
+/// RFC 8422 §5.1.2: a client that lists EC groups but whose ec_point_formats lacks
+/// "uncompressed" makes the server "abort the handshake and return an illegal_parameter
+/// alert". (Found by BoGo's PointFormat-Server-MissingUncompressed.)
+#[test]
+fn ec_point_formats_without_uncompressed_is_illegal_parameter() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let (mut c, mut s) = pair_for(suite, KeyExchange::Ecdhe, Authentication::Ecdsa);
+    let mut tampered = false;
+    let mut tamper = |from_client: bool, buf: &mut Vec<u8>| {
+        // ec_point_formats (type 11), extension_data length 2, list length 1, uncompressed (0).
+        let ext = [0x00, 0x0b, 0x00, 0x02, 0x01, 0x00];
+        if from_client && !tampered {
+            if let Some(at) = buf.windows(ext.len()).position(|w| w == ext) {
+                // ansiX962_compressed_prime (1) instead.
+                buf[at + 5] = 0x01;
+                tampered = true;
+            }
+        }
+    };
+    let (f, peer) = pump_with(&mut c, &mut s, &mut tamper).unwrap_err();
+    assert!(
+        tampered,
+        "the client sent no ec_point_formats [uncompressed]"
+    );
+    assert!(
+        matches!(
+            f,
+            Failure::Server(Error::PeerMisbehaved(PeerMisbehaved::IllegalExtensionValue))
+        ),
+        "{f:?}"
+    );
+    assert_eq!(
+        peer,
+        Some(Error::AlertReceived(AlertDescription::IllegalParameter))
+    );
+}

@@ -8,7 +8,7 @@ use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::KeyType;
 
 mod common;
-use common::{client_builder, localhost, pump, server_builder, Recorder};
+use common::{client_builder, give_tls, localhost, pump, server_builder, take_tls, Recorder};
 
 fn handshake_with(
     kt: KeyType,
@@ -313,4 +313,43 @@ fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
         "skipped 0-RTT data was delivered"
     );
     exchange_data(&mut client, &mut server);
+}
+
+/// RFC 8446 §4.2.10: after a HelloRetryRequest the server skips the client's 0-RTT records
+/// only until the second ClientHello (a client "MUST NOT include the early_data extension in
+/// its followup ClientHello"). A record that fails to open under the handshake key after the
+/// second ClientHello is bad_record_mac, not more early data to skip. (Found by BoGo's
+/// SkipEarlyData-SecondClientHelloEarlyData-TLS13.)
+#[test]
+fn tls13_no_early_data_skipping_after_the_second_client_hello() {
+    let kt = KeyType::EcdsaP384;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server = |groups: &[NamedGroup]| {
+        Arc::new(
+            server_builder(kt)
+                .with_ticket_keys(Arc::clone(&keys))
+                .with_max_early_data(16384)
+                .with_groups(groups)
+                .build()
+                .unwrap(),
+        )
+    };
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server(&[NamedGroup::X25519]));
+    exchange_data(&mut c1, &mut s1);
+
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let mut server = ServerConnection::new(server(&[NamedGroup::secp384r1])).unwrap();
+    // ClientHello + 0-RTT record → HelloRetryRequest (the 0-RTT record is skipped).
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    give_tls(&mut client, &take_tls(&mut server)).unwrap();
+    // Second ClientHello → the server's flight, then a record nobody can open.
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    assert!(server.negotiated().hello_retry);
+    let mut junk = vec![23, 3, 3, 0, 40];
+    junk.extend_from_slice(&[0x5a; 40]);
+    let err = give_tls(&mut server, &junk).unwrap_err();
+    assert_eq!(err, clasp::Error::DecryptError);
 }

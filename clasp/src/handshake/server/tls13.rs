@@ -256,8 +256,10 @@ pub(crate) fn handle_client_hello(
             let keys = client_hs.traffic_keys(suite.aead)?;
             let dec = decrypter(suite, &keys, provider)?;
             cx.set_decrypter(dec, Protection::HandshakeKeys)?;
-            if offered_early {
-                // Refused 0-RTT: skip what the client already sent under its early keys.
+            // Refused 0-RTT: skip what the client already sent under its early keys. Not after
+            // a HelloRetryRequest: the second ClientHello "MUST NOT include the early_data
+            // extension" (RFC 8446 §4.1.2), so no 0-RTT can follow it.
+            if offered_early && retry_was_none {
                 cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
             }
         }

@@ -405,3 +405,40 @@ fn tls13_early_data_extension_in_second_client_hello_enables_no_skipping() {
     let err = give_tls(&mut server, &junk).unwrap_err();
     assert_eq!(err, clasp::Error::DecryptError);
 }
+
+/// RFC 8446 Appendix D.3: "A client that attempts to send 0-RTT data MUST fail a connection if
+/// it receives a ServerHello with TLS 1.2 or older." (Found by BoGo's
+/// EarlyDataVersionDowngrade-Client-TLS13.)
+#[test]
+fn tls13_client_that_sent_early_data_refuses_a_tls12_server_hello() {
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server13 = Arc::new(
+        server_builder(kt)
+            .with_ticket_keys(Arc::clone(&keys))
+            .with_max_early_data(16384)
+            .build()
+            .unwrap(),
+    );
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server13);
+    exchange_data(&mut c1, &mut s1);
+
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let server12 = server_builder(kt)
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .build()
+        .unwrap();
+    let mut server = ServerConnection::new(Arc::new(server12)).unwrap();
+    // Only the ClientHello record reaches the TLS 1.2 server.
+    let bytes = take_tls(&mut client);
+    let ch_len = 5 + usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+    give_tls(&mut server, &bytes[..ch_len]).unwrap();
+    let err = give_tls(&mut client, &take_tls(&mut server)).unwrap_err();
+    assert_eq!(
+        err,
+        clasp::Error::PeerIncompatible(clasp::error::PeerIncompatible::NoCommonVersion)
+    );
+}

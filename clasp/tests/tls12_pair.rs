@@ -565,3 +565,42 @@ fn ec_point_formats_without_uncompressed_is_illegal_parameter() {
         Some(Error::AlertReceived(AlertDescription::IllegalParameter))
     );
 }
+
+/// RFC 5246 Appendix E.1: a server version the client does not support is "protocol_version",
+/// decided on the version before the suite is looked at. A TLS 1.3-only client given a TLS 1.2
+/// ServerHello says so. (Found by BoGo's MinimumVersion-Client-TLS13-TLS12-TLS.)
+#[test]
+fn tls13_only_client_refuses_tls12_server_hello_with_protocol_version() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let server = server_config(
+        KeyType::EcdsaP256,
+        &[ProtocolVersion::TLSv1_2],
+        false,
+        false,
+    );
+    let (mut c12, mut s) = connect(client_config(suite, &[NamedGroup::X25519], false), server);
+    let mut hello = Vec::new();
+    c12.write_tls(&mut hello).unwrap();
+    let mut rd = &hello[..];
+    s.read_tls(&mut rd).unwrap();
+    s.process_new_packets().unwrap();
+    let mut flight = Vec::new();
+    s.write_tls(&mut flight).unwrap();
+
+    let c13 = client_builder()
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+        .build()
+        .unwrap();
+    let mut c13 = ClientConnection::new(Arc::new(c13), localhost()).unwrap();
+    let mut rd = &flight[..];
+    c13.read_tls(&mut rd).unwrap();
+    let err = c13.process_new_packets().unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::NoCommonVersion)
+    );
+    assert_eq!(
+        AlertDescription::from(&err),
+        AlertDescription::ProtocolVersion
+    );
+}

@@ -38,6 +38,7 @@ pub struct Conn {
 
     pub curves: Vec<u16>,
     pub verify_prefs: Vec<u16>,
+    pub signing_prefs: Vec<u16>,
     pub expect_curve_id: Option<u16>,
     pub expect_cipher: Option<u16>,
     pub expect_cipher_aes: Option<u16>,
@@ -237,6 +238,7 @@ const VALUE_FLAGS: &[&str] = &[
     "-select-alpn",
     "-curves",
     "-verify-prefs",
+    "-signing-prefs",
     "-expect-curve-id",
     "-expect-cipher",
     "-expect-cipher-aes",
@@ -293,6 +295,7 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-decline-alpn" => c.decline_alpn = true,
         "-curves" => c.curves.push(int(name, value)?),
         "-verify-prefs" => c.verify_prefs.push(int(name, value)?),
+        "-signing-prefs" => c.signing_prefs.push(int(name, value)?),
         "-expect-curve-id" => c.expect_curve_id = Some(int(name, value)?),
         "-expect-cipher" => c.expect_cipher = Some(int(name, value)?),
         "-expect-cipher-aes" => c.expect_cipher_aes = Some(int(name, value)?),

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clasp::conn::ConnectionCommon;
-use clasp::crypto::{aws_lc, CryptoProvider, SignatureVerifiers};
+use clasp::crypto::{
+    aws_lc, CryptoProvider, KeyKind, RsaDecrypter, SignatureVerifiers, Signer, SigningKey,
+};
 use clasp::error::CertificateError;
 use clasp::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
 use clasp::session::{ClientSessionCache, TicketKeys};
@@ -233,7 +235,20 @@ fn load_key(c: &Conn, provider: &CryptoProvider) -> Result<Option<Arc<CertifiedK
         return Ok(None);
     };
     match CertifiedKey::from_pem_files(cert, key, provider) {
-        Ok(k) => Ok(Some(Arc::new(k))),
+        Ok(k) if c.signing_prefs.is_empty() => Ok(Some(Arc::new(k))),
+        Ok(k) => {
+            let key = Arc::new(PreferredSchemes {
+                inner: k.key.clone(),
+                prefs: c
+                    .signing_prefs
+                    .iter()
+                    .map(|&s| SignatureScheme(s))
+                    .collect(),
+            });
+            Ok(Some(Arc::new(
+                CertifiedKey::new(k.cert.clone(), key).map_err(Failure::Tls)?,
+            )))
+        }
         // P-224/P-521 keys and the like: not something clasp signs with.
         Err(e) => Err(Failure::Unimplemented(format!("key {key}: {e}"))),
     }
@@ -241,6 +256,35 @@ fn load_key(c: &Conn, provider: &CryptoProvider) -> Result<Option<Arc<CertifiedK
 
 /// `-verify-prefs`, without the schemes clasp cannot verify (BoringSSL refuses to configure
 /// those; a peer that uses one anyway must then be rejected).
+/// `-signing-prefs`: the key signs only with these schemes, in this order of preference
+/// (BoringSSL's `SSL_set_signing_algorithm_prefs`), through clasp's public `SigningKey` trait.
+#[derive(Debug)]
+struct PreferredSchemes {
+    inner: Arc<dyn SigningKey>,
+    prefs: Vec<SignatureScheme>,
+}
+
+impl SigningKey for PreferredSchemes {
+    fn kind(&self) -> KeyKind {
+        self.inner.kind()
+    }
+
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        self.prefs
+            .iter()
+            .filter(|p| offered.contains(p))
+            .find_map(|p| self.inner.choose_scheme(core::slice::from_ref(p)))
+    }
+
+    fn rsa_decrypter(&self) -> Option<&dyn RsaDecrypter> {
+        self.inner.rsa_decrypter()
+    }
+
+    fn public_key(&self) -> Option<rustls_pki_types::SubjectPublicKeyInfoDer<'static>> {
+        self.inner.public_key()
+    }
+}
+
 fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureScheme>, Failure> {
     let supported = provider.verifiers.supported_schemes();
     if c.verify_prefs.is_empty() {

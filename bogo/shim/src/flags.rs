@@ -389,9 +389,11 @@ mod tests {
 
     #[test]
     fn repeated_int_flags_accumulate() {
-        let c = run("-curves 29 -curves 23 -verify-prefs 1027");
+        let c =
+            run("-curves 29 -curves 23 -verify-prefs 1027 -signing-prefs 2052 -signing-prefs 1027");
         assert_eq!(c[0].curves, vec![29, 23]);
         assert_eq!(c[2].verify_prefs, vec![1027]);
+        assert_eq!(c[1].signing_prefs, vec![2052, 1027]);
     }
 
     #[test]

@@ -683,7 +683,7 @@ fn check_properties(
             "peer certificate mismatch".into()
         })?;
     }
-    check(!(c.expect_hrr && !n.hello_retry), || {
+    check(!c.expect_hrr || n.hello_retry, || {
         "Got no HRR, but wanted opposite.".into()
     })?;
     check(!(c.expect_no_hrr && n.hello_retry), || {

@@ -248,3 +248,30 @@ fn alpn_mismatch_is_no_application_protocol() {
     out.assert_contains("alert no application protocol");
     out.assert_contains("SSL alert number 120");
 }
+
+/// RFC 8446 §4.1.3: a TLS 1.3 ServerHello's legacy_version "MUST be set to 0x0303"; the
+/// version is negotiated in supported_versions. A ServerHello naming TLS 1.3 there but carrying
+/// another legacy_version is refused (illegal_parameter). (Found by BoGo's ServerBogusVersion.)
+#[test]
+fn tls13_server_hello_with_bogus_legacy_version_is_refused() {
+    for bogus in [[0x12, 0x34], [0x03, 0x04], [0x03, 0x01]] {
+        let (mut client, mut server) = new_pair();
+        let hello = take_tls(&mut client);
+        give_tls(&mut server, &hello).unwrap();
+        let mut flight = take_tls(&mut server);
+        // Record header (5), handshake header (4), then legacy_version.
+        assert_eq!(flight[5], 2, "ServerHello first");
+        assert_eq!(&flight[9..11], &[0x03, 0x03]);
+        flight[9..11].copy_from_slice(&bogus);
+        let err = give_tls(&mut client, &flight).unwrap_err();
+        assert_eq!(
+            err,
+            Error::PeerMisbehaved(clasp::error::PeerMisbehaved::SelectedUnofferedVersion),
+            "legacy_version {bogus:x?}"
+        );
+        assert_eq!(
+            AlertDescription::from(&err),
+            AlertDescription::IllegalParameter
+        );
+    }
+}

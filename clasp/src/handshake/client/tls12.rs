@@ -50,7 +50,7 @@ use crate::session::{
     ClientTls12Session, SessionBinding, Tls12Session, MAX_TICKET_LEN, TICKET_LIFETIME_SECS,
 };
 use crate::sign::CertifiedKey;
-use crate::suites::{KeyExchange, SuiteInfo};
+use crate::suites::{Authentication, KeyExchange, SuiteInfo};
 use crate::trace::Protection;
 use crate::transcript::Transcript;
 use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
@@ -374,6 +374,12 @@ impl State for ExpectServerKeyExchange {
             .supported_verify_schemes()
             .contains(&signature.scheme)
         {
+            return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+        }
+        // RFC 8422 §5.4 / RFC 5246 §7.4.3: the signature follows the suite's authentication
+        // (ECDHE_ECDSA: ECDSA or EdDSA; *_RSA: RSA). Otherwise a server could present a key
+        // of the other kind than the suite it chose.
+        if !scheme_fits_auth(signature.scheme, st.suite.auth) {
             return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
         }
         let message = signed_message(&st.randoms.client, &st.randoms.server, &params_raw);
@@ -828,5 +834,20 @@ impl State for ExpectTraffic {
             HandshakePayload::HelloRequest => Err(PeerMisbehaved::Renegotiation.into()),
             _ => Err(unexpected(&msg, &[])),
         }
+    }
+}
+
+/// Whether a TLS 1.2 handshake signature `scheme` belongs to the certificate kind `auth`
+/// (RFC 5246 §7.4.1.4.1 SignatureAndHashAlgorithm, RFC 8422 §5.1.3, RFC 8446 §4.2.3 code points).
+fn scheme_fits_auth(scheme: SignatureScheme, auth: Authentication) -> bool {
+    let [_hash, sig] = scheme.0.to_be_bytes();
+    let rsa_pss = matches!(scheme.0, 0x0804..=0x0806 | 0x0809..=0x080b);
+    let eddsa = matches!(scheme.0, 0x0807 | 0x0808);
+    match auth {
+        // PKCS#1 v1.5 (signature byte 1) or RSA-PSS.
+        Authentication::Rsa => (sig == 1 && scheme.0 < 0x0800) || rsa_pss,
+        // ECDSA (signature byte 3) or EdDSA.
+        Authentication::Ecdsa => (sig == 3 && scheme.0 < 0x0800) || eddsa,
+        _ => true,
     }
 }

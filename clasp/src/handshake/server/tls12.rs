@@ -40,7 +40,9 @@ use crate::msgs::enums::{
     CipherSuite, ClientCertificateType, Compression, ContentType, EcPointFormat, ExtensionType,
     HandshakeType, ProtocolVersion,
 };
-use crate::msgs::extensions::{DistinguishedName as WireDn, ProtocolName, ServerExtension};
+use crate::msgs::extensions::{
+    ClientExtension, DistinguishedName as WireDn, ProtocolName, ServerExtension,
+};
 use crate::msgs::handshake::{
     CertificateRequestTls12, CertificateTls12, ClientHello, Finished, HandshakeMessage,
     HandshakePayload, NewSessionTicketTls12, ServerHello,
@@ -141,6 +143,17 @@ pub(crate) fn handle_client_hello(
     // (ECDHE: a common EC group, RFC 8422 §5.1.1; DHE: a common RFC 7919 group, RFC 7919 §4;
     // RSA: only when enabled).
     let client_groups = ch.supported_groups().unwrap_or_default();
+    // RFC 8422 §5.1.2: a client listing EC groups whose ec_point_formats lacks uncompressed
+    // makes the server "abort the handshake and return an illegal_parameter alert".
+    if let Some(ClientExtension::EcPointFormats(formats)) =
+        ch.find_extension(ExtensionType::EcPointFormats)
+    {
+        if !formats.contains(&EcPointFormat::Uncompressed)
+            && client_groups.iter().any(|g| is_tls12_ec_group(*g))
+        {
+            return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+    }
     // RFC 7919 §4: a client listing no FFDHE group (codepoints 256..=511) "is not compatible
     // with this document" (OpenSSL 3.0 in TLS 1.2, for one); the server "MAY select an FFDHE
     // cipher suite and offer an FFDHE group of its choice". We offer our first named group;

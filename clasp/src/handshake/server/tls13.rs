@@ -281,8 +281,10 @@ pub(crate) fn handle_client_hello(
             let keys = client_hs.traffic_keys(suite.aead)?;
             let dec = decrypter(suite, &keys, provider)?;
             cx.set_decrypter(dec, Protection::HandshakeKeys)?;
-            if offered_early {
-                // Refused 0-RTT: skip what the client already sent under its early keys.
+            // Refused 0-RTT: skip what the client already sent under its early keys. Not after
+            // a HelloRetryRequest: the second ClientHello "MUST NOT include the early_data
+            // extension" (RFC 8446 §4.1.2), so no 0-RTT can follow it.
+            if offered_early && retry_was_none {
                 cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
             }
         }
@@ -738,6 +740,10 @@ impl State for ExpectClientHello2 {
         let HandshakePayload::ClientHello(ch) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
+        // RFC 8446 §4.2.10: 0-RTT records are skipped only before the second ClientHello (which
+        // "MUST NOT include the early_data extension"); from here a record that fails to open
+        // is bad_record_mac.
+        cx.early_data_skip = 0;
         // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
         // single null compression method], the server MUST abort the handshake with an
         // "illegal_parameter" alert" (hello.rs checks the first ClientHello only).

@@ -140,6 +140,10 @@ pub enum PeerMisbehaved {
     IllegalEarlyData,
     /// A TLS 1.3 record decrypted to all zeros: no inner content type (RFC 8446 §5.4).
     NoInnerContentType,
+    /// TLS 1.2: the server's end-entity key does not fit the suite it chose (RFC 5246 §7.4.2,
+    /// RFC 8422 §5.3): an ECDHE_RSA suite with an ECDSA or Ed25519 key, ECDHE_ECDSA with RSA.
+    /// `illegal_parameter`, as BoringSSL sends (SSL_R_WRONG_CERTIFICATE_TYPE).
+    CertificateKeyMismatchesSuite,
     /// A ClientHello or ServerHello with legacy_version 0x0300 (SSL 3.0) or lower, whatever
     /// its supported_versions says (RFC 8446 §D.5: `protocol_version`).
     ObsoleteLegacyVersion,
@@ -196,6 +200,10 @@ pub enum CertificateError {
     UnsupportedAlgorithm,
     /// The certificate was revoked.
     Revoked,
+    /// The end-entity certificate's KeyUsage extension does not allow the use this handshake
+    /// makes of its key (RFC 5280 §4.2.1.3; RFC 5246 §7.4.2, RFC 8446 §4.4.2.2): no
+    /// digitalSignature for a signing key, no keyEncipherment for RSA key transport.
+    KeyUsageForbidsUse,
     /// Anything else the verifier reported.
     Other(String),
 }
@@ -346,6 +354,7 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalHelloRetryRequest
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
+                | P::CertificateKeyMismatchesSuite
                 | P::IllegalClientHello => Self::IllegalParameter,
             },
             Error::PeerIncompatible(p) => match p {
@@ -362,7 +371,12 @@ impl From<&Error> for AlertDescription {
                     Self::CertificateExpired
                 }
                 CertificateError::Revoked => Self::CertificateRevoked,
-                CertificateError::UnsupportedAlgorithm => Self::UnsupportedCertificate,
+                // RFC 5246 §7.2.2 / RFC 8446 §6.2 unsupported_certificate: "A certificate was of
+                // an unsupported type": one whose KeyUsage rules out the use we would make of
+                // it is unusable here, though not corrupt (bad_certificate).
+                CertificateError::UnsupportedAlgorithm | CertificateError::KeyUsageForbidsUse => {
+                    Self::UnsupportedCertificate
+                }
                 CertificateError::BadSignature => Self::DecryptError,
                 CertificateError::NotValidForName { .. }
                 | CertificateError::InvalidPurpose
@@ -450,6 +464,9 @@ impl fmt::Display for CertificateError {
             Self::BadSignature => f.write_str("a signature in the chain is invalid"),
             Self::UnsupportedAlgorithm => f.write_str("certificate uses an unsupported algorithm"),
             Self::Revoked => f.write_str("certificate was revoked"),
+            Self::KeyUsageForbidsUse => {
+                f.write_str("certificate's key usage does not allow this use of its key")
+            }
             Self::Other(s) => f.write_str(s),
         }
     }

@@ -226,3 +226,259 @@ fn tls13_finished_with_wrong_verify_data_is_decrypt_error() {
         AlertDescription::DecryptError
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// ServerHello tampering: the client's own checks (RFC 8446 §4.1.3, §4.1.4).
+
+/// Offsets in a flight that starts with a plaintext ServerHello record.
+struct HelloLayout {
+    /// cipher_suite.
+    suite: usize,
+    /// The first byte of legacy_session_id_echo (its length byte is just before).
+    session_id: usize,
+    /// extension type → offset of its body.
+    extensions: Vec<(u16, usize)>,
+    /// The end of the ServerHello record.
+    record_end: usize,
+}
+
+fn hello_layout(flight: &[u8]) -> HelloLayout {
+    let record_end = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let sid_len = usize::from(flight[9 + 2 + 32]);
+    let session_id = 9 + 2 + 32 + 1;
+    let suite = session_id + sid_len;
+    let mut at = suite + 2 + 1 + 2;
+    let mut extensions = Vec::new();
+    while at + 4 <= record_end {
+        let typ = u16::from_be_bytes([flight[at], flight[at + 1]]);
+        let len = usize::from(u16::from_be_bytes([flight[at + 2], flight[at + 3]]));
+        extensions.push((typ, at + 4));
+        at += 4 + len;
+    }
+    HelloLayout {
+        suite,
+        session_id,
+        extensions,
+        record_end,
+    }
+}
+
+/// A TLS 1.3 client (AES-128-GCM only) and server; the server's first flight, for tampering.
+fn server_flight_for(
+    client_cfg: clasp::ClientConfig,
+    server_cfg: Arc<clasp::ServerConfig>,
+) -> (ClientConnection, ServerConnection, Vec<u8>) {
+    let mut client = ClientConnection::new(Arc::new(client_cfg), localhost()).unwrap();
+    let mut server = ServerConnection::new(server_cfg).unwrap();
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    let flight = take_tls(&mut server);
+    (client, server, flight)
+}
+
+fn aes128_client() -> clasp::ClientConfig {
+    client_builder()
+        .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
+        .build()
+        .unwrap()
+}
+
+/// The client's error for `flight`, and the alert the server then receives.
+fn client_refuses(
+    client: &mut ClientConnection,
+    server: &mut ServerConnection,
+    flight: &[u8],
+) -> (Error, AlertDescription) {
+    let err = give_tls(client, flight).unwrap_err();
+    (err, alert_delivered(client, server))
+}
+
+/// RFC 8446 §4.1.3: "A client which receives a cipher suite that was not offered MUST abort
+/// the handshake with an "illegal_parameter" alert."
+#[test]
+fn server_hello_with_unoffered_cipher_suite_is_illegal_parameter() {
+    let (mut c, mut s, mut flight) = server_flight_for(aes128_client(), server_config());
+    let at = hello_layout(&flight).suite;
+    assert_eq!(flight[at..at + 2], [0x13, 0x01]);
+    flight[at + 1] = 0x02; // TLS_AES_256_GCM_SHA384
+    assert_eq!(
+        client_refuses(&mut c, &mut s, &flight),
+        (
+            Error::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite),
+            AlertDescription::IllegalParameter
+        )
+    );
+}
+
+/// RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field that does not
+/// match what it sent in the ClientHello MUST abort the handshake with an "illegal_parameter"
+/// alert."
+#[test]
+fn server_hello_with_wrong_session_id_echo_is_illegal_parameter() {
+    let (mut c, mut s, mut flight) = server_flight_for(aes128_client(), server_config());
+    let at = hello_layout(&flight).session_id;
+    flight[at] ^= 1;
+    assert_eq!(
+        client_refuses(&mut c, &mut s, &flight),
+        (
+            Error::PeerMisbehaved(PeerMisbehaved::SessionIdMismatch),
+            AlertDescription::IllegalParameter
+        )
+    );
+}
+
+/// RFC 8446 §4.2.8: the server's share must be for a group the client sent a share for; else
+/// illegal_parameter ("If using (EC)DHE key establishment ... the client MUST verify that the
+/// selected NamedGroup in the ServerHello is the same as that in the HelloRetryRequest" and
+/// §4.1.3's rule for values the client did not offer).
+#[test]
+fn server_hello_key_share_for_an_unsent_group_is_illegal_parameter() {
+    let cfg = client_builder()
+        .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
+        .with_key_shares(&[clasp::msgs::enums::NamedGroup::X25519])
+        .build()
+        .unwrap();
+    let (mut c, mut s, mut flight) = server_flight_for(cfg, server_config());
+    let layout = hello_layout(&flight);
+    let (_, at) = *layout.extensions.iter().find(|(t, _)| *t == 51).unwrap();
+    assert_eq!(flight[at..at + 2], [0x00, 0x1d]);
+    flight[at..at + 2].copy_from_slice(&[0x00, 0x17]); // secp256r1: no share sent
+    assert_eq!(
+        client_refuses(&mut c, &mut s, &flight),
+        (
+            Error::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedGroup),
+            AlertDescription::IllegalParameter
+        )
+    );
+}
+
+/// RFC 8446 §4.1.4: "Clients MUST abort the handshake with an "illegal_parameter" alert if the
+/// HelloRetryRequest would not result in any change in the ClientHello": here the HRR names
+/// X25519, for which the client already sent a share (§4.2.8).
+#[test]
+fn hello_retry_request_for_a_group_already_shared_is_illegal_parameter() {
+    use clasp::msgs::enums::NamedGroup;
+    let cfg = client_builder()
+        .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
+        .with_key_shares(&[NamedGroup::X25519])
+        .build()
+        .unwrap();
+    // A server that only takes P-256 answers with a HelloRetryRequest for it.
+    let id = clasp_testkit::TestPki::shared().server(clasp_testkit::KeyType::EcdsaP256);
+    let scfg = Arc::new(
+        clasp::ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .with_groups(&[NamedGroup::secp256r1])
+            .without_env_key_log()
+            .build()
+            .unwrap(),
+    );
+    let (mut c, mut s, mut flight) = server_flight_for(cfg, scfg);
+    let layout = hello_layout(&flight);
+    let (_, at) = *layout.extensions.iter().find(|(t, _)| *t == 51).unwrap();
+    assert_eq!(flight[at..at + 2], [0x00, 0x17]);
+    flight[at..at + 2].copy_from_slice(&[0x00, 0x1d]);
+    assert_eq!(
+        client_refuses(&mut c, &mut s, &flight),
+        (
+            Error::PeerMisbehaved(PeerMisbehaved::IllegalHelloRetryRequest),
+            AlertDescription::IllegalParameter
+        )
+    );
+}
+
+/// RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If they do, the receiving
+/// implementation MUST terminate the connection with an "unexpected_message" alert". Here the
+/// plaintext ServerHello record carries the start of another message after it, so bytes are
+/// left over when the handshake keys take effect.
+#[test]
+fn bytes_after_server_hello_in_its_record_are_unexpected_message() {
+    let (mut c, mut s, flight) = server_flight_for(aes128_client(), server_config());
+    let end = hello_layout(&flight).record_end;
+    let mut tampered = flight[..end].to_vec();
+    tampered.extend_from_slice(&[8, 0, 0, 2]);
+    let len = u16::from_be_bytes([tampered[3], tampered[4]]) + 4;
+    tampered[3..5].copy_from_slice(&len.to_be_bytes());
+    tampered.extend_from_slice(&flight[end..]);
+    assert_eq!(
+        client_refuses(&mut c, &mut s, &tampered),
+        (
+            Error::PeerMisbehaved(PeerMisbehaved::KeyChangeNotOnRecordBoundary),
+            AlertDescription::UnexpectedMessage
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// change_cipher_spec and empty records in TLS 1.3.
+
+const PLAINTEXT_CCS: [u8; 6] = [20, 3, 3, 0, 1, 1];
+
+/// RFC 8446 §5: a change_cipher_spec is dropped only "at any time after the first ClientHello
+/// message has been sent or received and before the peer's Finished message has been
+/// received"; otherwise "MUST abort the handshake with an "unexpected_message" alert".
+#[test]
+fn tls13_change_cipher_spec_after_the_handshake_is_unexpected_message() {
+    let (mut client, mut server) = new_pair(client_builder().build().unwrap());
+    pump(&mut client, &mut server).unwrap();
+    let err = give_tls(&mut server, &PLAINTEXT_CCS).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::IllegalChangeCipherSpec)
+    );
+    assert_eq!(
+        alert_delivered(&mut server, &mut client),
+        AlertDescription::UnexpectedMessage
+    );
+}
+
+/// Records that carry nothing (middlebox CCS during the handshake, empty application data,
+/// TLS 1.2 warnings) are allowed, but not without bound: a peer could keep us busy forever.
+/// Past 32 in a row: unexpected_message.
+#[test]
+fn endless_change_cipher_spec_records_are_unexpected_message() {
+    let (mut client, mut server) = new_pair(client_builder().build().unwrap());
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    let flood: Vec<u8> = PLAINTEXT_CCS.repeat(100);
+    let err = give_tls(&mut server, &flood).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::TooManyEmptyRecords)
+    );
+    // The alert follows the server's flight, under its handshake keys.
+    assert_eq!(
+        alert_delivered(&mut server, &mut client),
+        AlertDescription::UnexpectedMessage
+    );
+}
+
+/// The same for empty application_data records under the traffic keys (RFC 8446 §5.4 allows
+/// them one at a time).
+#[test]
+fn endless_empty_application_data_records_are_unexpected_message() {
+    let (cfg, log) = logged_client();
+    let (mut client, mut server) = new_pair(cfg);
+    pump(&mut client, &mut server).unwrap();
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
+    let secret = log.0.lock().unwrap()["CLIENT_TRAFFIC_SECRET_0"].clone();
+    let hkdf = provider.hkdf(suite.hash);
+    let mut key = vec![0u8; suite.aead.key_len()];
+    let mut iv = [0u8; 12];
+    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    let mut flood = Vec::new();
+    for _ in 0..100 {
+        enc.seal_record(ContentType::ApplicationData, &[], &mut flood)
+            .unwrap();
+    }
+    let err = give_tls(&mut server, &flood).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::TooManyEmptyRecords)
+    );
+    assert_eq!(
+        alert_delivered(&mut server, &mut client),
+        AlertDescription::UnexpectedMessage
+    );
+}

@@ -6,7 +6,53 @@
 //!   (RFC 8446 §D.5), even with a valid supported_versions;
 //! - zero-length Handshake or Alert content, TLS 1.3 inner plaintext or TLS 1.2 record →
 //!   `unexpected_message` (RFC 8446 §5.4, §5.1; RFC 5246 §6.2.1);
-//! - a Finished whose verify_data has the wrong length → `decode_error`.
+//! - a Finished whose verify_data has the wrong length → `decode_error`;
+//!
+//! and the rest of the error → alert table (`error.rs`, RFC 8446 §6.2, RFC 5246 §7.2.2): every
+//! `PeerMisbehaved` and `InvalidMessage` variant is raised by at least one test, most of them
+//! end to end with the alert the peer receives:
+//!
+//! | variant | alert | test |
+//! |---|---|---|
+//! | SelectedUnofferedCipherSuite | illegal_parameter | alerts::server_hello_with_unoffered_cipher_suite_is_illegal_parameter |
+//! | SelectedUnofferedVersion | illegal_parameter | handshake::review_tests::tls13_in_legacy_version_without_supported_versions_is_rejected |
+//! | SelectedUnofferedGroup | illegal_parameter | alerts::server_hello_key_share_for_an_unsent_group_is_illegal_parameter |
+//! | UnsolicitedExtension | unsupported_extension | handshake::review_tests::unsolicited_server_name_in_encrypted_extensions_is_rejected |
+//! | DowngradeAttempt | illegal_parameter | tls12_pair::downgrade_sentinel_is_written_and_detected |
+//! | InvalidKeyShare | illegal_parameter | common_pair, tls12_pair (invalid points), crypto::aws_lc::kx tests |
+//! | SessionIdMismatch | illegal_parameter | alerts::server_hello_with_wrong_session_id_echo_is_illegal_parameter |
+//! | IncorrectFinished | decrypt_error | alerts::tls13_finished_with_wrong_verify_data_is_decrypt_error |
+//! | BadSignature | decrypt_error | handshake::rfc8448_tests::client_refuses_tampered_certificate_verify_signature |
+//! | UnofferedSignatureScheme | illegal_parameter | verify::tests::tls13_refuses_rsa_pkcs1_and_sha1_for_certificate_verify |
+//! | IllegalHelloRetryRequest | illegal_parameter | alerts::hello_retry_request_for_a_group_already_shared_is_illegal_parameter |
+//! | IllegalCompression | illegal_parameter | handshake::review_tests::second_client_hello_with_compression_is_rejected |
+//! | Renegotiation | no_renegotiation | alerts::tls12_hello_request_after_the_handshake_is_no_renegotiation |
+//! | KeyChangeNotOnRecordBoundary | unexpected_message | alerts::bytes_after_server_hello_in_its_record_are_unexpected_message |
+//! | NoCertificate | certificate_required | auth_pair::tls13_required_client_cert_missing_is_certificate_required |
+//! | IllegalChangeCipherSpec | unexpected_message | alerts::tls13_change_cipher_spec_after_the_handshake_is_unexpected_message |
+//! | MissingExtension | missing_extension | handshake::review_tests::psk_without_psk_key_exchange_modes_is_missing_extension |
+//! | IllegalExtensionValue | illegal_parameter | handshake::review_tests::early_data_accepted_without_psk_is_rejected |
+//! | BadBinder | decrypt_error | key_schedule::tls13::tests::binder_round_trip_and_tamper |
+//! | BadRenegotiationInfo | handshake_failure | handshake::alert_tests::renegotiation_info_broken_on_initial_hello_is_handshake_failure |
+//! | TooManyEmptyRecords | unexpected_message | alerts::endless_empty_application_data_records_are_unexpected_message |
+//! | IllegalKeyUpdate | illegal_parameter | key_update::in_memory_key_update_with_illegal_request_value_is_illegal_parameter |
+//! | IllegalClientHello | illegal_parameter | handshake::extension_tests::key_share_rule_violations_are_illegal_parameter |
+//! | MissingExtendedMasterSecret | handshake_failure | handshake::alert_tests::missing_extended_master_secret_is_handshake_failure |
+//! | IllegalEarlyData | unexpected_message | alerts::early_data_over_the_servers_limit_is_unexpected_message |
+//! | NoInnerContentType | unexpected_message | record::deframer::tests::flipped_bit_is_decrypt_error_and_padding_only_is_rejected |
+//! | CertificateKeyMismatchesSuite | illegal_parameter | cert_key_fit::ecdhe_rsa_with_an_ecdsa_leaf_is_illegal_parameter |
+//! | ObsoleteLegacyVersion | protocol_version | alerts::client_hello_legacy_version_ssl3_is_protocol_version |
+//! | InvalidMessage::MissingData, TrailingData, InvalidLength, IllegalValue, DuplicateExtension | decode_error | msgs::tests (round trips, prefixes, duplicate_extension_is_rejected_in_every_context, server_name rules) |
+//! | InvalidMessage::RecordTooLarge | record_overflow | record::deframer::tests::oversize_header_rejected_before_body_arrives |
+//! | InvalidMessage::InvalidContentType | unexpected_message | record::tests::header_rejects_bad_type_version_and_length |
+//! | InvalidMessage::EmptyRecord | unexpected_message | alerts::plaintext_zero_length_handshake_alert_or_ccs_record_is_unexpected_message |
+//! | InvalidMessage::HandshakeMessageTooLarge | decode_error | record::joiner::tests::oversize_declared_length_rejected_immediately |
+//! | InvalidMessage::InvalidCcs, InvalidAlert | unexpected_message, decode_error | msgs::alert::tests |
+//! | InvalidMessage::UnalignedKeyChange | unexpected_message | record::joiner::tests::message_spanning_three_records |
+//! | InvalidMessage::PreSharedKeyNotLast | illegal_parameter | msgs::tests::pre_shared_key_not_last_is_rejected |
+//!
+//! `PeerMisbehaved::IllegalEmptyRecord` was removed: nothing raised it (empty records are
+//! `InvalidMessage::EmptyRecord`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -477,6 +523,112 @@ fn endless_empty_application_data_records_are_unexpected_message() {
         err,
         Error::PeerMisbehaved(PeerMisbehaved::TooManyEmptyRecords)
     );
+    assert_eq!(
+        alert_delivered(&mut server, &mut client),
+        AlertDescription::UnexpectedMessage
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS 1.2 renegotiation.
+
+/// RFC 5246 §7.4.1.1 / RFC 5746: clasp never renegotiates. A HelloRequest from the server
+/// after the handshake (sealed here under the server's TLS 1.2 write keys, derived from the
+/// logged master secret) ends the connection with a no_renegotiation alert.
+#[test]
+fn tls12_hello_request_after_the_handshake_is_no_renegotiation() {
+    use clasp::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
+    use clasp::msgs::enums::ProtocolVersion;
+
+    let suite_id = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let log = Arc::new(MemoryKeyLog::default());
+    let cfg = client_builder()
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .with_cipher_suites(&[suite_id])
+        .with_key_log(log.clone())
+        .build()
+        .unwrap();
+    let (mut client, mut server) = new_pair(cfg);
+    let hello = take_tls(&mut client);
+    let mut client_random = [0u8; 32];
+    client_random.copy_from_slice(&hello[11..43]);
+    give_tls(&mut server, &hello).unwrap();
+    let flight = take_tls(&mut server);
+    let mut server_random = [0u8; 32];
+    server_random.copy_from_slice(&flight[11..43]);
+    give_tls(&mut client, &flight).unwrap();
+    pump(&mut client, &mut server).unwrap();
+    assert!(!client.is_handshaking());
+
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let suite = clasp::suites::lookup(suite_id).unwrap();
+    let master = log.0.lock().unwrap()["CLIENT_RANDOM"].clone();
+    let ms = MasterSecret::from_session(
+        provider.hmac(suite.hash),
+        &master,
+        ConnectionRandoms {
+            client: client_random,
+            server: server_random,
+        },
+    )
+    .unwrap();
+    let block = ms.key_block(suite.aead).unwrap();
+    let mut enc = RecordEncrypter::tls12(
+        provider.aead(suite.aead),
+        block.server.key(),
+        block.server.iv(),
+    )
+    .unwrap();
+    // Sequence 0 was the server's Finished; the HelloRequest is record 1.
+    let mut finished = Vec::new();
+    enc.seal_record(ContentType::Handshake, &[20, 0, 0, 0], &mut finished)
+        .unwrap();
+    let mut record = Vec::new();
+    enc.seal_record(ContentType::Handshake, &[0, 0, 0, 0], &mut record)
+        .unwrap();
+    let err = give_tls(&mut client, &record).unwrap_err();
+    assert_eq!(err, Error::PeerMisbehaved(PeerMisbehaved::Renegotiation));
+    assert_eq!(
+        alert_delivered(&mut client, &mut server),
+        AlertDescription::NoRenegotiation
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 0-RTT beyond the server's limit.
+
+/// RFC 8446 §4.2.10: "If the server ... receives more than max_early_data_size bytes of 0-RTT
+/// data, it SHOULD abort the handshake with an "unexpected_message" alert." The ticket came
+/// from a server allowing 16 KiB; the server that resumes it (same ticket keys) allows 16 bytes
+/// and accepts 0-RTT, so the client's 100 early bytes are over its limit.
+#[test]
+fn early_data_over_the_servers_limit_is_unexpected_message() {
+    use std::io::Read as _;
+
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server = |max_early: u32| {
+        Arc::new(
+            common::server_builder(clasp_testkit::KeyType::EcdsaP256)
+                .with_ticket_keys(Arc::clone(&keys))
+                .with_max_early_data(max_early)
+                .build()
+                .unwrap(),
+        )
+    };
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
+    let mut c1 = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
+    let mut s1 = ServerConnection::new(server(16384)).unwrap();
+    pump(&mut c1, &mut s1).unwrap();
+    // Read once so the client processes the tickets.
+    let mut buf = [0u8; 1];
+    let _ = c1.reader().read(&mut buf);
+
+    let mut client = ClientConnection::new(client_cfg, localhost()).unwrap();
+    assert_eq!(client.write_early_data(&[7; 100]).unwrap(), 100);
+    let mut server = ServerConnection::new(server(16)).unwrap();
+    let err = give_tls(&mut server, &take_tls(&mut client)).unwrap_err();
+    assert_eq!(err, Error::PeerMisbehaved(PeerMisbehaved::IllegalEarlyData));
     assert_eq!(
         alert_delivered(&mut server, &mut client),
         AlertDescription::UnexpectedMessage

@@ -122,11 +122,11 @@ fn handshake(
 /// The client refused with `want`, and the server was told `alert`.
 fn assert_client_refused(
     (mut c, mut s, r): (ClientConnection, ServerConnection, Result<(), Failure>),
-    want: Error,
+    want: &Error,
     alert: AlertDescription,
 ) {
     match r {
-        Err(Failure::Client(e)) => assert_eq!(e, want),
+        Err(Failure::Client(e)) => assert_eq!(&e, want),
         other => panic!("expected the client to fail with {want:?}, got {other:?}"),
     }
     assert_eq!(transfer(&mut c, &mut s), Err(Error::AlertReceived(alert)));
@@ -146,7 +146,7 @@ fn rsa_key_exchange_to_a_signature_only_leaf_is_refused() {
             ProtocolVersion::TLSv1_2,
             CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256,
         ),
-        Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
+        &Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
         AlertDescription::UnsupportedCertificate,
     );
 }
@@ -162,7 +162,7 @@ fn ecdhe_rsa_with_an_encipherment_only_leaf_is_refused() {
             ProtocolVersion::TLSv1_2,
             CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         ),
-        Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
+        &Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
         AlertDescription::UnsupportedCertificate,
     );
 }
@@ -177,7 +177,7 @@ fn ecdhe_ecdsa_with_an_encipherment_only_leaf_is_refused() {
             ProtocolVersion::TLSv1_2,
             CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
         ),
-        Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
+        &Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
         AlertDescription::UnsupportedCertificate,
     );
 }
@@ -199,7 +199,7 @@ fn tls13_server_leaf_without_digital_signature_is_refused() {
                 ProtocolVersion::TLSv1_3,
                 CipherSuite::TLS_AES_128_GCM_SHA256,
             ),
-            Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
+            &Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse),
             AlertDescription::UnsupportedCertificate,
         );
     }

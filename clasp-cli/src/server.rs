@@ -20,7 +20,6 @@ use clasp::crypto::aws_lc::SHA256;
 use clasp::crypto::Hash as _;
 use clasp::msgs::enums::ProtocolVersion;
 use clasp::trace::{HandshakeEvent, Observer};
-use clasp::verify::RootCertStore;
 use clasp::{ClientAuth, ServerConfig};
 use clasp_tokio::TlsAcceptor;
 use http_body_util::Full;
@@ -32,8 +31,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::escape::printable;
 use crate::exit;
 use crate::ladder::{Peer, Recorder};
+use crate::local;
 use crate::server_page::{self, HandshakeInfo};
 
 const SERVER_HELP: &str = "\
@@ -56,8 +57,11 @@ HTTP/2 or HTTP/1.x is chosen by ALPN (h2, http/1.1, http/1.0); clients without A
 \"listening on https://ADDR:PORT/\" is printed to stdout once the socket is bound. Per-connection
 failures (no handshake, bad client certificate) are logged to stderr and do not stop the server.
 
+With --keylog FILE, or when SSLKEYLOGFILE names a file, every connection's TLS secrets are appended
+to that file (created owner-only) for Wireshark; a warning naming it is printed at startup.
+
 Exit codes:
-  2  usage error (bad flags, unreadable certificate/key/CA files)
+  2  usage error (bad flags, unreadable or unusable certificate/key/CA/key log files)
   3  the address could not be bound";
 
 /// How long a client has to finish its handshake.
@@ -101,6 +105,10 @@ pub struct Args {
     /// Only TLS 1.3.
     #[arg(long)]
     pub tls13: bool,
+    /// Append every connection's TLS secrets to FILE in the NSS key log format, for Wireshark
+    /// (the SSLKEYLOGFILE environment variable does the same; a warning is printed).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 /// Runs the server until it is killed. Returns an exit code only on a startup failure.
@@ -139,15 +147,6 @@ pub fn run(args: &Args) -> u8 {
     ))
 }
 
-fn read_roots(path: &Path) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    match roots.add_pem_file(path) {
-        Ok(0) => Err(format!("{}: no certificates found", path.display())),
-        Ok(_) => Ok(roots),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
 fn build_config(args: &Args) -> Result<ServerConfig, String> {
     let mut b = ServerConfig::builder()
         // RFC 7301 §3.2: a client whose list shares nothing with ours gets no_application_protocol,
@@ -161,17 +160,28 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         .allow_dhe(args.allow_dhe)
         // The page shows the client's JA4 and hello summary (`ServerConnection::client_hello`).
         .retain_client_hello(true);
-    b = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => b.with_cert_files(cert, key),
-        _ => {
-            let (chain, key) = self_signed()?;
-            b.with_single_cert(chain, key)
-        }
+    let (chain, key) = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => local::load_identity(
+            ("--cert", cert),
+            ("--key", key),
+            &clasp::crypto::aws_lc::default_provider(),
+        )?,
+        _ => self_signed()?,
     };
+    b = b.with_single_cert(chain, key);
     if let Some(ca) = &args.client_auth {
-        b = b.with_client_auth(ClientAuth::Required(read_roots(ca)?));
+        b = b.with_client_auth(ClientAuth::Required(local::load_roots(
+            "--client-auth",
+            ca,
+        )?));
     } else if let Some(ca) = &args.client_auth_optional {
-        b = b.with_client_auth(ClientAuth::Optional(read_roots(ca)?));
+        b = b.with_client_auth(ClientAuth::Optional(local::load_roots(
+            "--client-auth-optional",
+            ca,
+        )?));
+    }
+    if let Some(k) = local::key_log("clasp server", args.keylog.as_deref())? {
+        b = b.with_key_log(k);
     }
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
@@ -289,7 +299,11 @@ async fn connection(
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
-            eprintln!("{peer}: TLS handshake failed: {e}");
+            // The error may quote the client (a certificate's names): escaped.
+            eprintln!(
+                "{peer}: TLS handshake failed: {}",
+                printable(&e.to_string())
+            );
             return;
         }
         Err(_) => {
@@ -305,7 +319,7 @@ async fn connection(
         "{peer}: {} {} {} ja4={}",
         info.version,
         info.cipher_suite,
-        info.alpn,
+        printable(&info.alpn),
         info.ja4.as_ref().map_or("-", |j| j.ja4.as_str())
     );
 
@@ -326,7 +340,7 @@ async fn connection(
     };
     if let Err(e) = result {
         if !is_disconnect(&e) {
-            eprintln!("{peer}: {e}");
+            eprintln!("{peer}: {}", printable(&e.to_string()));
         }
     }
 }

@@ -130,6 +130,10 @@ pub enum PeerMisbehaved {
     BadRenegotiationInfo,
     /// Too many consecutive records without progress (empty records, warnings, CCS).
     TooManyEmptyRecords,
+    /// Too many KeyUpdates or post-handshake CertificateRequests in a row with no application
+    /// data between them (32 are allowed, as in BoringSSL and rustls): each costs us work and
+    /// possibly an answer, so a peer could otherwise keep us busy for free.
+    TooManyPostHandshakeMessages,
     /// A KeyUpdate request was malformed or arrived at an illegal point.
     IllegalKeyUpdate,
     /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
@@ -224,6 +228,9 @@ pub enum ApiMisuse {
     /// An exporter was asked for too much output, with an over-long label or context, or with a
     /// label reserved for the handshake (RFC 5705 §4, RFC 8446 §7.5).
     InvalidExporterRequest,
+    /// An exporter was asked of a TLS 1.2 session without the extended master secret
+    /// (RFC 7627 §5.4); set `require_ems()` to refuse such peers instead.
+    ExporterWithoutExtendedMasterSecret,
 }
 
 /// Failures on our side.
@@ -338,6 +345,7 @@ impl From<&Error> for AlertDescription {
                 P::KeyChangeNotOnRecordBoundary
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
+                | P::TooManyPostHandshakeMessages
                 | P::IllegalEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::ObsoleteLegacyVersion => Self::ProtocolVersion,
@@ -515,6 +523,7 @@ mod tests {
             P::KeyChangeNotOnRecordBoundary
             | P::IllegalChangeCipherSpec
             | P::TooManyEmptyRecords
+            | P::TooManyPostHandshakeMessages
             | P::IllegalEarlyData
             | P::NoInnerContentType => A::UnexpectedMessage,
             // RFC 8446 §4.2.9, §9.2.
@@ -579,6 +588,7 @@ mod tests {
         PeerMisbehaved::BadBinder,
         PeerMisbehaved::BadRenegotiationInfo,
         PeerMisbehaved::TooManyEmptyRecords,
+        PeerMisbehaved::TooManyPostHandshakeMessages,
         PeerMisbehaved::IllegalKeyUpdate,
         PeerMisbehaved::IllegalClientHello,
         PeerMisbehaved::MissingExtendedMasterSecret,

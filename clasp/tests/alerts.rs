@@ -35,6 +35,7 @@
 //! | BadBinder | decrypt_error | key_schedule::tls13::tests::binder_round_trip_and_tamper |
 //! | BadRenegotiationInfo | handshake_failure | handshake::alert_tests::renegotiation_info_broken_on_initial_hello_is_handshake_failure |
 //! | TooManyEmptyRecords | unexpected_message | alerts::endless_empty_application_data_records_are_unexpected_message |
+//! | TooManyPostHandshakeMessages | unexpected_message | bounds.rs (KeyUpdate / CertificateRequest floods) |
 //! | IllegalKeyUpdate | illegal_parameter | key_update::in_memory_key_update_with_illegal_request_value_is_illegal_parameter |
 //! | IllegalClientHello | illegal_parameter | handshake::extension_tests::key_share_rule_violations_are_illegal_parameter |
 //! | MissingExtendedMasterSecret | handshake_failure | handshake::alert_tests::missing_extended_master_secret_is_handshake_failure |
@@ -414,7 +415,6 @@ fn hello_retry_request_for_a_group_already_shared_is_illegal_parameter() {
         clasp::ServerConfig::builder()
             .with_single_cert(id.cert_chain(), id.private_key())
             .with_groups(&[NamedGroup::secp256r1])
-            .without_env_key_log()
             .build()
             .unwrap(),
     );

@@ -102,7 +102,6 @@ fn handshake(
         .with_protocol_versions(&[version])
         .with_cipher_suites(&[suite])
         .allow_rsa_key_exchange(rsa_kx)
-        .without_env_key_log()
         .build()
         .unwrap();
     let scfg = ServerConfig::builder()
@@ -110,7 +109,6 @@ fn handshake(
         .with_protocol_versions(&[version])
         .with_cipher_suites(&[suite])
         .allow_rsa_key_exchange(rsa_kx)
-        .without_env_key_log()
         .build()
         .unwrap();
     let mut c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();
@@ -217,14 +215,12 @@ fn client_leaf_without_digital_signature_is_refused_by_the_server() {
             .with_root_certificates(ku_pki().roots())
             .with_protocol_versions(&[version])
             .with_client_auth_cert(chain, key)
-            .without_env_key_log()
             .build()
             .unwrap();
         let scfg = ServerConfig::builder()
             .with_single_cert(server_leaf.0, server_leaf.1)
             .with_protocol_versions(&[version])
             .with_client_auth(ClientAuth::Required(ku_pki().roots()))
-            .without_env_key_log()
             .build()
             .unwrap();
         let mut c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();
@@ -372,7 +368,6 @@ fn swapped_certificate(suite: CipherSuite, server_key: KeyType, swapped_key: Key
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[suite])
         .allow_rsa_key_exchange(rsa_kx)
-        .without_env_key_log()
         .build()
         .unwrap();
     let mut c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();

@@ -29,15 +29,14 @@ fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// A TLS 1.2 ClientHello rewritten by `hook`, given to a clasp server: the server's error and
-/// the alert the client then receives.
+/// A TLS 1.2 ClientHello rewritten by `hook`, given to a clasp server (that requires the
+/// extended master secret): the server's error and the alert the client then receives.
 fn tls12_server_refuses(hook: fn(&mut ClientHello)) -> (Error, Error) {
     let mut roots = RootCertStore::empty();
     roots.add(&TestPki::shared().ca_cert()).unwrap();
     let mut cfg = ClientConfig::builder()
         .with_root_certificates(roots)
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
-        .without_env_key_log()
         .build()
         .unwrap();
     cfg.test_hello_hook = Some(hook);
@@ -46,7 +45,7 @@ fn tls12_server_refuses(hook: fn(&mut ClientHello)) -> (Error, Error) {
     let id = TestPki::shared().server(KeyType::EcdsaP256);
     let scfg = ServerConfig::builder()
         .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
+        .require_ems()
         .build()
         .unwrap();
     let mut s = ServerConnection::new(Arc::new(scfg)).unwrap();
@@ -96,7 +95,7 @@ fn renegotiation_info_broken_on_initial_hello_is_handshake_failure() {
 }
 
 /// RFC 7627 §5.3: a server that requires the extended master secret "MUST abort the handshake"
-/// (handshake_failure) when the ClientHello lacks the extension. Required by default.
+/// (handshake_failure) when the ClientHello lacks the extension (`require_ems()`).
 #[test]
 fn missing_extended_master_secret_is_handshake_failure() {
     assert_eq!(

@@ -104,7 +104,6 @@ fn client(versions: &[ProtocolVersion], hook: fn(&mut ClientHello)) -> ClientCon
     let mut cfg = ClientConfig::builder()
         .with_root_certificates(roots)
         .with_protocol_versions(versions)
-        .without_env_key_log()
         .build()
         .unwrap();
     cfg.test_hello_hook = Some(hook);
@@ -115,7 +114,6 @@ fn server() -> ServerConnection {
     let id = TestPki::shared().server(KeyType::EcdsaP256);
     let cfg = ServerConfig::builder()
         .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
         .build()
         .unwrap();
     ServerConnection::new(Arc::new(cfg)).unwrap()

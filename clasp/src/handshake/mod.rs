@@ -18,6 +18,8 @@ mod extension_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod resumption_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;
@@ -75,9 +77,23 @@ pub(crate) enum Exporter {
     Tls13(crate::key_schedule::tls13::ExporterSecret),
     /// TLS 1.2 master secret.
     Tls12(crate::key_schedule::tls12::MasterSecret),
+    /// TLS 1.2 without the extended master secret: no exporter. RFC 7627 §5.4 ("Interaction
+    /// with Other Extensions"): keying material exported from a master secret that is not bound
+    /// to the handshake can be synchronised by a man in the middle (the triple handshake), so
+    /// applications relying on it for channel binding would be fooled.
+    Tls12WithoutEms,
 }
 
 impl Exporter {
+    /// The TLS 1.2 exporter for a session whose master secret is (`ems`) or is not extended.
+    pub(crate) fn tls12(master: crate::key_schedule::tls12::MasterSecret, ems: bool) -> Self {
+        if ems {
+            Self::Tls12(master)
+        } else {
+            Self::Tls12WithoutEms
+        }
+    }
+
     pub(crate) fn export(
         &self,
         label: &[u8],
@@ -87,6 +103,7 @@ impl Exporter {
         match self {
             Self::Tls13(e) => e.export(label, context, out),
             Self::Tls12(m) => m.export(label, context, out),
+            Self::Tls12WithoutEms => Err(ApiMisuse::ExporterWithoutExtendedMasterSecret.into()),
         }
     }
 }

@@ -349,14 +349,21 @@ pub(crate) fn handle_client_hello(
 }
 
 /// The session a ClientHello names, if we can resume it: a ticket that opens (RFC 5077 §3.1)
-/// or else a cached session ID (RFC 5246 §7.4.1.2), unexpired, with an extended master secret,
-/// a suite we still enable and the client offers, and the same server_name (RFC 6066 §3).
+/// or else a cached session ID (RFC 5246 §7.4.1.2), unexpired, younger than the config's
+/// `max_session_age` since its full handshake, with an extended master secret, a suite we still
+/// enable and the client offers, and the same server_name (RFC 6066 §3).
 fn find_session(
     config: &ServerConfig,
     ch: &ClientHello,
     ems: bool,
     now: u64,
 ) -> Result<Option<Tls12Session>, Error> {
+    // Resumption never weakens client authentication. In TLS 1.2 we keep it simple: a config
+    // that asks for client certificates resumes nothing (the abbreviated handshake carries no
+    // certificate, and we do not seal client chains into TLS 1.2 sessions to re-verify), and
+    // only connections of configs that ask for none issue sessions (see `handle_client_hello`).
+    // So a ticket from a config without client authentication that shares our ticket keys
+    // cannot skip ours, and a session ID lives in one config's own cache.
     if config
         .client_verifier
         .as_ref()
@@ -378,7 +385,12 @@ fn find_session(
         }
         None => None,
     };
-    let Some(session) = session.filter(|s| s.is_fresh(now)) else {
+    // The session's own lifetime, and the cap counted from its full handshake (the issue time
+    // is kept when a resumption renews the ticket; RFC 8446 §4.6.1 bounds TLS 1.3 PSKs the same
+    // way).
+    let Some(session) = session
+        .filter(|s| s.is_fresh(now) && now.saturating_sub(s.issued) < config.max_session_age)
+    else {
         return Ok(None);
     };
     // RFC 7627 §5.3: "If the original session did not use the "extended_master_secret"
@@ -519,7 +531,18 @@ fn emit_new_session_ticket(
         // ticket".
         None => Vec::new(),
     };
-    let remaining = (session.issued + u64::from(session.lifetime)).saturating_sub(now);
+    #[cfg(test)]
+    let ticket = {
+        let mut ticket = ticket;
+        if let Some(hook) = config.test_ticket_hook {
+            hook(&mut ticket);
+        }
+        ticket
+    };
+    let end = session
+        .issued
+        .saturating_add(u64::from(session.lifetime).min(config.max_session_age));
+    let remaining = end.saturating_sub(now);
     let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls12(
         NewSessionTicketTls12 {
             ticket_lifetime_hint: u32::try_from(remaining).unwrap_or(session.lifetime),
@@ -626,11 +649,14 @@ impl State for ExpectCertificate {
                 client_cert: None,
             }));
         };
-        let verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
+        let mut verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
         // RFC 5246 §7.4.6 with RFC 5280 §4.2.1.3: the client's key signs CertificateVerify, so
         // a KeyUsage extension must include digitalSignature.
         end_entity_key(ee)?.check_usage(LeafKeyUse::Sign)?;
-        cx.negotiated.peer_certificates = cert.certificate_list.clone();
+        // The verified path (leaf and the intermediates used), not extras the client appended.
+        cx.negotiated.peer_certificates = verified
+            .take_path()
+            .unwrap_or_else(|| cert.certificate_list.clone());
         Ok(Box::new(ExpectClientKeyExchange {
             st,
             kx,
@@ -879,7 +905,7 @@ impl State for ExpectFinished {
             verify_data: verify_data.to_vec(),
         }));
         cx.send_handshake(&fin);
-        cx.exporter = Some(Exporter::Tls12(master));
+        cx.exporter = Some(Exporter::tls12(master, st.ems));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }

@@ -80,7 +80,6 @@ impl Rig {
             .with_cipher_suites(&suite)
             .allow_rsa_key_exchange(true)
             .without_resumption()
-            .without_env_key_log()
             .build()
             .map_err(|e| e.to_string())?;
         let server = ServerConfig::builder()
@@ -92,7 +91,6 @@ impl Rig {
             .with_cipher_suites(&suite)
             .allow_rsa_key_exchange(true)
             .without_resumption()
-            .without_env_key_log()
             .build()
             .map_err(|e| e.to_string())?;
         let rsa = openssl::x509::X509::from_der(leaf.der())

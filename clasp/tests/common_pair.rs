@@ -191,8 +191,9 @@ fn tls13_early_data_accepted_once_and_replay_refused() {
     }
     assert_eq!(replayed.negotiated().early_data_accepted, Some(false));
     let mut buf = [0u8; 64];
-    assert!(
-        replayed.reader().read(&mut buf).is_err(),
+    assert_eq!(
+        replayed.reader().read(&mut buf).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
         "replayed data delivered"
     );
 }
@@ -232,7 +233,10 @@ fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
     server.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"early");
     let mut more = [0u8; 8];
-    assert!(server.reader().read(&mut more).is_err());
+    assert_eq!(
+        server.reader().read(&mut more).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock)
+    );
 }
 
 /// RFC 8446 §4.2.8.2: a key share that is not a point on the curve ends the handshake with
@@ -310,8 +314,9 @@ fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
     assert_eq!(client.negotiated().early_data_accepted, Some(false));
     assert_eq!(server.negotiated().early_data_accepted, Some(false));
     let mut buf = [0u8; 8];
-    assert!(
-        server.reader().read(&mut buf).is_err(),
+    assert_eq!(
+        server.reader().read(&mut buf).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
         "skipped 0-RTT data was delivered"
     );
     exchange_data(&mut client, &mut server);

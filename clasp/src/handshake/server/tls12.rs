@@ -56,7 +56,7 @@ use crate::sign::{CertifiedKey, ClientHelloInfo};
 use crate::suites::{Authentication, KeyExchange, SuiteInfo};
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::ClientCertVerified;
+use crate::verify::{end_entity_key, ClientCertVerified, LeafKeyUse};
 
 /// Length of the TLS 1.2 pre-master secret for RSA key transport (RFC 5246 §7.4.7.1).
 const RSA_PRE_MASTER_LEN: usize = 48;
@@ -663,6 +663,9 @@ impl State for ExpectCertificate {
             }));
         };
         let mut verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
+        // RFC 5246 §7.4.6 with RFC 5280 §4.2.1.3: the client's key signs CertificateVerify, so
+        // a KeyUsage extension must include digitalSignature.
+        end_entity_key(ee)?.check_usage(LeafKeyUse::Sign)?;
         // The verified path (leaf and the intermediates used), not extras the client appended.
         cx.negotiated.peer_certificates = verified
             .take_path()

@@ -36,7 +36,7 @@ use crate::suites;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::{ClientCertVerified, HandshakeSignatureValid};
+use crate::verify::{end_entity_key, ClientCertVerified, HandshakeSignatureValid, LeafKeyUse};
 
 /// Our record_size_limit: 2^14 plus the inner content type (RFC 8449 §4).
 const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
@@ -854,6 +854,9 @@ impl State for ExpectCertificate {
         let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
         let mut verified =
             verifier.verify_client_cert(&ee.cert_data, &intermediates, st.config.time.now())?;
+        // RFC 8446 §4.4.2.2: the key must be allowed to sign (digitalSignature, if KeyUsage
+        // is present).
+        end_entity_key(&ee.cert_data)?.check_usage(LeafKeyUse::Sign)?;
         // The verified path (leaf and the intermediates used), not extras the client appended;
         // it is what our tickets seal for re-verification on resumption.
         cx.negotiated.peer_certificates = verified.take_path().unwrap_or_else(|| {
@@ -1025,6 +1028,8 @@ impl ExpectTraffic {
                     Some((ee, rest)) => {
                         let mut verified =
                             verifier.verify_client_cert(ee, rest, self.config.time.now())?;
+                        // RFC 8446 §4.4.2.2, as in the handshake.
+                        end_entity_key(ee)?.check_usage(LeafKeyUse::Sign)?;
                         // Reported once Finished verifies: the verified path, not extras.
                         let chain = verified.take_path().unwrap_or(chain);
                         PostHandshakeAuth::ExpectCertificateVerify {

@@ -10,6 +10,7 @@ mod i18n;
 mod ja4;
 mod ladder;
 mod server;
+mod server_limits;
 mod server_page;
 mod x509;
 

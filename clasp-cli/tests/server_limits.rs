@@ -389,3 +389,67 @@ fn descriptor_exhaustion_does_not_stop_the_server() {
     assert!(!lines.is_empty(), "exhaustion not logged");
     assert!(lines.len() <= 3, "logged {} times: {lines:?}", lines.len());
 }
+
+#[test]
+fn echo_bodies_and_heads_are_bounded() {
+    require_peers!("curl");
+    let mut s = Server::start(&[
+        "--echo",
+        "--max-body-bytes",
+        "1000",
+        "--max-head-bytes",
+        "8192",
+    ]);
+    let url = |p: &str| format!("https://localhost:{}{p}", s.port);
+    let run = |args: &[&str]| {
+        Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--resolve"])
+            .arg(format!("localhost:{}:127.0.0.1", s.port))
+            .arg("--cacert")
+            .arg(TestPki::shared().ca_path())
+            .args(args)
+            .output()
+            .expect("run curl")
+    };
+    // SHA-256("abc"), FIPS 180-2 appendix B.1.
+    let out = run(&["--data-binary", "abc", &url("/echo")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let big = "x".repeat(1001);
+    let code = |out: Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let w = ["-o", "/dev/null", "-w", "%{http_code}"];
+    assert_eq!(
+        code(run(
+            &[&w[..], &["--data-binary", &big, &url("/echo")]].concat()
+        )),
+        "413"
+    );
+    // Chunked, so no Content-Length to refuse early: counted as it arrives.
+    assert_eq!(
+        code(run(&[
+            &w[..],
+            &[
+                "-H",
+                "Transfer-Encoding: chunked",
+                "--data-binary",
+                &big,
+                &url("/echo")
+            ]
+        ]
+        .concat())),
+        "413"
+    );
+    let header = format!("X-Big: {}", "a".repeat(9000));
+    assert_eq!(
+        code(run(
+            &[&w[..], &["--http1.1", "-H", &header, &url("/")]].concat()
+        )),
+        "431"
+    );
+    let out = run(&[&url("/bytes/1000")]);
+    let expect: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(out.stdout, expect);
+    s.assert_alive();
+}

@@ -11,8 +11,8 @@ use std::error::Error as _;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -387,16 +387,29 @@ async fn serve(
 }
 
 /// Forwards events to the ladder recorder until the handshake is over, so a long-lived connection
-/// does not keep recording every application data record.
+/// does not keep recording every application data record; the recorder is then taken out and
+/// freed, so an idle connection does not carry the ladder either.
 struct HandshakeOnly {
-    recorder: Arc<Recorder>,
-    open: AtomicBool,
+    recorder: Mutex<Option<Arc<Recorder>>>,
+}
+
+impl HandshakeOnly {
+    fn take(&self) -> Option<Arc<Recorder>> {
+        self.recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 impl Observer for HandshakeOnly {
     fn on_event(&self, event: &HandshakeEvent<'_>) {
-        if self.open.load(Ordering::Relaxed) {
-            self.recorder.on_event(event);
+        let recorder = self
+            .recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = recorder.as_ref() {
+            r.on_event(event);
         }
     }
 }
@@ -413,8 +426,7 @@ async fn connection(
     let limits = registry.limits();
     let stats = registry.stats();
     let obs = Arc::new(HandshakeOnly {
-        recorder: Recorder::new(Peer::Server),
-        open: AtomicBool::new(true),
+        recorder: Mutex::new(Some(Recorder::new(Peer::Server))),
     });
     let obs_dyn: Arc<dyn Observer> = obs.clone();
     let accept = acceptor.accept_with(slot.track(tcp), |c| c.set_observer(obs_dyn));
@@ -431,9 +443,10 @@ async fn connection(
             return;
         }
     };
-    obs.open.store(false, Ordering::Relaxed);
+    let entries = obs.take().map(|r| r.entries()).unwrap_or_default();
     let conn = tls.get_ref().1;
-    let info = Arc::new(HandshakeInfo::capture(conn, &obs.recorder.entries()));
+    let info = Arc::new(HandshakeInfo::capture(conn, &entries));
+    drop(entries);
     let h2 = conn.alpn_protocol() == Some(&b"h2"[..]);
     // Everything the page shows is captured: the ClientHello (up to 64 KiB) need not live on.
     drop(tls.get_mut().1.take_client_hello());

@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     connections: u32,
     /// Bytes each good client downloads and uploads.
-    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u32).range(1..=(16 << 20)))]
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u32).range(4..=(16 << 20)))]
     bytes: u32,
     /// Faulty clients of each kind.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1000))]
@@ -354,20 +354,24 @@ async fn good(
         }
         got += n;
     }
-    // 2. Upload: the shared buffer with this client's id in front, checked by SHA-256.
-    let mut body = upload[..bytes].to_vec();
-    for (b, i) in body.iter_mut().zip(id.to_be_bytes()) {
-        *b = i;
-    }
-    let expect = hex(SHA256.hash(&body).as_ref());
+    // 2. Upload: this client's id, then the shared buffer (not copied per client), checked by
+    // SHA-256.
+    let id = id.to_be_bytes();
+    let rest = upload.get(id.len()..bytes).unwrap_or_default();
+    let mut hash = SHA256.start();
+    hash.update(&id);
+    hash.update(rest);
+    let expect = hex(hash.finish().as_ref());
     let req = format!("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: {bytes}\r\n\r\n");
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| format!("send POST: {e}"))?;
-    s.write_all(&body)
+    s.write_all(&id)
         .await
         .map_err(|e| format!("send body: {e}"))?;
-    drop(body);
+    s.write_all(rest)
+        .await
+        .map_err(|e| format!("send body: {e}"))?;
     let (status, len) = read_head(&mut s).await?;
     let mut answer = vec![0u8; len.min(1024)];
     s.read_exact(&mut answer)

@@ -214,6 +214,7 @@ pub fn run(args: &Args) -> u8 {
         root,
         echo: args.echo,
         max_body: args.max_body_bytes,
+        body_timeout: args.idle_timeout,
     });
     rt.block_on(serve(
         SocketAddr::new(args.listen, args.port),
@@ -229,6 +230,8 @@ struct Site {
     root: Option<Arc<PathBuf>>,
     echo: bool,
     max_body: u64,
+    /// Time allowed for a whole request body (a body dripped slowly enough never stalls).
+    body_timeout: Duration,
 }
 
 fn read_roots(path: &Path) -> Result<RootCertStore, String> {
@@ -544,7 +547,7 @@ async fn respond(
             return r;
         }
         if req.method() == Method::POST && req.uri().path() == "/echo" {
-            let r = echo_upload(req, site.max_body).await;
+            let r = echo_upload(req, site.max_body, site.body_timeout).await;
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 stats.too_large.fetch_add(1, Ordering::Relaxed);
             }
@@ -692,9 +695,9 @@ fn echo(method: &Method, path: &str) -> Option<Response<Bytes>> {
     })
 }
 
-/// `POST /echo` (`--echo`): reads the body, at most `max` bytes, and answers its SHA-256 in hex.
-/// The body is hashed as it arrives, never held whole.
-async fn echo_upload(req: Request<Incoming>, max: u64) -> Response<Bytes> {
+/// `POST /echo` (`--echo`): reads the body, at most `max` bytes within `limit`, and answers its
+/// SHA-256 in hex. The body is hashed as it arrives, never held whole.
+async fn echo_upload(req: Request<Incoming>, max: u64, limit: Duration) -> Response<Bytes> {
     let too_large = || text(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
     let declared = req
         .headers()
@@ -705,20 +708,28 @@ async fn echo_upload(req: Request<Incoming>, max: u64) -> Response<Bytes> {
         return too_large();
     }
     let mut body = req.into_body();
-    let mut hash = SHA256.start();
-    let mut total: u64 = 0;
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return text(StatusCode::BAD_REQUEST, "body not received");
-        };
-        if let Ok(data) = frame.into_data() {
-            total = total.saturating_add(data.len() as u64);
-            if total > max {
-                return too_large();
+    let read = async {
+        let mut hash = SHA256.start();
+        let mut total: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(text(StatusCode::BAD_REQUEST, "body not received"));
+            };
+            if let Ok(data) = frame.into_data() {
+                total = total.saturating_add(data.len() as u64);
+                if total > max {
+                    return Err(too_large());
+                }
+                hash.update(&data);
             }
-            hash.update(&data);
         }
-    }
+        Ok(hash)
+    };
+    let hash = match tokio::time::timeout(limit, read).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(r)) => return r,
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "body not received in time"),
+    };
     let hex: String = hash
         .finish()
         .as_ref()

@@ -453,3 +453,41 @@ fn echo_bodies_and_heads_are_bounded() {
     assert_eq!(out.stdout, expect);
     s.assert_alive();
 }
+
+#[test]
+fn slowly_dripped_upload_is_cut_at_the_idle_timeout() {
+    let mut s = Server::start(&["--echo", "--idle-timeout", "2", "--header-timeout", "60"]);
+    let mut tls = s.tls(b"http/1.1");
+    tls.write_all(b"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n")
+        .unwrap();
+    tls.flush().unwrap();
+    // One body byte every 300 ms: never stalled, but the whole body may take at most 2 s.
+    let start = Instant::now();
+    let mut answer = Vec::new();
+    tls.get_mut()
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    while start.elapsed() < Duration::from_secs(10) {
+        if tls.write_all(b"x").and_then(|()| tls.flush()).is_err() {
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+        if String::from_utf8_lossy(&answer).contains("\r\n\r\n") {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"),
+        "{:?} after {took:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    s.assert_alive();
+}

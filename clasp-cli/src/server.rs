@@ -68,6 +68,7 @@ are busy serving a request, the new one is closed at once. Idle connections are 
 --idle-timeout, as are busy ones on which nothing moved for that long. When the process runs
 out of file descriptors it closes an idle connection, backs off and keeps serving; such errors
 are logged once per 10 s. Counters are logged every --stats-interval seconds when they change.
+
 \"listening on https://ADDR:PORT/\" is printed to stdout once the socket is bound. Per-connection
 failures (no handshake, bad client certificate) are logged to stderr and do not stop the server.
 

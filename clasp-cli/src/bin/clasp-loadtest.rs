@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use clasp::crypto::aws_lc::SHA256;
-use clasp::crypto::Hash as _;
+use clasp::crypto::{Hash as _, HashContext};
 use clasp::{ClientConfig, ClientConnection};
 use clasp_tokio::{client::TlsStream, ServerName, TlsConnector};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -63,6 +63,12 @@ struct Args {
     /// Allowed RSS growth over the baseline once everything is closed, MiB.
     #[arg(long, default_value_t = 64)]
     rss_margin_mb: u64,
+    /// Allowed RSS growth of each later round over what the first round left, MiB (a leak check).
+    #[arg(long, default_value_t = 16)]
+    rss_growth_mb: u64,
+    /// Rounds of the whole load, one after the other on the same server.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    rounds: u32,
     /// Allowed descriptors over the baseline once everything is closed.
     #[arg(long, default_value_t = 4)]
     fd_margin: u64,
@@ -251,12 +257,38 @@ fn start_server(args: &Args, dir: &Path, max_conns: u32) -> Result<Server, Failu
     Ok(server)
 }
 
-/// Byte `i` of what `GET /bytes/N` sends.
-fn pattern(i: usize) -> u8 {
-    // i % 251 < 256: no truncation.
-    #[allow(clippy::cast_possible_truncation)]
-    let b = (i % 251) as u8;
-    b
+/// Size of the read buffer of a good client.
+const READ_BUF: usize = 16 * 1024;
+
+/// What the good clients send and expect, computed once and shared.
+struct Payload {
+    bytes: usize,
+    /// What `GET /bytes/N` sends (byte i = i mod 251), long enough that any read of up to
+    /// [`READ_BUF`] bytes at offset `k` compares with `pattern[k % 251..]`.
+    pattern: Vec<u8>,
+    /// The upload but for its last four bytes, which carry the client's id.
+    upload: Vec<u8>,
+    /// SHA-256 after `upload`, forked for each client's id.
+    upload_hash: Box<dyn HashContext>,
+}
+
+impl Payload {
+    fn new(bytes: u32) -> Self {
+        // i % 251 < 256: no truncation.
+        #[allow(clippy::cast_possible_truncation)]
+        let pattern = (0..READ_BUF + 251).map(|i| (i % 251) as u8).collect();
+        let upload: Vec<u8> = (0u32..bytes.saturating_sub(4))
+            .map(|i| i.wrapping_mul(2_246_822_519).to_be_bytes()[1])
+            .collect();
+        let mut upload_hash = SHA256.start();
+        upload_hash.update(&upload);
+        Self {
+            bytes: bytes as usize,
+            pattern,
+            upload,
+            upload_hash,
+        }
+    }
 }
 
 fn hex(data: &[u8]) -> String {
@@ -325,9 +357,9 @@ async fn good(
     id: u32,
     addr: SocketAddr,
     cfg: Arc<ClientConfig>,
-    bytes: usize,
-    upload: Arc<Vec<u8>>,
+    payload: Arc<Payload>,
 ) -> Result<(), Failure> {
+    let bytes = payload.bytes;
     let mut s = tls(addr, &cfg).await?;
     // 1. Download: the pattern, checked byte by byte as it arrives.
     let req = format!("GET /bytes/{bytes} HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -338,7 +370,7 @@ async fn good(
     if status != 200 || len != bytes {
         return Err(format!("GET: status {status}, length {len}"));
     }
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; READ_BUF];
     let mut got = 0;
     while got < len {
         let want = buf.len().min(len - got);
@@ -349,27 +381,29 @@ async fn good(
         if n == 0 {
             return Err(format!("body cut at {got} of {len}"));
         }
-        if let Some(i) = (0..n).find(|&i| buf[i] != pattern(got + i)) {
-            return Err(format!("wrong byte at {}", got + i));
+        let k = got % 251;
+        if buf.get(..n) != payload.pattern.get(k..k + n) {
+            return Err(format!("wrong bytes in {got}..{}", got + n));
         }
         got += n;
     }
-    // 2. Upload: this client's id, then the shared buffer (not copied per client), checked by
+    // 2. Upload: the shared buffer (not copied per client), then this client's id, checked by
     // SHA-256.
     let id = id.to_be_bytes();
-    let rest = upload.get(id.len()..bytes).unwrap_or_default();
-    let mut hash = SHA256.start();
-    hash.update(&id);
-    hash.update(rest);
+    let id = id
+        .get(4 - (bytes - payload.upload.len())..)
+        .unwrap_or_default();
+    let mut hash = payload.upload_hash.fork();
+    hash.update(id);
     let expect = hex(hash.finish().as_ref());
     let req = format!("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: {bytes}\r\n\r\n");
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| format!("send POST: {e}"))?;
-    s.write_all(&id)
+    s.write_all(&payload.upload)
         .await
         .map_err(|e| format!("send body: {e}"))?;
-    s.write_all(rest)
+    s.write_all(id)
         .await
         .map_err(|e| format!("send body: {e}"))?;
     let (status, len) = read_head(&mut s).await?;
@@ -567,44 +601,30 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(args: &Args) -> Result<(), Vec<Failure>> {
-    let one = |e: Failure| vec![e];
-    // 7 kinds of faulty client.
-    let total = args.connections + args.faulty * 7;
-    // Both ends in this process tree: a descriptor per connection on each side, plus slack.
-    raise_nofile(u64::from(total) * 2 + 200).map_err(one)?;
-    let dir = std::env::temp_dir().join(format!("clasp-loadtest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| one(format!("{}: {e}", dir.display())))?;
-    make_pki(&dir).map_err(one)?;
-    let server = start_server(args, &dir, total + 100).map_err(one)?;
-    let pid = server.child.id();
-    let cfg = client_config(&dir).map_err(one)?;
-    let bytes = args.bytes as usize;
-    let upload: Arc<Vec<u8>> = Arc::new(
-        (0u32..args.bytes)
-            .map(|i| i.wrapping_mul(2_246_822_519).to_be_bytes()[1])
-            .collect(),
-    );
+/// What one round shares with the next.
+struct Setup<'a> {
+    args: &'a Args,
+    pid: u32,
+    addr: SocketAddr,
+    log: &'a Path,
+    cfg: &'a Arc<ClientConfig>,
+    payload: &'a Arc<Payload>,
+    base: Sample,
+}
 
-    // Warm up (lazy buffers, the runtime's threads), then the baseline.
-    for i in 0..4 {
-        good(
-            u32::MAX - i,
-            server.addr,
-            cfg.clone(),
-            bytes,
-            upload.clone(),
-        )
-        .await
-        .map_err(|e| one(format!("warm-up client: {e}")))?;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let base = sample(pid).ok_or_else(|| one("cannot read the server's /proc".into()))?;
-    println!(
-        "server pid {pid}: baseline RSS {} KiB, {} fds",
-        base.rss_kb, base.fds
-    );
-
+/// One round: all good and faulty clients at once; failures go to `failures`. Returns the
+/// server's state once everything is closed.
+async fn round(st: &Setup<'_>, failures: &mut Vec<Failure>) -> Sample {
+    let Setup {
+        args,
+        pid,
+        addr,
+        log,
+        cfg,
+        payload,
+        base,
+    } = *st;
+    let bytes = payload.bytes;
     // Sample throughout.
     let peak_fds = Arc::new(AtomicU64::new(base.fds));
     let stop = Arc::new(AtomicBool::new(false));
@@ -631,17 +651,16 @@ async fn run(args: &Args) -> Result<(), Vec<Failure>> {
     for kind in FAULTS {
         for _ in 0..args.faulty {
             let cfg = cfg.clone();
-            faulty_tasks.push((kind, tokio::spawn(faulty(kind, server.addr, cfg, limits))));
+            faulty_tasks.push((kind, tokio::spawn(faulty(kind, addr, cfg, limits))));
         }
     }
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let mut good_tasks = Vec::new();
     for id in 0..args.connections {
-        let (cfg, upload, latencies) = (cfg.clone(), upload.clone(), latencies.clone());
-        let addr = server.addr;
+        let (cfg, payload, latencies) = (cfg.clone(), payload.clone(), latencies.clone());
         good_tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            let r = good(id, addr, cfg, bytes, upload).await;
+            let r = good(id, addr, cfg, payload).await;
             if r.is_ok() {
                 if let Ok(mut l) = latencies.lock() {
                     l.push(t.elapsed());
@@ -650,7 +669,6 @@ async fn run(args: &Args) -> Result<(), Vec<Failure>> {
             r
         }));
     }
-    let mut failures = Vec::new();
     let mut good_failed = 0;
     for (i, t) in good_tasks.into_iter().enumerate() {
         match t.await {
@@ -732,7 +750,7 @@ async fn run(args: &Args) -> Result<(), Vec<Failure>> {
         after.fds,
         all_time.as_secs_f64()
     );
-    if let Ok(log) = std::fs::read_to_string(&server.log) {
+    if let Ok(log) = std::fs::read_to_string(log) {
         if let Some(stats) = log.lines().rev().find(|l| l.contains("stats:")) {
             println!("{stats}");
         }
@@ -745,11 +763,68 @@ async fn run(args: &Args) -> Result<(), Vec<Failure>> {
             after.fds, base.fds, args.fd_margin
         ));
     }
-    if after.rss_kb > base.rss_kb + args.rss_margin_mb * 1024 {
-        failures.push(format!(
-            "server RSS {} KiB after the run, baseline {} KiB (+{} MiB allowed)",
-            after.rss_kb, base.rss_kb, args.rss_margin_mb
-        ));
+    after
+}
+
+async fn run(args: &Args) -> Result<(), Vec<Failure>> {
+    let one = |e: Failure| vec![e];
+    // 7 kinds of faulty client.
+    let total = args.connections + args.faulty * 7;
+    // Both ends in this process tree: a descriptor per connection on each side, plus slack.
+    raise_nofile(u64::from(total) * 2 + 200).map_err(one)?;
+    let dir = std::env::temp_dir().join(format!("clasp-loadtest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| one(format!("{}: {e}", dir.display())))?;
+    make_pki(&dir).map_err(one)?;
+    let server = start_server(args, &dir, total + 100).map_err(one)?;
+    let pid = server.child.id();
+    let cfg = client_config(&dir).map_err(one)?;
+    let payload = Arc::new(Payload::new(args.bytes));
+
+    // Warm up (lazy buffers, the runtime's threads), then the baseline.
+    for i in 0..4 {
+        good(u32::MAX - i, server.addr, cfg.clone(), payload.clone())
+            .await
+            .map_err(|e| one(format!("warm-up client: {e}")))?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = sample(pid).ok_or_else(|| one("cannot read the server's /proc".into()))?;
+    println!(
+        "server pid {pid}: baseline RSS {} KiB, {} fds",
+        base.rss_kb, base.fds
+    );
+
+    let setup = Setup {
+        args,
+        pid,
+        addr: server.addr,
+        log: &server.log,
+        cfg: &cfg,
+        payload: &payload,
+        base,
+    };
+    let mut failures = Vec::new();
+    let mut first_after: Option<Sample> = None;
+    for n in 1..=args.rounds {
+        println!("round {n} of {}:", args.rounds);
+        let after = round(&setup, &mut failures).await;
+        if after.rss_kb > base.rss_kb + args.rss_margin_mb * 1024 {
+            failures.push(format!(
+                "round {n}: server RSS {} KiB after the run, baseline {} KiB (+{} MiB allowed)",
+                after.rss_kb, base.rss_kb, args.rss_margin_mb
+            ));
+        }
+        // Later rounds must not grow what the first left behind: that would be a leak, not the
+        // allocator keeping freed memory for reuse.
+        match first_after {
+            None => first_after = Some(after),
+            Some(first) if after.rss_kb > first.rss_kb + args.rss_growth_mb * 1024 => {
+                failures.push(format!(
+                    "round {n}: server RSS {} KiB, {} KiB after round 1 (+{} MiB allowed)",
+                    after.rss_kb, first.rss_kb, args.rss_growth_mb
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let mut server = server;
     if !matches!(server.child.try_wait(), Ok(None)) {

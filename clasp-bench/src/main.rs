@@ -681,11 +681,14 @@ mod tests {
     fn fuzz_bodies_on_seed_corpora() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
         type Body = fn(&[u8]);
-        let targets: [(&str, Body); 4] = [
+        let targets: [(&str, Body); 7] = [
             ("message", fuzz_bodies::message),
             ("deframer", fuzz_bodies::deframer),
             ("client", fuzz_bodies::client),
             ("server", fuzz_bodies::server),
+            ("handshake", fuzz_bodies::handshake),
+            ("loaders", fuzz_bodies::loaders),
+            ("ticket", fuzz_bodies::ticket),
         ];
         for (name, body) in targets {
             let dir = root.join(name);
@@ -695,6 +698,14 @@ mod tests {
                 .collect();
             seeds.sort();
             assert!(!seeds.is_empty(), "no seeds for {name}");
+            // Inputs the fuzzers once crashed on (fuzz/regressions/<target>/), replayed as
+            // they are.
+            let regressions = root.join("../regressions").join(name);
+            if let Ok(dir) = std::fs::read_dir(&regressions) {
+                for e in dir {
+                    body(&std::fs::read(e.unwrap().path()).unwrap());
+                }
+            }
             for path in seeds {
                 let seed = std::fs::read(&path).unwrap();
                 body(&seed);
@@ -706,6 +717,69 @@ mod tests {
                     let mut m = seed.clone();
                     m[i] ^= 0x10;
                     body(&m);
+                }
+            }
+        }
+    }
+
+    /// The `handshake` target's scenarios run to the end when nothing is mutated (so the
+    /// fuzzer starts from complete exchanges), and the resumption scenarios really resume.
+    #[test]
+    fn fuzz_handshake_scenarios_complete() {
+        use fuzz_bodies::scenario::{run, Scenario};
+        for s in Scenario::ALL {
+            let o = run(s, None);
+            assert!(o.completed, "{s:?} did not complete: {o:?}");
+            let resumes = matches!(s, Scenario::Tls13Resumed | Scenario::Tls12Resumed);
+            assert_eq!(o.resumed, resumes, "{s:?}");
+            assert!(!o.mutated, "{s:?}");
+            // Every handshake sends at least ServerHello and two Finished messages.
+            assert!(o.messages >= 3, "{s:?}: {:?}", o.types);
+        }
+    }
+
+    /// Integrity, checked by the harness the fuzzer uses: flipping one bit of any message of
+    /// the handshake proper (everything the Finished messages cover: RFC 8446 §4.4.4, RFC 5246
+    /// §7.4.9) makes the handshake fail, in every scenario and at every message. Messages after
+    /// the handshake (TLS 1.3 tickets, KeyUpdate, post-handshake auth) are only checked not to
+    /// panic.
+    #[test]
+    fn fuzz_handshake_any_changed_message_fails() {
+        use fuzz_bodies::scenario::{run, Scenario};
+        for s in Scenario::ALL {
+            let clean = run(s, None);
+            let tls12 = matches!(
+                s,
+                Scenario::Tls12Full | Scenario::Tls12Mutual | Scenario::Tls12Resumed
+            );
+            // TLS 1.3: the handshake proper ends before the first NewSessionTicket (4) or
+            // KeyUpdate (24). TLS 1.2: every message is covered (RFC 5077 §3.3 puts the
+            // NewSessionTicket in the Finished hash).
+            let covered = if tls12 {
+                clean.types.len()
+            } else {
+                clean
+                    .types
+                    .iter()
+                    .position(|t| *t == 4 || *t == 24)
+                    .unwrap_or(clean.types.len())
+            };
+            for index in 0..clean.types.len() {
+                for (op, operand) in [(2u8, &[0, 0, 0x01][..]), (3, &[0, 1, 0xff][..])] {
+                    let o = run(s, Some((index, op, operand)));
+                    // An XOR into an empty body (EndOfEarlyData, ServerHelloDone) changes
+                    // nothing; the cut-and-append operation changes every message.
+                    assert!(
+                        o.mutated || op == 2,
+                        "{s:?} message {index} was not changed"
+                    );
+                    if o.mutated && index < covered {
+                        assert!(
+                            !o.completed,
+                            "{s:?}: op {op} on message {index} (type {}) went unnoticed",
+                            clean.types[index]
+                        );
+                    }
                 }
             }
         }

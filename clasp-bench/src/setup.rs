@@ -109,7 +109,6 @@ pub fn clasp_configs(pki: &Pki, suite: Suite) -> Configs<clasp::ClientConfig, cl
         .with_cipher_suites(&[suite.clasp()])
         .with_groups(&[NamedGroup::X25519])
         .without_resumption()
-        .without_env_key_log()
         .build()
         .expect("clasp client config");
     let server = clasp::ServerConfig::builder()
@@ -118,7 +117,6 @@ pub fn clasp_configs(pki: &Pki, suite: Suite) -> Configs<clasp::ClientConfig, cl
         .with_cipher_suites(&[suite.clasp()])
         .with_groups(&[NamedGroup::X25519])
         .without_resumption()
-        .without_env_key_log()
         .build()
         .expect("clasp server config");
     Configs {

@@ -1,19 +1,21 @@
 //! `clasp client HOST[:PORT]`: connect, show what was negotiated, then pipe stdin/stdout.
 
+use std::fmt;
 use std::io::{self, IsTerminal, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use clasp::msgs::enums::ProtocolVersion;
-use clasp::sign::CertifiedKey;
 use clasp::{ClientConfig, ClientConnection, Error, Stream};
 use rustls_pki_types::ServerName;
 
+use crate::escape::printable;
 use crate::exit;
 use crate::i18n::Lang;
 use crate::ladder::{self, Entry, Peer, Recorder, Style};
-use crate::x509;
+use crate::{local, x509};
 
 const CLIENT_HELP: &str = "\
 Examples:
@@ -25,7 +27,10 @@ Examples:
   clasp client mtls.example:443 --cert me.pem --key me.key
   clasp client example.com --resume                connect twice; the second connection resumes
 
-The summary and any --trace ladder go to stderr; only the peer's data goes to stdout. After the
+The summary and any --trace ladder go to stderr; only the peer's data goes to stdout. Text the
+server chose (certificate names, ALPN) is printed with control characters escaped (\x1b). The
+summary lists the certificate path that was verified; certificates the server sent beyond it are
+listed after it, marked as unverified. After the
 handshake, stdin is sent to the server and the server's data is written to stdout; when stdin ends
 the client keeps reading until the server closes the connection. A server that closes without
 close_notify is reported as a possible truncation (exit 5).
@@ -41,13 +46,24 @@ waited for) the second connection resumes by RFC 5077 ticket or session ID: `res
 abbreviated handshake)`. Should the TLS 1.2 ClientHello offer nothing to resume, the client says
 that TLS 1.2 resumption is not available and exits 2.
 
+Key logging: with --keylog FILE, or when the SSLKEYLOGFILE environment variable names a file (as
+curl does), the TLS secrets are appended to that file (created owner-only) in the NSS key log
+format, for Wireshark; a warning naming the file is printed whenever this is on.
+
+Timeouts: the name lookup and the TCP connection must be done within --connect-timeout seconds,
+and the TLS handshake must complete within --handshake-timeout seconds after that (10 each by
+default; fractions such as 0.5 are allowed). A server that answers slowly, or drips its handshake a byte
+at a time, is given up on with exit code 6. After the handshake there is no timeout: the client
+pipes data for as long as both sides keep the connection open.
+
 Exit codes:
   0  success
-  2  usage error (bad flags, unreadable --ca/--cert/--key files; --resume where TLS 1.2 resumption
-     is not available)
+  2  usage error (bad flags, unreadable or unusable --ca/--cert/--key/--keylog files, invalid
+     host name or port; --resume where TLS 1.2 resumption is not available)
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
-  5  TLS protocol failure (e.g. a handshake_failure alert, or no close_notify)";
+  5  TLS protocol failure (e.g. a handshake_failure alert, or no close_notify)
+  6  timeout (--connect-timeout or --handshake-timeout)";
 
 /// `clasp client` flags.
 #[derive(clap::Args, Debug)]
@@ -88,23 +104,76 @@ pub struct Args {
     /// Language of the --trace explanations: en or ru (default: from LC_ALL / LANG).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+    /// Append the TLS secrets to FILE in the NSS key log format, for Wireshark (the
+    /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Give up (exit 6) when the TCP connection, name lookup included, is not established
+    /// within SECS seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub connect_timeout: Duration,
+    /// Give up (exit 6) when the TLS handshake has not completed SECS seconds after the TCP
+    /// connection was established.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    pub handshake_timeout: Duration,
+}
+
+/// A timeout flag: a positive number of seconds, at most a day (fractions allowed).
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(Duration::from_secs_f64(v)),
+        _ => Err(format!(
+            "'{}' is not a number of seconds between 0 and 86400 (e.g. 10 or 0.5)",
+            printable(s)
+        )),
+    }
 }
 
 /// Splits HOST[:PORT] (IPv6 as [addr]:port), defaulting the port to 443.
-fn split_target(t: &str) -> Option<(String, u16)> {
+///
+/// # Errors
+/// A message saying what is wrong with the port or the brackets.
+fn split_target(t: &str) -> Result<(String, u16), String> {
     if let Some(rest) = t.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 443,
-            None => return None,
+        let Some((host, after)) = rest.split_once(']') else {
+            return Err(format!(
+                "'{}': an IPv6 address in brackets needs its closing ']' (e.g. [::1]:8443)",
+                printable(t)
+            ));
         };
-        return Some((host.to_string(), port));
+        let port = match after.strip_prefix(':') {
+            Some(p) => parse_port(p)?,
+            None if after.is_empty() => 443,
+            None => {
+                return Err(format!(
+                    "'{}': expected ':PORT' after ']' (e.g. [::1]:8443)",
+                    printable(t)
+                ))
+            }
+        };
+        return Ok((host.to_string(), port));
     }
     match t.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => Some((h.to_string(), p.parse().ok()?)),
-        Some(_) => Some((t.to_string(), 443)), // a bare IPv6 address
-        None => Some((t.to_string(), 443)),
+        Some((h, p)) if !h.contains(':') => Ok((h.to_string(), parse_port(p)?)),
+        Some(_) => Ok((t.to_string(), 443)), // a bare IPv6 address
+        None => Ok((t.to_string(), 443)),
+    }
+}
+
+/// A port to connect to: 1 to 65535.
+fn parse_port(p: &str) -> Result<u16, String> {
+    match p.parse::<u64>() {
+        Ok(n) => match u16::try_from(n) {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(format!(
+                "port {n} is out of range; a port is a number from 1 to 65535"
+            )),
+        },
+        Err(_) => Err(format!(
+            "'{}' is not a port number; give HOST or HOST:PORT with PORT from 1 to 65535 \
+             (e.g. example.com:443)",
+            printable(p)
+        )),
     }
 }
 
@@ -113,37 +182,48 @@ fn usage(msg: &str) -> u8 {
     exit::USAGE
 }
 
-/// Maps a handshake/transfer error to an exit code and a plain-English line.
-fn report(e: &io::Error) -> u8 {
-    match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
-        Some(Error::InvalidCertificate(c)) => {
-            eprintln!("clasp client: certificate verification failed: {c}");
-            exit::CERTIFICATE
-        }
-        Some(Error::AlertReceived(a)) => {
-            eprintln!("clasp client: the server refused the connection: it sent the {a} alert");
-            exit::PROTOCOL
-        }
-        Some(other) => {
-            eprintln!("clasp client: TLS failure: {other}");
-            exit::PROTOCOL
-        }
-        None => {
-            eprintln!("clasp client: connection failed: {e}");
-            exit::CONNECT
-        }
+/// The socket under the TLS stream gave up: the handshake deadline passed.
+#[derive(Debug)]
+struct DeadlinePassed;
+
+impl fmt::Display for DeadlinePassed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the handshake deadline passed")
     }
+}
+
+impl std::error::Error for DeadlinePassed {}
+
+/// Maps a handshake/transfer error to an exit code and a plain-English line. The error text is
+/// escaped: a certificate's names in it come from the server.
+fn report(e: &io::Error) -> u8 {
+    let (code, line) = match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+        Some(Error::InvalidCertificate(c)) => (
+            exit::CERTIFICATE,
+            format!("certificate verification failed: {c}"),
+        ),
+        Some(Error::AlertReceived(a)) => (
+            exit::PROTOCOL,
+            format!("the server refused the connection: it sent the {a} alert"),
+        ),
+        Some(other) => (exit::PROTOCOL, format!("TLS failure: {other}")),
+        None => (exit::CONNECT, format!("connection failed: {e}")),
+    };
+    eprintln!("clasp client: {}", printable(&line));
+    code
 }
 
 fn build_config(args: &Args) -> Result<ClientConfig, u8> {
     let mut b = ClientConfig::builder();
     b = match &args.ca {
-        Some(path) => b
-            .with_ca_file(path)
-            .map_err(|e| usage(&format!("cannot load --ca {path}: {e}")))?,
-        None => b
-            .with_native_roots()
-            .map_err(|e| usage(&format!("cannot load the system trust store: {e}")))?,
+        Some(path) => b.with_root_certificates(
+            local::load_roots("--ca", Path::new(path)).map_err(|m| usage(&m))?,
+        ),
+        None => b.with_native_roots().map_err(|e| {
+            usage(&format!(
+                "cannot load the system trust store: {e}; give --ca FILE"
+            ))
+        })?,
     };
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
@@ -151,44 +231,244 @@ fn build_config(args: &Args) -> Result<ClientConfig, u8> {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_3]);
     }
     if !args.alpn.is_empty() {
+        // RFC 7301 §3.1: ProtocolName<1..2^8-1>.
+        if let Some(bad) = args.alpn.iter().find(|a| a.is_empty() || a.len() > 255) {
+            return Err(usage(&format!(
+                "--alpn: '{}' is not a protocol name (1 to 255 bytes each, comma-separated, \
+                 e.g. --alpn h2,http/1.1)",
+                printable(bad)
+            )));
+        }
         b = b.with_alpn_protocols(args.alpn.iter().map(|a| a.as_bytes().to_vec()).collect());
     }
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         let provider = clasp::crypto::aws_lc::default_provider();
-        let ck = CertifiedKey::from_pem_files(cert, key, &provider)
-            .map_err(|e| usage(&format!("cannot load --cert/--key: {e}")))?;
-        b = b.with_client_cert_resolver(Arc::new(clasp::sign::SingleClientCert(Arc::new(ck))));
+        let (chain, key) = local::load_identity(
+            ("--cert", Path::new(cert)),
+            ("--key", Path::new(key)),
+            &provider,
+        )
+        .map_err(|m| usage(&m))?;
+        b = b.with_client_auth_cert(chain, key);
+    }
+    if let Some(k) =
+        local::key_log("clasp client", args.keylog.as_deref()).map_err(|m| usage(&m))?
+    {
+        b = b.with_key_log(k);
     }
     b.build()
         .map_err(|e| usage(&format!("invalid configuration: {e}")))
 }
 
-fn print_summary(c: &ClientConnection, resumed: Option<&str>, st: Style) {
+/// One certificate of the summary; every name in it is the server's, so it is escaped.
+fn print_cert(tag: &str, der: &[u8], st: Style) {
+    match x509::summarize(der) {
+        Some(s) => {
+            eprintln!("  {tag} subject: {}", st.cyan(&printable(&s.subject)));
+            let pad = " ".repeat(tag.chars().count());
+            eprintln!("  {pad} issuer:  {}", printable(&s.issuer));
+            eprintln!(
+                "  {pad} valid:   {} .. {}",
+                printable(&s.not_before),
+                printable(&s.not_after)
+            );
+            eprintln!("  {pad} key:     {}", printable(&s.key));
+            if !s.sans.is_empty() {
+                eprintln!("  {pad} names:   {}", printable(&s.sans.join(", ")));
+            }
+        }
+        None => eprintln!("  {tag} (unparsed, {} bytes)", der.len()),
+    }
+}
+
+/// The certificates the server sent (`received`) that are not in the verified path, in the
+/// order sent. Each one is compared with each verified certificate: the path is a handful of
+/// certificates and the received list is capped by the library's handshake size limit.
+fn unverified_extras<'a>(
+    received: &'a [Vec<u8>],
+    verified: &[rustls_pki_types::CertificateDer<'_>],
+) -> Vec<&'a [u8]> {
+    received
+        .iter()
+        .filter(|r| !verified.iter().any(|v| v.as_ref() == r.as_slice()))
+        .map(Vec::as_slice)
+        .collect()
+}
+
+/// Prints what was negotiated and the server's certificates: first the path the library verified
+/// (`peer_certificates()`), then, marked unverified, anything else the server sent in its
+/// Certificate message (`received`, from the trace).
+fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&str>, st: Style) {
     let n = c.negotiated();
     for (k, v) in ladder::negotiated_fields(n) {
         let v = match resumed {
             Some(r) if k == "resumed" => r.to_string(),
             _ => v,
         };
-        eprintln!("{:>18}: {}", k, st.yellow(&v));
+        eprintln!("{:>18}: {}", k, st.yellow(&printable(&v)));
     }
+    let verified = c.peer_certificates();
     eprintln!("{:>18}:", "peer certificates");
-    if n.resumed && c.peer_certificates().is_empty() {
+    if n.resumed && verified.is_empty() {
         // RFC 8446 §2.2: a PSK handshake sends no Certificate.
         eprintln!("  (none sent: the server was authenticated by the resumed session's PSK)");
     }
-    for (i, der) in c.peer_certificates().iter().enumerate() {
-        match x509::summarize(der) {
-            Some(s) => {
-                eprintln!("  [{i}] subject: {}", st.cyan(&s.subject));
-                eprintln!("      issuer:  {}", s.issuer);
-                eprintln!("      valid:   {} .. {}", s.not_before, s.not_after);
-                eprintln!("      key:     {}", s.key);
+    for (i, der) in verified.iter().enumerate() {
+        print_cert(&format!("[{i}]"), der, st);
+    }
+    let extra = unverified_extras(received, verified);
+    let last_issuer = verified
+        .last()
+        .and_then(|c| x509::summarize(c))
+        .map(|s| s.issuer);
+    if !extra.is_empty() {
+        eprintln!(
+            "{:>18}: {} more sent by the server, not part of the verified path",
+            "unverified",
+            extra.len()
+        );
+        for (i, der) in extra.iter().enumerate() {
+            print_cert(&format!("[unverified {i}]"), der, st);
+            // Servers often send the root their chain ends at; the verified path names it as
+            // the last certificate's issuer. Say so, so a trusted root is not mistaken for junk
+            // (a hint from names only: the bytes were not checked).
+            let subject = x509::summarize(der).map(|s| s.subject);
+            if subject.is_some() && subject == last_issuer {
+                eprintln!(
+                    "  {} note:    its name is the issuer of the verified path's last \
+                     certificate (likely the root the path ends at, sent again)",
+                    " ".repeat(format!("[unverified {i}]").chars().count())
+                );
             }
-            None => eprintln!("  [{i}] (unparsed, {} bytes)", der.len()),
         }
     }
     eprintln!("{:>18}: {}", "verified", st.green("yes"));
+}
+
+/// The TCP socket under the TLS stream, with an optional deadline: while the handshake runs,
+/// each read and write may wait only for the time left, so a server that drips its handshake
+/// a byte at a time cannot stretch it past `--handshake-timeout`.
+#[derive(Debug)]
+struct Sock {
+    tcp: TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Sock {
+    /// The time left before the deadline (`None`: no deadline), or the deadline error.
+    fn left(&self) -> io::Result<Option<Duration>> {
+        let Some(d) = self.deadline else {
+            return Ok(None);
+        };
+        let left = d.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, DeadlinePassed));
+        }
+        Ok(Some(left))
+    }
+
+    /// A socket timeout while a deadline is set is the deadline passing.
+    fn timed_out(&self, e: io::Error) -> io::Error {
+        if self.deadline.is_some()
+            && matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            )
+        {
+            io::Error::new(io::ErrorKind::TimedOut, DeadlinePassed)
+        } else {
+            e
+        }
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(left) = self.left()? {
+            self.tcp.set_read_timeout(Some(left))?;
+        }
+        self.tcp.read(buf).map_err(|e| self.timed_out(e))
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(left) = self.left()? {
+            self.tcp.set_write_timeout(Some(left))?;
+        }
+        self.tcp.write(buf).map_err(|e| self.timed_out(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// Connects to the first address of `host:port` that answers; the name lookup and the TCP
+/// connects together get `timeout`.
+fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, u8> {
+    let shown = printable(host);
+    let deadline = Instant::now() + timeout;
+    // The system resolver has no timeout of its own: ask it on a thread and stop waiting at
+    // the deadline (the thread ends with the process).
+    let (tx, rx) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            (name.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<SocketAddr>>),
+        );
+    });
+    let addrs = match rx.recv_timeout(timeout) {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
+            eprintln!("clasp client: cannot resolve {shown}: {e}");
+            return Err(exit::CONNECT);
+        }
+        Err(_) => {
+            eprintln!(
+                "clasp client: cannot resolve {shown}: no answer within {} s (--connect-timeout)",
+                secs(timeout)
+            );
+            return Err(exit::TIMEOUT);
+        }
+    };
+    let mut last = None;
+    for addr in &addrs {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match TcpStream::connect_timeout(addr, left) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    match last {
+        Some(e) if e.kind() != io::ErrorKind::TimedOut && e.kind() != io::ErrorKind::WouldBlock => {
+            eprintln!("clasp client: cannot connect to {shown}:{port}: {e}");
+            Err(exit::CONNECT)
+        }
+        None if addrs.is_empty() => {
+            eprintln!("clasp client: {shown} has no address");
+            Err(exit::CONNECT)
+        }
+        _ => {
+            eprintln!(
+                "clasp client: cannot connect to {shown}:{port}: no answer within {} s \
+                 (--connect-timeout)",
+                secs(timeout)
+            );
+            Err(exit::TIMEOUT)
+        }
+    }
+}
+
+/// A duration as seconds for messages: "10", "0.5".
+fn secs(d: Duration) -> String {
+    let s = format!("{:.3}", d.as_secs_f64());
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Where and how to connect (shared by both connections of `--resume`).
@@ -200,21 +480,18 @@ struct Dial<'a> {
     trace: bool,
     lang: Lang,
     st: Style,
+    connect_timeout: Duration,
+    handshake_timeout: Duration,
 }
 
-type Tls = Stream<ClientConnection, TcpStream>;
+type Tls = Stream<ClientConnection, Sock>;
 
 impl Dial<'_> {
-    /// Connects over TCP and completes the handshake (printing the ladder with --trace). The
-    /// recorder always observes: `--resume` reads tickets and the offered PSK from it.
+    /// Connects over TCP and completes the handshake (printing the ladder with --trace), each
+    /// within its timeout. The recorder always observes: `--resume` reads tickets and the
+    /// offered PSK from it, and the summary the certificates the server sent.
     fn handshake(&self) -> Result<(Tls, Arc<Recorder>), u8> {
-        let sock = TcpStream::connect((self.host, self.port)).map_err(|e| {
-            eprintln!(
-                "clasp client: cannot connect to {}:{}: {e}",
-                self.host, self.port
-            );
-            exit::CONNECT
-        })?;
+        let tcp = connect(self.host, self.port, self.connect_timeout)?;
         let rec = Recorder::new(Peer::Client);
         let observer = rec.clone() as Arc<dyn clasp::trace::Observer>;
         let conn = ClientConnection::with_observer(
@@ -223,15 +500,44 @@ impl Dial<'_> {
             Some(observer),
         )
         .map_err(|e| usage(&format!("cannot start the connection: {e}")))?;
+        let sock = Sock {
+            tcp,
+            deadline: Some(Instant::now() + self.handshake_timeout),
+        };
         let mut tls = Stream::new(conn, sock);
         let hs = tls.complete_handshake();
         if self.trace {
+            // Also printed when the handshake failed; every peer-chosen string in it is escaped.
             eprint!(
                 "{}",
                 ladder::render_text(&rec.entries(), self.lang, self.st)
             );
         }
-        hs.map_err(|e| report(&e))?;
+        if let Err(e) = hs {
+            if e.get_ref()
+                .and_then(|i| i.downcast_ref::<DeadlinePassed>())
+                .is_some()
+            {
+                eprintln!(
+                    "clasp client: the TLS handshake with {}:{} did not complete within {} s \
+                     (--handshake-timeout)",
+                    printable(self.host),
+                    self.port,
+                    secs(self.handshake_timeout)
+                );
+                return Err(exit::TIMEOUT);
+            }
+            return Err(report(&e));
+        }
+        let sock = tls.get_mut();
+        sock.deadline = None;
+        let cleared = sock
+            .tcp
+            .set_read_timeout(None)
+            .and_then(|()| sock.tcp.set_write_timeout(None));
+        if let Err(e) = cleared {
+            return Err(report(&e));
+        }
         Ok((tls, rec))
     }
 }
@@ -252,6 +558,7 @@ fn wait_for_tickets(mut tls: Tls, rec: &Recorder) -> io::Result<usize> {
     let tls12 = tls.conn().negotiated().version == Some(ProtocolVersion::TLSv1_2);
     let deadline = Instant::now() + Duration::from_secs(2);
     tls.get_mut()
+        .tcp
         .set_read_timeout(Some(Duration::from_millis(100)))?;
     let mut buf = vec![0u8; 16 * 1024];
     // TLS 1.2 tickets (RFC 5077) arrive inside the handshake: nothing to wait for.
@@ -278,13 +585,22 @@ fn wait_for_tickets(mut tls: Tls, rec: &Recorder) -> io::Result<usize> {
 /// Runs `clasp client`.
 pub fn run(args: &Args) -> u8 {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
-    let Some((host, port)) = split_target(&args.target) else {
-        return usage(&format!("cannot parse {:?} as HOST[:PORT]", args.target));
+    let (host, port) = match split_target(&args.target) {
+        Ok(t) => t,
+        Err(m) => return usage(&m),
     };
     let sni = args.servername.clone().unwrap_or_else(|| host.clone());
-    let name = match ServerName::try_from(sni.clone()) {
-        Ok(n) => n,
-        Err(e) => return usage(&format!("{sni:?} is not a valid server name: {e}")),
+    let Ok(name) = ServerName::try_from(sni.clone()) else {
+        let flag = if args.servername.is_some() {
+            "--servername "
+        } else {
+            ""
+        };
+        return usage(&format!(
+            "{flag}'{}' is not a valid host name: use letters, digits, '-' and '.' \
+             (e.g. example.com), or an IP address",
+            printable(&sni)
+        ));
     };
     let config = match build_config(args) {
         Ok(c) => Arc::new(c),
@@ -301,8 +617,10 @@ pub fn run(args: &Args) -> u8 {
         trace: args.trace,
         lang,
         st: err_st,
+        connect_timeout: args.connect_timeout,
+        handshake_timeout: args.handshake_timeout,
     };
-    let (mut tls, resumed) = if args.resume {
+    let (mut tls, rec, resumed) = if args.resume {
         // Connection 1: a full handshake whose only job is to collect tickets.
         let (first, rec) = match dial.handshake() {
             Ok(t) => t,
@@ -328,7 +646,7 @@ pub fn run(args: &Args) -> u8 {
             (true, false) => "yes (TLS 1.3 PSK)".to_string(),
             (true, true) => "yes (TLS 1.2 abbreviated handshake)".to_string(),
             (false, true) if !rec.offered_resumption() => {
-                print_summary(tls.conn(), Some("no"), err_st);
+                print_summary(tls.conn(), &rec.received_certificates(), Some("no"), err_st);
                 eprintln!(
                     "clasp client --resume: TLS 1.2 was negotiated and TLS 1.2 session resumption is \
                      not available: the ClientHello offered no session ID or ticket, so the \
@@ -343,14 +661,19 @@ pub fn run(args: &Args) -> u8 {
                 "no (the server sent no ticket on connection 1; full handshake)".to_string()
             }
         };
-        (tls, Some(line))
+        (tls, rec, Some(line))
     } else {
         match dial.handshake() {
-            Ok((tls, _)) => (tls, None),
+            Ok((tls, rec)) => (tls, rec, None),
             Err(code) => return code,
         }
     };
-    print_summary(tls.conn(), resumed.as_deref(), err_st);
+    print_summary(
+        tls.conn(),
+        &rec.received_certificates(),
+        resumed.as_deref(),
+        err_st,
+    );
 
     // stdin → TLS on a thread; TLS → stdout here, polling with a short read timeout so stdin
     // data is forwarded while we wait for the server.
@@ -374,6 +697,7 @@ pub fn run(args: &Args) -> u8 {
     });
     if let Err(e) = tls
         .get_mut()
+        .tcp
         .set_read_timeout(Some(Duration::from_millis(50)))
     {
         eprintln!("clasp client: {e}");
@@ -420,21 +744,46 @@ pub fn run(args: &Args) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::split_target;
+    use super::{split_target, unverified_extras};
+    use rustls_pki_types::CertificateDer;
+
+    #[test]
+    fn extras_are_what_the_verified_path_lacks() {
+        let received = vec![b"leaf".to_vec(), b"evil".to_vec(), b"ca".to_vec()];
+        let verified = vec![
+            CertificateDer::from(b"leaf".to_vec()),
+            CertificateDer::from(b"ca".to_vec()),
+        ];
+        assert_eq!(unverified_extras(&received, &verified), vec![&b"evil"[..]]);
+        // A library that returns everything received as the path leaves no extras.
+        let all: Vec<CertificateDer<'_>> = received
+            .iter()
+            .map(|d| CertificateDer::from(d.clone()))
+            .collect();
+        assert!(unverified_extras(&received, &all).is_empty());
+        // A resumed connection: nothing received, nothing extra.
+        assert!(unverified_extras(&[], &verified).is_empty());
+    }
 
     #[test]
     fn targets() {
-        assert_eq!(
-            split_target("example.com"),
-            Some(("example.com".into(), 443))
-        );
+        assert_eq!(split_target("example.com"), Ok(("example.com".into(), 443)));
         assert_eq!(
             split_target("example.com:8443"),
-            Some(("example.com".into(), 8443))
+            Ok(("example.com".into(), 8443))
         );
-        assert_eq!(split_target("[::1]:8443"), Some(("::1".into(), 8443)));
-        assert_eq!(split_target("[::1]"), Some(("::1".into(), 443)));
-        assert_eq!(split_target("::1"), Some(("::1".into(), 443)));
-        assert_eq!(split_target("host:notaport"), None);
+        assert_eq!(split_target("[::1]:8443"), Ok(("::1".into(), 8443)));
+        assert_eq!(split_target("[::1]"), Ok(("::1".into(), 443)));
+        assert_eq!(split_target("::1"), Ok(("::1".into(), 443)));
+        assert!(split_target("host:notaport")
+            .unwrap_err()
+            .contains("'notaport' is not a port number"));
+        assert!(split_target("host:70000")
+            .unwrap_err()
+            .contains("port 70000 is out of range"));
+        assert!(split_target("host:0")
+            .unwrap_err()
+            .contains("port 0 is out of range"));
+        assert!(split_target("[::1").unwrap_err().contains("closing ']'"));
     }
 }

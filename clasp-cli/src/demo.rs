@@ -87,6 +87,10 @@ pub struct Args {
     /// Language of the explanations: en or ru (default: from LC_ALL / LANG, ru_* → ru).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+    /// Append the client's TLS secrets to FILE in the NSS key log format, for Wireshark (the
+    /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
 }
 
 /// A throwaway PKI: CA, server leaf for "localhost", optional client leaf.
@@ -265,6 +269,15 @@ pub fn run(args: &Args) -> u8 {
         cb = cb.with_client_auth_cert(pki.client.0.clone(), pki.client.1.clone_key());
         sb = sb.with_client_auth(ClientAuth::Required(roots));
     }
+    // The client side logs (both sides derive the same secrets).
+    match crate::local::key_log("clasp demo", args.keylog.as_deref()) {
+        Ok(Some(k)) => cb = cb.with_key_log(k),
+        Ok(None) => {}
+        Err(m) => {
+            eprintln!("clasp demo: {m}");
+            return exit::USAGE;
+        }
+    }
     let ccfg = match cb.build() {
         Ok(c) => Arc::new(c),
         Err(e) => return fail(lang, "client configuration", &e),
@@ -388,12 +401,19 @@ const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
     let conn = ServerConnection::new(cfg).map_err(std::io::Error::other)?;
     let mut s = Stream::new(conn, sock);
-    let mut req = [0u8; 1024];
-    let n = s.read(&mut req)?;
-    let how = if s.conn().negotiated().early_data_accepted == Some(true) {
-        " as 0-RTT early data"
+    s.complete_handshake()?;
+    // Accepted 0-RTT data has its own reader: it may be a replay (RFC 8446 §8). The demo's
+    // request is a GET, safe to answer twice; it is read only now that the handshake is
+    // complete, and it is all there (it ends before the client's Finished).
+    let mut early = Vec::new();
+    if let Some(mut e) = s.conn_mut().early_data() {
+        e.read_to_end(&mut early)?;
+    }
+    let (n, how) = if early.is_empty() {
+        let mut req = [0u8; 1024];
+        (s.read(&mut req)?, "")
     } else {
-        ""
+        (early.len(), " as 0-RTT early data")
     };
     let body = format!("hello from the clasp server; you sent {n} bytes{how}\n");
     s.write_all(

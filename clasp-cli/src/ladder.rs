@@ -9,6 +9,7 @@ use clasp::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion};
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
 
+use crate::escape::printable;
 use crate::i18n::{label, Lang, Msg};
 use crate::x509;
 
@@ -71,6 +72,10 @@ struct Inner {
     psk_accepted: bool,
     /// The session ID of the last ClientHello (TLS 1.2 resumption echoes it, RFC 5077 §3.4).
     client_session_id: Vec<u8>,
+    /// A client's recorder: every certificate of the server's last Certificate message, as
+    /// received (the library's `peer_certificates()` is the verified path; the difference is
+    /// what the server sent beyond it).
+    received_certificates: Vec<Vec<u8>>,
 }
 
 /// Records trace events from one side's connection.
@@ -109,6 +114,15 @@ impl Recorder {
     /// session ID (RFC 5246 §7.4.1.2; a TLS 1.3 hello's session ID is compatibility filler).
     pub fn offered_resumption(&self) -> bool {
         self.inner.lock().is_ok_and(|i| i.offered_resumption)
+    }
+
+    /// The certificates of the last Certificate message received from the server (recorded on
+    /// the client side only), verified or not, in the order sent.
+    pub fn received_certificates(&self) -> Vec<Vec<u8>> {
+        self.inner
+            .lock()
+            .map(|i| i.received_certificates.clone())
+            .unwrap_or_default()
     }
 
     fn other(&self) -> Peer {
@@ -400,6 +414,26 @@ impl Observer for Recorder {
                         || ch.session_ticket().is_some_and(|t| !t.is_empty())
                         || (ch.supported_versions().is_none() && !ch.legacy_session_id.is_empty());
                 }
+                if self.me == Peer::Client && event.direction == Direction::Received {
+                    let sent: Option<Vec<Vec<u8>>> = match msg.payload() {
+                        HandshakePayload::CertificateTls13(c) => Some(
+                            c.certificate_list
+                                .iter()
+                                .map(|e| e.cert_data.as_ref().to_vec())
+                                .collect(),
+                        ),
+                        HandshakePayload::CertificateTls12(c) => Some(
+                            c.certificate_list
+                                .iter()
+                                .map(|d| d.as_ref().to_vec())
+                                .collect(),
+                        ),
+                        _ => None,
+                    };
+                    if let Some(certs) = sent {
+                        inner.received_certificates = certs;
+                    }
+                }
                 if let HandshakePayload::ServerHello(sh) = msg.payload() {
                     inner.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
                     inner.rsa_kx = clasp::suites::lookup(sh.cipher_suite)
@@ -536,7 +570,7 @@ fn arrow(step: &Step, lang: Lang, st: Style) -> String {
     } else {
         ""
     };
-    let name = format!(" {}{} ", step.kind, lock);
+    let name = format!(" {}{} ", printable(&step.kind), lock);
     let name_w = name.chars().count() + usize::from(!lock.is_empty()); // the emoji is 2 columns wide
     let pad = WIDTH.saturating_sub(name_w + 3);
     let _ = lang;
@@ -589,15 +623,22 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
                 }
                 for (k, v) in &step.fields {
                     match v {
+                        // Field values may carry peer-chosen text (names, ALPN, SNI): never
+                        // raw control characters on the terminal.
                         Value::Text(t) => {
-                            let _ = writeln!(out, "    │   {}: {}", label(k, lang), st.cyan(t));
+                            let _ = writeln!(
+                                out,
+                                "    │   {}: {}",
+                                label(k, lang),
+                                st.cyan(&printable(t))
+                            );
                         }
                         Value::List(l) => {
                             let _ = writeln!(
                                 out,
                                 "    │   {}: {}",
                                 label(k, lang),
-                                st.cyan(&l.join(", "))
+                                st.cyan(&printable(&l.join(", ")))
                             );
                         }
                         Value::Records(rs) => {
@@ -613,7 +654,7 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
                                         out,
                                         "    │     {bullet} {}: {}",
                                         label(rk, lang),
-                                        st.cyan(rv)
+                                        st.cyan(&printable(rv))
                                     );
                                 }
                             }
@@ -677,7 +718,9 @@ pub fn json_str(s: &str) -> String {
             '\n' => o.push_str("\\n"),
             '\r' => o.push_str("\\r"),
             '\t' => o.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
+            // Every control (C0, DEL, C1) and bidi control: raw, they reach a terminal that
+            // shows the JSON (RFC 8259 §7 allows any character to be escaped).
+            c if crate::escape::needs_escape(c) => {
                 let _ = write!(o, "\\u{:04x}", u32::from(c));
             }
             c => o.push(c),
@@ -757,4 +800,46 @@ pub fn render_json(entries: &[Entry], negotiated: &[(&'static str, String)], lan
         msgs.join(","),
         neg
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hostile_step() -> Entry {
+        Entry::Step(Step {
+            from: Peer::Server,
+            kind: "EncryptedExtensions".into(),
+            protection: Some(Protection::HandshakeKeys),
+            fields: vec![
+                ("alpn", Value::List(vec!["h2\u{1b}]0;x\u{7}".into()])),
+                ("server_name", Value::Text("a\u{9b}2J".into())),
+                (
+                    "certificates",
+                    Value::Records(vec![vec![("subject", "CN=\u{1b}[31mred".into())]]),
+                ),
+            ],
+            note: None,
+        })
+    }
+
+    #[test]
+    fn text_ladder_escapes_peer_fields() {
+        let out = render_text(&[hostile_step()], Lang::En, Style { color: false });
+        assert!(!out.chars().any(|c| c != '\n' && c.is_control()), "{out}");
+        assert!(out.contains("h2\\x1b]0;x\\x07"), "{out}");
+        assert!(out.contains("a\\x9b2J"), "{out}");
+        assert!(out.contains("CN=\\x1b[31mred"), "{out}");
+    }
+
+    #[test]
+    fn json_escapes_every_control() {
+        assert_eq!(
+            json_str("a\u{1b}\u{7f}\u{9b}\u{202e}\"\\"),
+            "\"a\\u001b\\u007f\\u009b\\u202e\\\"\\\\\""
+        );
+        let out = render_json(&[hostile_step()], &[], Lang::En);
+        assert!(!out.chars().any(char::is_control), "{out}");
+        assert!(out.contains("h2\\u001b]0;x\\u0007"), "{out}");
+    }
 }

@@ -6,9 +6,11 @@
 
 mod client;
 mod demo;
+mod escape;
 mod i18n;
 mod ja4;
 mod ladder;
+mod local;
 mod server;
 mod server_limits;
 mod server_page;
@@ -30,6 +32,8 @@ pub mod exit {
     pub const CERTIFICATE: u8 = 4;
     /// TLS protocol failure (alert received, handshake failure, truncation).
     pub const PROTOCOL: u8 = 5;
+    /// A timeout fired (`clasp client --connect-timeout` / `--handshake-timeout`).
+    pub const TIMEOUT: u8 = 6;
 }
 
 const EXIT_CODES: &str = "\
@@ -38,7 +42,8 @@ Exit codes:
   2  usage error (bad flags, unreadable files, unsupported option)
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
-  5  TLS protocol failure (e.g. a handshake_failure alert, or the peer closed without close_notify)";
+  5  TLS protocol failure (e.g. a handshake_failure alert, or the peer closed without close_notify)
+  6  timeout (clasp client: --connect-timeout or --handshake-timeout)";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -20,7 +20,6 @@ use clasp::crypto::aws_lc::SHA256;
 use clasp::crypto::Hash as _;
 use clasp::msgs::enums::ProtocolVersion;
 use clasp::trace::{HandshakeEvent, Observer};
-use clasp::verify::RootCertStore;
 use clasp::{ClientAuth, ServerConfig};
 use clasp_tokio::TlsAcceptor;
 use http_body_util::BodyExt as _;
@@ -32,8 +31,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::escape::printable;
 use crate::exit;
 use crate::ladder::{Peer, Recorder};
+use crate::local;
 use crate::server_limits::{
     is_resource_exhaustion, ConnSlot, Cut, Limits, Registry, StormLog, TrackedBody,
 };
@@ -72,8 +73,11 @@ are logged once per 10 s. Counters are logged every --stats-interval seconds whe
 \"listening on https://ADDR:PORT/\" is printed to stdout once the socket is bound. Per-connection
 failures (no handshake, bad client certificate) are logged to stderr and do not stop the server.
 
+With --keylog FILE, or when SSLKEYLOGFILE names a file, every connection's TLS secrets are appended
+to that file (created owner-only) for Wireshark; a warning naming it is printed at startup.
+
 Exit codes:
-  2  usage error (bad flags, unreadable certificate/key/CA files)
+  2  usage error (bad flags, unreadable or unusable certificate/key/CA/key log files)
   3  the address could not be bound";
 
 /// Concurrent HTTP/2 streams per connection (RFC 9113 §5.1.2: SETTINGS_MAX_CONCURRENT_STREAMS;
@@ -129,6 +133,10 @@ pub struct Args {
     /// Only TLS 1.3.
     #[arg(long)]
     pub tls13: bool,
+    /// Append every connection's TLS secrets to FILE in the NSS key log format, for Wireshark
+    /// (the SSLKEYLOGFILE environment variable does the same; a warning is printed).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
     /// Seconds a client has to finish its TLS handshake.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
     pub handshake_timeout: Duration,
@@ -235,15 +243,6 @@ struct Site {
     body_timeout: Duration,
 }
 
-fn read_roots(path: &Path) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    match roots.add_pem_file(path) {
-        Ok(0) => Err(format!("{}: no certificates found", path.display())),
-        Ok(_) => Ok(roots),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
 fn build_config(args: &Args) -> Result<ServerConfig, String> {
     let mut b = ServerConfig::builder()
         // RFC 7301 §3.2: a client whose list shares nothing with ours gets no_application_protocol,
@@ -257,17 +256,28 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         .allow_dhe(args.allow_dhe)
         // The page shows the client's JA4 and hello summary (`ServerConnection::client_hello`).
         .retain_client_hello(true);
-    b = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => b.with_cert_files(cert, key),
-        _ => {
-            let (chain, key) = self_signed()?;
-            b.with_single_cert(chain, key)
-        }
+    let (chain, key) = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => local::load_identity(
+            ("--cert", cert),
+            ("--key", key),
+            &clasp::crypto::aws_lc::default_provider(),
+        )?,
+        _ => self_signed()?,
     };
+    b = b.with_single_cert(chain, key);
     if let Some(ca) = &args.client_auth {
-        b = b.with_client_auth(ClientAuth::Required(read_roots(ca)?));
+        b = b.with_client_auth(ClientAuth::Required(local::load_roots(
+            "--client-auth",
+            ca,
+        )?));
     } else if let Some(ca) = &args.client_auth_optional {
-        b = b.with_client_auth(ClientAuth::Optional(read_roots(ca)?));
+        b = b.with_client_auth(ClientAuth::Optional(local::load_roots(
+            "--client-auth-optional",
+            ca,
+        )?));
+    }
+    if let Some(k) = local::key_log("clasp server", args.keylog.as_deref())? {
+        b = b.with_key_log(k);
     }
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
@@ -438,7 +448,11 @@ async fn connection(
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             stats.handshake_failures.fetch_add(1, Ordering::Relaxed);
-            eprintln!("{peer}: TLS handshake failed: {e}");
+            // The error may quote the client (a certificate's names): escaped.
+            eprintln!(
+                "{peer}: TLS handshake failed: {}",
+                printable(&e.to_string())
+            );
             return;
         }
         Err(_) => {
@@ -459,7 +473,7 @@ async fn connection(
         "{peer}: {} {} {} ja4={}",
         info.version,
         info.cipher_suite,
-        info.alpn,
+        printable(&info.alpn),
         info.ja4.as_ref().map_or("-", |j| j.ja4.as_str())
     );
 
@@ -498,7 +512,7 @@ async fn connection(
             stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
             eprintln!("{peer}: request head not received in time");
         } else if !is_disconnect(&e) {
-            eprintln!("{peer}: {e}");
+            eprintln!("{peer}: {}", printable(&e.to_string()));
         }
     }
 }

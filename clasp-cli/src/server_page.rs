@@ -2,7 +2,8 @@
 //!
 //! [`HandshakeInfo`] is captured once per connection right after the handshake (what the client
 //! offered, what was agreed, JA4, the ladder); the renderers add the HTTP version of each request.
-//! Everything the client sent is escaped before it reaches HTML or JSON.
+//! Everything the client sent is escaped before it reaches HTML or JSON, control characters
+//! included: the page may be fetched with curl into a terminal.
 
 use std::fmt::Write as _;
 
@@ -95,20 +96,10 @@ pub fn http_version_name(v: hyper::Version) -> &'static str {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values, control characters included
+/// (see [`crate::escape::html`]).
 fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    crate::escape::html(s)
 }
 
 /// `name (0xhhhh)`, or `GREASE (0xhhhh)`.
@@ -367,6 +358,27 @@ mod tests {
         assert!(page.contains("<li>GREASE (0x1a1a)</li>"));
         assert!(page.contains("a &lt;b&gt; &amp; c"));
         assert!(!page.contains("<h2>\n") || !page.contains("<li><h2>"));
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_page_raw() {
+        let mut i = info();
+        if let Some(h) = i.hello.as_mut() {
+            h.alpn = vec![b"h2\x1b]0;pwned\x07".to_vec()];
+        }
+        i.server_name = Some("a\u{9b}2J".into());
+        i.client_certificate = Some("CN=\u{1b}[31mred\u{7f}".into());
+        i.ladder_text = "CN=\u{1b}[5m".into();
+        let page = render_html(&i, "HTTP/1.1");
+        assert!(!page.chars().any(|c| c != '\n' && c.is_control()), "{page}");
+        assert!(page.contains("<li>h2\\x1b]0;pwned\\x07</li>"), "{page}");
+        assert!(page.contains("a\\x9b2J"), "{page}");
+        assert!(page.contains("CN=\\x1b[31mred\\x7f"), "{page}");
+        assert!(page.contains("CN=\\x1b[5m"), "{page}");
+        let json = render_json(&i, "HTTP/1.1");
+        assert!(!json.chars().any(char::is_control), "{json}");
+        assert!(json.contains("h2\\u001b]0;pwned\\u0007"), "{json}");
+        assert!(json.contains("CN=\\u001b[31mred\\u007f"), "{json}");
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct CertSummary {
     pub not_after: String,
     /// "ECDSA P-256", "RSA 2048", "Ed25519", …
     pub key: String,
+    /// subjectAltName entries as received ("DNS:localhost", "IP:127.0.0.1", …); the text is
+    /// the peer's, to be escaped before printing.
+    pub sans: Vec<String>,
 }
 
 /// One DER TLV: tag and contents.
@@ -70,6 +73,7 @@ const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
 const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 const OID_ED448: &[u8] = &[0x2b, 0x65, 0x71];
+const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
 
 fn name(der: &[u8]) -> String {
     let mut parts = Vec::new();
@@ -159,6 +163,41 @@ fn key_type(spki: &[u8]) -> String {
     }
 }
 
+/// The subjectAltName entries (RFC 5280 §4.2.1.6) among the extensions `[3]`, if any.
+fn sans(fields: &[Tlv<'_>]) -> Vec<String> {
+    let Some(exts) = fields.iter().find(|t| t.tag == 0xa3) else {
+        return Vec::new();
+    };
+    let Some((seq, _)) = tlv(exts.body) else {
+        return Vec::new();
+    };
+    for ext in children(seq.body) {
+        let kids = children(ext.body);
+        if kids.first().map(|t| t.body) != Some(OID_SAN) {
+            continue;
+        }
+        // extnValue is the last child (critical is optional): OCTET STRING { GeneralNames }.
+        let Some((names, _)) = kids.last().and_then(|v| tlv(v.body)) else {
+            return Vec::new();
+        };
+        return children(names.body)
+            .iter()
+            .map(|n| match n.tag {
+                0x81 => format!("email:{}", String::from_utf8_lossy(n.body)),
+                0x82 => format!("DNS:{}", String::from_utf8_lossy(n.body)),
+                0x86 => format!("URI:{}", String::from_utf8_lossy(n.body)),
+                0x87 => match (<[u8; 4]>::try_from(n.body), <[u8; 16]>::try_from(n.body)) {
+                    (Ok(v4), _) => format!("IP:{}", std::net::Ipv4Addr::from(v4)),
+                    (_, Ok(v6)) => format!("IP:{}", std::net::Ipv6Addr::from(v6)),
+                    _ => "IP:(malformed)".to_string(),
+                },
+                other => format!("(other name, tag 0x{other:02x})"),
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
 /// Summarises a DER certificate for display; `None` if it does not parse.
 pub fn summarize(der: &[u8]) -> Option<CertSummary> {
     let (cert, _) = tlv(der)?;
@@ -179,6 +218,7 @@ pub fn summarize(der: &[u8]) -> Option<CertSummary> {
         not_before: validity.first().map(time).unwrap_or_default(),
         not_after: validity.get(1).map(time).unwrap_or_default(),
         key: key_type(spki.body),
+        sans: sans(f.get(6..).unwrap_or_default()),
     })
 }
 
@@ -204,6 +244,31 @@ mod tests {
         assert_eq!(s.not_before, "2024-01-02 00:00:00 UTC");
         assert_eq!(s.not_after, "2034-03-04 00:00:00 UTC");
         assert_eq!(s.key, "ECDSA P-256");
+        assert_eq!(s.sans, vec!["DNS:localhost".to_string()]);
+    }
+
+    #[test]
+    fn lists_every_kind_of_subject_alt_name() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut p = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
+        p.subject_alt_names.extend([
+            rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()),
+            rcgen::SanType::IpAddress("::1".parse().unwrap()),
+            rcgen::SanType::Rfc822Name("me@a.example".try_into().unwrap()),
+            rcgen::SanType::URI("https://a.example/".try_into().unwrap()),
+        ]);
+        let cert = p.self_signed(&key).unwrap();
+        let s = summarize(cert.der()).unwrap();
+        assert_eq!(
+            s.sans,
+            vec![
+                "DNS:a.example",
+                "IP:127.0.0.1",
+                "IP:::1",
+                "email:me@a.example",
+                "URI:https://a.example/"
+            ]
+        );
     }
 
     #[test]

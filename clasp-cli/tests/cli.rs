@@ -329,7 +329,6 @@ fn clasp_server(n: usize) -> (u16, std::thread::JoinHandle<Vec<bool>>) {
     let cfg = Arc::new(
         ServerConfig::builder()
             .with_single_cert(id.cert_chain(), id.private_key())
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -451,7 +450,6 @@ fn client_resume_without_tickets_says_no() {
         ServerConfig::builder()
             .with_single_cert(id.cert_chain(), id.private_key())
             .without_resumption()
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -498,7 +496,6 @@ fn client_fetches_page_from_clasp_server() {
     let cfg = Arc::new(
         ServerConfig::builder()
             .with_single_cert(id.cert_chain(), id.private_key())
-            .without_env_key_log()
             .build()
             .unwrap(),
     );

@@ -42,6 +42,19 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Timeouts are the application's
+//! Nothing here gives up on its own: a silent peer, or one that drips a byte now and then,
+//! holds a handshake or a read for as long as it likes, and a peer that stops reading holds a
+//! write. Bound the handshake with [`TlsConnector::connect_with_timeout`] /
+//! [`TlsAcceptor::accept_with_timeout`] (or wrap any call in [`tokio::time::timeout`]), and the
+//! reads and writes after it the same way, as your protocol's idle rules say.
+//!
+//! # Bounded
+//! A [`TlsStream`] never reads more TLS input while more than
+//! [`clasp::conn::PENDING_OUTPUT_LIMIT`] (64 KiB) of its output waits for the transport: a peer
+//! that floods KeyUpdate requests and never reads gets no more than that queued, and a write
+//! takes no new plaintext until earlier records have been sent.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -51,8 +64,9 @@ use std::ops::DerefMut;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use clasp::conn::ConnectionCommon;
+use clasp::conn::{ConnectionCommon, IoState, PENDING_OUTPUT_LIMIT};
 use clasp::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -178,8 +192,40 @@ where
         Poll::Ready(Ok(()))
     }
 
+    /// Processes received records; on failure sends the queued alert, best effort (the peer may
+    /// be gone, and the error is what matters).
+    fn process(&mut self, cx: &mut Context<'_>) -> io::Result<IoState> {
+        self.conn.process_new_packets().map_err(|e| {
+            let _ = self.poll_flush_tls(cx);
+            to_io(e)
+        })
+    }
+
     /// Reads one chunk of TLS bytes and processes it. `Ready(Ok(false))` at end of transport.
+    ///
+    /// Never reads while more than [`PENDING_OUTPUT_LIMIT`] bytes of our output wait: they
+    /// must drain first (`Pending` until the transport takes them), so a peer that sends
+    /// requests and never reads cannot make us queue without end. Records that waited in the
+    /// connection meanwhile are processed before anything new is read.
     fn poll_read_and_process(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        if self.conn.pending_tls().len() > PENDING_OUTPUT_LIMIT {
+            match self.poll_flush_tls(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) => {}
+            }
+        }
+        let handshaking = self.conn.is_handshaking();
+        let st = match self.process(cx) {
+            Ok(st) => st,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        if st.plaintext_bytes_to_read > 0
+            || st.tls_bytes_to_write > PENDING_OUTPUT_LIMIT
+            || handshaking != self.conn.is_handshaking()
+        {
+            return Poll::Ready(Ok(true));
+        }
         if self.eof {
             return Poll::Ready(Ok(false));
         }
@@ -198,11 +244,8 @@ where
         if n == 0 {
             self.eof = true;
         }
-        if let Err(e) = self.conn.process_new_packets() {
-            // An alert describing `e` is queued: send it, best effort (the peer may be gone, and
-            // `e` is the error that matters).
-            let _ = self.poll_flush_tls(cx);
-            return Poll::Ready(Err(to_io(e)));
+        if let Err(e) = self.process(cx) {
+            return Poll::Ready(Err(e));
         }
         Poll::Ready(Ok(n > 0))
     }
@@ -270,7 +313,9 @@ where
                 Err(e) => return Poll::Ready(Err(e)),
             }
             // Answers the connection may have queued (KeyUpdate) go out before we wait; a full
-            // transport is fine here, the bytes stay queued for the next flush.
+            // transport is fine here, the bytes stay queued for the next flush, up to the cap
+            // on pending output: above it `poll_read_and_process` reads nothing until they
+            // have drained.
             if let Poll::Ready(Err(e)) = this.poll_flush_tls(cx) {
                 return Poll::Ready(Err(e));
             }
@@ -394,6 +439,38 @@ impl TlsConnector {
         f(&mut conn);
         TlsStream::handshake(io, conn).await
     }
+
+    /// Like [`Self::connect`], giving up when the handshake has not completed within `timeout`
+    /// (a silent or dripping server cannot hold the caller longer).
+    ///
+    /// # Errors
+    /// As [`Self::connect`]; [`io::ErrorKind::TimedOut`] when `timeout` passes first.
+    pub async fn connect_with_timeout<IO>(
+        &self,
+        server_name: ServerName<'static>,
+        io: IO,
+        timeout: Duration,
+    ) -> io::Result<client::TlsStream<IO>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        with_timeout(timeout, self.connect(server_name, io)).await
+    }
+}
+
+/// Runs `handshake`, failing with [`io::ErrorKind::TimedOut`] after `timeout`.
+async fn with_timeout<T>(
+    timeout: Duration,
+    handshake: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    tokio::time::timeout(timeout, handshake)
+        .await
+        .unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("TLS handshake not complete after {timeout:?}"),
+            ))
+        })
 }
 
 /// Accepts server connections over async transports. Cheap to clone.
@@ -435,6 +512,23 @@ impl TlsAcceptor {
         let mut conn = ServerConnection::new(self.config.clone()).map_err(to_io)?;
         f(&mut conn);
         TlsStream::handshake(io, conn).await
+    }
+
+    /// Like [`Self::accept`], giving up when the handshake has not completed within `timeout`
+    /// (a client that connects and stays silent, or drips its ClientHello, cannot hold a task
+    /// longer).
+    ///
+    /// # Errors
+    /// As [`Self::accept`]; [`io::ErrorKind::TimedOut`] when `timeout` passes first.
+    pub async fn accept_with_timeout<IO>(
+        &self,
+        io: IO,
+        timeout: Duration,
+    ) -> io::Result<server::TlsStream<IO>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        with_timeout(timeout, self.accept(io)).await
     }
 
     /// The configuration connections are accepted with.

@@ -14,13 +14,9 @@ fn configs(alpn: bool) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
     let pki = TestPki::shared();
     let mut roots = RootCertStore::empty();
     roots.add(&pki.ca_cert()).unwrap();
-    let mut client = ClientConfig::builder()
-        .with_root_certificates(roots)
-        .without_env_key_log();
+    let mut client = ClientConfig::builder().with_root_certificates(roots);
     let id = pki.server(KeyType::EcdsaP256);
-    let mut server = ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log();
+    let mut server = ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key());
     if alpn {
         client = client.with_alpn_protocols(vec![b"h2".to_vec()]);
         server = server.with_alpn_protocols(vec![b"h2".to_vec(), b"http/1.1".to_vec()]);

@@ -94,6 +94,7 @@ fn check_versions(versions: &[ProtocolVersion]) -> Result<Vec<ProtocolVersion>, 
     Ok(v)
 }
 
+/// `SSLKEYLOGFILE` as a key log, if the variable names a file.
 fn key_log_from_env() -> Option<Arc<dyn KeyLog>> {
     KeyLogFile::from_env().map(|k| Arc::new(k) as Arc<dyn KeyLog>)
 }
@@ -108,8 +109,8 @@ struct CommonBuilder {
     groups: Option<Vec<NamedGroup>>,
     alpn: Vec<Vec<u8>>,
     allow_rsa_kx: bool,
+    require_ems: bool,
     key_log: Option<Arc<dyn KeyLog>>,
-    no_env_key_log: bool,
     time: Option<Arc<dyn TimeProvider>>,
     disable_resumption: bool,
 }
@@ -153,13 +154,10 @@ impl CommonBuilder {
         })
     }
 
-    /// The key log set with `with_key_log`, else `SSLKEYLOGFILE` unless `without_env_key_log`.
+    /// The key log set with `with_key_log` or `with_env_key_log`; none by default (the
+    /// environment is read only when asked: issue 9 item 5).
     fn take_key_log(&mut self) -> Option<Arc<dyn KeyLog>> {
-        match self.key_log.take() {
-            Some(k) => Some(k),
-            None if self.no_env_key_log => None,
-            None => key_log_from_env(),
-        }
+        self.key_log.take()
     }
 
     /// The clock set with `with_time_provider`, else the system clock.
@@ -188,6 +186,8 @@ pub struct ClientConfig {
     pub(crate) enable_tickets: bool,
     pub(crate) enable_early_data: bool,
     pub(crate) record_size_limit: Option<u16>,
+    /// TLS 1.2: refuse a server that does not negotiate the extended master secret (RFC 7627).
+    pub(crate) require_ems: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -337,18 +337,45 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Logs secrets to `key_log` (NSS key log format). By default secrets are logged only when the
-    /// `SSLKEYLOGFILE` environment variable names a file.
+    /// TLS 1.2: refuses a server that does not negotiate the extended master secret
+    /// (RFC 7627), with [`PeerMisbehaved::MissingExtendedMasterSecret`] and a
+    /// `handshake_failure` alert. Off by default, as in rustls and Go outside FIPS mode: a
+    /// session without it is still completed, but is never resumed and has no exporter
+    /// (RFC 7627 §5.3–5.4), so what the triple-handshake attack needs is not available.
+    ///
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`]: crate::error::PeerMisbehaved::MissingExtendedMasterSecret
+    #[must_use]
+    pub fn require_ems(mut self) -> Self {
+        self.common.require_ems = true;
+        self
+    }
+
+    /// Logs secrets to `key_log` (NSS key log format). Key logging is off unless this or
+    /// [`Self::with_env_key_log`] is called: anyone holding the log can decrypt the traffic.
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
         self.common.key_log = Some(key_log);
         self
     }
 
-    /// Ignores `SSLKEYLOGFILE`.
+    /// Logs secrets to the file named by the `SSLKEYLOGFILE` environment variable (created
+    /// owner-only, appended to), if it is set and non-empty; otherwise changes nothing. The
+    /// library never reads the variable unless asked to here.
     #[must_use]
-    pub fn without_env_key_log(mut self) -> Self {
-        self.common.no_env_key_log = true;
+    pub fn with_env_key_log(mut self) -> Self {
+        if let Some(k) = key_log_from_env() {
+            self.common.key_log = Some(k);
+        }
+        self
+    }
+
+    /// Does nothing: `SSLKEYLOGFILE` is read only through [`Self::with_env_key_log`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "key logging is opt-in; the environment is never read unless with_env_key_log() is called, so this does nothing"
+    )]
+    #[must_use]
+    pub fn without_env_key_log(self) -> Self {
         self
     }
 
@@ -384,7 +411,10 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Stores tickets in `cache` (share one cache between configs to resume across them).
+    /// Stores tickets in `cache`. Configs may share one cache, but a session is resumed only by
+    /// a config with the same verifier and client-certificate resolver (the same `Arc`s) as the
+    /// one that made it: a session another config verified differently, or made with another
+    /// client certificate, is never offered.
     #[must_use]
     pub fn with_session_cache(mut self, cache: Arc<crate::session::ClientSessionCache>) -> Self {
         self.session_cache = Some(cache);
@@ -445,6 +475,7 @@ impl ClientConfigBuilder {
             enable_tickets: !common.disable_resumption,
             enable_early_data: self.enable_early_data,
             record_size_limit: self.record_size_limit,
+            require_ems: common.require_ems,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -516,6 +547,9 @@ pub struct ServerConfig {
     pub(crate) session_ids: Arc<crate::session::ServerSessionCache>,
     /// Issue and accept RFC 5077 tickets in TLS 1.2 (with `tickets`).
     pub(crate) tls12_tickets: bool,
+    /// Seconds a session may be resumed after the full handshake that authenticated it,
+    /// however often it is resumed (TLS 1.3 tickets, TLS 1.2 tickets and session IDs).
+    pub(crate) max_session_age: u64,
     pub(crate) max_early_data: u32,
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
@@ -526,6 +560,9 @@ pub struct ServerConfig {
     /// Test-only: rewrites the TLS 1.3 Certificate message before it is sent.
     #[cfg(test)]
     pub(crate) test_cert_hook: Option<fn(&mut crate::msgs::handshake::CertificateTls13)>,
+    /// Test-only: rewrites each sealed ticket (TLS 1.3 and 1.2) before it is sent.
+    #[cfg(test)]
+    pub(crate) test_ticket_hook: Option<fn(&mut Vec<u8>)>,
 }
 
 impl ServerConfig {
@@ -553,6 +590,7 @@ pub struct ServerConfigBuilder {
     session_id_capacity: Option<usize>,
     no_tls12_tickets: bool,
     retain_client_hello: bool,
+    max_session_age: Option<u64>,
 }
 
 impl ServerConfigBuilder {
@@ -639,6 +677,19 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// TLS 1.2: refuses a ClientHello without the extended_master_secret extension
+    /// (RFC 7627 §5.3 lets a server abort), with
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`] and a `handshake_failure` alert. Off by
+    /// default, so that older clients and scanners still connect: such a session is never
+    /// resumed and has no exporter (RFC 7627 §5.3–5.4).
+    ///
+    /// [`PeerMisbehaved::MissingExtendedMasterSecret`]: crate::error::PeerMisbehaved::MissingExtendedMasterSecret
+    #[must_use]
+    pub fn require_ems(mut self) -> Self {
+        self.common.require_ems = true;
+        self
+    }
+
     /// Enables TLS 1.2 finite-field DHE with the RFC 7919 groups (off by default).
     #[must_use]
     pub fn allow_dhe(mut self, allow: bool) -> Self {
@@ -646,17 +697,32 @@ impl ServerConfigBuilder {
         self
     }
 
-    /// Logs secrets to `key_log` (NSS key log format).
+    /// Logs secrets to `key_log` (NSS key log format). Key logging is off unless this or
+    /// [`Self::with_env_key_log`] is called: anyone holding the log can decrypt the traffic.
     #[must_use]
     pub fn with_key_log(mut self, key_log: Arc<dyn KeyLog>) -> Self {
         self.common.key_log = Some(key_log);
         self
     }
 
-    /// Ignores `SSLKEYLOGFILE`.
+    /// Logs secrets to the file named by the `SSLKEYLOGFILE` environment variable (created
+    /// owner-only, appended to), if it is set and non-empty; otherwise changes nothing. The
+    /// library never reads the variable unless asked to here.
     #[must_use]
-    pub fn without_env_key_log(mut self) -> Self {
-        self.common.no_env_key_log = true;
+    pub fn with_env_key_log(mut self) -> Self {
+        if let Some(k) = key_log_from_env() {
+            self.common.key_log = Some(k);
+        }
+        self
+    }
+
+    /// Does nothing: `SSLKEYLOGFILE` is read only through [`Self::with_env_key_log`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "key logging is opt-in; the environment is never read unless with_env_key_log() is called, so this does nothing"
+    )]
+    #[must_use]
+    pub fn without_env_key_log(self) -> Self {
         self
     }
 
@@ -693,7 +759,9 @@ impl ServerConfigBuilder {
     /// Accepts up to `max` bytes of 0-RTT data on resumed TLS 1.3 connections (default 0: off).
     /// Early data can be replayed by an attacker (RFC 8446 §8); clasp refuses replays it can
     /// see with a 10-second freshness window and a strike register
-    /// ([`crate::session::AntiReplay`]), but only accept it for idempotent requests.
+    /// ([`crate::session::AntiReplay`]), but only accept it for idempotent requests. It is
+    /// delivered through [`crate::ServerConnection::early_data`], never through `reader()`, and
+    /// `max` also bounds how much of it a connection buffers unread.
     #[must_use]
     pub fn with_max_early_data(mut self, max: u32) -> Self {
         self.max_early_data = max;
@@ -712,6 +780,17 @@ impl ServerConfigBuilder {
     #[must_use]
     pub fn without_tls12_tickets(mut self) -> Self {
         self.no_tls12_tickets = true;
+        self
+    }
+
+    /// Resumes a session for at most `secs` seconds after the full handshake that authenticated
+    /// it, however often it was resumed since (each resumption issues fresh tickets, which keep
+    /// the original time). Default [`crate::session::DEFAULT_MAX_SESSION_AGE_SECS`] (24 hours);
+    /// clamped to 1 s ..= 7 days ([`crate::session::MAX_SESSION_AGE_SECS`], RFC 8446 §4.6.1).
+    /// Applies to TLS 1.3 tickets and TLS 1.2 tickets and session IDs alike.
+    #[must_use]
+    pub fn with_max_session_age(mut self, secs: u64) -> Self {
+        self.max_session_age = Some(secs.clamp(1, crate::session::MAX_SESSION_AGE_SECS));
         self
     }
 
@@ -802,6 +881,9 @@ impl ServerConfigBuilder {
         };
         Ok(ServerConfig {
             tls12_tickets: tickets.is_some() && !self.no_tls12_tickets,
+            max_session_age: self
+                .max_session_age
+                .unwrap_or(crate::session::DEFAULT_MAX_SESSION_AGE_SECS),
             tickets,
             send_tickets,
             session_ids: Arc::new(crate::session::ServerSessionCache::new(session_id_capacity)),
@@ -817,12 +899,14 @@ impl ServerConfigBuilder {
             key_log,
             time,
             allow_rsa_kx: common.allow_rsa_kx,
-            require_ems: true,
+            require_ems: common.require_ems,
             retain_client_hello: self.retain_client_hello,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]
             test_cert_hook: None,
+            #[cfg(test)]
+            test_ticket_hook: None,
         })
     }
 }

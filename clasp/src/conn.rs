@@ -52,7 +52,7 @@ pub struct Negotiated {
     pub alpn_protocol: Option<Vec<u8>>,
     /// The server name the client asked for (SNI).
     pub server_name: Option<String>,
-    /// The peer's certificate chain, end-entity first.
+    /// The peer's verified certificate path (see [`ConnectionCommon::peer_certificates`]).
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed.
     pub resumed: bool,
@@ -98,6 +98,19 @@ pub(crate) struct CommonState {
     pub(crate) received_client_hello: Option<Box<(ClientHello, Vec<u8>)>>,
     /// Consecutive records that carried nothing (empty app data, CCS, warnings).
     empty_records: usize,
+    /// KeyUpdates and post-handshake CertificateRequests received since the peer's last
+    /// application data (see [`MAX_POST_HANDSHAKE_MESSAGES`]).
+    post_handshake_messages: usize,
+    /// We answered a KeyUpdate(update_requested) and have sent no application data since: a
+    /// further request is answered by that same update (RFC 8446 §4.6.3).
+    pub(crate) key_update_reply_pending: bool,
+    /// Stop opening records while this many bytes of the receive buffer hold unread plaintext
+    /// ([`ConnectionCommon::set_plaintext_limit`]).
+    plaintext_limit: usize,
+    /// Server: accepted 0-RTT data not yet read through [`ServerConnection::early_data`]. Kept
+    /// apart from the 1-RTT plaintext (it may be a replay, RFC 8446 §8); bounded by the
+    /// server's `max_early_data_size` (`early_data_budget`).
+    received_early_data: Vec<u8>,
     /// Exporter for `export_keying_material`.
     pub(crate) exporter: Option<handshake::Exporter>,
     /// Server accepting 0-RTT: bytes of early data still allowed (RFC 8446 §4.2.10).
@@ -109,10 +122,34 @@ pub(crate) struct CommonState {
     pub(crate) max_received_fragment: usize,
     /// Client: bytes of early data we may still send, while the early keys are installed.
     pub(crate) early_data_send_budget: Option<usize>,
+    /// Fuzzing only: rewrites each outgoing handshake message (see [`FuzzMutator`]).
+    #[cfg(feature = "fuzzing")]
+    fuzz_mutator: Option<FuzzMutator>,
 }
+
+/// Fuzzing only (feature `fuzzing`): called with each encoded handshake message (header
+/// included) this side sends, after it entered our transcript and before it is protected, so the
+/// peer decrypts whatever the function leaves there. The structure-aware fuzz targets use it to
+/// mutate one message of a live handshake at a time, in any state, past the record encryption.
+#[cfg(feature = "fuzzing")]
+pub type FuzzMutator = Box<dyn FnMut(&mut Vec<u8>) + Send>;
 
 /// Records in a row that may carry nothing before we call it a denial of service.
 const MAX_EMPTY_RECORDS: usize = 32;
+
+/// KeyUpdates and post-handshake CertificateRequests accepted in a row with no application
+/// data from the peer between them; the next one fails the connection
+/// (`PeerMisbehaved::TooManyPostHandshakeMessages`). BoringSSL and rustls allow 32 as well.
+const MAX_POST_HANDSHAKE_MESSAGES: usize = 32;
+
+/// Above this many bytes of TLS output waiting to be written, a connection takes no more input
+/// (64 KiB, as rustls): a peer that sends requests (KeyUpdate, CertificateRequest) and never
+/// reads our answers cannot make us queue without end. Bytes the application wrote count too;
+/// the caller writes them out, then input flows again.
+pub const PENDING_OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// Default for [`ConnectionCommon::set_plaintext_limit`]: 16 KiB, one full record (as rustls).
+pub const DEFAULT_PLAINTEXT_LIMIT: usize = 16 * 1024;
 
 impl CommonState {
     fn new(side: Side) -> Self {
@@ -139,11 +176,17 @@ impl CommonState {
             sent_close_notify: false,
             received_client_hello: None,
             empty_records: 0,
+            post_handshake_messages: 0,
+            key_update_reply_pending: false,
+            plaintext_limit: DEFAULT_PLAINTEXT_LIMIT,
+            received_early_data: Vec::new(),
             exporter: None,
             early_data_budget: None,
             early_data_skip: 0,
             early_data_send_budget: None,
             max_received_fragment: crate::record::MAX_FRAGMENT_LEN,
+            #[cfg(feature = "fuzzing")]
+            fuzz_mutator: None,
         }
     }
 
@@ -167,6 +210,13 @@ impl CommonState {
     /// Queues a handshake message in the current flight (STYLE: `emit_*` writers call this).
     pub(crate) fn send_handshake(&mut self, msg: &HandshakeMessage) {
         self.observe(Direction::Sent, EventKind::Handshake(msg));
+        #[cfg(feature = "fuzzing")]
+        if let Some(mutate) = self.fuzz_mutator.as_mut() {
+            let mut bytes = msg.encoded().to_vec();
+            mutate(&mut bytes);
+            self.flight.extend_from_slice(&bytes);
+            return;
+        }
         self.flight.extend_from_slice(msg.encoded());
     }
 
@@ -304,8 +354,32 @@ impl CommonState {
         };
         self.sendbuf
             .write_protected(ContentType::ApplicationData, data, enc)?;
+        // We are no longer silent: the next KeyUpdate request gets an update of its own.
+        self.key_update_reply_pending = false;
         self.observe(Direction::Sent, EventKind::ApplicationData(data.len()));
         Ok(())
+    }
+
+    /// Counts a KeyUpdate or post-handshake CertificateRequest from the peer. Each costs us a key
+    /// derivation, or a signature and an answer; a peer sending them without end and no
+    /// application data would keep us busy for free.
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::TooManyPostHandshakeMessages` past [`MAX_POST_HANDSHAKE_MESSAGES`] in a
+    /// row (unexpected_message, as BoringSSL and rustls send).
+    pub(crate) fn count_post_handshake_message(&mut self) -> Result<(), Error> {
+        self.post_handshake_messages += 1;
+        if self.post_handshake_messages > MAX_POST_HANDSHAKE_MESSAGES {
+            return Err(PeerMisbehaved::TooManyPostHandshakeMessages.into());
+        }
+        Ok(())
+    }
+
+    /// Whether processing must pause before the next record: too much output waits for the
+    /// caller to write it, or too much received plaintext waits for the caller to read it.
+    fn input_paused(&self) -> bool {
+        self.sendbuf.len() > PENDING_OUTPUT_LIMIT
+            || self.deframer.retained_span() >= self.plaintext_limit
     }
 
     /// Whether the sending key is near its AEAD limit (RFC 8446 §5.5).
@@ -356,18 +430,33 @@ impl ConnectionCommon {
 
     /// Reads TLS bytes from `rd` into the connection. Returns 0 at end of stream.
     ///
+    /// Check [`Self::wants_read`] first: while output or unread plaintext is over its cap, the
+    /// connection takes no input.
+    ///
     /// # Errors
-    /// I/O errors from `rd`, or "buffer full" when records are waiting to be processed.
+    /// I/O errors from `rd`; "buffer full" (`io::ErrorKind::Other`) when records are waiting to
+    /// be processed, when more than [`PENDING_OUTPUT_LIMIT`] bytes wait to be written, or when
+    /// the unread plaintext has reached [`Self::set_plaintext_limit`].
     pub fn read_tls(&mut self, rd: &mut dyn io::Read) -> io::Result<usize> {
         if self.common.received_close_notify {
             return Ok(0);
+        }
+        if self.common.input_paused() {
+            return Err(io::Error::other(
+                "TLS output or received plaintext over its cap: write out pending TLS bytes \
+                 and read the plaintext, then call process_new_packets before reading more",
+            ));
         }
         self.common.deframer.read_tls(rd)
     }
 
     /// Gives the connection TLS bytes received some other way (sans-IO). Returns how many were
-    /// taken; call [`Self::process_new_packets`] and offer the rest again.
+    /// taken; call [`Self::process_new_packets`] and offer the rest again. Takes nothing while
+    /// output or unread plaintext is over its cap (see [`Self::wants_read`]).
     pub fn push_tls(&mut self, bytes: &[u8]) -> usize {
+        if self.common.input_paused() {
+            return 0;
+        }
         self.common.deframer.push(bytes)
     }
 
@@ -397,11 +486,19 @@ impl ConnectionCommon {
     }
 
     /// Whether the connection needs more TLS bytes to make progress.
+    ///
+    /// `false` while received plaintext waits in [`Self::reader`], and while more than
+    /// [`PENDING_OUTPUT_LIMIT`] (64 KiB) bytes of TLS output wait to be written: a connection
+    /// whose output does not drain takes no more input (a peer that floods requests and never
+    /// reads the answers cannot make it queue more). Write the output out, read the plaintext,
+    /// then call [`Self::process_new_packets`] again: records that arrived meanwhile are still
+    /// buffered and are processed then, before any new read.
     #[must_use]
     pub fn wants_read(&self) -> bool {
         self.error.is_none()
             && !self.common.received_close_notify
             && self.common.deframer.app_data_len() == 0
+            && self.common.sendbuf.len() <= PENDING_OUTPUT_LIMIT
     }
 
     /// Whether the handshake is still in progress.
@@ -445,6 +542,12 @@ impl ConnectionCommon {
                 return Ok(());
             }
             let c = &mut self.common;
+            // Everything bounded (DESIGN): the records after this one wait in the receive buffer
+            // (itself bounded) until the caller has written out our output or read the
+            // plaintext; nothing they would make us queue is queued meanwhile.
+            if c.input_paused() {
+                break;
+            }
             let rec = match c.deframer.next_record(c.decrypter.as_mut()) {
                 Ok(Some(rec)) => rec,
                 Ok(None) => break,
@@ -508,7 +611,11 @@ impl ConnectionCommon {
                                 .checked_sub(len)
                                 .ok_or(PeerMisbehaved::IllegalEarlyData)?;
                             c.early_data_budget = Some(left);
-                            c.deframer.retain_last_payload();
+                            // RFC 8446 §8, §E.5: 0-RTT data may be a replay. It goes to its own
+                            // buffer (`ServerConnection::early_data`), never into the 1-RTT
+                            // stream, so the application cannot mistake it for fresh data.
+                            // Bounded by the budget just checked.
+                            c.received_early_data.extend_from_slice(rec.payload);
                             c.observe(Direction::Received, EventKind::ApplicationData(len));
                             continue;
                         }
@@ -530,6 +637,7 @@ impl ConnectionCommon {
                         continue;
                     }
                     c.empty_records = 0;
+                    c.post_handshake_messages = 0;
                     c.deframer.retain_last_payload();
                     c.observe(Direction::Received, EventKind::ApplicationData(len));
                 }
@@ -632,7 +740,18 @@ impl ConnectionCommon {
         }
     }
 
-    /// Plaintext received from the peer.
+    /// Caps the received plaintext waiting in [`Self::reader`]: once `limit` bytes of the
+    /// receive buffer hold unread plaintext, no further record is opened and no TLS input is
+    /// taken (`wants_read() == false`) until the plaintext is read. Default
+    /// [`DEFAULT_PLAINTEXT_LIMIT`] (16 KiB). A record is always opened when nothing is waiting,
+    /// so up to `limit` plus one record (16 KiB) may be buffered. Accepted 0-RTT data is bounded
+    /// by the server's `max_early_data_size` instead.
+    pub fn set_plaintext_limit(&mut self, limit: usize) {
+        self.common.plaintext_limit = limit.max(1);
+    }
+
+    /// Plaintext received from the peer. When it runs dry and records were held back (see
+    /// [`Self::set_plaintext_limit`]), reading processes them first.
     pub fn reader(&mut self) -> Reader<'_> {
         Reader { conn: self }
     }
@@ -668,6 +787,14 @@ impl ConnectionCommon {
         self.common.flush_flight()
     }
 
+    /// Fuzzing only (feature `fuzzing`): installs a [`FuzzMutator`] for every handshake
+    /// message this side sends from now on.
+    #[cfg(feature = "fuzzing")]
+    #[doc(hidden)]
+    pub fn set_fuzz_mutator(&mut self, mutator: FuzzMutator) {
+        self.common.fuzz_mutator = Some(mutator);
+    }
+
     /// What was negotiated.
     #[must_use]
     pub fn negotiated(&self) -> &Negotiated {
@@ -698,7 +825,13 @@ impl ConnectionCommon {
         self.common.negotiated.alpn_protocol.as_deref()
     }
 
-    /// The peer's certificate chain (end-entity first); empty if none was sent.
+    /// The peer's verified certificate path: the end-entity certificate, then the intermediates
+    /// verification used (certificates the peer sent that are not on the path, and the trust
+    /// anchor, are left out). On a resumed connection, the path verified when the session was
+    /// made; a server that authenticates clients has verified it again under its current
+    /// verifier, and a server that does not reports none. Empty if the peer sent none. With a
+    /// verifier that names no path (a custom one, or
+    /// [`crate::verify::dangerous::NoServerVerification`]): everything the peer sent.
     #[must_use]
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         &self.common.negotiated.peer_certificates
@@ -758,6 +891,7 @@ impl ConnectionCommon {
         out.push(("handshake joiner buffer", c.joiner.capacity()));
         out.push(("flight buffer", c.flight.capacity()));
         out.push(("pending plaintext", c.pending_plaintext.capacity()));
+        out.push(("received early data", c.received_early_data.capacity()));
         let n = &c.negotiated;
         out.push((
             "negotiated: peer certificates",
@@ -789,6 +923,7 @@ impl ConnectionCommon {
             + self.common.joiner.capacity()
             + self.common.flight.capacity()
             + self.common.pending_plaintext.capacity()
+            + self.common.received_early_data.capacity()
     }
 }
 
@@ -802,7 +937,20 @@ impl io::Read for Reader<'_> {
     /// Returns plaintext if any is buffered; `Ok(0)` after the peer's close_notify;
     /// `WouldBlock` if more TLS data is needed; `UnexpectedEof` if the connection failed.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.conn.common.deframer.read_app_data(buf);
+        let mut n = self.conn.common.deframer.read_app_data(buf);
+        if n == 0
+            && !buf.is_empty()
+            && self.conn.error.is_none()
+            && !self.conn.common.received_close_notify
+            && self.conn.common.deframer.has_unopened()
+        {
+            // Records held back while the plaintext was at its cap: open them now, or a caller
+            // that waits for more TLS bytes would wait for data that is already here.
+            if let Err(e) = self.conn.process_new_packets() {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
+            n = self.conn.common.deframer.read_app_data(buf);
+        }
         if n > 0 || buf.is_empty() {
             return Ok(n);
         }
@@ -972,6 +1120,29 @@ impl ServerConnection {
         inner.common.flush_flight()
     }
 
+    /// The accepted 0-RTT data (RFC 8446 §2.3, §4.2.10), apart from the 1-RTT plaintext of
+    /// [`ConnectionCommon::reader`]. `Some` while early data is being received (from the
+    /// ClientHello until the client's EndOfEarlyData) and afterwards while some of it is unread;
+    /// `None` when the server did not accept early data or all of it has been read.
+    ///
+    /// **Early data can be replayed.** An attacker who recorded the client's first flight can
+    /// send it again, to this server or another one sharing its ticket keys, and the same bytes
+    /// arrive as early data on another connection (RFC 8446 §8, §E.5); clasp refuses a ticket's
+    /// second 0-RTT attempt only within this process. Act on early data only if doing it twice
+    /// is harmless (RFC 8446 §E.5: "minimally, this means idempotent"), or hold it until the
+    /// handshake is complete ([`ConnectionCommon::is_handshaking`] is `false`: the client's
+    /// Finished proves this connection is live, though not that the data was not sent before).
+    /// An application protocol needs a profile for 0-RTT (for HTTP, RFC 8470) before using it.
+    pub fn early_data(&mut self) -> Option<EarlyDataReader<'_>> {
+        let c = &self.inner.common;
+        if c.early_data_budget.is_none() && c.received_early_data.is_empty() {
+            return None;
+        }
+        Some(EarlyDataReader {
+            common: &mut self.inner.common,
+        })
+    }
+
     /// The server name the client asked for (SNI), once the ClientHello has arrived.
     #[must_use]
     pub fn server_name(&self) -> Option<&str> {
@@ -1009,5 +1180,48 @@ impl Deref for ServerConnection {
 impl DerefMut for ServerConnection {
     fn deref_mut(&mut self) -> &mut ConnectionCommon {
         &mut self.inner
+    }
+}
+
+/// Reads accepted 0-RTT data (see [`ServerConnection::early_data`], and its replay warning).
+pub struct EarlyDataReader<'a> {
+    common: &'a mut CommonState,
+}
+
+impl core::fmt::Debug for EarlyDataReader<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EarlyDataReader")
+            .field("bytes_available", &self.bytes_available())
+            .finish()
+    }
+}
+
+impl EarlyDataReader<'_> {
+    /// Bytes of early data received and not yet read.
+    #[must_use]
+    pub fn bytes_available(&self) -> usize {
+        self.common.received_early_data.len()
+    }
+}
+
+impl io::Read for EarlyDataReader<'_> {
+    /// Returns early data if any is buffered; `WouldBlock` while more may still arrive (before
+    /// the client's EndOfEarlyData); `Ok(0)` once all of it has been read.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let data = &mut self.common.received_early_data;
+        let n = buf.len().min(data.len());
+        if n == 0 && !buf.is_empty() {
+            if self.common.early_data_budget.is_some() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            return Ok(0);
+        }
+        buf[..n].copy_from_slice(&data[..n]);
+        data.drain(..n);
+        if data.is_empty() {
+            // Idle connections hold no buffers (DESIGN).
+            *data = Vec::new();
+        }
+        Ok(n)
     }
 }

@@ -118,8 +118,6 @@ pub enum PeerMisbehaved {
     KeyChangeNotOnRecordBoundary,
     /// The peer sent no certificate where one is required.
     NoCertificate,
-    /// Empty application-data or handshake record in TLS 1.3 where the RFC forbids it.
-    IllegalEmptyRecord,
     /// A ChangeCipherSpec where none is allowed.
     IllegalChangeCipherSpec,
     /// A required extension was missing (RFC 8446 §9.2).
@@ -132,6 +130,10 @@ pub enum PeerMisbehaved {
     BadRenegotiationInfo,
     /// Too many consecutive records without progress (empty records, warnings, CCS).
     TooManyEmptyRecords,
+    /// Too many KeyUpdates or post-handshake CertificateRequests in a row with no application
+    /// data between them (32 are allowed, as in BoringSSL and rustls): each costs us work and
+    /// possibly an answer, so a peer could otherwise keep us busy for free.
+    TooManyPostHandshakeMessages,
     /// A KeyUpdate request was malformed or arrived at an illegal point.
     IllegalKeyUpdate,
     /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
@@ -142,6 +144,9 @@ pub enum PeerMisbehaved {
     IllegalEarlyData,
     /// A TLS 1.3 record decrypted to all zeros: no inner content type (RFC 8446 §5.4).
     NoInnerContentType,
+    /// A ClientHello or ServerHello with legacy_version 0x0300 (SSL 3.0) or lower, whatever
+    /// its supported_versions says (RFC 8446 §D.5: `protocol_version`).
+    ObsoleteLegacyVersion,
 }
 
 /// The peer is honest but we have nothing in common.
@@ -215,6 +220,9 @@ pub enum ApiMisuse {
     /// An exporter was asked for too much output, with an over-long label or context, or with a
     /// label reserved for the handshake (RFC 5705 §4, RFC 8446 §7.5).
     InvalidExporterRequest,
+    /// An exporter was asked of a TLS 1.2 session without the extended master secret
+    /// (RFC 7627 §5.4); set `require_ems()` to refuse such peers instead.
+    ExporterWithoutExtendedMasterSecret,
 }
 
 /// Failures on our side.
@@ -303,8 +311,17 @@ impl From<&Error> for AlertDescription {
             }
             // RFC 8446 §5: "If a TLS implementation receives an unexpected record type, it MUST
             // terminate the connection with an "unexpected_message" alert."
+            //
+            // RFC 8446 §5.4: Handshake or Alert records "that have a zero-length
+            // TLSInnerPlaintext.content ... MUST terminate the connection with an
+            // "unexpected_message" alert"; we treat the plaintext (and TLS 1.2, RFC 5246
+            // §6.2.1) forms alike. RFC 8446 §5: a change_cipher_spec other than the single byte
+            // 0x01 is "unexpected_message" too.
             Error::InvalidMessage(
-                InvalidMessage::UnalignedKeyChange | InvalidMessage::InvalidContentType(_),
+                InvalidMessage::UnalignedKeyChange
+                | InvalidMessage::InvalidContentType(_)
+                | InvalidMessage::EmptyRecord
+                | InvalidMessage::InvalidCcs,
             ) => Self::UnexpectedMessage,
             Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => Self::IllegalParameter,
             Error::InvalidMessage(_) => Self::DecodeError,
@@ -320,8 +337,10 @@ impl From<&Error> for AlertDescription {
                 P::KeyChangeNotOnRecordBoundary
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
+                | P::TooManyPostHandshakeMessages
                 | P::IllegalEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
+                P::ObsoleteLegacyVersion => Self::ProtocolVersion,
                 P::BadRenegotiationInfo | P::MissingExtendedMasterSecret => Self::HandshakeFailure,
                 P::NoCertificate => Self::CertificateRequired,
                 P::IllegalCompression
@@ -333,7 +352,6 @@ impl From<&Error> for AlertDescription {
                 | P::SessionIdMismatch
                 | P::UnofferedSignatureScheme
                 | P::IllegalHelloRetryRequest
-                | P::IllegalEmptyRecord
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
                 | P::IllegalClientHello => Self::IllegalParameter,

@@ -1,12 +1,18 @@
 //! SSLKEYLOGFILE: secrets in the NSS key log format, so Wireshark can decrypt clasp traffic.
 //!
-//! Each line is `<LABEL> <client_random hex> <secret hex>`. Logging happens only through an
-//! explicit [`KeyLog`] in the config, or when the user sets `SSLKEYLOGFILE` (STYLE: key logging is
-//! an explicit hook; the tools say loudly when it is on).
+//! Each line is `<LABEL> <client_random hex> <secret hex>`. Logging is opt-in: it happens only
+//! through an explicit [`KeyLog`] in the config (`with_key_log`), or `with_env_key_log()`, which
+//! reads `SSLKEYLOGFILE` when the program asks for it. The library never reads the variable on its
+//! own: a server that merely inherits it must not write every session secret to disk. The `clasp`
+//! tools honour `SSLKEYLOGFILE` (as curl does) and `--keylog FILE`, and say on stderr whenever key
+//! logging is on.
+//!
+//! The file is created owner-only (mode 0600 on Unix) and opened for appending; a file that
+//! already exists keeps its permissions.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -34,7 +40,9 @@ impl KeyLogFile {
         Some(Self::new(PathBuf::from(path)))
     }
 
-    /// Logs to `path` (created if absent, appended to otherwise).
+    /// Logs to `path` (created owner-only if absent, appended to otherwise). The file is opened
+    /// at the first secret; a file that cannot be opened then is skipped silently (a key log
+    /// must never break a connection). Use [`Self::open`] to see such errors up front.
     #[must_use]
     pub fn new(path: PathBuf) -> Self {
         Self {
@@ -43,11 +51,37 @@ impl KeyLogFile {
         }
     }
 
+    /// Opens (or creates, owner-only) `path` for appending now, so that a bad path is reported
+    /// to the caller instead of silently logging nothing.
+    ///
+    /// # Errors
+    /// The error from opening the file (missing directory, permission denied, …).
+    pub fn open(path: PathBuf) -> io::Result<Self> {
+        let file = open_append(&path)?;
+        Ok(Self {
+            path,
+            file: Mutex::new(Some(file)),
+        })
+    }
+
     /// The file being written.
     #[must_use]
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }
+}
+
+/// Opens `path` for appending, creating it with mode 0600 on Unix: the secrets in it decrypt
+/// every logged connection, so no other user may read it.
+fn open_append(path: &std::path::Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 /// Formats one NSS key log line.
@@ -74,11 +108,7 @@ impl KeyLog for KeyLogFile {
             return;
         };
         if guard.is_none() {
-            *guard = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .ok();
+            *guard = open_append(&self.path).ok();
         }
         if let Some(f) = guard.as_mut() {
             // A failing key log must never break the connection; the write is best effort.

@@ -1,26 +1,55 @@
 //! Resumption state: the server's ticket keys (with rotation) and the client's session cache.
 //!
 //! Server tickets are self-contained: the resumption PSK and what must be re-checked on resumption
-//! (suite, ALPN, SNI; RFC 8446 §4.2.11, §4.6.1) are sealed with AES-256-GCM under a key that
+//! (suite, ALPN, SNI; RFC 8446 §4.2.11, §4.6.1; the client's verified chain, verified again
+//! under the server's current policy, and the time of the full handshake, which caps the
+//! session's life however often it is resumed) are sealed with AES-256-GCM under a key that
 //! rotates. The previous key still opens tickets until the next rotation, so a rotation never
 //! strands tickets issued a moment before; a ticket under a key rotated out twice falls back to a
-//! full handshake. Nothing here reads a clock directly: times come from the config's
+//! full handshake. The client's cache binds each session to the verifier and client-certificate
+//! resolver that made it (`SessionBinding`) and keeps no ticket too large to send back
+//! ([`MAX_TICKET_LEN`]). Nothing here reads a clock directly: times come from the config's
 //! [`TimeProvider`](crate::time::TimeProvider).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
+
+use rustls_pki_types::CertificateDer;
 
 use crate::codec::{put_prefixed, Codec, ListLength, Reader};
 use crate::crypto::{AeadAlgorithm, AeadKey, CryptoProvider, SecretBytes, SecureRandom};
 use crate::error::{Error, InvalidMessage};
 use crate::msgs::enums::{CipherSuite, ProtocolVersion};
+use crate::sign::ResolvesClientCert;
+use crate::verify::ServerCertVerifier;
 
 /// Default ticket key rotation period: 6 hours (tickets live at most 2 periods).
 pub const DEFAULT_ROTATION_SECS: u64 = 6 * 3600;
 
 /// Ticket lifetime we advertise (RFC 8446 §4.6.1 caps it at 7 days); we use 2 hours.
 pub const TICKET_LIFETIME_SECS: u32 = 7200;
+
+/// Default cap on a session's total life, counted from the full handshake that authenticated
+/// it, however often it is resumed in between (each resumption issues fresh tickets): 24 hours.
+/// A day bounds how long a stolen ticket, or a client certificate checked once, keeps a
+/// session going without a full handshake, at the cost of one full handshake per client a day.
+pub const DEFAULT_MAX_SESSION_AGE_SECS: u64 = 24 * 3600;
+
+/// RFC 8446 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)" for a
+/// ticket's lifetime, and the PSK's original authentication bounds its use the same way: the
+/// most [`crate::config::ServerConfigBuilder::with_max_session_age`] accepts.
+pub const MAX_SESSION_AGE_SECS: u64 = 604_800;
+
+/// The largest ticket a client keeps. A ticket travels back in the ClientHello, inside the
+/// extensions block whose length is a u16 (RFC 8446 §4.1.2 `extensions<8..2^16-1>`, the
+/// TLS 1.3 PSK identity and the TLS 1.2 session_ticket extension are u16-prefixed too), next to
+/// our other extensions (a post-quantum key share alone is 1,216 bytes; an ALPN list may be
+/// long). A ticket that cannot fit would break every later connection to that server, so it is
+/// dropped at receipt. 16 KiB is far above real tickets (tens to a few thousand bytes, ours
+/// with a client chain included) and leaves three quarters of the block for the rest. Our
+/// server does not issue a TLS 1.3 ticket larger than this either.
+pub const MAX_TICKET_LEN: usize = 16 * 1024;
 
 const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = AeadAlgorithm::NONCE_LEN;
@@ -251,11 +280,20 @@ pub(crate) struct Tls13Session {
     pub(crate) alpn: Option<Vec<u8>>,
     pub(crate) sni: Option<String>,
     pub(crate) max_early_data: u32,
+    /// Seconds since the Unix epoch of the full handshake that authenticated the session,
+    /// carried unchanged into tickets issued on resumed connections, so that resumption cannot
+    /// extend a session forever (RFC 8446 §4.6.1). Server side only (the client sets `issued`).
+    pub(crate) auth_time: u64,
+    /// The peer's verified chain (leaf first, then the intermediates used). Server side: the
+    /// client's, verified again under the current verifier before a resumption is accepted;
+    /// empty when the client sent none. Client side: the server's, reported again by a resumed
+    /// connection.
+    pub(crate) peer_certs: Vec<CertificateDer<'static>>,
 }
 
 impl Tls13Session {
     /// Serialises the server-side ticket contents (version ‖ suite ‖ psk ‖ age_add ‖ issued ‖
-    /// lifetime ‖ alpn ‖ sni ‖ max_early_data).
+    /// lifetime ‖ alpn ‖ sni ‖ max_early_data ‖ auth_time ‖ peer_certs).
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         ProtocolVersion::TLSv1_3.encode(&mut out);
@@ -275,6 +313,8 @@ impl Tls13Session {
             &mut out,
         );
         self.max_early_data.encode(&mut out);
+        out.extend_from_slice(&self.auth_time.to_be_bytes());
+        encode_certs(&self.peer_certs, &mut out);
         out
     }
 
@@ -295,6 +335,9 @@ impl Tls13Session {
         let sni =
             String::from_utf8(sni.to_vec()).map_err(|_| InvalidMessage::IllegalValue("sni"))?;
         let max_early_data = r.u32("max_early_data")?;
+        let auth_hi = u64::from(r.u32("auth_time")?);
+        let auth_lo = u64::from(r.u32("auth_time")?);
+        let peer_certs = decode_certs(&mut r)?;
         r.expect_empty("ticket")?;
         Ok(Self {
             suite,
@@ -305,7 +348,65 @@ impl Tls13Session {
             alpn: (!alpn.is_empty()).then_some(alpn),
             sni: (!sni.is_empty()).then_some(sni),
             max_early_data,
+            auth_time: (auth_hi << 32) | auth_lo,
+            peer_certs,
         })
+    }
+}
+
+/// A chain in a ticket: u16-prefixed list of u16-prefixed certificates (a chain too large for
+/// that makes a ticket too large to send anyway; see [`MAX_TICKET_LEN`]).
+fn encode_certs(certs: &[CertificateDer<'static>], out: &mut Vec<u8>) {
+    let list = crate::codec::LengthPrefixedBuffer::new(ListLength::U16, out);
+    for c in certs {
+        put_prefixed(ListLength::U16, c.as_ref(), &mut *list.buf);
+    }
+}
+
+fn decode_certs(r: &mut Reader<'_>) -> Result<Vec<CertificateDer<'static>>, InvalidMessage> {
+    let mut list = r.length_prefixed(ListLength::U16, "peer_certs")?;
+    let mut certs = Vec::new();
+    while list.any_left() {
+        let c = list
+            .length_prefixed(ListLength::NonEmptyU16, "peer_cert")?
+            .rest();
+        certs.push(CertificateDer::from(c.to_vec()));
+    }
+    Ok(certs)
+}
+
+/// What made a client session: the server-certificate verifier and the client-certificate
+/// resolver of the config, by identity. A session is offered only by a config with the same
+/// ones (as rustls does): a session whose server passed a lax verifier (or none) must not let a
+/// strict config sharing the cache skip its own check, and a session made where a client
+/// certificate could be presented must not be resumed by a config that would not present it
+/// (or would present another). A `Weak` keeps the allocation (not the value) alive, so its
+/// address cannot be reused by another verifier while the session is cached.
+#[derive(Clone)]
+pub(crate) struct SessionBinding {
+    verifier: Weak<dyn ServerCertVerifier>,
+    client_cert: Option<Weak<dyn ResolvesClientCert>>,
+}
+
+impl SessionBinding {
+    pub(crate) fn of(config: &crate::config::ClientConfig) -> Self {
+        Self {
+            verifier: Arc::downgrade(&config.verifier),
+            client_cert: config.client_cert.as_ref().map(Arc::downgrade),
+        }
+    }
+
+    /// Whether `config` is the one (verifier and resolver) that made the session.
+    pub(crate) fn matches(&self, config: &crate::config::ClientConfig) -> bool {
+        fn same<T: ?Sized>(w: &Weak<T>, a: &Arc<T>) -> bool {
+            core::ptr::addr_eq(w.as_ptr(), Arc::as_ptr(a))
+        }
+        let resolver = match (&self.client_cert, &config.client_cert) {
+            (None, None) => true,
+            (Some(w), Some(a)) => same(w, a),
+            _ => false,
+        };
+        resolver && same(&self.verifier, &config.verifier)
     }
 }
 
@@ -313,6 +414,8 @@ impl Tls13Session {
 pub(crate) struct ClientTicket {
     pub(crate) ticket: Vec<u8>,
     pub(crate) session: Tls13Session,
+    /// The config that made it (see [`SessionBinding`]).
+    pub(crate) binding: SessionBinding,
 }
 
 /// The client's session cache: tickets by server name, bounded in both names and tickets per
@@ -370,14 +473,19 @@ impl ClientSessionCache {
         }
     }
 
-    /// A copy of the unexpired TLS 1.2 session for `name` (it stays stored: TLS 1.2 sessions
-    /// may be resumed more than once).
-    pub(crate) fn get_tls12(&self, name: &str, now: u64) -> Option<ClientTls12Session> {
+    /// A copy of the unexpired TLS 1.2 session for `name` made by `config` (see
+    /// [`SessionBinding`]; it stays stored: TLS 1.2 sessions may be resumed more than once).
+    pub(crate) fn get_tls12(
+        &self,
+        name: &str,
+        now: u64,
+        config: &crate::config::ClientConfig,
+    ) -> Option<ClientTls12Session> {
         let mut g = self.tls12.lock().ok()?;
         let (map, order) = &mut *g;
         let s = map.get(name)?;
         if s.session.is_fresh(now) {
-            return Some(s.duplicate());
+            return s.binding.matches(config).then(|| s.duplicate());
         }
         map.remove(name);
         order.retain(|k| k != name);
@@ -390,6 +498,21 @@ impl ClientSessionCache {
             let (map, order) = &mut *g;
             map.remove(name);
             order.retain(|k| k != name);
+        }
+    }
+
+    /// Forgets the TLS 1.2 session for `name` if it is still `session` (same session ID and
+    /// ticket), not one another connection stored since.
+    pub(crate) fn remove_tls12_if_same(&self, name: &str, session: &ClientTls12Session) {
+        if let Ok(mut g) = self.tls12.lock() {
+            let (map, order) = &mut *g;
+            let same = map
+                .get(name)
+                .is_some_and(|s| s.session_id == session.session_id && s.ticket == session.ticket);
+            if same {
+                map.remove(name);
+                order.retain(|k| k != name);
+            }
         }
     }
 
@@ -416,16 +539,19 @@ impl ClientSessionCache {
         q.push_back(ticket);
     }
 
-    /// Takes the newest unexpired ticket for `name`.
-    pub(crate) fn take(&self, name: &str, now: u64) -> Option<ClientTicket> {
+    /// Takes the newest unexpired ticket for `name` made by `config` (see [`SessionBinding`]);
+    /// expired tickets are dropped, other configs' tickets stay.
+    pub(crate) fn take(
+        &self,
+        name: &str,
+        now: u64,
+        config: &crate::config::ClientConfig,
+    ) -> Option<ClientTicket> {
         let mut g = self.inner.lock().ok()?;
         let q = g.0.get_mut(name)?;
-        while let Some(t) = q.pop_back() {
-            if now.saturating_sub(t.session.issued) < u64::from(t.session.lifetime) {
-                return Some(t);
-            }
-        }
-        None
+        q.retain(|t| now.saturating_sub(t.session.issued) < u64::from(t.session.lifetime));
+        let i = q.iter().rposition(|t| t.binding.matches(config))?;
+        q.remove(i)
     }
 }
 
@@ -585,6 +711,18 @@ impl Tls12Session {
     }
 }
 
+/// Fuzzing only (feature `fuzzing`): decodes `bytes` as the sealed plaintext of a TLS 1.3 and
+/// of a TLS 1.2 ticket. Returns `false` if one decodes but does not re-encode to exactly
+/// `bytes` (the `ticket` fuzz target asserts it never does).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[must_use]
+pub fn fuzz_ticket_plaintext(bytes: &[u8]) -> bool {
+    let tls13 = Tls13Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
+    let tls12 = Tls12Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
+    tls13 && tls12
+}
+
 /// Sessions by ID and the IDs in insertion order (for eviction).
 type SessionsById = (HashMap<Vec<u8>, Tls12Session>, VecDeque<Vec<u8>>);
 
@@ -670,8 +808,10 @@ pub(crate) struct ClientTls12Session {
     /// The RFC 5077 ticket; empty when none was issued.
     pub(crate) ticket: Vec<u8>,
     pub(crate) session: Tls12Session,
-    /// The server's certificates from the full handshake, reported again on resumption.
+    /// The server's verified chain from the full handshake, reported again on resumption.
     pub(crate) server_certs: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// The config that made it (see [`SessionBinding`]).
+    pub(crate) binding: SessionBinding,
 }
 
 impl ClientTls12Session {
@@ -681,6 +821,7 @@ impl ClientTls12Session {
             ticket: self.ticket.clone(),
             session: self.session.duplicate(),
             server_certs: self.server_certs.clone(),
+            binding: self.binding.clone(),
         }
     }
 }
@@ -775,12 +916,19 @@ mod tests {
             alpn: Some(b"h2".to_vec()),
             sni: Some("localhost".into()),
             max_early_data: 0,
+            auth_time: 1_699_990_000,
+            peer_certs: vec![
+                CertificateDer::from(vec![0x30, 1, 2]),
+                CertificateDer::from(vec![0x30, 3]),
+            ],
         };
         let enc = s.encode();
         let d = Tls13Session::decode(&enc).unwrap();
         assert_eq!(d.suite, s.suite);
         assert_eq!(d.psk.as_bytes(), s.psk.as_bytes());
         assert_eq!(d.issued, s.issued);
+        assert_eq!(d.auth_time, s.auth_time);
+        assert_eq!(d.peer_certs, s.peer_certs);
         assert_eq!(d.alpn, s.alpn);
         assert_eq!(d.sni, s.sni);
         for n in 0..enc.len() {
@@ -841,21 +989,37 @@ mod tests {
 
     #[test]
     fn client_tls12_sessions_are_reusable_and_bounded() {
+        let config = crate::config::ClientConfig::builder().build().unwrap();
+        let other = crate::config::ClientConfig::builder().build().unwrap();
         let c = ClientSessionCache::new(1);
         let entry = |id: u8| ClientTls12Session {
             session_id: vec![id],
             ticket: Vec::new(),
             session: tls12_session(0),
             server_certs: Vec::new(),
+            binding: SessionBinding::of(&config),
         };
         c.insert_tls12("a", entry(1));
-        assert_eq!(c.get_tls12("a", 1).unwrap().session_id, [1]);
-        assert_eq!(c.get_tls12("a", 1).unwrap().session_id, [1], "not reusable");
+        assert_eq!(c.get_tls12("a", 1, &config).unwrap().session_id, [1]);
+        assert_eq!(
+            c.get_tls12("a", 1, &config).unwrap().session_id,
+            [1],
+            "not reusable"
+        );
+        assert!(c.get_tls12("a", 1, &other).is_none(), "another config's");
         c.insert_tls12("b", entry(2));
-        assert!(c.get_tls12("a", 1).is_none(), "bound not applied");
-        assert!(c.get_tls12("b", 200).is_none(), "expired session returned");
+        assert!(c.get_tls12("a", 1, &config).is_none(), "bound not applied");
+        assert!(
+            c.get_tls12("b", 200, &config).is_none(),
+            "expired session returned"
+        );
+        c.insert_tls12("b", entry(3));
+        c.remove_tls12_if_same("b", &entry(4));
+        assert!(c.get_tls12("b", 1, &config).is_some(), "removed another");
+        c.remove_tls12_if_same("b", &entry(3));
+        assert!(c.get_tls12("b", 1, &config).is_none());
         c.insert_tls12("b", entry(3));
         c.remove_tls12("b");
-        assert!(c.get_tls12("b", 1).is_none());
+        assert!(c.get_tls12("b", 1, &config).is_none());
     }
 }

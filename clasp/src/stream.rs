@@ -6,14 +6,15 @@
 //! [`Error`] inside (downcast with `get_ref()`). It must never decide protocol questions itself.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::ops::DerefMut;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls_pki_types::ServerName;
 
 use crate::config::ClientConfig;
-use crate::conn::{ClientConnection, ConnectionCommon};
+use crate::conn::{ClientConnection, ConnectionCommon, IoState};
 use crate::error::Error;
 
 /// A TLS connection `C` (a [`ClientConnection`], a [`crate::ServerConnection`], or anything that
@@ -22,6 +23,19 @@ use crate::error::Error;
 /// Reading returns `Ok(0)` only after the peer's close_notify. If the transport ends without it,
 /// reading fails with [`io::ErrorKind::UnexpectedEof`] carrying [`Error::UnexpectedEof`]: the
 /// data may have been truncated by an attacker (RFC 8446 §6.1).
+///
+/// **Timeouts are the application's.** `Stream` waits as long as its transport does: a peer that
+/// stops reading blocks [`Write::write`] (and a read, which sends our pending output first) in
+/// the transport's write, and a silent or dripping peer blocks reads and the handshake. Give the
+/// transport timeouts ([`TcpStream::set_read_timeout`] / [`TcpStream::set_write_timeout`], or
+/// [`Stream::connect_timeout`], which sets both); an expired timeout surfaces as the transport's
+/// error ([`io::ErrorKind::WouldBlock`] or [`io::ErrorKind::TimedOut`]). Bound the whole
+/// handshake by a deadline, not only each read, if a peer dripping one byte per timeout must
+/// not hold you longer.
+///
+/// Reading never lets output pile up: before it reads from the transport, `Stream` writes out
+/// everything the connection has queued (answers to the peer's KeyUpdates, say), so a peer
+/// that sends requests and never reads meets the write timeout, not our memory.
 ///
 /// ```no_run
 /// use std::io::{Read, Write};
@@ -99,8 +113,30 @@ where
         Ok(())
     }
 
+    /// Processes received records, queuing the alert for a failure and sending it.
+    fn process(&mut self) -> io::Result<IoState> {
+        self.conn.process_new_packets().map_err(|e| {
+            // The connection queued an alert describing `e`; tell the peer, best effort (the
+            // peer may already be gone, and `e` is the error that matters).
+            let _ = self.flush_tls();
+            to_io(e)
+        })
+    }
+
     /// Reads one chunk of TLS bytes and processes it. Returns `false` at end of transport.
+    ///
+    /// Call with the output flushed. Records that waited in the connection while its output was
+    /// over the cap ([`ConnectionCommon::wants_read`]) are processed first: they may be all the
+    /// caller needs, and the transport may have nothing more to give.
     fn read_and_process(&mut self) -> io::Result<bool> {
+        let handshaking = self.conn.is_handshaking();
+        let st = self.process()?;
+        if st.plaintext_bytes_to_read > 0
+            || st.tls_bytes_to_write > 0
+            || handshaking != self.conn.is_handshaking()
+        {
+            return Ok(true);
+        }
         let n = loop {
             match self.conn.read_tls(&mut self.sock) {
                 Ok(n) => break n,
@@ -108,12 +144,7 @@ where
                 Err(e) => return Err(e),
             }
         };
-        if let Err(e) = self.conn.process_new_packets() {
-            // The connection queued an alert describing `e`; tell the peer, best effort (the
-            // peer may already be gone, and `e` is the error that matters).
-            let _ = self.flush_tls();
-            return Err(to_io(e));
-        }
+        self.process()?;
         Ok(n > 0)
     }
 
@@ -162,7 +193,10 @@ where
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
-            // Answers the handshake may have queued (KeyUpdate) go out before we block.
+            // Answers the handshake may have queued (KeyUpdate) go out before we block, and all of
+            // our output goes out before we read more: a peer that sends requests and never
+            // reads cannot make us queue without end (this blocks until the transport takes
+            // it, or fails at the transport's write timeout).
             self.flush_tls()?;
             if !self.read_and_process()? {
                 // One more look: the last chunk may have carried data or close_notify.
@@ -198,6 +232,55 @@ where
 }
 
 impl Stream<ClientConnection, TcpStream> {
+    /// Like [`Self::connect`], with a deadline: each TCP connection attempt gives up after
+    /// `timeout`, and the socket's read and write timeouts are set to `timeout`, so every later
+    /// read or write (the handshake's included) fails with [`io::ErrorKind::WouldBlock`] or
+    /// [`io::ErrorKind::TimedOut`] after `timeout` without progress instead of waiting forever.
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Write};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let config = Arc::new(clasp::ClientConfig::builder().with_native_roots()?.build()?);
+    /// let mut tls = clasp::Stream::connect_timeout("example.com:443", config, Duration::from_secs(10))?;
+    /// tls.complete_handshake()?;
+    /// // The same by hand, on a socket you made yourself:
+    /// let sock = std::net::TcpStream::connect("example.com:443")?;
+    /// sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    /// sock.set_write_timeout(Some(Duration::from_secs(10)))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Self::connect`]; [`io::ErrorKind::InvalidInput`] for a zero `timeout`;
+    /// [`io::ErrorKind::TimedOut`] when no address answers in time.
+    pub fn connect_timeout(
+        addr: &str,
+        config: Arc<ClientConfig>,
+        timeout: Duration,
+    ) -> io::Result<Self> {
+        let name = server_name(addr)?;
+        let mut last = None;
+        for a in addr.to_socket_addrs()? {
+            match TcpStream::connect_timeout(&a, timeout) {
+                Ok(sock) => {
+                    sock.set_read_timeout(Some(timeout))?;
+                    sock.set_write_timeout(Some(timeout))?;
+                    let conn = ClientConnection::new(config, name).map_err(to_io)?;
+                    return Ok(Self::new(conn, sock));
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to nothing",
+            )
+        }))
+    }
+
     /// Connects over TCP to `addr` (`"host:port"`, `"[v6]:port"`) and starts a client connection that
     /// verifies the server against `host`. The handshake runs on first use.
     ///
@@ -205,16 +288,21 @@ impl Stream<ClientConnection, TcpStream> {
     /// An unusable host name ([`io::ErrorKind::InvalidInput`]), TCP/DNS errors, or a connection
     /// that cannot start.
     pub fn connect(addr: &str, config: Arc<ClientConfig>) -> io::Result<Self> {
-        let (host, _port) = addr.rsplit_once(':').ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "address must be host:port")
-        })?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let name = ServerName::try_from(host.to_string())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let name = server_name(addr)?;
         let sock = TcpStream::connect(addr)?;
         let conn = ClientConnection::new(config, name).map_err(to_io)?;
         Ok(Self::new(conn, sock))
     }
+}
+
+/// The server name in `"host:port"` / `"[v6]:port"`.
+fn server_name(addr: &str) -> io::Result<ServerName<'static>> {
+    let (host, _port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "address must be host:port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    ServerName::try_from(host.to_string())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 #[cfg(test)]
@@ -237,7 +325,6 @@ mod tests {
         roots.add(ca.der()).unwrap();
         let client = ClientConfig::builder()
             .with_root_certificates(roots)
-            .without_env_key_log()
             .build()
             .unwrap();
         let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
@@ -246,7 +333,6 @@ mod tests {
                 chain,
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
             )
-            .without_env_key_log()
             .build()
             .unwrap();
         (Arc::new(client), Arc::new(server))
@@ -320,6 +406,85 @@ mod tests {
             matches!(inner, Some(Error::InvalidCertificate(_))),
             "{inner:?}"
         );
+        h.join().unwrap();
+    }
+
+    /// Far more data than the receive side buffers (its plaintext cap is 16 KiB), then
+    /// close_notify, all sent before the reader starts: read in small pieces, everything
+    /// arrives and the stream ends cleanly (records held back at the cap are processed from
+    /// the receive buffer, not waited for on the socket).
+    #[test]
+    fn data_beyond_the_plaintext_cap_then_close_arrives_whole() {
+        let (ccfg, scfg) = configs();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let expected = data.clone();
+        let (port, h) = server(scfg, move |mut s| {
+            s.get_ref()
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            s.write_all(&data).unwrap();
+            s.send_close_notify().unwrap();
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest);
+        });
+        let mut c =
+            Stream::connect_timeout(&format!("localhost:{port}"), ccfg, Duration::from_secs(5))
+                .unwrap();
+        c.complete_handshake().unwrap();
+        // Let everything reach our socket first.
+        std::thread::sleep(Duration::from_millis(200));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1000];
+        loop {
+            let n = c.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert!(got == expected, "got {} bytes", got.len());
+        c.send_close_notify().unwrap();
+        h.join().unwrap();
+    }
+
+    /// A server that completes the handshake and then never reads: the client's writes fill the
+    /// socket buffers and then fail at the write timeout instead of blocking forever.
+    #[test]
+    fn writes_to_a_peer_that_never_reads_fail_at_the_write_timeout() {
+        let (ccfg, scfg) = configs();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let (port, h) = server(scfg, move |mut s| {
+            s.complete_handshake().unwrap();
+            // Hold the connection open without reading until the client is done.
+            let _ = done_rx.recv_timeout(Duration::from_secs(20));
+        });
+        let timeout = Duration::from_millis(300);
+        let mut c = Stream::connect_timeout(&format!("localhost:{port}"), ccfg, timeout).unwrap();
+        c.complete_handshake().unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        let start = std::time::Instant::now();
+        let mut written = 0usize;
+        let err = loop {
+            match c.write(&chunk) {
+                Ok(n) => written += n,
+                Err(e) => break e,
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "still writing after {written} bytes"
+            );
+        };
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{err:?}"
+        );
+        // The socket buffers took what they could; the connection's own queue did not grow
+        // beyond one write's records.
+        assert!(c.conn().pending_tls().len() <= chunk.len() + 4 * 22);
+        done_tx.send(()).unwrap();
         h.join().unwrap();
     }
 }

@@ -277,29 +277,62 @@ pub(crate) fn check_valid_for_name(
         .map_err(|e| map_name_error(&e, name))
 }
 
-/// Proof that a server's certificate chain was verified for the name we connected to.
+/// Proof that a server's certificate chain was verified for the name we connected to; it may
+/// carry the path that verified (see [`ServerCertVerified::assertion_with_path`]).
 #[derive(Debug)]
-pub struct ServerCertVerified(());
+pub struct ServerCertVerified(Option<Vec<CertificateDer<'static>>>);
 
 impl ServerCertVerified {
-    /// Vouches for a server certificate. Only verifiers call this.
+    /// Vouches for a server certificate. Only verifiers call this. The connection then reports
+    /// every certificate the server sent as its `peer_certificates()`.
     #[doc(hidden)]
     #[must_use]
     pub fn assertion() -> Self {
-        Self(())
+        Self(None)
+    }
+
+    /// Vouches for a server certificate and names the path that verified: the end-entity
+    /// certificate, then the intermediates used, issuer after subject (no trust anchor). The
+    /// connection reports this path, not what the server sent, as its `peer_certificates()`.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn assertion_with_path(path: Vec<CertificateDer<'static>>) -> Self {
+        Self(Some(path))
+    }
+
+    /// The verified path, if the verifier named one (taken once).
+    pub(crate) fn take_path(&mut self) -> Option<Vec<CertificateDer<'static>>> {
+        self.0.take()
     }
 }
 
-/// Proof that a client's certificate chain was verified.
+/// Proof that a client's certificate chain was verified; it may carry the path that verified
+/// (see [`ClientCertVerified::assertion_with_path`]).
 #[derive(Debug)]
-pub struct ClientCertVerified(());
+pub struct ClientCertVerified(Option<Vec<CertificateDer<'static>>>);
 
 impl ClientCertVerified {
-    /// Vouches for a client certificate. Only verifiers call this.
+    /// Vouches for a client certificate. Only verifiers call this. The connection then reports
+    /// every certificate the client sent as its `peer_certificates()`.
     #[doc(hidden)]
     #[must_use]
     pub fn assertion() -> Self {
-        Self(())
+        Self(None)
+    }
+
+    /// Vouches for a client certificate and names the path that verified: the end-entity
+    /// certificate, then the intermediates used (no trust anchor). The connection reports this
+    /// path as its `peer_certificates()`, and a TLS 1.3 server seals it into its tickets to
+    /// verify it again on resumption.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn assertion_with_path(path: Vec<CertificateDer<'static>>) -> Self {
+        Self(Some(path))
+    }
+
+    /// The verified path, if the verifier named one (taken once).
+    pub(crate) fn take_path(&mut self) -> Option<Vec<CertificateDer<'static>>> {
+        self.0.take()
     }
 }
 
@@ -444,7 +477,7 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         // 1. The chain: a path to a trust anchor, valid at `now`, with the serverAuth EKU.
-        let ee = verify_chain(
+        let (ee, path) = verify_chain(
             self.verifiers,
             &self.roots,
             end_entity,
@@ -455,7 +488,7 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         // 2. The name: a DNS or IP SAN matching what we connected to (RFC 6125 via webpki).
         ee.verify_is_valid_for_subject_name(server_name)
             .map_err(|e| map_name_error(&e, server_name))?;
-        Ok(ServerCertVerified::assertion())
+        Ok(ServerCertVerified::assertion_with_path(path))
     }
 
     fn verify_tls12_signature(
@@ -485,7 +518,9 @@ impl ServerCertVerifier for WebPkiServerVerifier {
 
 /// Parses `end_entity` and checks that it chains to one of `roots` through `intermediates` (in
 /// any order), is valid at `now` and may be used for `usage` (extended key usage). Shared by
-/// [`WebPkiServerVerifier`] and [`WebPkiClientVerifier`].
+/// [`WebPkiServerVerifier`] and [`WebPkiClientVerifier`]. Returns the parsed end entity and the
+/// path that verified: `end_entity`, then the intermediates webpki used, issuer after subject
+/// (certificates the peer sent that are not on the path are left out).
 fn verify_chain<'a>(
     verifiers: &dyn SignatureVerifiers,
     roots: &RootCertStore,
@@ -493,19 +528,29 @@ fn verify_chain<'a>(
     intermediates: &[CertificateDer<'_>],
     now: UnixTime,
     usage: webpki::KeyUsage,
-) -> Result<webpki::EndEntityCert<'a>, Error> {
+) -> Result<(webpki::EndEntityCert<'a>, Vec<CertificateDer<'static>>), Error> {
     let ee = webpki::EndEntityCert::try_from(end_entity).map_err(|e| map_webpki_error(&e))?;
-    ee.verify_for_usage(
-        verifiers.all(),
-        &roots.roots,
-        intermediates,
-        now,
-        usage,
-        None,
-        None,
-    )
-    .map_err(|e| map_webpki_error(&e))?;
-    Ok(ee)
+    let path = {
+        let verified = ee
+            .verify_for_usage(
+                verifiers.all(),
+                &roots.roots,
+                intermediates,
+                now,
+                usage,
+                None,
+                None,
+            )
+            .map_err(|e| map_webpki_error(&e))?;
+        let mut path = vec![end_entity.clone().into_owned()];
+        path.extend(
+            verified
+                .intermediate_certificates()
+                .map(|c| c.der().into_owned()),
+        );
+        path
+    };
+    Ok((ee, path))
 }
 
 /// Whether [`WebPkiClientVerifier`] insists on a client certificate.
@@ -556,7 +601,7 @@ impl ClientCertVerifier for WebPkiClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        verify_chain(
+        let (_, path) = verify_chain(
             self.verifiers,
             &self.roots,
             end_entity,
@@ -564,7 +609,7 @@ impl ClientCertVerifier for WebPkiClientVerifier {
             now,
             webpki::KeyUsage::client_auth(),
         )?;
-        Ok(ClientCertVerified::assertion())
+        Ok(ClientCertVerified::assertion_with_path(path))
     }
 
     fn verify_tls12_signature(

@@ -28,7 +28,7 @@ use clasp_testkit::{
 use rustls_pki_types::ServerName;
 
 mod common;
-use common::{client_builder, drain_plaintext, pump, server_config, transfer};
+use common::{client_builder, pump, server_config, transfer};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -150,7 +150,8 @@ fn bulk_transfer_with_key_updates_every_mib_against_openssl() {
             server.dump()
         );
         let mut progressed = false;
-        while sent_lines < lines && conn.pending_tls().len() < (1 << 20) {
+        // Below the 64 KiB output cap, so that reading never pauses for long.
+        while sent_lines < lines && conn.pending_tls().len() < 48 * 1024 {
             // 16 KiB of plaintext per write.
             let mut chunk = Vec::with_capacity(16 * 1024);
             while chunk.len() < 16 * 1024 && sent_lines < lines {
@@ -167,6 +168,10 @@ fn bulk_transfer_with_key_updates_every_mib_against_openssl() {
         }
         progressed |= write_some(&mut conn, &mut sock);
         for _ in 0..64 {
+            // Not while 16 KiB of plaintext wait unread (or our output is over its cap).
+            if !conn.wants_read() {
+                break;
+            }
             match conn.read_tls(&mut sock) {
                 Ok(0) => panic!(
                     "s_server closed after {checked_lines} lines:\n{}",
@@ -324,6 +329,10 @@ fn hundred_mib_from_openssl_with_clasp_key_updates_every_mib() {
             }
         }
         tls.send_close_notify().map_err(|e| e.to_string())?;
+        // OpenSSL may have written the last MiBs before it read our last requests, so their
+        // answers can follow the data: keep reading (and processing KeyUpdates) until it closes.
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest);
         Ok(received)
     });
     let data: Vec<u8> = (0..TOTAL).map(pattern).collect();
@@ -337,16 +346,17 @@ fn hundred_mib_from_openssl_with_clasp_key_updates_every_mib() {
     let out = client.finish(Duration::from_secs(30));
     let received = received.unwrap_or_else(|e| panic!("clasp server: {e}\n{out}"));
     assert_eq!(received, TOTAL);
-    // 99 requests from clasp (after each MiB but the last), each answered by OpenSSL
-    // (RFC 8446 §4.6.3). OpenSSL sends its answer with its next write, so the answer to the last
-    // request may still be unsent when the 100 MiB are complete.
+    // 99 requests from clasp (after each MiB but the last). OpenSSL answers with its next
+    // write, and may answer several requests that arrived together with one KeyUpdate
+    // (RFC 8446 §4.6.3 allows it), so the count of answers is between 1 and 99 depending on
+    // scheduling; every answer switched the keys clasp reads with, and the data stayed intact.
     let (sent, answered) = (
         updates.sent.load(Ordering::SeqCst),
         updates.received.load(Ordering::SeqCst),
     );
     assert_eq!(sent, 99);
     assert!(
-        answered == sent || answered + 1 == sent,
+        (1..=sent).contains(&answered),
         "{answered} of {sent} answered"
     );
 }
@@ -414,9 +424,8 @@ fn in_memory_server_updates_keys_100_times_during_transfer() {
             .unwrap();
         // Mid-stream: records before and after the update are under different keys.
         server.refresh_traffic_keys().unwrap();
-        pump(&mut client, &mut server).unwrap();
-        drain_plaintext(&mut client, &mut got_client);
-        drain_plaintext(&mut server, &mut got_server);
+        // Read as it arrives: each side buffers at most 16 KiB unread.
+        common::exchange(&mut client, &mut server, &mut got_client, &mut got_server).unwrap();
     }
     if got_client != to_client {
         let first = got_client.iter().zip(&to_client).position(|(a, b)| a != b);

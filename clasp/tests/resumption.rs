@@ -138,7 +138,6 @@ fn clasp_client_without_resumption_does_full_handshakes() {
         ClientConfig::builder()
             .with_root_certificates(roots)
             .without_resumption()
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -232,4 +231,72 @@ fn gnutls_cli_resume_with_clasp_server() {
     assert!(reports[1].resumed);
     // The data goes over the resumed connection.
     assert_eq!(reports[1].received, PING.as_bytes());
+}
+
+/// Resumption under required client authentication with a real client (issue 9 item 1):
+/// `openssl s_client -cert … -sess_out`, then `-sess_in`. The clasp server resumes the ticket
+/// only after verifying the client's sealed chain again, and reports it on the resumed
+/// connection.
+#[test]
+fn openssl_with_client_certificate_resumes_and_keeps_its_chain() {
+    use std::net::TcpListener;
+
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let client_id = pki.client(KeyType::EcdsaP256);
+    let sess = pki
+        .dir()
+        .join(format!("resumption-auth-{}.sess", std::process::id()));
+    let _ = std::fs::remove_file(&sess);
+    let cfg = Arc::new(
+        server_builder(KeyType::EcdsaP256)
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+            .with_client_auth(clasp::ClientAuth::Required(common::roots()))
+            .build()
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        (0..2)
+            .map(|_| {
+                let (sock, _) = listener.accept().expect("accept");
+                common::prepare(&sock);
+                let conn = clasp::ServerConnection::new(Arc::clone(&cfg)).unwrap();
+                let mut tls = clasp::Stream::new(conn, sock);
+                let result = (|| -> std::io::Result<()> {
+                    let mut buf = [0u8; 4096];
+                    let n = tls.read(&mut buf)?;
+                    tls.write_all(&buf[..n].to_ascii_uppercase())?;
+                    // s_client closes after reading the answer.
+                    let _ = tls.read(&mut buf);
+                    Ok(())
+                })();
+                let n = tls.conn().negotiated();
+                (result.is_ok(), n.resumed, n.peer_certificates.clone())
+            })
+            .collect::<Vec<_>>()
+    });
+    let run = |opts: OpensslClientOpts| {
+        OpensslClient::run(
+            &opts
+                .tls13()
+                .client_cert(client_id)
+                .send(PING.as_bytes())
+                .expect(PONG)
+                .timeout(T),
+        )
+    };
+    let first = run(OpensslClientOpts::new(port, pki.ca_path()).sess_out(&sess));
+    first.assert_success();
+    let second = run(OpensslClientOpts::new(port, pki.ca_path()).sess_in(&sess));
+    let reports = server.join().unwrap();
+    let _ = std::fs::remove_file(&sess);
+    second.assert_success();
+    second.assert_contains("Reused, TLSv1.3");
+    let leaf = vec![rustls_pki_types::CertificateDer::from(
+        client_id.cert_der().to_vec(),
+    )];
+    assert_eq!(reports[0], (true, false, leaf.clone()), "{first}");
+    assert_eq!(reports[1], (true, true, leaf), "{second}");
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use clasp::config::{ClientAuth, ClientConfigBuilder, ServerConfigBuilder};
 use clasp::conn::Negotiated;
-use clasp::error::PeerIncompatible;
+use clasp::error::{PeerIncompatible, PeerMisbehaved};
 use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
 use clasp::{ClientConfig, ClientConnection, ConnectionCommon, Error, ServerConfig};
 use clasp_testkit::{
@@ -241,8 +241,7 @@ fn client_builder(c: Case) -> ClientConfigBuilder {
     let mut b = common::client_builder()
         .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
         .with_cipher_suites(&[c.suite])
-        .allow_rsa_key_exchange(c.is_rsa_kx())
-        .without_env_key_log();
+        .allow_rsa_key_exchange(c.is_rsa_kx());
     if c.group.is_some() {
         let groups: Vec<NamedGroup> = c.client_groups().into_iter().map(Group::clasp).collect();
         b = b.with_groups(&groups);
@@ -834,4 +833,59 @@ fn gnutls_client_cert_to_server_rsa_kx() {
     server_report_ok(&report, &out);
     assert_negotiated(&report.negotiated, c);
     assert_client_cert(&report, KeyType::EcdsaP384);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extended master secret policy (RFC 7627), against a real client that does not send it:
+// GnuTLS with `%NO_SESSION_HASH`.
+
+fn ems_server(require: bool) -> Arc<ServerConfig> {
+    let b = common::server_builder(KeyType::EcdsaP256)
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
+    Arc::new(if require { b.require_ems() } else { b }.build().unwrap())
+}
+
+fn gnutls_without_ems(port: u16) -> GnutlsClientOpts {
+    GnutlsClientOpts::new(port, TestPki::shared().ca_path())
+        .priority(
+            GnutlsPriority::new()
+                .version(TlsVersion::Tls12)
+                .raw("%NO_SESSION_HASH")
+                .to_string(),
+        )
+        .send(PING.as_bytes())
+        .timeout(T)
+}
+
+/// By default a TLS 1.2 client without extended_master_secret is served (as rustls and Go do
+/// outside FIPS mode); the session is never resumed and exports nothing.
+#[test]
+fn client_without_ems_is_served_by_default_gnutls() {
+    require_peers!("gnutls-cli");
+    let (port, server) = spawn_upper_server(ems_server(false));
+    let out = GnutlsClient::run(&gnutls_without_ems(port));
+    let report = server.join().unwrap();
+    server_report_ok(&report, &out);
+    out.assert_contains(PONG);
+}
+
+/// `require_ems()`: the same client is refused with handshake_failure (RFC 7627 §5.3).
+#[test]
+fn client_without_ems_is_refused_with_require_ems_gnutls() {
+    require_peers!("gnutls-cli");
+    let (port, server) = spawn_upper_server(ems_server(true));
+    let out = GnutlsClient::run(&gnutls_without_ems(port));
+    let report = server.join().unwrap();
+    assert!(
+        matches!(
+            report.result,
+            Err(Error::PeerMisbehaved(
+                PeerMisbehaved::MissingExtendedMasterSecret
+            ))
+        ),
+        "{:?}\n{out}",
+        report.result.err()
+    );
+    out.assert_failure();
+    out.assert_contains("Received alert [40]");
 }

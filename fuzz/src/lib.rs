@@ -16,6 +16,9 @@
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
+pub mod scenario;
+pub use scenario::handshake;
+
 use clasp::crypto::{ActiveKeyExchange, CryptoError, SecureRandom, SupportedKxGroup};
 use clasp::msgs::enums::{NamedGroup, ProtocolVersion};
 use clasp::msgs::handshake::HandshakeMessage;
@@ -36,7 +39,54 @@ pub fn message(data: &[u8]) {
                 "re-encoding differs for {:?}",
                 m.typ()
             );
+            // Differential: the re-encoding decodes to the same value.
+            let back = HandshakeMessage::read_version(again.encoded(), v)
+                .unwrap_or_else(|e| panic!("re-encoded {:?} does not decode: {e:?}", m.typ()));
+            assert_eq!(back.payload(), m.payload(), "decode(encode(m)) != m");
         }
+    }
+}
+
+/// `ticket`: the server's ticket decoders, on the plaintext a ticket key would have opened
+/// (whatever decodes must re-encode to the same bytes), and ticket decryption itself on the raw
+/// bytes a client presents.
+pub fn ticket(data: &[u8]) {
+    assert!(
+        clasp::session::fuzz_ticket_plaintext(data),
+        "ticket plaintext does not round-trip"
+    );
+    static KEYS: OnceLock<clasp::session::TicketKeys> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        clasp::session::TicketKeys::from_shared_secret(&fuzz_provider(), &[7; 32], 0, 3600)
+            .expect("fuzz ticket keys")
+    });
+    assert!(keys.decrypt(data, 0).is_none() || data.len() > 16);
+}
+
+/// `loaders`: the PEM certificate/key loaders and the DER key loader, as a server operator's
+/// files reach them. The first two bytes (little-endian) split the rest into a "certificate
+/// file" and a "key file"; every loader must return a typed error for garbage, never panic.
+pub fn loaders(data: &[u8]) {
+    let [lo, hi, rest @ ..] = data else {
+        return;
+    };
+    let at = usize::from(u16::from_le_bytes([*lo, *hi])).min(rest.len());
+    let (cert, key) = rest.split_at(at);
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let _ = clasp::sign::CertifiedKey::from_pem(cert, key, &provider);
+    let _ = clasp::sign::CertifiedKey::from_pem(rest, rest, &provider);
+    let _ = clasp::verify::RootCertStore::empty().add_pem(rest);
+    let _ = clasp::verify::RootCertStore::empty().add(&CertificateDer::from(rest.to_vec()));
+    for der in [
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(rest.to_vec())),
+        PrivateKeyDer::Sec1(rest.to_vec().into()),
+        PrivateKeyDer::Pkcs1(rest.to_vec().into()),
+    ] {
+        let _ = clasp::sign::CertifiedKey::from_der(
+            vec![CertificateDer::from(cert.to_vec())],
+            der,
+            &provider,
+        );
     }
 }
 
@@ -154,10 +204,13 @@ fn move_bytes(from: &mut ConnectionCommon, to: &mut ConnectionCommon, log: &mut 
     from.consume_tls(out.len());
     log.extend_from_slice(&out);
     let mut rest = &out[..];
+    let mut buf = [0u8; 4096];
     while !rest.is_empty() {
         let n = to.push_tls(rest);
         rest = &rest[n..];
         to.process_new_packets().expect("fuzz handshake");
+        // Read the plaintext, or `to` stops taking bytes at its 16 KiB cap on unread plaintext.
+        while matches!(to.reader().read(&mut buf), Ok(k) if k > 0) {}
     }
     !out.is_empty()
 }
@@ -217,7 +270,6 @@ fn client_config() -> Arc<ClientConfig> {
                 // No ticket cache: each connection's ClientHello is the same, which the
                 // transcript replay needs.
                 .without_resumption()
-                .without_env_key_log()
                 .build()
                 .expect("fuzz client config"),
         )
@@ -236,7 +288,6 @@ fn server_config() -> Arc<ServerConfig> {
             ServerConfig::builder()
                 .with_provider(fuzz_provider())
                 .with_single_cert(chain, key)
-                .without_env_key_log()
                 .build()
                 .expect("fuzz server config"),
         )

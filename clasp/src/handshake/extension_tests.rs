@@ -18,7 +18,6 @@ fn client() -> ClientConnection {
     roots.add(&TestPki::shared().ca_cert()).unwrap();
     let cfg = ClientConfig::builder()
         .with_root_certificates(roots)
-        .without_env_key_log()
         .build()
         .unwrap();
     ClientConnection::new(Arc::new(cfg), ServerName::try_from("localhost").unwrap()).unwrap()
@@ -33,7 +32,6 @@ fn server_config(groups: &[NamedGroup]) -> ServerConfig {
     ServerConfig::builder()
         .with_single_cert(id.cert_chain(), id.private_key())
         .with_groups(groups)
-        .without_env_key_log()
         .build()
         .unwrap()
 }
@@ -131,7 +129,6 @@ fn early_data_accepted_under_another_suite_is_refused() {
         ClientConfig::builder()
             .with_root_certificates(roots)
             .with_early_data()
-            .without_env_key_log()
             .build()
             .unwrap(),
     );
@@ -144,7 +141,6 @@ fn early_data_accepted_under_another_suite_is_refused() {
             .with_cipher_suites(suites)
             .with_ticket_keys(Arc::clone(&keys))
             .with_max_early_data(16384)
-            .without_env_key_log()
             .build()
             .unwrap()
     };
@@ -208,7 +204,6 @@ fn key_share_rule_violations_are_illegal_parameter() {
         roots.add(&TestPki::shared().ca_cert()).unwrap();
         let mut cfg = ClientConfig::builder()
             .with_root_certificates(roots)
-            .without_env_key_log()
             .build()
             .unwrap();
         cfg.test_hello_hook = Some(hook);

@@ -14,6 +14,10 @@ pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;
 #[cfg(test)]
+mod hostile_hello_tests;
+#[cfg(test)]
+mod resumption_tests;
+#[cfg(test)]
 mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;
@@ -71,9 +75,23 @@ pub(crate) enum Exporter {
     Tls13(crate::key_schedule::tls13::ExporterSecret),
     /// TLS 1.2 master secret.
     Tls12(crate::key_schedule::tls12::MasterSecret),
+    /// TLS 1.2 without the extended master secret: no exporter. RFC 7627 §5.4 ("Interaction
+    /// with Other Extensions"): keying material exported from a master secret that is not bound
+    /// to the handshake can be synchronised by a man in the middle (the triple handshake), so
+    /// applications relying on it for channel binding would be fooled.
+    Tls12WithoutEms,
 }
 
 impl Exporter {
+    /// The TLS 1.2 exporter for a session whose master secret is (`ems`) or is not extended.
+    pub(crate) fn tls12(master: crate::key_schedule::tls12::MasterSecret, ems: bool) -> Self {
+        if ems {
+            Self::Tls12(master)
+        } else {
+            Self::Tls12WithoutEms
+        }
+    }
+
     pub(crate) fn export(
         &self,
         label: &[u8],
@@ -83,6 +101,7 @@ impl Exporter {
         match self {
             Self::Tls13(e) => e.export(label, context, out),
             Self::Tls12(m) => m.export(label, context, out),
+            Self::Tls12WithoutEms => Err(ApiMisuse::ExporterWithoutExtendedMasterSecret.into()),
         }
     }
 }
@@ -107,4 +126,30 @@ pub(crate) fn tls13_signed_message(server: bool, transcript_hash: &[u8]) -> Vec<
     m.push(0);
     m.extend_from_slice(transcript_hash);
     m
+}
+
+/// A peer-supplied list (cipher suites, groups, key share groups, signature schemes) as a
+/// sorted copy, so membership is a binary search and duplicates are neighbours.
+///
+/// DESIGN: "Every per-message check is linear in the size of the message." A ClientHello of
+/// 64 KiB can carry ~30,000 list entries; a check that scans one peer list for every entry of
+/// another (or of itself) is quadratic: ~80 ms of server CPU for 9,300 junk groups. Building
+/// the set is O(n log n) once; each lookup is O(log n).
+pub(crate) struct PeerSet<T>(Vec<T>);
+
+impl<T: Ord + Copy> PeerSet<T> {
+    pub(crate) fn new(items: &[T]) -> Self {
+        let mut v = items.to_vec();
+        v.sort_unstable();
+        Self(v)
+    }
+
+    pub(crate) fn contains(&self, item: &T) -> bool {
+        self.0.binary_search(item).is_ok()
+    }
+
+    /// Whether any value appears more than once.
+    pub(crate) fn has_duplicates(&self) -> bool {
+        self.0.windows(2).any(|w| w[0] == w[1])
+    }
 }

@@ -13,21 +13,33 @@ use crate::msgs::enums::{Compression, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{ClientExtension, EncryptedExtension};
 use crate::msgs::handshake::{ClientHello, EncryptedExtensions};
 use crate::session::ClientSessionCache;
-use crate::verify::{RootCertStore, ServerName};
+use crate::verify::{RootCertStore, ServerCertVerifier, ServerName, WebPkiServerVerifier};
 
 fn client_builder() -> ClientConfigBuilder {
     let mut roots = RootCertStore::empty();
     roots.add(&TestPki::shared().ca_cert()).unwrap();
-    ClientConfig::builder()
-        .with_root_certificates(roots)
-        .without_env_key_log()
+    ClientConfig::builder().with_root_certificates(roots)
+}
+
+/// A client builder whose verifier is `verifier`: configs built from it with one shared
+/// verifier resume each other's sessions from a shared cache (a session is bound to the
+/// verifier and client-certificate resolver that made it).
+fn client_builder_with(verifier: &Arc<dyn ServerCertVerifier>) -> ClientConfigBuilder {
+    client_builder().with_verifier(Arc::clone(verifier))
+}
+
+fn shared_verifier() -> Arc<dyn ServerCertVerifier> {
+    let mut roots = RootCertStore::empty();
+    roots.add(&TestPki::shared().ca_cert()).unwrap();
+    Arc::new(WebPkiServerVerifier::new(
+        Arc::new(roots),
+        &crate::crypto::aws_lc::default_provider(),
+    ))
 }
 
 fn server_builder() -> ServerConfigBuilder {
     let id = TestPki::shared().server(KeyType::EcdsaP256);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
+    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
 }
 
 fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
@@ -92,15 +104,16 @@ fn drop_psk_modes(ch: &mut ClientHello) {
 #[test]
 fn psk_without_psk_key_exchange_modes_is_missing_extension() {
     let cache = Arc::new(ClientSessionCache::new(8));
+    let verifier = shared_verifier();
     let server = Arc::new(server_builder().build().unwrap());
-    let first = client_builder()
+    let first = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .build()
         .unwrap();
     let (_, _, c, s) = connect(first, Arc::clone(&server));
     c.unwrap();
     s.unwrap();
-    let mut second = client_builder()
+    let mut second = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .build()
         .unwrap();
@@ -142,8 +155,9 @@ fn add_early_data(ee: &mut EncryptedExtensions) {
 #[test]
 fn early_data_accepted_without_psk_is_rejected() {
     let cache = Arc::new(ClientSessionCache::new(8));
+    let verifier = shared_verifier();
     let server = server_builder().with_max_early_data(1024).build().unwrap();
-    let first = client_builder()
+    let first = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .with_early_data()
         .build()
@@ -154,7 +168,7 @@ fn early_data_accepted_without_psk_is_rejected() {
     // A second server with other ticket keys: it cannot open the ticket, so no PSK.
     let mut other = server_builder().with_max_early_data(1024).build().unwrap();
     other.test_ee_hook = Some(add_early_data);
-    let second = client_builder()
+    let second = client_builder_with(&verifier)
         .with_session_cache(Arc::clone(&cache))
         .with_early_data()
         .build()
@@ -288,4 +302,112 @@ fn tls13_in_legacy_version_without_supported_versions_is_rejected() {
     rec.extend_from_slice(&sh);
     let r = give(&mut client, &rec);
     assert_eq!(r, Err(PeerMisbehaved::SelectedUnofferedVersion.into()));
+}
+
+fn drop_ems(ch: &mut ClientHello) {
+    ch.extensions
+        .retain(|e| !matches!(e, ClientExtension::ExtendedMasterSecret));
+}
+
+/// A TLS 1.2 client whose ClientHello lacks extended_master_secret; `f` adds options.
+fn tls12_client_without_ems(
+    f: impl FnOnce(ClientConfigBuilder) -> ClientConfigBuilder,
+) -> ClientConfig {
+    let mut c = f(client_builder().with_protocol_versions(&[ProtocolVersion::TLSv1_2]))
+        .build()
+        .unwrap();
+    c.test_hello_hook = Some(drop_ems);
+    c
+}
+
+/// RFC 7627 §5.3 leaves a server free to accept a client without the extended master secret;
+/// by default we do (older clients and scanners), but such a session is never resumed (§5.3:
+/// a server "MUST NOT" resume it if it did not use the extension... we go further and never
+/// cache it) and exports nothing (§5.4).
+#[test]
+fn tls12_without_ems_completes_but_is_never_resumed_nor_exported() {
+    let cache = Arc::new(ClientSessionCache::new(8));
+    let server = Arc::new(server_builder().build().unwrap());
+    let ccfg = || tls12_client_without_ems(|b| b.with_session_cache(Arc::clone(&cache)));
+    let (client, server_conn, c, s) = connect(ccfg(), Arc::clone(&server));
+    assert_eq!((c, s), (Ok(()), Ok(())));
+    assert!(!client.is_handshaking() && !server_conn.is_handshaking());
+    assert_eq!(client.protocol_version(), Some(ProtocolVersion::TLSv1_2));
+    let mut out = [0u8; 32];
+    for conn in [&*client, &*server_conn] {
+        assert_eq!(
+            conn.export_keying_material(&mut out, b"EXPERIMENTAL clasp", None),
+            Err(Error::ApiMisuse(
+                crate::error::ApiMisuse::ExporterWithoutExtendedMasterSecret
+            ))
+        );
+    }
+    // Nothing was cached on either side: the next connection is a full handshake.
+    let (client, _, c, s) = connect(ccfg(), server);
+    assert_eq!((c, s), (Ok(()), Ok(())));
+    assert!(!client.negotiated().resumed);
+}
+
+/// With EMS (what every clasp client sends) the session resumes and exports as before.
+#[test]
+fn tls12_with_ems_resumes_and_exports() {
+    let cache = Arc::new(ClientSessionCache::new(8));
+    let verifier = shared_verifier();
+    let server = Arc::new(server_builder().require_ems().build().unwrap());
+    let ccfg = || {
+        client_builder_with(&verifier)
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_session_cache(Arc::clone(&cache))
+            .require_ems()
+            .build()
+            .unwrap()
+    };
+    let (client, server_conn, c, s) = connect(ccfg(), Arc::clone(&server));
+    assert_eq!((c, s), (Ok(()), Ok(())));
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    client
+        .export_keying_material(&mut a, b"EXPERIMENTAL clasp", None)
+        .unwrap();
+    server_conn
+        .export_keying_material(&mut b, b"EXPERIMENTAL clasp", None)
+        .unwrap();
+    assert_eq!(a, b);
+    let (client, _, c, s) = connect(ccfg(), server);
+    assert_eq!((c, s), (Ok(()), Ok(())));
+    assert!(client.negotiated().resumed);
+}
+
+/// `ServerConfigBuilder::require_ems`: a ClientHello without extended_master_secret is refused
+/// (RFC 7627 §5.3 "the server ... MAY abort") with handshake_failure.
+#[test]
+fn tls12_server_require_ems_refuses_client_without_it() {
+    let server = server_builder().require_ems().build().unwrap();
+    let (client, _, c, s) = connect(tls12_client_without_ems(|b| b), server);
+    assert_eq!(
+        s,
+        Err(Error::PeerMisbehaved(
+            PeerMisbehaved::MissingExtendedMasterSecret
+        ))
+    );
+    assert_eq!(c, Ok(()));
+    assert!(client.is_handshaking());
+}
+
+/// `ClientConfigBuilder::require_ems`: a server that does not echo extended_master_secret is
+/// refused (RFC 7627 §5.3: the client "SHOULD abort the handshake if it does not wish to
+/// interoperate with legacy servers"). The server here omits it because the hook removed it
+/// from the ClientHello.
+#[test]
+fn tls12_client_require_ems_refuses_server_without_it() {
+    let server = server_builder().build().unwrap();
+    let (_, _, c, _) = connect(
+        tls12_client_without_ems(ClientConfigBuilder::require_ems),
+        server,
+    );
+    assert_eq!(
+        c,
+        Err(Error::PeerMisbehaved(
+            PeerMisbehaved::MissingExtendedMasterSecret
+        ))
+    );
 }

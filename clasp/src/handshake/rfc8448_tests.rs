@@ -280,7 +280,6 @@ fn client_config() -> ClientConfig {
         .with_groups(&[NamedGroup::X25519])
         .with_key_shares(&[NamedGroup::X25519])
         .with_verifier(Arc::new(TraceVerifier))
-        .without_env_key_log()
         .build()
         .expect("client config");
     cfg.provider.secure_random = queued_random(&trace_client_hello().random);
@@ -303,7 +302,6 @@ fn server_config() -> ServerConfig {
         .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
         .with_groups(&[NamedGroup::X25519])
         .with_cert_resolver(Arc::new(SingleCert(Arc::new(certified))))
-        .without_env_key_log()
         .build()
         .expect("server config");
     cfg.provider.secure_random = queued_random(&trace_server_random());

@@ -51,15 +51,24 @@ pub(crate) struct TrafficSecrets {
 impl TrafficSecrets {
     /// RFC 8446 §4.6.3: the peer's KeyUpdate: new receiving keys, and "If the request_update
     /// field is set to "update_requested", then the receiver MUST send a KeyUpdate of its own
-    /// with request_update set to "update_not_requested"".
+    /// with request_update set to "update_not_requested" prior to sending its next Application
+    /// Data record".
+    ///
+    /// Bounded: an implementation "which receives multiple KeyUpdates while it is silent" may
+    /// "respond with a single update", so while our answer to an earlier request is the last
+    /// thing we sent (no application data since), a new request adds nothing to the output; and
+    /// the peer gets at most 32 KeyUpdates in a row without application data
+    /// ([`CommonState::count_post_handshake_message`]).
     pub(crate) fn on_key_update(
         &mut self,
         cx: &mut CommonState,
         req: KeyUpdateRequest,
     ) -> Result<(), Error> {
+        cx.count_post_handshake_message()?;
         handle_key_update(&mut self.theirs, self.suite, self.aead, cx, req)?;
-        if req == KeyUpdateRequest::UpdateRequested {
+        if req == KeyUpdateRequest::UpdateRequested && !cx.key_update_reply_pending {
             self.send_key_update(cx, false)?;
+            cx.key_update_reply_pending = true;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::{FinishedVerified, KeyLogLabel, KeyLogVisitor, TrafficKeys};
 use crate::crypto::{AeadAlgorithm, HashOutput, Hmac, SecretBytes};
-use crate::error::{ApiMisuse, Error, InternalError, PeerMisbehaved};
+use crate::error::{ApiMisuse, Error, InternalError, InvalidMessage, PeerMisbehaved};
 
 /// Length of the master secret (RFC 5246 §8.1).
 pub const MASTER_SECRET_LEN: usize = 48;
@@ -288,6 +288,11 @@ impl MasterSecret {
         verify_data: &[u8],
     ) -> Result<FinishedVerified, Error> {
         let expected = self.compute_finished(sender, handshake_hash)?;
+        // RFC 5246 §7.4.9: verify_data is verify_data_length (12) bytes; any other length is a
+        // malformed message (`decode_error`), not a wrong MAC (`decrypt_error`).
+        if verify_data.len() != expected.len() {
+            return Err(InvalidMessage::InvalidLength("Finished.verify_data").into());
+        }
         if bool::from(expected.as_slice().ct_eq(verify_data)) {
             Ok(FinishedVerified(()))
         } else {
@@ -591,17 +596,21 @@ mod tests {
                 .map(|_| ()),
             incorrect
         );
+        // A wrong length is malformed (decode_error), not a wrong MAC (issue 9).
+        let malformed = Err(Error::InvalidMessage(InvalidMessage::InvalidLength(
+            "Finished.verify_data",
+        )));
         assert_eq!(
             ms.verify_finished(FinishedSender::Client, &hh, &client[..11])
                 .map(|_| ()),
-            incorrect
+            malformed
         );
         let mut longer = client.clone();
         longer.push(0);
         assert_eq!(
             ms.verify_finished(FinishedSender::Client, &hh, &longer)
                 .map(|_| ()),
-            incorrect
+            malformed
         );
     }
 

@@ -28,7 +28,7 @@ use crate::crypto::{
     AeadAlgorithm, CryptoError, CryptoProvider, Hash, HashAlgorithm, HashOutput, Hkdf,
     HkdfExpander, Hmac, SecretBytes, SharedSecret, MAX_HASH_LEN,
 };
-use crate::error::{ApiMisuse, Error, PeerMisbehaved};
+use crate::error::{ApiMisuse, Error, InvalidMessage, PeerMisbehaved};
 
 /// The hash-dependent primitives of one TLS 1.3 cipher suite: HKDF, HMAC and the hash itself,
 /// all over the suite's hash (RFC 8446 §7.1: "The Hash function used by Transcript-Hash and HKDF
@@ -315,6 +315,11 @@ impl Secret {
         transcript_hash: &HashOutput,
         verify_data: &[u8],
     ) -> Result<FinishedVerified, Error> {
+        // RFC 8446 §4.4.4: verify_data is Hash.length bytes; any other length is a malformed
+        // message (`decode_error`), not a wrong MAC (`decrypt_error`). The length is public.
+        if verify_data.len() != transcript_hash.as_ref().len() {
+            return Err(InvalidMessage::InvalidLength("Finished.verify_data").into());
+        }
         if self.verify_finished_mac(transcript_hash, verify_data)? {
             Ok(FinishedVerified(()))
         } else {

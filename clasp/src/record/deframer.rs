@@ -243,6 +243,18 @@ impl Deframer {
         self.retained.iter().map(|r| r.end - r.start).sum()
     }
 
+    /// Bytes of the buffer pinned by retained application data: from the first retained byte to
+    /// the last, with the headers, tags and padding between records. This, not
+    /// [`Self::app_data_len`], is what unread plaintext costs in memory (a peer sending 1-byte
+    /// records pins 22 bytes for each), so the cap on unread plaintext is checked against it.
+    #[must_use]
+    pub fn retained_span(&self) -> usize {
+        match (self.retained.front(), self.retained.back()) {
+            (Some(first), Some(last)) => last.end - first.start,
+            _ => 0,
+        }
+    }
+
     /// Whether unopened bytes are buffered (at end of stream: a truncated record).
     #[must_use]
     pub fn has_unopened(&self) -> bool {

@@ -45,20 +45,15 @@ pub fn localhost() -> ServerName<'static> {
     ServerName::try_from("localhost").unwrap()
 }
 
-/// A client builder trusting the shared test CA, ignoring `SSLKEYLOGFILE`.
+/// A client builder trusting the shared test CA (no key log: logging is opt-in).
 pub fn client_builder() -> ClientConfigBuilder {
-    ClientConfig::builder()
-        .with_root_certificates(roots())
-        .without_env_key_log()
+    ClientConfig::builder().with_root_certificates(roots())
 }
 
-/// A server builder presenting the shared PKI's `key_type` server leaf, ignoring
-/// `SSLKEYLOGFILE`.
+/// A server builder presenting the shared PKI's `key_type` server leaf (no key log).
 pub fn server_builder(key_type: KeyType) -> ServerConfigBuilder {
     let id = TestPki::shared().server(key_type);
-    ServerConfig::builder()
-        .with_single_cert(id.cert_chain(), id.private_key())
-        .without_env_key_log()
+    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
 }
 
 /// [`client_builder`] with the library defaults, built.
@@ -96,18 +91,41 @@ impl Failure {
     }
 }
 
-/// Moves everything `from` has to send into `to` and processes it; whether anything moved.
+/// Moves what `from` has to send into `to` and processes it; whether anything moved. `to`
+/// takes nothing while its unread plaintext or its own output is over the cap
+/// (`wants_read() == false`); the rest stays queued in `from` for the next call, after the
+/// test has read the plaintext ([`exchange`] does both).
 pub fn transfer(from: &mut ConnectionCommon, to: &mut ConnectionCommon) -> Result<bool, Error> {
-    let mut buf = Vec::new();
-    while from.wants_write() {
-        from.write_tls(&mut buf).unwrap();
-    }
-    let mut rd = &buf[..];
-    while !rd.is_empty() {
-        to.read_tls(&mut rd).unwrap();
+    let mut moved = false;
+    loop {
+        let n = to.push_tls(from.pending_tls());
+        from.consume_tls(n);
+        moved |= n > 0;
         to.process_new_packets()?;
+        if n == 0 || !from.wants_write() {
+            return Ok(moved);
+        }
     }
-    Ok(!buf.is_empty())
+}
+
+/// Like [`pump`], reading the plaintext each side receives into `client_got` / `server_got` as
+/// it goes, so any amount of data gets through the receive caps.
+pub fn exchange(
+    client: &mut ConnectionCommon,
+    server: &mut ConnectionCommon,
+    client_got: &mut Vec<u8>,
+    server_got: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    for _ in 0..100_000 {
+        let a = transfer(client, server).map_err(Failure::Server)?;
+        drain_plaintext(server, server_got);
+        let b = transfer(server, client).map_err(Failure::Client)?;
+        drain_plaintext(client, client_got);
+        if !a && !b {
+            return Ok(());
+        }
+    }
+    panic!("connections did not settle");
 }
 
 /// Moves bytes both ways until neither side has anything to send. Returns the first error
@@ -143,6 +161,22 @@ pub fn give_tls(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<IoState,
         st = conn.process_new_packets()?;
     }
     Ok(st)
+}
+
+/// Moves all accepted 0-RTT data the server has buffered into `out`.
+pub fn drain_early_data(conn: &mut ServerConnection, out: &mut Vec<u8>) {
+    let Some(mut early) = conn.early_data() else {
+        return;
+    };
+    let mut buf = [0u8; 16384];
+    loop {
+        match early.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) => panic!("early data read: {e}"),
+        }
+    }
 }
 
 /// Moves all plaintext the connection has buffered into `out`.

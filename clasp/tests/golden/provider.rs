@@ -106,7 +106,7 @@ pub fn deterministic_provider() -> CryptoProvider {
 /// The client config every golden scenario uses: clasp's defaults (versions, suites, groups
 /// and key shares, SNI) on the deterministic provider, trusting only `ca` (DER), with the
 /// clock stopped at [`FIXED_TIME_SECS`]. Tickets are not stored (a replay must not depend on
-/// an earlier connection) and `SSLKEYLOGFILE` is ignored.
+/// an earlier connection) and no secrets are logged.
 ///
 /// Build a new one for each connection: the random stream lives in the config.
 ///
@@ -124,7 +124,6 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .with_root_certificates(roots)
             .with_time_provider(Arc::new(FixedTimeProvider::from_secs(FIXED_TIME_SECS)))
             .without_resumption()
-            .without_env_key_log()
             .build()
             .expect("golden client config"),
     )

@@ -120,13 +120,14 @@ pub(crate) fn start(
     cx.client_random = random;
     // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
     cx.record_version = ProtocolVersion::TLSv1_0;
-    // RFC 8446 §4.2.11: offer a stored ticket, if we have one for this server.
+    // RFC 8446 §4.2.11: offer a stored ticket, if we have one for this server made under our
+    // own verifier and client-certificate resolver.
     let now = details.config.time.now().as_secs();
     let resuming = if offered_tls13 && details.config.enable_tickets {
         details
             .config
             .session_cache
-            .take(&cache_key(&details.server_name), now)
+            .take(&cache_key(&details.server_name), now, &details.config)
             .filter(|t| {
                 details
                     .config
@@ -223,10 +224,10 @@ fn offer_tls12_session(
     }
     let now = config.time.now().as_secs();
     // RFC 7627 §5.3: only sessions with an extended master secret are resumed, with a suite
-    // we still offer.
+    // we still offer, made under our own verifier and client-certificate resolver.
     let stored = config
         .session_cache
-        .get_tls12(&cache_key(server_name), now)
+        .get_tls12(&cache_key(server_name), now, config)
         .filter(|s| s.session.ems && config.suites.iter().any(|c| c.suite == s.session.suite));
     let ticket = stored
         .as_ref()
@@ -436,6 +437,12 @@ impl State for ExpectServerHello {
             return Err(unexpected(&msg, &[HandshakeType::ServerHello]));
         };
         // 1. Common checks (RFC 8446 §4.1.3).
+        // RFC 8446 §D.5: "Any endpoint receiving a Hello message with ...
+        // ServerHello.legacy_version set to 0x0300 MUST abort the handshake with a
+        // "protocol_version" alert", whatever supported_versions selects.
+        if sh.legacy_version <= ProtocolVersion::SSLv3 {
+            return Err(PeerMisbehaved::ObsoleteLegacyVersion.into());
+        }
         if sh.legacy_compression_method != Compression::Null {
             return Err(PeerMisbehaved::IllegalCompression.into());
         }
@@ -495,6 +502,9 @@ impl State for ExpectServerHello {
                 (Some(0), Some(t))
                     if suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash) =>
                 {
+                    // A PSK handshake sends no Certificate (RFC 8446 §2.2): report the server
+                    // chain verified when the session was made.
+                    cx.negotiated.peer_certificates = t.session.peer_certs;
                     Some(EarlySecret::new(
                         Tls13Crypto::new(&details.config.provider, suite.hash),
                         Some(t.session.psk.as_bytes()),

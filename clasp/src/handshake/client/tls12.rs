@@ -46,7 +46,9 @@ use crate::msgs::tls12_kx::{
     signed_message, ClientKeyExchange, DigitallySigned, ServerKeyExchangeParams,
 };
 use crate::record::{RecordDecrypter, RecordEncrypter};
-use crate::session::{ClientTls12Session, Tls12Session, TICKET_LIFETIME_SECS};
+use crate::session::{
+    ClientTls12Session, SessionBinding, Tls12Session, MAX_TICKET_LEN, TICKET_LIFETIME_SECS,
+};
 use crate::sign::CertifiedKey;
 use crate::suites::{KeyExchange, SuiteInfo};
 use crate::trace::Protection;
@@ -177,6 +179,12 @@ pub(crate) fn handle_server_hello(
     if !saw_reneg {
         return Err(PeerMisbehaved::BadRenegotiationInfo.into());
     }
+    // RFC 7627 §5.3: "If a client receives a ServerHello without the extension, it SHOULD
+    // abort the handshake if it does not wish to interoperate with legacy servers" — only when
+    // configured (`require_ems`); otherwise the session is neither resumed nor exported from.
+    if !ems && details.config.require_ems {
+        return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
+    }
     let randoms = ConnectionRandoms {
         client: details.random,
         server: server_hello.random,
@@ -245,6 +253,14 @@ fn resume(
     st.transcript.release_buffer();
     cx.negotiated.resumed = true;
     cx.negotiated.peer_certificates = session.server_certs.clone();
+    // RFC 5246 §7.2.2: "any connection terminated with a fatal alert MUST NOT be resumed".
+    // Forget the session while its abbreviated handshake runs; `store_session` puts it back
+    // once the server's Finished has verified, so only a failed attempt loses it.
+    let key = super::hello::cache_key(&st.details.server_name);
+    st.details
+        .config
+        .session_cache
+        .remove_tls12_if_same(&key, &session);
     st.resumed = Some(session);
     let next = ExpectCcs {
         st,
@@ -277,13 +293,16 @@ impl State for ExpectCertificate {
             return Err(InvalidMessage::IllegalValue("empty server Certificate").into());
         };
         // 1. The chain and the name.
-        let verified = config.verifier.verify_server_cert(
+        let mut verified = config.verifier.verify_server_cert(
             ee,
             rest,
             &st.details.server_name,
             config.time.now(),
         )?;
-        cx.negotiated.peer_certificates = cert.certificate_list.clone();
+        // The verified path (leaf and the intermediates used), not extras the server appended.
+        cx.negotiated.peer_certificates = verified
+            .take_path()
+            .unwrap_or_else(|| cert.certificate_list.clone());
         st.transcript.add(msg.encoded());
         // 2. RFC 5246 §7.4.3: ServerKeyExchange follows for (EC)DHE, never for RSA key transport.
         Ok(match st.suite.kx {
@@ -644,7 +663,9 @@ impl State for ExpectNewSessionTicket {
         };
         let mut next = self.0;
         next.st.transcript.add(msg.encoded());
-        if !nst.ticket.is_empty() {
+        // A ticket too large to fit in a ClientHello would break the next connection: keep
+        // none (see MAX_TICKET_LEN).
+        if !nst.ticket.is_empty() && nst.ticket.len() <= MAX_TICKET_LEN {
             next.st.new_ticket = Some(nst.clone());
         }
         Ok(Box::new(next))
@@ -735,8 +756,9 @@ impl State for ExpectFinished {
                 },
             )));
         }
+        let ems = st.ems;
         store_session(cx, st, &master);
-        cx.exporter = Some(Exporter::Tls12(master));
+        cx.exporter = Some(Exporter::tls12(master, ems));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }
@@ -783,6 +805,7 @@ fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
                     lifetime,
                 },
                 server_certs: cx.negotiated.peer_certificates.clone(),
+                binding: SessionBinding::of(config),
             }
         }
     };

@@ -22,7 +22,7 @@ use crate::msgs::handshake::{
     HandshakePayload, NewSessionTicketTls13, ServerHello,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
-use crate::session::{ClientTicket, Tls13Session};
+use crate::session::{ClientTicket, SessionBinding, Tls13Session, MAX_TICKET_LEN};
 use crate::sign::CertifiedKey;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
@@ -45,7 +45,11 @@ struct Tls13Client {
 /// without one).
 enum ServerAuthenticated {
     /// Chain verified, then its CertificateVerify.
-    Certificate(ServerCertVerified, HandshakeSignatureValid),
+    Certificate(
+        // Held, never read: the proof that the chain verified (its path was taken already).
+        #[allow(dead_code)] ServerCertVerified,
+        HandshakeSignatureValid,
+    ),
     /// The server knows the resumption PSK; its Finished (checked next) proves it.
     Resumption,
 }
@@ -331,17 +335,19 @@ fn handle_certificate(
     let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
     let config = Arc::clone(&st.details.config);
     // 1. verify the chain and the name.
-    let verified = config.verifier.verify_server_cert(
+    let mut verified = config.verifier.verify_server_cert(
         &ee.cert_data,
         &intermediates,
         &st.details.server_name,
         config.time.now(),
     )?;
-    cx.negotiated.peer_certificates = cert
-        .certificate_list
-        .iter()
-        .map(|e| e.cert_data.clone())
-        .collect();
+    // The verified path (leaf and the intermediates used), not extras the server appended.
+    cx.negotiated.peer_certificates = verified.take_path().unwrap_or_else(|| {
+        cert.certificate_list
+            .iter()
+            .map(|e| e.cert_data.clone())
+            .collect()
+    });
     st.transcript.add(msg.encoded());
     Ok(Box::new(ExpectCertificateVerify { st, req, verified }))
 }
@@ -615,22 +621,33 @@ impl ExpectTraffic {
         if nst.ticket_lifetime == 0 {
             return Ok(());
         }
+        // A ticket too large to fit in a ClientHello would break the next connection: drop it
+        // here (see MAX_TICKET_LEN).
+        if nst.ticket.len() > MAX_TICKET_LEN {
+            return Ok(());
+        }
+        let now = self.config.time.now().as_secs();
         let session = Tls13Session {
             suite: self.secrets.suite.suite,
             psk: rms.ticket_psk(&nst.ticket_nonce)?,
             age_add: nst.ticket_age_add,
-            issued: self.config.time.now().as_secs(),
+            issued: now,
             // "Servers MUST NOT use any value greater than 604800 seconds (7 days)".
             lifetime: nst.ticket_lifetime.min(604_800),
             alpn: cx.negotiated.alpn_protocol.clone(),
             sni: None,
             max_early_data: nst.max_early_data_size().unwrap_or(0),
+            auth_time: now,
+            // Reported again when the ticket resumes (a resumed connection's own is the
+            // original's, so the chain carries through).
+            peer_certs: cx.negotiated.peer_certificates.clone(),
         };
         self.config.session_cache.insert(
             &self.cache_key,
             ClientTicket {
                 ticket: nst.ticket.clone(),
                 session,
+                binding: SessionBinding::of(&self.config),
             },
         );
         Ok(())
@@ -709,6 +726,9 @@ impl State for ExpectTraffic {
                 Ok(self)
             }
             HandshakePayload::CertificateRequestTls13(req) if self.post_handshake_auth => {
+                // Each answer costs a signature and about a kilobyte of output: at most 32 in
+                // a row without application data between them.
+                cx.count_post_handshake_message()?;
                 self.answer_post_handshake_auth(cx, req, &msg)?;
                 Ok(self)
             }

@@ -36,6 +36,13 @@ impl State for ExpectClientHello {
         cx.client_random = ch.random;
         cx.negotiated.server_name = ch.server_name().map(str::to_owned);
 
+        // RFC 8446 §D.5: "Any endpoint receiving a Hello message with
+        // ClientHello.legacy_version ... set to 0x0300 MUST abort the handshake with a
+        // "protocol_version" alert", before supported_versions is looked at (§4.1.2).
+        if ch.legacy_version <= ProtocolVersion::SSLv3 {
+            return Err(PeerMisbehaved::ObsoleteLegacyVersion.into());
+        }
+
         // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
         // single null compression method], the server MUST abort ... "illegal_parameter""; a
         // TLS 1.2 ClientHello must at least include null (RFC 5246 §7.4.1.2).

@@ -33,7 +33,7 @@ use crate::error::{Error, InternalError, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::tls12::is_tls12_ec_group;
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::log;
-use crate::handshake::{unexpected, Exporter, State, DOWNGRADE_TLS12};
+use crate::handshake::{unexpected, Exporter, PeerSet, State, DOWNGRADE_TLS12};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
 use crate::key_schedule::TrafficKeys;
 use crate::msgs::enums::{
@@ -146,10 +146,13 @@ pub(crate) fn handle_client_hello(
     // cipher suite and offer an FFDHE group of its choice". We offer our first named group;
     // a client that does list FFDHE groups gets one of them or no DHE suite.
     let legacy_dhe_client = !client_groups.iter().any(|g| g.is_ffdhe());
+    // Each peer list is searched through one sorted copy, and the group and signature
+    // choices are made once, not once per suite of ours: linear in the ClientHello.
+    let their_groups = PeerSet::new(client_groups);
     let common_group = |ffdhe: bool| -> Option<&'static dyn SupportedKxGroup> {
         config.groups.iter().copied().find(|g| {
             let n = g.name();
-            (client_groups.contains(&n) || (ffdhe && legacy_dhe_client))
+            (their_groups.contains(&n) || (ffdhe && legacy_dhe_client))
                 && if ffdhe {
                     n.is_ffdhe()
                 } else {
@@ -157,23 +160,23 @@ pub(crate) fn handle_client_hello(
                 }
         })
     };
+    let can_sign = certified.key.choose_scheme(schemes).is_some();
+    let ecdhe_group = common_group(false).filter(|_| can_sign);
+    let dhe_group = common_group(true).filter(|_| can_sign);
+    let offered_suites = PeerSet::new(&ch.cipher_suites);
     let chosen = config
         .suites
         .iter()
         .copied()
-        .filter(|s| s.version == ProtocolVersion::TLSv1_2 && ch.cipher_suites.contains(&s.suite))
+        .filter(|s| s.version == ProtocolVersion::TLSv1_2 && offered_suites.contains(&s.suite))
         .filter(|s| match s.auth {
             Authentication::Ecdsa => matches!(kind, KeyKind::Ecdsa | KeyKind::Ed25519),
             Authentication::Rsa => kind == KeyKind::Rsa,
             _ => false,
         })
         .find_map(|s| match s.kx {
-            KeyExchange::Ecdhe => common_group(false)
-                .filter(|_| certified.key.choose_scheme(schemes).is_some())
-                .map(|g| (s, Some(g))),
-            KeyExchange::Dhe => common_group(true)
-                .filter(|_| certified.key.choose_scheme(schemes).is_some())
-                .map(|g| (s, Some(g))),
+            KeyExchange::Ecdhe => ecdhe_group.map(|g| (s, Some(g))),
+            KeyExchange::Dhe => dhe_group.map(|g| (s, Some(g))),
             KeyExchange::Rsa => (config.allow_rsa_kx && certified.key.rsa_decrypter().is_some())
                 .then_some((s, None)),
             _ => None,
@@ -346,14 +349,21 @@ pub(crate) fn handle_client_hello(
 }
 
 /// The session a ClientHello names, if we can resume it: a ticket that opens (RFC 5077 §3.1)
-/// or else a cached session ID (RFC 5246 §7.4.1.2), unexpired, with an extended master secret,
-/// a suite we still enable and the client offers, and the same server_name (RFC 6066 §3).
+/// or else a cached session ID (RFC 5246 §7.4.1.2), unexpired, younger than the config's
+/// `max_session_age` since its full handshake, with an extended master secret, a suite we still
+/// enable and the client offers, and the same server_name (RFC 6066 §3).
 fn find_session(
     config: &ServerConfig,
     ch: &ClientHello,
     ems: bool,
     now: u64,
 ) -> Result<Option<Tls12Session>, Error> {
+    // Resumption never weakens client authentication. In TLS 1.2 we keep it simple: a config
+    // that asks for client certificates resumes nothing (the abbreviated handshake carries no
+    // certificate, and we do not seal client chains into TLS 1.2 sessions to re-verify), and
+    // only connections of configs that ask for none issue sessions (see `handle_client_hello`).
+    // So a ticket from a config without client authentication that shares our ticket keys
+    // cannot skip ours, and a session ID lives in one config's own cache.
     if config
         .client_verifier
         .as_ref()
@@ -375,7 +385,12 @@ fn find_session(
         }
         None => None,
     };
-    let Some(session) = session.filter(|s| s.is_fresh(now)) else {
+    // The session's own lifetime, and the cap counted from its full handshake (the issue time
+    // is kept when a resumption renews the ticket; RFC 8446 §4.6.1 bounds TLS 1.3 PSKs the same
+    // way).
+    let Some(session) = session
+        .filter(|s| s.is_fresh(now) && now.saturating_sub(s.issued) < config.max_session_age)
+    else {
         return Ok(None);
     };
     // RFC 7627 §5.3: "If the original session did not use the "extended_master_secret"
@@ -516,7 +531,18 @@ fn emit_new_session_ticket(
         // ticket".
         None => Vec::new(),
     };
-    let remaining = (session.issued + u64::from(session.lifetime)).saturating_sub(now);
+    #[cfg(test)]
+    let ticket = {
+        let mut ticket = ticket;
+        if let Some(hook) = config.test_ticket_hook {
+            hook(&mut ticket);
+        }
+        ticket
+    };
+    let end = session
+        .issued
+        .saturating_add(u64::from(session.lifetime).min(config.max_session_age));
+    let remaining = end.saturating_sub(now);
     let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls12(
         NewSessionTicketTls12 {
             ticket_lifetime_hint: u32::try_from(remaining).unwrap_or(session.lifetime),
@@ -623,8 +649,11 @@ impl State for ExpectCertificate {
                 client_cert: None,
             }));
         };
-        let verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
-        cx.negotiated.peer_certificates = cert.certificate_list.clone();
+        let mut verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
+        // The verified path (leaf and the intermediates used), not extras the client appended.
+        cx.negotiated.peer_certificates = verified
+            .take_path()
+            .unwrap_or_else(|| cert.certificate_list.clone());
         Ok(Box::new(ExpectClientKeyExchange {
             st,
             kx,
@@ -873,7 +902,7 @@ impl State for ExpectFinished {
             verify_data: verify_data.to_vec(),
         }));
         cx.send_handshake(&fin);
-        cx.exporter = Some(Exporter::Tls12(master));
+        cx.exporter = Some(Exporter::tls12(master, st.ems));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic))
     }

@@ -12,7 +12,7 @@ use crate::crypto::Signer;
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
-use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
+use crate::handshake::{tls13_signed_message, unexpected, Exporter, PeerSet, State};
 use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
     Tls13Crypto,
@@ -30,7 +30,7 @@ use crate::msgs::handshake::{
     HELLO_RETRY_REQUEST_RANDOM,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
-use crate::session::{random_u32, Tls13Session, TICKET_LIFETIME_SECS};
+use crate::session::{random_u32, Tls13Session, MAX_TICKET_LEN, TICKET_LIFETIME_SECS};
 use crate::sign::ClientHelloInfo;
 use crate::suites;
 use crate::suites::SuiteInfo;
@@ -62,23 +62,31 @@ pub(crate) fn handle_client_hello(
     retry: Option<Retry>,
 ) -> Result<Box<dyn State>, Error> {
     let provider = &config.provider;
-    // 1. Cipher suite: the server's preference among the client's offers.
+    // 1. Cipher suite: the server's preference among the client's offers (one sorted copy of
+    // theirs, so ours × theirs is not a scan per suite of ours).
+    let offered_suites = PeerSet::new(&ch.cipher_suites);
     let suite = match &retry {
         Some(r) => r.suite,
         None => config
             .suites
             .iter()
             .copied()
-            .find(|s| s.is_tls13() && ch.cipher_suites.contains(&s.suite))
+            .find(|s| s.is_tls13() && offered_suites.contains(&s.suite))
             .ok_or(PeerIncompatible::NoCommonCipherSuite)?,
     };
-    if !ch.cipher_suites.contains(&suite.suite) {
+    if !offered_suites.contains(&suite.suite) {
         return Err(PeerMisbehaved::IllegalClientHello.into());
     }
 
-    // 2. Resumption: a ticket of ours with a valid binder replaces certificate authentication.
+    // 2. Resumption: a ticket of ours with a valid binder replaces certificate authentication
+    // (of the server; the client's chain from the ticket is verified again inside).
     let resumed = try_resume(&config, ch, msg, retry.as_ref(), suite)?;
     let retry_was_none = retry.is_none();
+    // When the session was authenticated: now, or for a resumption the original full
+    // handshake (tickets issued on this connection keep it; RFC 8446 §4.6.1).
+    let auth_time = resumed
+        .as_ref()
+        .map_or_else(|| config.time.now().as_secs(), |r| r.session.auth_time);
 
     // 3. Otherwise a certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms
     // is required for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3.
@@ -120,16 +128,28 @@ pub(crate) fn handle_client_hello(
     // group ... [or] for groups not listed in the client's "supported_groups" extension.
     // Servers MAY check for violations of these rules and abort the handshake with an
     // "illegal_parameter" alert". We check: a share outside the list is a confused client.
-    for (i, share) in shares.iter().enumerate() {
-        let repeated = shares.iter().take(i).any(|s| s.group == share.group);
-        if repeated || !client_groups.contains(&share.group) {
-            return Err(PeerMisbehaved::IllegalClientHello.into());
+    // Both checks over sorted copies: linear-logarithmic, never share × share or
+    // share × group (issue 9 item 4: 9,300 junk groups cost 80 ms when they were).
+    let share_groups: Vec<NamedGroup> = shares.iter().map(|s| s.group).collect();
+    let listed = PeerSet::new(client_groups);
+    if PeerSet::new(&share_groups).has_duplicates()
+        || !share_groups.iter().all(|g| listed.contains(g))
+    {
+        return Err(PeerMisbehaved::IllegalClientHello.into());
+    }
+    // Our preference among their shares: one pass over the shares, remembering the first
+    // share for each of our groups (at most the handful the provider implements).
+    let mut ours: Vec<Option<&KeyShareEntry>> = vec![None; config.groups.len()];
+    for share in shares {
+        if let Some(i) = config.groups.iter().position(|g| g.name() == share.group) {
+            ours[i].get_or_insert(share);
         }
     }
     let chosen_share = config
         .groups
         .iter()
-        .find_map(|g| shares.iter().find(|s| s.group == g.name()).map(|s| (*g, s)));
+        .zip(&ours)
+        .find_map(|(g, s)| s.map(|s| (*g, s)));
     let Some((group, share)) = chosen_share else {
         if retry.is_some() {
             // RFC 8446 §4.1.2: the second ClientHello must carry the requested share.
@@ -138,7 +158,7 @@ pub(crate) fn handle_client_hello(
         let group = config
             .groups
             .iter()
-            .find(|g| client_groups.contains(&g.name()))
+            .find(|g| listed.contains(&g.name()))
             .ok_or(PeerIncompatible::NoCommonGroup)?;
         return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group.name());
     };
@@ -154,6 +174,11 @@ pub(crate) fn handle_client_hello(
         cx.negotiated.signature_scheme = Some(signer.scheme());
     }
     cx.negotiated.resumed = resumed.is_some();
+    if let Some(r) = &resumed {
+        // The client's chain from the ticket, as verified again just now (empty when this
+        // config does not authenticate clients or the client sent none).
+        cx.negotiated.peer_certificates.clone_from(&r.client_chain);
+    }
 
     // 4. ALPN (RFC 7301 §3.2): our preference among theirs; none in common is fatal.
     let alpn = choose_alpn(&config, ch)?;
@@ -373,6 +398,7 @@ pub(crate) fn handle_client_hello(
         client_ap,
         server_ap,
         master,
+        auth_time,
     };
     Ok(match (client_auth, early_keys.is_some()) {
         (_, true) => Box::new(ExpectEndOfEarlyData(st)),
@@ -392,11 +418,16 @@ struct Resumed {
     /// The client's view of the ticket age (obfuscated_ticket_age − ticket_age_add).
     client_age_ms: u32,
     binder: Vec<u8>,
+    /// The client's chain from the ticket, verified again under the current verifier (empty
+    /// without client authentication).
+    client_chain: Vec<crate::verify::CertificateDer<'static>>,
 }
 
 /// RFC 8446 §4.2.11: accept the first offered ticket we can open whose suite hash matches
-/// `suite`, that has not expired and was issued for the same server name; its binder must verify
-/// ("If this value does not validate, the server MUST abort the handshake").
+/// `suite`, that has not expired, whose session is younger than `max_session_age`, that was
+/// issued for the same server name and whose client authentication our current policy accepts
+/// (see [`reverify_client`]); its binder must verify ("If this value does not validate, the
+/// server MUST abort the handshake").
 fn try_resume(
     config: &ServerConfig,
     ch: &ClientHello,
@@ -429,8 +460,11 @@ fn try_resume(
         let Ok(session) = Tls13Session::decode(&plain) else {
             continue;
         };
+        // RFC 8446 §4.6.1: "the PSK's lifetime" is bounded by the original authentication,
+        // not only by this ticket's lifetime.
         let compatible = suites::lookup(session.suite).is_some_and(|s| s.hash == suite.hash)
             && now.saturating_sub(session.issued) < u64::from(session.lifetime)
+            && now.saturating_sub(session.auth_time) < config.max_session_age
             && session.sni.as_deref() == ch.server_name();
         if !compatible {
             continue;
@@ -458,19 +492,60 @@ fn try_resume(
         early
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
+        // The binder proves the client holds this session; whether the session's client
+        // authentication still satisfies us decides whether we resume it.
+        let Some(client_chain) = reverify_client(config, &session) else {
+            continue;
+        };
         return Ok(Some(Resumed {
             early,
             index,
             client_age_ms: id.obfuscated_ticket_age.wrapping_sub(session.age_add),
             binder: binder.0.clone(),
+            client_chain,
             session,
         }));
     }
     Ok(None)
 }
 
+/// Resumption never weakens client authentication (DESIGN: "Every decision cached across
+/// connections ... is re-checked against the current configuration when reused"). RFC 8446
+/// §4.3.2 forbids a CertificateRequest in a PSK handshake, so the ticket's sealed chain stands
+/// in for the certificate: it must verify again under the current verifier at the current
+/// time (a CA removed since, an expired certificate, a ticket from a config that shares our
+/// ticket keys but trusts other CAs: all fail). `None`: do not resume this ticket (the client
+/// then gets a full handshake with a CertificateRequest, never an anonymous connection).
+/// `Some(chain)`: resume, reporting `chain` (empty when we do not authenticate clients, as a
+/// full handshake here would report, or when an optional certificate was not sent).
+fn reverify_client(
+    config: &ServerConfig,
+    session: &Tls13Session,
+) -> Option<Vec<crate::verify::CertificateDer<'static>>> {
+    let Some(verifier) = config
+        .client_verifier
+        .as_ref()
+        .filter(|v| v.offer_client_auth())
+    else {
+        return Some(Vec::new());
+    };
+    let Some((ee, rest)) = session.peer_certs.split_first() else {
+        // RFC 8446 §4.4.2.4: a server requiring a certificate never proceeds without one.
+        return (!verifier.client_auth_mandatory()).then(Vec::new);
+    };
+    let mut verified = verifier
+        .verify_client_cert(ee, rest, config.time.now())
+        .ok()?;
+    Some(
+        verified
+            .take_path()
+            .unwrap_or_else(|| session.peer_certs.clone()),
+    )
+}
+
 /// RFC 8446 §4.6.1: NewSessionTickets, each with its own nonce and PSK, sealed under our
-/// rotating ticket keys.
+/// rotating ticket keys, with the client's verified chain (`cx.negotiated.peer_certificates`)
+/// and the time it was authenticated. None once the session has reached `max_session_age`.
 fn emit_tickets(
     cx: &mut CommonState,
     config: &ServerConfig,
@@ -478,11 +553,22 @@ fn emit_tickets(
     resumption: &ResumptionMasterSecret,
     sni: Option<&str>,
     alpn: Option<&[u8]>,
+    auth_time: u64,
 ) -> Result<(), Error> {
     let Some(keys) = &config.tickets else {
         return Ok(());
     };
     let now = config.time.now().as_secs();
+    // A ticket never outlives the session's cap: its lifetime is what remains of it.
+    let remaining = config
+        .max_session_age
+        .saturating_sub(now.saturating_sub(auth_time));
+    let lifetime = u32::try_from(remaining)
+        .unwrap_or(u32::MAX)
+        .min(TICKET_LIFETIME_SECS);
+    if lifetime == 0 {
+        return Ok(());
+    }
     for i in 0..config.send_tickets {
         let nonce = vec![u8::try_from(i).unwrap_or(u8::MAX)];
         let session = Tls13Session {
@@ -490,12 +576,26 @@ fn emit_tickets(
             psk: resumption.ticket_psk(&nonce)?,
             age_add: random_u32(config.provider.secure_random)?,
             issued: now,
-            lifetime: TICKET_LIFETIME_SECS,
+            lifetime,
             alpn: alpn.map(<[u8]>::to_vec),
             sni: sni.map(str::to_owned),
             max_early_data: config.max_early_data,
+            auth_time,
+            peer_certs: cx.negotiated.peer_certificates.clone(),
         };
         let ticket = keys.encrypt(&session.encode(), now)?;
+        // A ticket the client could not send back (a huge client chain) is not worth sending.
+        if ticket.len() > MAX_TICKET_LEN {
+            return Ok(());
+        }
+        #[cfg(test)]
+        let ticket = {
+            let mut ticket = ticket;
+            if let Some(hook) = config.test_ticket_hook {
+                hook(&mut ticket);
+            }
+            ticket
+        };
         let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls13(
             NewSessionTicketTls13 {
                 ticket_lifetime: session.lifetime,
@@ -677,6 +777,8 @@ struct Tls13Server {
     alpn: Option<Vec<u8>>,
     /// The client offered post_handshake_auth (RFC 8446 §4.2.6).
     post_handshake_auth: bool,
+    /// When the session was authenticated (now, or the resumed session's original time).
+    auth_time: u64,
 }
 
 /// Reading 0-RTT data until EndOfEarlyData (RFC 8446 §4.5).
@@ -744,13 +846,16 @@ impl State for ExpectCertificate {
             }));
         };
         let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
-        let verified =
+        let mut verified =
             verifier.verify_client_cert(&ee.cert_data, &intermediates, st.config.time.now())?;
-        cx.negotiated.peer_certificates = cert
-            .certificate_list
-            .iter()
-            .map(|e| e.cert_data.clone())
-            .collect();
+        // The verified path (leaf and the intermediates used), not extras the client appended;
+        // it is what our tickets seal for re-verification on resumption.
+        cx.negotiated.peer_certificates = verified.take_path().unwrap_or_else(|| {
+            cert.certificate_list
+                .iter()
+                .map(|e| e.cert_data.clone())
+                .collect()
+        });
         Ok(Box::new(ExpectCertificateVerify { st, verified }))
     }
 }
@@ -826,6 +931,7 @@ impl State for ExpectFinished {
             &resumption,
             st.sni.as_deref(),
             st.alpn.as_deref(),
+            st.auth_time,
         )?;
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
@@ -911,8 +1017,10 @@ impl ExpectTraffic {
                     }
                     None => PostHandshakeAuth::ExpectFinished { transcript, chain },
                     Some((ee, rest)) => {
-                        let verified =
+                        let mut verified =
                             verifier.verify_client_cert(ee, rest, self.config.time.now())?;
+                        // Reported once Finished verifies: the verified path, not extras.
+                        let chain = verified.take_path().unwrap_or(chain);
                         PostHandshakeAuth::ExpectCertificateVerify {
                             transcript,
                             chain,

@@ -214,11 +214,15 @@ fn finished_mismatch_is_rejected_rfc8446_4_4_4() {
         s_hs.verify_finished(&ch_cv, &flipped).map(|_| ()),
         incorrect
     );
+    // A wrong length is malformed (decode_error), not a wrong MAC (issue 9).
+    let malformed = Err(Error::InvalidMessage(InvalidMessage::InvalidLength(
+        "Finished.verify_data",
+    )));
     assert_eq!(
         s_hs.verify_finished(&ch_cv, &good[..31]).map(|_| ()),
-        incorrect
+        malformed
     );
-    assert_eq!(s_hs.verify_finished(&ch_cv, &[]).map(|_| ()), incorrect);
+    assert_eq!(s_hs.verify_finished(&ch_cv, &[]).map(|_| ()), malformed);
     // The other side's secret, or the wrong transcript hash, does not verify.
     assert_eq!(c_hs.verify_finished(&ch_cv, &good).map(|_| ()), incorrect);
     assert_eq!(s_hs.verify_finished(&ch_sh, &good).map(|_| ()), incorrect);

@@ -12,6 +12,7 @@ mod ja4;
 mod ladder;
 mod local;
 mod server;
+mod server_limits;
 mod server_page;
 mod x509;
 

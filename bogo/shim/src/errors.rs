@@ -52,7 +52,7 @@ pub fn code(e: &Error) -> String {
             P::Renegotiation => ":NO_RENEGOTIATION:",
             P::KeyChangeNotOnRecordBoundary => ":UNEXPECTED_RECORD:",
             P::NoCertificate => ":PEER_DID_NOT_RETURN_A_CERTIFICATE:",
-            P::IllegalEmptyRecord | P::TooManyEmptyRecords => ":TOO_MANY_EMPTY_FRAGMENTS:",
+            P::TooManyEmptyRecords => ":TOO_MANY_EMPTY_FRAGMENTS:",
             P::IllegalChangeCipherSpec => ":UNEXPECTED_RECORD:",
             P::MissingExtension => ":MISSING_EXTENSION:",
             P::IllegalExtensionValue => ":ERROR_PARSING_EXTENSION:",

@@ -418,7 +418,6 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
             verifiers: p.verifiers,
             schemes: verify_schemes(c, p)?,
         }))
-        .without_env_key_log()
         .with_time_provider(shared.clock.clone())
         .with_session_cache(shared.client_cache.clone());
     if let Some(wire) = &c.advertise_alpn {
@@ -465,7 +464,6 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         .with_groups(&groups(c, p)?)
         .with_cert_resolver(Arc::new(clasp::sign::SingleCert(cert)))
         .allow_rsa_key_exchange(true)
-        .without_env_key_log()
         .with_time_provider(shared.clock.clone())
         .with_ticket_keys(shared.ticket_keys.clone());
     if c.require_any_client_certificate || c.verify_peer {

@@ -81,7 +81,8 @@ const P_4096: &str = concat!(
 // checked equal, byte for byte, to the independent word tables of aws-lc
 // (crypto/fipsmodule/dh/dh.c, kMODP2048Data..kMODP8192Data). The tests check the structure
 // (top and bottom 64 bits set, the pi digits shared with RFC 2409), a Fermat test, and
-// `tests/dhe_interop.rs` compares them with `openssl` output at run time.
+// `tests/tls12_interop.rs` (rfc3526_primes_equal_openssl_at_run_time) compares them with
+// `openssl` output at run time.
 const MODP_2048: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
     "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",

@@ -28,15 +28,18 @@ pub enum KeyType {
     Ed25519,
     /// RSA with a 2048-bit modulus (rsaEncryption key: PSS in TLS 1.3, PKCS#1 or PSS in 1.2).
     Rsa2048,
+    /// ECDSA on P-521 (secp521r1); TLS scheme `ecdsa_secp521r1_sha512`.
+    EcdsaP521,
 }
 
 impl KeyType {
     /// Every key type, in a fixed order.
-    pub const ALL: [KeyType; 4] = [
+    pub const ALL: [KeyType; 5] = [
         KeyType::EcdsaP256,
         KeyType::EcdsaP384,
         KeyType::Ed25519,
         KeyType::Rsa2048,
+        KeyType::EcdsaP521,
     ];
 
     /// A short lowercase name, used for folder names and test messages.
@@ -46,6 +49,7 @@ impl KeyType {
             KeyType::EcdsaP384 => "ecdsa-p384",
             KeyType::Ed25519 => "ed25519",
             KeyType::Rsa2048 => "rsa2048",
+            KeyType::EcdsaP521 => "ecdsa-p521",
         }
     }
 
@@ -61,6 +65,7 @@ impl KeyType {
             KeyType::Ed25519 => &rcgen::PKCS_ED25519,
             // aws-lc-rs generates RSA keys (2048 bits for `generate_for`).
             KeyType::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
+            KeyType::EcdsaP521 => &rcgen::PKCS_ECDSA_P521_SHA512,
         }
     }
 }
@@ -348,6 +353,7 @@ fn key_index(kt: KeyType) -> usize {
         KeyType::EcdsaP384 => 1,
         KeyType::Ed25519 => 2,
         KeyType::Rsa2048 => 3,
+        KeyType::EcdsaP521 => 4,
     }
 }
 

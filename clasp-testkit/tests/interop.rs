@@ -40,11 +40,17 @@ impl Case {
                         format!("TLS_ECDHE_{auth}_WITH_{aead}")
                     }
                 };
-                let group = [
-                    ("X25519", "X25519"),
-                    ("P-256", "SECP256R1"),
-                    ("P-384", "SECP384R1"),
-                ][(i + 1) % 3];
+                // A P-521 certificate goes with the P-521 group: in TLS 1.2 OpenSSL uses an
+                // ECDSA certificate only on a curve the client listed (RFC 8422 §5.1).
+                let group = if kt == KeyType::EcdsaP521 {
+                    ("P-521", "SECP521R1")
+                } else {
+                    [
+                        ("X25519", "X25519"),
+                        ("P-256", "SECP256R1"),
+                        ("P-384", "SECP384R1"),
+                    ][(i + 1) % 3]
+                };
                 cases.push(Case {
                     kt,
                     version,

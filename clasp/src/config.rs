@@ -28,12 +28,21 @@ pub const DEFAULT_VERSIONS: &[ProtocolVersion] =
 
 /// Groups enabled by default, in preference order. FFDHE is off by default (slow, and TLS 1.2
 /// DHE only matters for old peers); enable it with `with_groups`.
+///
+/// secp521r1 is not here: like rustls (and unlike OpenSSL and Go), a default client does not
+/// offer it. P-521 ECDHE costs several times P-384 for no practical gain, and offering it only
+/// lengthens the ClientHello. A default *server* accepts it ([`DEFAULT_SERVER_EXTRA_GROUPS`],
+/// last in preference), so a client configured for P-521 only (e.g. a CNSA-style policy) still
+/// connects; a client enables it with `with_groups`.
 pub const DEFAULT_GROUPS: &[NamedGroup] = &[
     NamedGroup::X25519MLKEM768,
     NamedGroup::X25519,
     NamedGroup::secp256r1,
     NamedGroup::secp384r1,
 ];
+
+/// Groups a default server accepts after [`DEFAULT_GROUPS`] (least preferred): secp521r1.
+pub const DEFAULT_SERVER_EXTRA_GROUPS: &[NamedGroup] = &[NamedGroup::secp521r1];
 
 /// Groups the client sends key shares for in its first ClientHello (one post-quantum hybrid and
 /// one classical share; a server preferring another group costs one HelloRetryRequest).
@@ -818,6 +827,7 @@ impl ServerConfigBuilder {
         let mut common = self.common;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
             let mut g = DEFAULT_GROUPS.to_vec();
+            g.extend_from_slice(DEFAULT_SERVER_EXTRA_GROUPS);
             g.extend([
                 NamedGroup::FFDHE2048,
                 NamedGroup::FFDHE3072,
@@ -825,7 +835,7 @@ impl ServerConfigBuilder {
             ]);
             g
         } else {
-            DEFAULT_GROUPS.to_vec()
+            [DEFAULT_GROUPS, DEFAULT_SERVER_EXTRA_GROUPS].concat()
         };
         let Negotiable {
             provider,

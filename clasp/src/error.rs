@@ -151,6 +151,9 @@ pub enum PeerMisbehaved {
     /// A ClientHello or ServerHello with legacy_version 0x0300 (SSL 3.0) or lower, whatever
     /// its supported_versions says (RFC 8446 §D.5: `protocol_version`).
     ObsoleteLegacyVersion,
+    /// TLS 1.2 ServerKeyExchange DH parameters that are no group: p even or empty, or g outside
+    /// 2..p-2 (RFC 5246 §7.4.3; `crypto::ffdhe::dh_group_for_params`).
+    InvalidDhParams,
 }
 
 /// The peer is honest but we have nothing in common.
@@ -175,6 +178,18 @@ pub enum PeerIncompatible {
     UnrecognizedName,
     /// The peer's DH parameters are not one of the RFC 7919 named groups.
     UnnamedDhGroup,
+    /// The server's TLS 1.2 DH prime has `prime_bits` bits, below our 2048-bit floor
+    /// (RFC 7525 §4.1).
+    DhGroupTooSmall {
+        /// The size of the server's prime in bits.
+        prime_bits: u32,
+    },
+    /// The server's TLS 1.2 DH prime (`prime_bits` bits) is neither an RFC 7919 nor an RFC 3526
+    /// group; we accept only those well-known safe primes (RFC 7919 §3, §5.1).
+    UnknownDhGroup {
+        /// The size of the server's prime in bits.
+        prime_bits: u32,
+    },
 }
 
 /// Why a certificate was rejected, as the verifier saw it.
@@ -363,14 +378,19 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
                 | P::CertificateKeyMismatchesSuite
-                | P::IllegalClientHello => Self::IllegalParameter,
+                | P::IllegalClientHello
+                | P::InvalidDhParams => Self::IllegalParameter,
             },
             Error::PeerIncompatible(p) => match p {
                 PeerIncompatible::NoCommonVersion => Self::ProtocolVersion,
                 PeerIncompatible::NoApplicationProtocol => Self::NoApplicationProtocol,
                 PeerIncompatible::CertificateRequired => Self::CertificateRequired,
                 PeerIncompatible::UnrecognizedName => Self::UnrecognizedName,
-                PeerIncompatible::UnnamedDhGroup => Self::InsufficientSecurity,
+                // RFC 7919 §3: a client refusing the server's group under local policy "MAY
+                // decide to terminate the connection with a fatal insufficient_security(71)".
+                PeerIncompatible::UnnamedDhGroup
+                | PeerIncompatible::DhGroupTooSmall { .. }
+                | PeerIncompatible::UnknownDhGroup { .. } => Self::InsufficientSecurity,
                 _ => Self::HandshakeFailure,
             },
             Error::InvalidCertificate(c) => match c {
@@ -516,7 +536,9 @@ mod tests {
             // RFC 8446 §4.2.8, §4.1.2: key shares, or a second ClientHello that breaks the rules.
             | P::IllegalClientHello
             // RFC 5246 §7.4.2 / RFC 8422 §5.3, as BoringSSL.
-            | P::CertificateKeyMismatchesSuite => A::IllegalParameter,
+            | P::CertificateKeyMismatchesSuite
+            // RFC 5246 §7.4.3: ServerDHParams that are not a group (p even, g out of range).
+            | P::InvalidDhParams => A::IllegalParameter,
             // RFC 8446 §4.4.4, §4.4.3, §4.2.11: Finished, CertificateVerify, binder.
             P::IncorrectFinished | P::BadSignature | P::BadBinder => A::DecryptError,
             // RFC 8446 §5.1, §5, §5.4, §4.2.10.

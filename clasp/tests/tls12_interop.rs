@@ -670,29 +670,210 @@ fn tls13_client_to_gnutls_tls12_only() {
 // ---------------------------------------------------------------------------------------------
 // DHE against s_server without -dhparam: OpenSSL 3.0 then uses its built-in "default temp DH
 // parameters" (SSL_CTX_set_dh_auto; RFC 3526 MODP primes sized to the certificate key in
-// OpenSSL's ssl_get_auto_dh), which are not RFC 7919 groups. clasp accepts only the RFC 7919
-// primes (checking an arbitrary prime is too costly, RFC 7919 §5.1), so it refuses with
-// UnnamedDhGroup (insufficient_security) instead of running DHE over unchecked parameters.
-// With `-dhparam` holding ffdhe2048 (the matrix above) the same server works.
+// OpenSSL's ssl_get_auto_dh: group 14, 2048 bits, for the RSA-2048 test key), which are not
+// RFC 7919 groups. clasp recognises the RFC 3526 primes of 2048 bits and up by exact match
+// (issue 12 item 2) and refuses any other prime with the reason (DhGroupTooSmall /
+// UnknownDhGroup, insufficient_security, RFC 7919 §3).
 
 #[test]
-fn dhe_client_refuses_openssl_auto_params() {
+fn dhe_client_accepts_openssl_auto_params() {
     require_peers!("openssl");
     let mut opts = openssl_server_opts(DHE_RSA_AES256);
     opts.extra_args.clear();
-    let server = OpensslServer::start(&opts);
-    let mut conn = ClientConnection::new(client_config(DHE_RSA_AES256), localhost()).unwrap();
-    let mut sock = connect(server.port());
-    let err = handshake(&mut conn, &mut sock).expect_err("auto DH parameters were accepted");
-    drop(sock);
-    let out = server.finish(T);
+    let (n, out) = clasp_vs_openssl_server(&opts, client_config(DHE_RSA_AES256));
+    out.assert_contains("Using default temp DH parameters");
     assert_eq!(
-        err,
-        Error::PeerIncompatible(PeerIncompatible::UnnamedDhGroup),
+        out.cipher().as_deref(),
+        Some("DHE-RSA-AES256-GCM-SHA384"),
         "{out}"
     );
-    out.assert_contains("Using default temp DH parameters");
+    assert_eq!(n.version, Some(ProtocolVersion::TLSv1_2));
+    assert_eq!(
+        n.cipher_suite,
+        Some(CipherSuite::TLS_DHE_RSA_WITH_AES_256_GCM_SHA384)
+    );
+    // RFC 3526 groups have no TLS code point.
+    assert_eq!(n.group, None, "{n:?}");
+}
+
+/// DH parameters as PEM, written by OpenSSL itself (`openssl genpkey -genparam -algorithm DH
+/// -pkeyopt ARG`), e.g. `group:modp_3072` or `dh_rfc5114:2`.
+fn dh_params_pem(arg: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "clasp-tls12-interop-{}-{}.pem",
+        arg.replace(':', "-"),
+        std::process::id()
+    ));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            arg,
+            "-out",
+        ])
+        .arg(&path)
+        .output()
+        .expect("run openssl genpkey");
+    assert!(out.status.success(), "openssl genpkey {arg}: {out:?}");
+    path
+}
+
+/// s_server for DHE-RSA-AES128 with explicit `-dhparam` parameters.
+fn openssl_dhe_server_with(params: &str) -> OpensslServerOpts {
+    let mut opts = openssl_server_opts(DHE_RSA_AES128);
+    opts.extra_args.clear();
+    opts.args(&[
+        "-dhparam".to_owned(),
+        dh_params_pem(params).display().to_string(),
+    ])
+}
+
+#[test]
+fn dhe_client_accepts_every_rfc3526_group_from_openssl() {
+    require_peers!("openssl");
+    for group in [
+        "modp_2048",
+        "modp_3072",
+        "modp_4096",
+        "modp_6144",
+        "modp_8192",
+    ] {
+        let opts = openssl_dhe_server_with(&format!("group:{group}"));
+        let (n, out) = clasp_vs_openssl_server(&opts, client_config(DHE_RSA_AES128));
+        assert_eq!(
+            out.cipher().as_deref(),
+            Some("DHE-RSA-AES128-GCM-SHA256"),
+            "{out}"
+        );
+        assert_eq!(n.group, None, "{group}: {n:?}");
+    }
+}
+
+#[test]
+fn rfc3526_primes_equal_openssl_at_run_time() {
+    // An independent check of the transcribed constants, against this machine's OpenSSL.
+    require_peers!("openssl");
+    use clasp::crypto::ffdhe::{
+        dh_group_for_params, MODP2048_PARAMS, MODP3072_PARAMS, MODP4096_PARAMS, MODP6144_PARAMS,
+        MODP8192_PARAMS,
+    };
+    for (name, params) in [
+        ("modp_2048", &MODP2048_PARAMS),
+        ("modp_3072", &MODP3072_PARAMS),
+        ("modp_4096", &MODP4096_PARAMS),
+        ("modp_6144", &MODP6144_PARAMS),
+        ("modp_8192", &MODP8192_PARAMS),
+    ] {
+        let pem = dh_params_pem(&format!("group:{name}"));
+        let out = std::process::Command::new("openssl")
+            .args(["asn1parse", "-in"])
+            .arg(&pem)
+            .output()
+            .expect("run openssl asn1parse");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let ints: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split("INTEGER").nth(1))
+            .map(|v| v.trim().trim_start_matches(':'))
+            .collect();
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let (p, g) = (hex(ints[0]), hex(ints[1]));
+        assert_eq!(g, [2], "{name}");
+        assert_eq!(p, params.prime(), "{name}");
+        assert!(std::ptr::eq(dh_group_for_params(&p, &g).unwrap(), params));
+    }
+}
+
+/// Runs the DHE client against `opts` and returns its error and s_server's output.
+fn dhe_client_error(opts: &OpensslServerOpts) -> (Error, PeerOutput) {
+    let server = OpensslServer::start(opts);
+    let mut conn = ClientConnection::new(client_config(DHE_RSA_AES128), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    let err = handshake(&mut conn, &mut sock).expect_err("DH parameters were accepted");
+    drop(sock);
+    (err, server.finish(T))
+}
+
+#[test]
+fn dhe_client_refuses_small_rfc3526_group_1536() {
+    require_peers!("openssl");
+    // OpenSSL's default security level 2 refuses to load a 1536-bit group; level 1 allows it.
+    let opts =
+        openssl_dhe_server_with("group:modp_1536").cipher("DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=1");
+    let (err, out) = dhe_client_error(&opts);
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::DhGroupTooSmall { prime_bits: 1536 }),
+        "{out}"
+    );
     out.assert_contains("alert insufficient security");
+}
+
+#[test]
+fn dhe_client_refuses_unknown_2048_bit_group() {
+    // RFC 5114 §2.2: a 2048-bit prime with a 224-bit subgroup; sound, but neither RFC 7919
+    // nor RFC 3526, so we cannot check it cheaply.
+    require_peers!("openssl");
+    let (err, out) = dhe_client_error(&openssl_dhe_server_with("dh_rfc5114:2"));
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::UnknownDhGroup { prime_bits: 2048 }),
+        "{out}"
+    );
+    out.assert_contains("alert insufficient security");
+}
+
+#[test]
+fn dhe_client_accepts_rfc3526_group_from_gnutls() {
+    // gnutls-serv with `--dhparams` holding RFC 3526 group 14. gnutls implements RFC 7919: had
+    // we offered an FFDHE group in supported_groups it would use that one (the matrix covers
+    // it), so this client offers X25519 only and gnutls falls back to its --dhparams.
+    require_peers!("gnutls-serv");
+    let pki = TestPki::shared();
+    let c = DHE_RSA_AES128;
+    let pem = dh_params_pem("group:modp_2048");
+    let server = GnutlsServer::start(
+        &GnutlsServerOpts::new(pki.server(c.kt))
+            .priority(
+                GnutlsPriority::new()
+                    .version(TlsVersion::Tls12)
+                    .suite(&c.iana())
+                    .to_string(),
+            )
+            .args(&["--dhparams".to_owned(), pem.display().to_string()]),
+    );
+    let cfg = client_builder(c)
+        .with_groups(&[NamedGroup::X25519])
+        .build()
+        .unwrap();
+    let mut conn = ClientConnection::new(Arc::new(cfg), localhost()).unwrap();
+    let mut sock = connect(server.port());
+    if let Err(e) = handshake(&mut conn, &mut sock) {
+        panic!(
+            "handshake with gnutls-serv failed: {e:?}\n{}",
+            server.finish()
+        );
+    }
+    send(&mut conn, &mut sock, LINE);
+    assert_eq!(read_until(&mut conn, &mut sock, LINE.len(), b"\n"), LINE);
+    close(&mut conn, &mut sock);
+    drop(sock);
+    server.wait_for("- Description:", Duration::from_secs(2));
+    let out = server.finish();
+    out.assert_contains("- Description: (TLS1.2-X.509)-(DHE-");
+    assert_eq!(
+        conn.negotiated().cipher_suite,
+        Some(CipherSuite::TLS_DHE_RSA_WITH_AES_128_GCM_SHA256)
+    );
+    assert_eq!(conn.negotiated().group, None);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-//! RFC 7919 finite-field Diffie-Hellman groups (ffdhe2048, ffdhe3072, ffdhe4096).
+//! Finite-field Diffie-Hellman groups: the RFC 7919 named groups (ffdhe2048, ffdhe3072,
+//! ffdhe4096), and, for a TLS 1.2 client only, the RFC 3526 MODP groups 14-18 (2048 to 8192
+//! bits) that servers without RFC 7919 support send as explicit `dh_p` / `dh_g` (OpenSSL 3.0's
+//! automatic DH parameters are these primes).
 //!
 //! aws-lc-rs has no finite-field DH, so the modular exponentiation comes from `crypto-bigint`
 //! (constant-time Montgomery arithmetic, `DynResidue`); randomness comes from the provider's
@@ -8,12 +11,20 @@
 //! Private exponents are short exponents (RFC 7919 §5.2): we draw an m-bit value with the top bit
 //! set, m = 256 / 320 / 384 bits for ffdhe2048 / 3072 / 4096. That is above the Appendix A
 //! minimums (225 / 275 / 325 bits) and above twice each group's estimated strength
-//! (103 / 125 / 150 bits), rounded up to whole 64-bit words.
+//! (103 / 125 / 150 bits), rounded up to whole 64-bit words. The RFC 3526 groups use the same
+//! lengths for the same prime sizes and 448 / 512 bits for 6144 / 8192 (RFC 3526 §8 estimates
+//! 170-270 / 190-310 bits of strength; twice the lower estimates is 340 / 380). Both families
+//! are safe primes (p = 2q + 1, q prime), so a short exponent costs no security against the
+//! small-subgroup attacks RFC 7919 §5.1 discusses; the peer check 1 < Y < p-1 applies to both.
+//!
+//! A TLS 1.2 client accepts a server's group only by an exact match of p and g with one of these
+//! primes ([`dh_group_for_params`]): testing an arbitrary prime for safety is too costly
+//! (RFC 7919 §5.1). Anything else is refused with an error naming the prime size.
 
 use core::fmt;
 
 use crypto_bigint::modular::runtime_mod::{DynResidue, DynResidueParams};
-use crypto_bigint::{Uint, U2048, U3072, U4096, U512};
+use crypto_bigint::{Uint, U2048, U3072, U4096, U512, U6144, U8192};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::{ActiveKeyExchange, CryptoError, SecureRandom, SharedSecret, SupportedKxGroup};
@@ -65,7 +76,117 @@ const P_4096: &str = concat!(
     "8EC9B55A7F88A46B4DB5A851F44182E1C68A007E5E655F6AFFFFFFFFFFFFFFFF",
 );
 
-/// The generator of every RFC 7919 group ("The generator is: g = 2").
+// RFC 3526 §3-§7 (MODP groups 14-18), the hexadecimal value of p. Copied from OpenSSL 3.0.19
+// (`openssl genpkey -genparam -algorithm DH -pkeyopt group:modp_N | openssl asn1parse`) and
+// checked equal, byte for byte, to the independent word tables of aws-lc
+// (crypto/fipsmodule/dh/dh.c, kMODP2048Data..kMODP8192Data). The tests check the structure
+// (top and bottom 64 bits set, the pi digits shared with RFC 2409), a Fermat test, and
+// `tests/tls12_interop.rs` (rfc3526_primes_equal_openssl_at_run_time) compares them with
+// `openssl` output at run time.
+const MODP_2048: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+    "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
+    "3995497CEA956AE515D2261898FA051015728E5A8AACAA68FFFFFFFFFFFFFFFF",
+);
+const MODP_3072: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+    "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
+    "3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33",
+    "A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7",
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864",
+    "D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2",
+    "08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
+);
+const MODP_4096: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+    "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
+    "3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33",
+    "A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7",
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864",
+    "D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2",
+    "08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A92108011A723C12A787E6D7",
+    "88719A10BDBA5B2699C327186AF4E23C1A946834B6150BDA2583E9CA2AD44CE8",
+    "DBBBC2DB04DE8EF92E8EFC141FBECAA6287C59474E6BC05D99B2964FA090C3A2",
+    "233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9",
+    "93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C934063199FFFFFFFFFFFFFFFF",
+);
+const MODP_6144: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+    "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
+    "3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33",
+    "A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7",
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864",
+    "D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2",
+    "08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A92108011A723C12A787E6D7",
+    "88719A10BDBA5B2699C327186AF4E23C1A946834B6150BDA2583E9CA2AD44CE8",
+    "DBBBC2DB04DE8EF92E8EFC141FBECAA6287C59474E6BC05D99B2964FA090C3A2",
+    "233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9",
+    "93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C93402849236C3FAB4D27C7026",
+    "C1D4DCB2602646DEC9751E763DBA37BDF8FF9406AD9E530EE5DB382F413001AE",
+    "B06A53ED9027D831179727B0865A8918DA3EDBEBCF9B14ED44CE6CBACED4BB1B",
+    "DB7F1447E6CC254B332051512BD7AF426FB8F401378CD2BF5983CA01C64B92EC",
+    "F032EA15D1721D03F482D7CE6E74FEF6D55E702F46980C82B5A84031900B1C9E",
+    "59E7C97FBEC7E8F323A97A7E36CC88BE0F1D45B7FF585AC54BD407B22B4154AA",
+    "CC8F6D7EBF48E1D814CC5ED20F8037E0A79715EEF29BE32806A1D58BB7C5DA76",
+    "F550AA3D8A1FBFF0EB19CCB1A313D55CDA56C9EC2EF29632387FE8D76E3C0468",
+    "043E8F663F4860EE12BF2D5B0B7474D6E694F91E6DCC4024FFFFFFFFFFFFFFFF",
+);
+const MODP_8192: &str = concat!(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
+    "98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
+    "9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
+    "3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33",
+    "A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7",
+    "ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864",
+    "D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2",
+    "08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A92108011A723C12A787E6D7",
+    "88719A10BDBA5B2699C327186AF4E23C1A946834B6150BDA2583E9CA2AD44CE8",
+    "DBBBC2DB04DE8EF92E8EFC141FBECAA6287C59474E6BC05D99B2964FA090C3A2",
+    "233BA186515BE7ED1F612970CEE2D7AFB81BDD762170481CD0069127D5B05AA9",
+    "93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C93402849236C3FAB4D27C7026",
+    "C1D4DCB2602646DEC9751E763DBA37BDF8FF9406AD9E530EE5DB382F413001AE",
+    "B06A53ED9027D831179727B0865A8918DA3EDBEBCF9B14ED44CE6CBACED4BB1B",
+    "DB7F1447E6CC254B332051512BD7AF426FB8F401378CD2BF5983CA01C64B92EC",
+    "F032EA15D1721D03F482D7CE6E74FEF6D55E702F46980C82B5A84031900B1C9E",
+    "59E7C97FBEC7E8F323A97A7E36CC88BE0F1D45B7FF585AC54BD407B22B4154AA",
+    "CC8F6D7EBF48E1D814CC5ED20F8037E0A79715EEF29BE32806A1D58BB7C5DA76",
+    "F550AA3D8A1FBFF0EB19CCB1A313D55CDA56C9EC2EF29632387FE8D76E3C0468",
+    "043E8F663F4860EE12BF2D5B0B7474D6E694F91E6DBE115974A3926F12FEE5E4",
+    "38777CB6A932DF8CD8BEC4D073B931BA3BC832B68D9DD300741FA7BF8AFC47ED",
+    "2576F6936BA424663AAB639C5AE4F5683423B4742BF1C978238F16CBE39D652D",
+    "E3FDB8BEFC848AD922222E04A4037C0713EB57A81A23F0C73473FC646CEA306B",
+    "4BCBC8862F8385DDFA9D4B7FA2C087E879683303ED5BDD3A062B3CF5B3A278A6",
+    "6D2A13F83F44F82DDF310EE074AB6A364597E899A0255DC164F31CC50846851D",
+    "F9AB48195DED7EA1B1D510BD7EE74D73FAF36BC31ECFA268359046F4EB879F92",
+    "4009438B481C6CD7889A002ED5EE382BC9190DA6FC026E479558E4475677E9AA",
+    "9E3050E2765694DFC81F56E880B96E7160C980DD98EDD3DFFFFFFFFFFFFFFFFF",
+);
+
+/// The generator of every RFC 7919 and RFC 3526 group ("The generator is: g = 2").
 const GENERATOR: u8 = 2;
 
 /// Largest private exponent we use, in bits (the exponent lives in a `U512`).
@@ -77,49 +198,135 @@ enum Size {
     B2048,
     B3072,
     B4096,
+    B6144,
+    B8192,
 }
 
-/// The parameters of one RFC 7919 group.
+/// The parameters of one RFC 7919 or RFC 3526 group.
 #[derive(Debug)]
 pub struct FfdheParams {
-    name: NamedGroup,
+    /// The TLS code point; `None` for the RFC 3526 groups, which have none (TLS 1.2 carries
+    /// them as explicit p and g).
+    name: Option<NamedGroup>,
+    /// For people: "ffdhe2048", "RFC 3526 MODP group 14".
+    label: &'static str,
     size: Size,
+    /// p in hexadecimal, `size` bits.
+    prime_hex: &'static str,
     /// Private exponent length in bits (RFC 7919 §5.2; see the module docs).
     exponent_bits: usize,
 }
 
 /// ffdhe2048 (RFC 7919 Appendix A.1).
 pub static FFDHE2048_PARAMS: FfdheParams = FfdheParams {
-    name: NamedGroup::FFDHE2048,
+    name: Some(NamedGroup::FFDHE2048),
+    label: "ffdhe2048",
     size: Size::B2048,
+    prime_hex: P_2048,
     exponent_bits: 256,
 };
 /// ffdhe3072 (RFC 7919 Appendix A.2).
 pub static FFDHE3072_PARAMS: FfdheParams = FfdheParams {
-    name: NamedGroup::FFDHE3072,
+    name: Some(NamedGroup::FFDHE3072),
+    label: "ffdhe3072",
     size: Size::B3072,
+    prime_hex: P_3072,
     exponent_bits: 320,
 };
 /// ffdhe4096 (RFC 7919 Appendix A.3).
 pub static FFDHE4096_PARAMS: FfdheParams = FfdheParams {
-    name: NamedGroup::FFDHE4096,
+    name: Some(NamedGroup::FFDHE4096),
+    label: "ffdhe4096",
     size: Size::B4096,
+    prime_hex: P_4096,
     exponent_bits: 384,
 };
 
 const ALL: [&FfdheParams; 3] = [&FFDHE2048_PARAMS, &FFDHE3072_PARAMS, &FFDHE4096_PARAMS];
 
+/// RFC 3526 MODP group 14 (2048-bit, RFC 3526 §3); TLS 1.2 client only.
+pub static MODP2048_PARAMS: FfdheParams = FfdheParams {
+    name: None,
+    label: "RFC 3526 MODP group 14",
+    size: Size::B2048,
+    prime_hex: MODP_2048,
+    exponent_bits: 256,
+};
+/// RFC 3526 MODP group 15 (3072-bit, RFC 3526 §4); TLS 1.2 client only.
+pub static MODP3072_PARAMS: FfdheParams = FfdheParams {
+    name: None,
+    label: "RFC 3526 MODP group 15",
+    size: Size::B3072,
+    prime_hex: MODP_3072,
+    exponent_bits: 320,
+};
+/// RFC 3526 MODP group 16 (4096-bit, RFC 3526 §5); TLS 1.2 client only.
+pub static MODP4096_PARAMS: FfdheParams = FfdheParams {
+    name: None,
+    label: "RFC 3526 MODP group 16",
+    size: Size::B4096,
+    prime_hex: MODP_4096,
+    exponent_bits: 384,
+};
+/// RFC 3526 MODP group 17 (6144-bit, RFC 3526 §6); TLS 1.2 client only.
+pub static MODP6144_PARAMS: FfdheParams = FfdheParams {
+    name: None,
+    label: "RFC 3526 MODP group 17",
+    size: Size::B6144,
+    prime_hex: MODP_6144,
+    exponent_bits: 448,
+};
+/// RFC 3526 MODP group 18 (8192-bit, RFC 3526 §7); TLS 1.2 client only.
+pub static MODP8192_PARAMS: FfdheParams = FfdheParams {
+    name: None,
+    label: "RFC 3526 MODP group 18",
+    size: Size::B8192,
+    prime_hex: MODP_8192,
+    exponent_bits: 512,
+};
+
+/// The RFC 3526 groups a TLS 1.2 client recognises (2048 bits and up; the 1536-bit group 5 is
+/// below the RFC 7525 §4.1 / NIST floor of 2048 bits and is refused as too small).
+const RFC3526: [&FfdheParams; 5] = [
+    &MODP2048_PARAMS,
+    &MODP3072_PARAMS,
+    &MODP4096_PARAMS,
+    &MODP6144_PARAMS,
+    &MODP8192_PARAMS,
+];
+
+/// The smallest prime we accept, in bits (RFC 7525 §4.1: "at least 2048 bits"; OpenSSL's
+/// security level 2, the default on current distributions, sets the same floor).
+pub const MIN_DH_PRIME_BITS: u32 = 2048;
+
+/// Stands for "no code point" where the key-exchange traits need a [`NamedGroup`]: an RFC 3526
+/// exchange reports it from [`ActiveKeyExchange::group`]. 0x0000 is unassigned in the IANA
+/// registry and never sent: RFC 3526 groups are never offered, only recognised.
+const NO_CODE_POINT: NamedGroup = NamedGroup(0);
+
 impl FfdheParams {
     /// The parameters for `name`, if it is one of the groups we implement.
     #[must_use]
     pub fn for_group(name: NamedGroup) -> Option<&'static Self> {
-        ALL.into_iter().find(|p| p.name == name)
+        ALL.into_iter().find(|p| p.name == Some(name))
     }
 
-    /// The group's code point.
+    /// The group's code point; `None` for an RFC 3526 group.
     #[must_use]
-    pub fn name(&self) -> NamedGroup {
+    pub fn name(&self) -> Option<NamedGroup> {
         self.name
+    }
+
+    /// A name for people: the IANA name of an RFC 7919 group, "RFC 3526 MODP group N" otherwise.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// The size of p in bits.
+    #[must_use]
+    pub fn prime_bits(&self) -> usize {
+        self.prime_len() * 8
     }
 
     /// The length of p in bytes (also the length of public values and, in TLS 1.3, of the
@@ -130,16 +337,23 @@ impl FfdheParams {
             Size::B2048 => 256,
             Size::B3072 => 384,
             Size::B4096 => 512,
+            Size::B6144 => 768,
+            Size::B8192 => 1024,
         }
     }
 
     /// p, big-endian, `prime_len()` bytes.
     #[must_use]
     pub fn prime(&self) -> Vec<u8> {
+        // `from_be_hex` panics only on a constant of the wrong length; each `prime_hex` has
+        // exactly `size` bits (the tests check every group).
+        let h = self.prime_hex;
         match self.size {
-            Size::B2048 => to_be_bytes(&U2048::from_be_hex(P_2048)),
-            Size::B3072 => to_be_bytes(&U3072::from_be_hex(P_3072)),
-            Size::B4096 => to_be_bytes(&U4096::from_be_hex(P_4096)),
+            Size::B2048 => to_be_bytes(&U2048::from_be_hex(h)),
+            Size::B3072 => to_be_bytes(&U3072::from_be_hex(h)),
+            Size::B4096 => to_be_bytes(&U4096::from_be_hex(h)),
+            Size::B6144 => to_be_bytes(&U6144::from_be_hex(h)),
+            Size::B8192 => to_be_bytes(&U8192::from_be_hex(h)),
         }
     }
 
@@ -152,16 +366,13 @@ impl FfdheParams {
     /// `base ^ x mod p` for a validated `base` (None = the generator), big-endian, left-padded
     /// to the prime length.
     fn modexp(&self, base: Option<&[u8]>, x: &U512) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let (h, bits) = (self.prime_hex, self.exponent_bits);
         match self.size {
-            Size::B2048 => {
-                modexp::<{ U2048::LIMBS }>(&U2048::from_be_hex(P_2048), base, x, self.exponent_bits)
-            }
-            Size::B3072 => {
-                modexp::<{ U3072::LIMBS }>(&U3072::from_be_hex(P_3072), base, x, self.exponent_bits)
-            }
-            Size::B4096 => {
-                modexp::<{ U4096::LIMBS }>(&U4096::from_be_hex(P_4096), base, x, self.exponent_bits)
-            }
+            Size::B2048 => modexp::<{ U2048::LIMBS }>(&U2048::from_be_hex(h), base, x, bits),
+            Size::B3072 => modexp::<{ U3072::LIMBS }>(&U3072::from_be_hex(h), base, x, bits),
+            Size::B4096 => modexp::<{ U4096::LIMBS }>(&U4096::from_be_hex(h), base, x, bits),
+            Size::B6144 => modexp::<{ U6144::LIMBS }>(&U6144::from_be_hex(h), base, x, bits),
+            Size::B8192 => modexp::<{ U8192::LIMBS }>(&U8192::from_be_hex(h), base, x, bits),
         }
     }
 
@@ -198,15 +409,24 @@ impl FfdheParams {
 /// `PeerMisbehaved::InvalidKeyShare` if the value is empty or longer than the prime, or the
 /// group is not an RFC 7919 group.
 pub fn tls12_public_value(group: NamedGroup, value: &[u8]) -> Result<Vec<u8>, Error> {
-    let len = FfdheParams::for_group(group)
-        .map(FfdheParams::prime_len)
-        .ok_or(PeerMisbehaved::InvalidKeyShare)?;
-    if value.is_empty() || value.len() > len {
-        return Err(PeerMisbehaved::InvalidKeyShare.into());
+    let params = FfdheParams::for_group(group).ok_or(PeerMisbehaved::InvalidKeyShare)?;
+    params.tls12_public_value(value)
+}
+
+impl FfdheParams {
+    /// [`tls12_public_value`] for these parameters (also the RFC 3526 groups).
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::InvalidKeyShare` if the value is empty or longer than the prime.
+    pub fn tls12_public_value(&self, value: &[u8]) -> Result<Vec<u8>, Error> {
+        let len = self.prime_len();
+        if value.is_empty() || value.len() > len {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        let mut out = vec![0u8; len - value.len()];
+        out.extend_from_slice(value);
+        Ok(out)
     }
-    let mut out = vec![0u8; len - value.len()];
-    out.extend_from_slice(value);
-    Ok(out)
 }
 
 /// RFC 7919 §5.1 peer check and the exponentiation, for one prime size.
@@ -234,7 +454,7 @@ fn modexp<const L: usize>(
             y
         }
     };
-    // Every RFC 7919 prime is odd, so `new` cannot panic.
+    // Every RFC 7919 and RFC 3526 prime is odd, so `new` cannot panic.
     let params = DynResidueParams::new(p);
     let mut r = DynResidue::new(&base, params).pow_bounded_exp(x, x_bits);
     let mut z = r.retrieve();
@@ -268,7 +488,7 @@ impl Drop for FfdheKeyExchange {
 
 impl ActiveKeyExchange for FfdheKeyExchange {
     fn group(&self) -> NamedGroup {
-        self.params.name
+        self.params.name.unwrap_or(NO_CODE_POINT)
     }
 
     fn pub_key(&self) -> &[u8] {
@@ -312,8 +532,9 @@ impl fmt::Debug for FfdheKxGroup {
 }
 
 impl SupportedKxGroup for FfdheKxGroup {
+    /// The RFC 7919 code point (0x0000 for an RFC 3526 group, which cannot be offered).
     fn name(&self) -> NamedGroup {
-        self.params.name
+        self.params.name.unwrap_or(NO_CODE_POINT)
     }
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
@@ -333,7 +554,71 @@ pub fn ffdhe_group_for_prime(p: &[u8], g: &[u8]) -> Option<NamedGroup> {
     let p = strip(p);
     ALL.into_iter()
         .find(|params| params.prime() == p)
-        .map(|params| params.name)
+        .and_then(|params| params.name)
+}
+
+/// What a TLS 1.2 client makes of the server's `dh_p` and `dh_g` (RFC 5246 §7.4.3; leading zero
+/// bytes are ignored): an RFC 7919 group or an RFC 3526 group (2048 bits and up) by an exact
+/// match of p and g = 2, or a refusal that says why.
+///
+/// RFC 7919 §3: a client whose offered groups do not match "MAY decide to continue the
+/// connection if the selected group is acceptable under local policy, or it MAY decide to
+/// terminate the connection with a fatal insufficient_security(71) alert". Our local policy is
+/// the well-known safe primes only.
+///
+/// # Errors
+/// - `PeerMisbehaved::InvalidDhParams` (illegal_parameter) for parameters that are no group at
+///   all: p empty or even, or g outside 2..p-2;
+/// - `PeerIncompatible::DhGroupTooSmall` (insufficient_security) for a prime below
+///   [`MIN_DH_PRIME_BITS`], whatever it is (RFC 3526 group 5, RFC 2409 group 2, OpenSSL's
+///   1024-bit automatic parameters);
+/// - `PeerIncompatible::UnknownDhGroup` (insufficient_security) for any other prime of 2048 bits
+///   or more: it may be sound, but checking that it is a safe prime costs more than the
+///   handshake (RFC 7919 §5.1).
+pub fn dh_group_for_params(p: &[u8], g: &[u8]) -> Result<&'static FfdheParams, Error> {
+    let strip = |v: &'_ [u8]| -> usize { v.iter().take_while(|b| **b == 0).count() };
+    let p = p.get(strip(p)..).unwrap_or_default();
+    let g = g.get(strip(g)..).unwrap_or_default();
+    // 1. A group at all: p odd (every prime above 2), 1 < g < p-1 (g = 1 and g = p-1 generate
+    // subgroups of order 1 and 2).
+    let Some(&p_last) = p.last() else {
+        return Err(PeerMisbehaved::InvalidDhParams.into());
+    };
+    if p_last & 1 == 0 || g.is_empty() || g == [1] {
+        return Err(PeerMisbehaved::InvalidDhParams.into());
+    }
+    // p is odd, so p-1 differs from p only in its last byte (no borrow).
+    let g_at_least_p_minus_1 = g.len() > p.len()
+        || (g.len() == p.len() && {
+            let mut p_minus_1 = p.to_vec();
+            if let Some(b) = p_minus_1.last_mut() {
+                *b -= 1;
+            }
+            g >= p_minus_1.as_slice()
+        });
+    if g_at_least_p_minus_1 {
+        return Err(PeerMisbehaved::InvalidDhParams.into());
+    }
+    // 2. One of ours, by exact match.
+    if g == [GENERATOR] {
+        if let Some(params) = ALL
+            .into_iter()
+            .chain(RFC3526)
+            .find(|params| params.prime() == p)
+        {
+            return Ok(params);
+        }
+    }
+    // 3. Why not.
+    let lead = p.first().map_or(0, |b| b.leading_zeros());
+    let bits = u32::try_from(p.len())
+        .unwrap_or(u32::MAX / 8)
+        .saturating_mul(8)
+        .saturating_sub(lead);
+    if bits < MIN_DH_PRIME_BITS {
+        return Err(PeerIncompatible::DhGroupTooSmall { prime_bits: bits }.into());
+    }
+    Err(PeerIncompatible::UnknownDhGroup { prime_bits: bits }.into())
 }
 
 /// Starts a DH exchange in the RFC 7919 group `name` (e.g. for a TLS 1.2 client that recognised
@@ -359,7 +644,7 @@ mod tests {
         let a = params.start(&SYSTEM_RANDOM).unwrap();
         let b = params.start(&SYSTEM_RANDOM).unwrap();
         assert_eq!(a.pub_key().len(), params.prime_len());
-        assert_eq!(a.group(), params.name());
+        assert_eq!(a.group(), params.name().unwrap_or(NO_CODE_POINT));
         assert_ne!(a.pub_key(), b.pub_key());
         let a_pub = a.pub_key().to_vec();
         let b_pub = b.pub_key().to_vec();
@@ -433,7 +718,7 @@ mod tests {
         for (ours, theirs) in ALL.iter().zip(theirs) {
             assert_eq!(ours.prime(), theirs.p, "{:?}", ours.name);
             assert_eq!(ours.prime().len(), ours.prime_len());
-            assert_eq!(ffdhe_group_for_prime(theirs.p, theirs.g), Some(ours.name));
+            assert_eq!(ffdhe_group_for_prime(theirs.p, theirs.g), ours.name);
         }
         // Fermat: 2^(p-1) = 1 mod p for prime p (ffdhe2048; the others cost seconds in debug).
         let p = U2048::from_be_hex(P_2048);
@@ -532,5 +817,193 @@ mod tests {
             let kx = params.start(&SYSTEM_RANDOM).unwrap();
             assert_eq!(kx.complete(&y).unwrap().as_bytes().len(), len);
         }
+    }
+
+    #[test]
+    fn rfc3526_primes_have_the_rfc_shape_and_pass_fermat() {
+        for (params, bits) in RFC3526.iter().zip([2048, 3072, 4096, 6144, 8192]) {
+            let p = params.prime();
+            assert_eq!(p.len() * 8, bits, "{}", params.label());
+            assert_eq!(params.prime_bits(), bits);
+            assert_eq!(params.name(), None);
+            // RFC 3526: p = 2^N - 2^(N-64) - 1 + 2^64 * ( [2^(N-130) pi] + X ): the top and
+            // bottom 64 bits are ones, and the next 64 bits are the first digits of pi
+            // (C90FDAA2 2168C234, as in every RFC 2409 / RFC 3526 MODP prime).
+            assert_eq!(&p[..8], &[0xff; 8]);
+            assert_eq!(&p[p.len() - 8..], &[0xff; 8]);
+            assert_eq!(&p[8..16], &[0xc9, 0x0f, 0xda, 0xa2, 0x21, 0x68, 0xc2, 0x34]);
+        }
+        // RFC 3526 §3 ends group 14 with "15728E5A 8AACAA68 FFFFFFFF FFFFFFFF".
+        let p = MODP2048_PARAMS.prime();
+        assert_eq!(
+            &p[p.len() - 16..],
+            &[
+                0x15, 0x72, 0x8e, 0x5a, 0x8a, 0xac, 0xaa, 0x68, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                0xff, 0xff
+            ]
+        );
+        // Fermat: 2^(p-1) = 1 mod p for group 14 (the others cost seconds in debug builds).
+        let p = U2048::from_be_hex(MODP_2048);
+        let params = DynResidueParams::new(&p);
+        let one = DynResidue::new(&U2048::from_u8(2), params)
+            .pow(&p.wrapping_sub(&U2048::ONE))
+            .retrieve();
+        assert_eq!(one, U2048::ONE);
+    }
+
+    #[test]
+    fn rfc3526_groups_known_small_exponent() {
+        // 2^259 mod p = 2^259 for every group: one bit at position 259.
+        let x = U512::from_u64(259);
+        for params in RFC3526 {
+            let y = params.modexp(None, &x).unwrap();
+            let len = params.prime_len();
+            let mut want = vec![0u8; len];
+            want[len - 1 - 259 / 8] = 1 << (259 % 8);
+            assert_eq!(y.as_slice(), want.as_slice(), "{}", params.label());
+        }
+    }
+
+    #[test]
+    fn modp2048_agrees_both_ways() {
+        agree_both_ways(&MODP2048_PARAMS);
+        let kx = MODP2048_PARAMS.start(&SYSTEM_RANDOM).unwrap();
+        assert_eq!(kx.group(), NamedGroup(0));
+    }
+
+    #[test]
+    fn rfc3526_peer_values_are_range_checked() {
+        // RFC 7919 §3 / §5.1: 1 < Y < p-1, for the RFC 3526 groups too.
+        for params in [&MODP2048_PARAMS, &MODP8192_PARAMS] {
+            let p = params.prime();
+            let len = params.prime_len();
+            let num = |v: u8| {
+                let mut b = vec![0u8; len];
+                b[len - 1] = v;
+                b
+            };
+            let mut p_minus_1 = p.clone();
+            p_minus_1[len - 1] -= 1;
+            for (what, y) in [
+                ("0", num(0)),
+                ("1", num(1)),
+                ("p-1", p_minus_1),
+                ("p", p.clone()),
+                ("all ones", vec![0xff; len]),
+            ] {
+                let kx = params.start(&SYSTEM_RANDOM).unwrap();
+                assert!(
+                    matches!(
+                        kx.complete(&y),
+                        Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
+                    ),
+                    "{}: accepted {what}",
+                    params.label()
+                );
+            }
+            let kx = params.start(&SYSTEM_RANDOM).unwrap();
+            assert_eq!(kx.complete(&num(2)).unwrap().as_bytes().len(), len);
+        }
+    }
+
+    #[test]
+    fn dh_params_recognised_by_exact_match() {
+        for params in ALL.into_iter().chain(RFC3526) {
+            let mut padded = vec![0u8];
+            padded.extend_from_slice(&params.prime());
+            let got = dh_group_for_params(&padded, &[0, 2]).unwrap();
+            assert!(core::ptr::eq(got, params), "{}", params.label());
+            assert!(core::ptr::eq(
+                dh_group_for_params(&params.prime(), &[2]).unwrap(),
+                params
+            ));
+        }
+        assert_eq!(
+            dh_group_for_params(&MODP3072_PARAMS.prime(), &[2])
+                .unwrap()
+                .label(),
+            "RFC 3526 MODP group 15"
+        );
+        assert_eq!(
+            dh_group_for_params(&FFDHE2048_PARAMS.prime(), &[2])
+                .unwrap()
+                .name(),
+            Some(NamedGroup::FFDHE2048)
+        );
+    }
+
+    #[test]
+    fn dh_params_refused_with_the_reason() {
+        use crate::msgs::enums::AlertDescription;
+        let too_small =
+            |bits| Error::PeerIncompatible(PeerIncompatible::DhGroupTooSmall { prime_bits: bits });
+        let unknown =
+            |bits| Error::PeerIncompatible(PeerIncompatible::UnknownDhGroup { prime_bits: bits });
+        let invalid = Error::PeerMisbehaved(PeerMisbehaved::InvalidDhParams);
+        let modp = MODP2048_PARAMS.prime();
+        // Below 2048 bits: any 1024-bit odd number, RFC 3526 group 5's size, a 2047-bit one.
+        let mut p1024 = vec![0xffu8; 128];
+        p1024[64] = 0x12;
+        assert_eq!(
+            dh_group_for_params(&p1024, &[2]).unwrap_err(),
+            too_small(1024)
+        );
+        assert_eq!(
+            dh_group_for_params(&modp[..192], &[2]).unwrap_err(),
+            too_small(1536)
+        );
+        let mut p2047 = modp.clone();
+        p2047[0] = 0x7f;
+        assert_eq!(
+            dh_group_for_params(&p2047, &[2]).unwrap_err(),
+            too_small(2047)
+        );
+        // 2048 bits and more, but not ours: one bit changed, another generator, a bigger prime.
+        let mut other = modp.clone();
+        other[100] ^= 1;
+        assert_eq!(
+            dh_group_for_params(&other, &[2]).unwrap_err(),
+            unknown(2048)
+        );
+        assert_eq!(dh_group_for_params(&modp, &[5]).unwrap_err(), unknown(2048));
+        let mut big = vec![0x01u8];
+        big.extend_from_slice(&MODP8192_PARAMS.prime());
+        assert_eq!(dh_group_for_params(&big, &[2]).unwrap_err(), unknown(8193));
+        // No group at all.
+        let mut even = modp.clone();
+        even[255] = 0xfe;
+        let mut p_minus_1 = modp.clone();
+        p_minus_1[255] = 0xfe;
+        for (what, p, g) in [
+            ("empty p", vec![], vec![2]),
+            ("zero p", vec![0, 0], vec![2]),
+            ("even p", even, vec![2]),
+            ("g = 0", modp.clone(), vec![0]),
+            ("empty g", modp.clone(), vec![]),
+            ("g = 1", modp.clone(), vec![0, 1]),
+            ("g = p-1", modp.clone(), p_minus_1),
+            ("g = p", modp.clone(), modp.clone()),
+            (
+                "g longer than p",
+                modp.clone(),
+                [vec![1], modp.clone()].concat(),
+            ),
+        ] {
+            assert_eq!(dh_group_for_params(&p, &g).unwrap_err(), invalid, "{what}");
+        }
+        // The alerts: insufficient_security for policy refusals (RFC 7919 §3),
+        // illegal_parameter for parameters that are no group.
+        assert_eq!(
+            AlertDescription::from(&too_small(1024)),
+            AlertDescription::InsufficientSecurity
+        );
+        assert_eq!(
+            AlertDescription::from(&unknown(2048)),
+            AlertDescription::InsufficientSecurity
+        );
+        assert_eq!(
+            AlertDescription::from(&invalid),
+            AlertDescription::IllegalParameter
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Key-exchange groups: X25519, secp256r1, secp384r1 (aws-lc `agreement`), the X25519MLKEM768
+//! Key-exchange groups: X25519, secp256r1, secp384r1, secp521r1 (aws-lc `agreement`), the X25519MLKEM768
 //! hybrid (aws-lc `kem`, draft-ietf-tls-ecdhe-mlkem), and the RFC 7919 FFDHE groups (implemented
 //! in [`crate::crypto::ffdhe`], bound here to the aws-lc random source).
 
@@ -42,6 +42,15 @@ pub static SECP384R1: EcdhGroup = EcdhGroup {
     name: NamedGroup::secp384r1,
     alg: &agreement::ECDH_P384,
     share_len: 97,
+};
+
+/// secp521r1 / P-521 (RFC 8446 §4.2.8.2, uncompressed points: 1 + 2 * 66 bytes; the shared
+/// secret is the 66-byte x coordinate, RFC 8446 §7.4.2). Offered by the client only when
+/// configured (see `config::DEFAULT_GROUPS`); accepted by a default server.
+pub static SECP521R1: EcdhGroup = EcdhGroup {
+    name: NamedGroup::secp521r1,
+    alg: &agreement::ECDH_P521,
+    share_len: 133,
 };
 
 /// ffdhe2048 (RFC 7919), exponents from the system random source.
@@ -146,10 +155,10 @@ pub fn x25519_from_private(bytes: &[u8; 32]) -> Result<Box<dyn ActiveKeyExchange
     Ok(Box::new(X25519.key_exchange(priv_key)?))
 }
 
-/// An ECDHE exchange (X25519, secp256r1 or secp384r1) with a fixed private key, for
+/// An ECDHE exchange (X25519, secp256r1, secp384r1 or secp521r1) with a fixed private key, for
 /// deterministic tests only (the golden transcripts in `clasp/tests/golden.rs` need a fixed
 /// P-384 share after a HelloRetryRequest). `private` is the 32-byte X25519 scalar or the
-/// big-endian NIST scalar (32 / 48 bytes). Never use it for a real connection: the key is not
+/// big-endian NIST scalar (32 / 48 / 66 bytes). Never use it for a real connection: the key is not
 /// ephemeral.
 ///
 /// # Errors
@@ -163,6 +172,7 @@ pub fn ecdh_from_private(
         NamedGroup::X25519 => &X25519,
         NamedGroup::secp256r1 => &SECP256R1,
         NamedGroup::secp384r1 => &SECP384R1,
+        NamedGroup::secp521r1 => &SECP521R1,
         _ => return Err(CryptoError),
     };
     let priv_key =
@@ -348,9 +358,11 @@ mod tests {
         agree_both_ways(&X25519, 32, 32);
         agree_both_ways(&SECP256R1, 65, 32);
         agree_both_ways(&SECP384R1, 97, 48);
+        agree_both_ways(&SECP521R1, 133, 66);
         // Uncompressed points (RFC 8446 §4.2.8.2).
         assert_eq!(SECP256R1.start().unwrap().pub_key()[0], 0x04);
         assert_eq!(SECP384R1.start().unwrap().pub_key()[0], 0x04);
+        assert_eq!(SECP521R1.start().unwrap().pub_key()[0], 0x04);
     }
 
     #[test]
@@ -427,7 +439,7 @@ mod tests {
                 Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
             )
         };
-        for group in [&SECP256R1, &SECP384R1] {
+        for group in [&SECP256R1, &SECP384R1, &SECP521R1] {
             let peer = group.start().unwrap().pub_key().to_vec();
             // Not on the curve: flip a bit of y.
             let mut off_curve = peer.clone();
@@ -485,5 +497,29 @@ mod tests {
             ecdh_from_private(NamedGroup::FFDHE2048, &one).map(|_| ()),
             Err(crate::crypto::CryptoError)
         );
+    }
+
+    #[test]
+    fn fixed_p521_scalar_one_gives_the_generator() {
+        // SEC 2 §2.6.1 / FIPS 186-4 D.1.2.5: the P-521 base point G (also printed by
+        // `openssl ecparam -name secp521r1 -param_enc explicit -text`); d = 1 gives Q = G.
+        let mut one = [0u8; 66];
+        one[65] = 1;
+        let kx = ecdh_from_private(NamedGroup::secp521r1, &one).unwrap();
+        let g = hex(concat!(
+            "04",
+            "00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3d",
+            "baa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66",
+            "011839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e66",
+            "2c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650"
+        ));
+        assert_eq!(kx.group(), NamedGroup::secp521r1);
+        assert_eq!(kx.pub_key(), g.as_slice());
+        // The secret with a generated peer is that peer's view of d = 1: its own x coordinate.
+        let peer = SECP521R1.start().unwrap();
+        let peer_pub = peer.pub_key().to_vec();
+        let ours = kx.complete(&peer_pub).unwrap();
+        assert_eq!(ours.as_bytes(), &peer_pub[1..67]);
+        assert_eq!(peer.complete(&g).unwrap().as_bytes(), ours.as_bytes());
     }
 }

@@ -20,7 +20,7 @@ pub use hash::{SHA256, SHA384};
 pub use hkdf::{HKDF_SHA256, HKDF_SHA384};
 pub use hmac::{HMAC_SHA256, HMAC_SHA384};
 pub use kx::{
-    x25519_from_private, FFDHE2048, FFDHE3072, FFDHE4096, SECP256R1, SECP384R1, X25519,
+    x25519_from_private, FFDHE2048, FFDHE3072, FFDHE4096, SECP256R1, SECP384R1, SECP521R1, X25519,
     X25519MLKEM768,
 };
 pub use random::SYSTEM_RANDOM;
@@ -40,6 +40,7 @@ pub fn default_provider() -> CryptoProvider {
             &X25519,
             &SECP256R1,
             &SECP384R1,
+            &SECP521R1,
             &FFDHE2048,
             &FFDHE3072,
             &FFDHE4096,
@@ -84,6 +85,7 @@ mod tests {
                 NamedGroup::X25519,
                 NamedGroup::secp256r1,
                 NamedGroup::secp384r1,
+                NamedGroup::secp521r1,
                 NamedGroup::FFDHE2048,
                 NamedGroup::FFDHE3072,
                 NamedGroup::FFDHE4096,

@@ -2,7 +2,7 @@
 //! the TLS 1.2 RSA key exchange.
 //!
 //! Keys are loaded once by [`AwsLcKeyProvider`]; aws-lc holds the key material and wipes it on
-//! drop. Key types: ECDSA P-256 / P-384 (PKCS#8 or SEC1), Ed25519 (PKCS#8 v1 or v2), RSA
+//! drop. Key types: ECDSA P-256 / P-384 / P-521 (PKCS#8 or SEC1), Ed25519 (PKCS#8 v1 or v2), RSA
 //! 2048..8192 bits (PKCS#8 or PKCS#1).
 
 use core::fmt;
@@ -69,7 +69,7 @@ impl KeyProvider for AwsLcKeyProvider {
     }
 }
 
-/// An ECDSA key on P-256 or P-384; it signs with exactly one scheme (the curve's hash,
+/// An ECDSA key on P-256, P-384 or P-521; it signs with exactly one scheme (the curve's hash,
 /// RFC 8446 §4.2.3).
 struct EcdsaSigningKey {
     key: Arc<signature::EcdsaKeyPair>,
@@ -77,7 +77,7 @@ struct EcdsaSigningKey {
 }
 
 impl EcdsaSigningKey {
-    /// Tries P-256 then P-384; accepts PKCS#8 or SEC1 DER.
+    /// Tries P-256, P-384, then P-521; accepts PKCS#8 or SEC1 DER.
     fn from_der(der: &[u8]) -> Option<Self> {
         [
             (
@@ -87,6 +87,12 @@ impl EcdsaSigningKey {
             (
                 &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
                 SignatureScheme::ECDSA_NISTP384_SHA384,
+            ),
+            // RFC 8446 §4.2.3: ecdsa_secp521r1_sha512. In TLS 1.2 the same code point means
+            // ECDSA with SHA-512 (RFC 8422 §5.1.3), which is what a P-521 key signs there too.
+            (
+                &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+                SignatureScheme::ECDSA_NISTP521_SHA512,
             ),
         ]
         .into_iter()
@@ -382,6 +388,11 @@ mod tests {
                 SignatureScheme::ECDSA_NISTP384_SHA384,
                 verify_algs::ECDSA_P384_SHA384,
             ),
+            (
+                &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+                SignatureScheme::ECDSA_NISTP521_SHA512,
+                verify_algs::ECDSA_P521_SHA512,
+            ),
         ] {
             let doc = signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
             let pair = signature::EcdsaKeyPair::from_pkcs8(alg, doc.as_ref()).unwrap();
@@ -538,14 +549,15 @@ mod tests {
     fn scheme_table_follows_the_rfcs() {
         use SignatureScheme as S;
         // TLS 1.2 ECDSA: any curve with that hash (RFC 8422 §5.1.3).
-        assert_eq!(
-            VERIFIERS.for_scheme(S::ECDSA_NISTP256_SHA256, false).len(),
-            2
-        );
-        assert_eq!(
-            VERIFIERS.for_scheme(S::ECDSA_NISTP384_SHA384, false).len(),
-            2
-        );
+        for s in [
+            S::ECDSA_NISTP256_SHA256,
+            S::ECDSA_NISTP384_SHA384,
+            S::ECDSA_NISTP521_SHA512,
+        ] {
+            assert_eq!(VERIFIERS.for_scheme(s, false).len(), 3, "{s:?}");
+            // TLS 1.3: the curve too (RFC 8446 §4.2.3).
+            assert_eq!(VERIFIERS.for_scheme(s, true).len(), 1, "{s:?}");
+        }
         // TLS 1.3: no PKCS#1 v1.5 (RFC 8446 §4.2.3).
         assert!(VERIFIERS.for_scheme(S::RSA_PKCS1_SHA256, true).is_empty());
         assert_eq!(VERIFIERS.for_scheme(S::RSA_PKCS1_SHA256, false).len(), 1);
@@ -555,13 +567,14 @@ mod tests {
         for s in VERIFIERS.supported_schemes() {
             assert!(!VERIFIERS.for_scheme(*s, false).is_empty(), "{s:?}");
         }
-        assert!(VERIFIERS.all().len() >= 12);
+        assert!(VERIFIERS.all().len() >= 16);
     }
 
     #[test]
     fn ecdsa_tls12_allows_either_curve_and_rejects_spki_shaped_keys() {
         use rustls_pki_types::alg_id;
-        // TLS 1.2 ecdsa_secp256r1_sha256 fixes only the hash: P-256 and P-384 keys with SHA-256.
+        // TLS 1.2 ecdsa_secp256r1_sha256 fixes only the hash: P-256, P-384 and P-521 keys with
+        // SHA-256.
         let ids: Vec<_> = VERIFIERS
             .for_scheme(SignatureScheme::ECDSA_NISTP256_SHA256, false)
             .iter()
@@ -571,7 +584,8 @@ mod tests {
             ids,
             [
                 (alg_id::ECDSA_P256, alg_id::ECDSA_SHA256),
-                (alg_id::ECDSA_P384, alg_id::ECDSA_SHA256)
+                (alg_id::ECDSA_P384, alg_id::ECDSA_SHA256),
+                (alg_id::ECDSA_P521, alg_id::ECDSA_SHA256)
             ]
         );
         // An SPKI-looking public key is refused (RFC 5480 §2.2 first-octet rule).

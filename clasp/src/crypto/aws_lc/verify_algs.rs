@@ -74,6 +74,30 @@ pub static ECDSA_P384_SHA384: &dyn SignatureVerificationAlgorithm = &Alg {
     signature_alg_id: alg_id::ECDSA_SHA384,
     verification_alg: &signature::ECDSA_P384_SHA384_ASN1,
 };
+/// ECDSA on P-256 with SHA-512 (TLS 1.2 and certificates only).
+pub static ECDSA_P256_SHA512: &dyn SignatureVerificationAlgorithm = &Alg {
+    public_key_alg_id: alg_id::ECDSA_P256,
+    signature_alg_id: alg_id::ECDSA_SHA512,
+    verification_alg: &signature::ECDSA_P256_SHA512_ASN1,
+};
+/// ECDSA on P-384 with SHA-512 (TLS 1.2 and certificates only).
+pub static ECDSA_P384_SHA512: &dyn SignatureVerificationAlgorithm = &Alg {
+    public_key_alg_id: alg_id::ECDSA_P384,
+    signature_alg_id: alg_id::ECDSA_SHA512,
+    verification_alg: &signature::ECDSA_P384_SHA512_ASN1,
+};
+/// ECDSA on P-521 with SHA-256 (TLS 1.2 and certificates only).
+pub static ECDSA_P521_SHA256: &dyn SignatureVerificationAlgorithm = &Alg {
+    public_key_alg_id: alg_id::ECDSA_P521,
+    signature_alg_id: alg_id::ECDSA_SHA256,
+    verification_alg: &signature::ECDSA_P521_SHA256_ASN1,
+};
+/// ECDSA on P-521 with SHA-384 (TLS 1.2 and certificates only).
+pub static ECDSA_P521_SHA384: &dyn SignatureVerificationAlgorithm = &Alg {
+    public_key_alg_id: alg_id::ECDSA_P521,
+    signature_alg_id: alg_id::ECDSA_SHA384,
+    verification_alg: &signature::ECDSA_P521_SHA384_ASN1,
+};
 /// ECDSA on P-521 with SHA-512.
 pub static ECDSA_P521_SHA512: &dyn SignatureVerificationAlgorithm = &Alg {
     public_key_alg_id: alg_id::ECDSA_P521,
@@ -129,6 +153,10 @@ static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
     ECDSA_P256_SHA384,
     ECDSA_P384_SHA256,
     ECDSA_P384_SHA384,
+    ECDSA_P256_SHA512,
+    ECDSA_P384_SHA512,
+    ECDSA_P521_SHA256,
+    ECDSA_P521_SHA384,
     ECDSA_P521_SHA512,
     ED25519,
     RSA_PSS_SHA256,
@@ -142,11 +170,13 @@ static ALL: &[&dyn SignatureVerificationAlgorithm] = &[
 // One slice per answer of `for_scheme`.
 static FOR_ECDSA_P256_SHA256: &[&dyn SignatureVerificationAlgorithm] = &[ECDSA_P256_SHA256];
 static FOR_ECDSA_P384_SHA384: &[&dyn SignatureVerificationAlgorithm] = &[ECDSA_P384_SHA384];
-static FOR_ECDSA_P256_SHA256_ECDSA_P384_SHA256: &[&dyn SignatureVerificationAlgorithm] =
-    &[ECDSA_P256_SHA256, ECDSA_P384_SHA256];
-static FOR_ECDSA_P384_SHA384_ECDSA_P256_SHA384: &[&dyn SignatureVerificationAlgorithm] =
-    &[ECDSA_P384_SHA384, ECDSA_P256_SHA384];
+static FOR_ECDSA_ANY_CURVE_SHA256: &[&dyn SignatureVerificationAlgorithm] =
+    &[ECDSA_P256_SHA256, ECDSA_P384_SHA256, ECDSA_P521_SHA256];
+static FOR_ECDSA_ANY_CURVE_SHA384: &[&dyn SignatureVerificationAlgorithm] =
+    &[ECDSA_P384_SHA384, ECDSA_P256_SHA384, ECDSA_P521_SHA384];
 static FOR_ECDSA_P521_SHA512: &[&dyn SignatureVerificationAlgorithm] = &[ECDSA_P521_SHA512];
+static FOR_ECDSA_ANY_CURVE_SHA512: &[&dyn SignatureVerificationAlgorithm] =
+    &[ECDSA_P521_SHA512, ECDSA_P256_SHA512, ECDSA_P384_SHA512];
 static FOR_ED25519: &[&dyn SignatureVerificationAlgorithm] = &[ED25519];
 static FOR_RSA_PSS_SHA256: &[&dyn SignatureVerificationAlgorithm] = &[RSA_PSS_SHA256];
 static FOR_RSA_PSS_SHA384: &[&dyn SignatureVerificationAlgorithm] = &[RSA_PSS_SHA384];
@@ -192,10 +222,12 @@ impl SignatureVerifiers for AwsLcVerifiers {
             (S::ECDSA_NISTP256_SHA256, true) => FOR_ECDSA_P256_SHA256,
             (S::ECDSA_NISTP384_SHA384, true) => FOR_ECDSA_P384_SHA384,
             // RFC 8422 §5.1.3 / RFC 5246 §7.4.1.4.1: in TLS 1.2 the scheme names only the hash;
-            // the curve is the certificate's.
-            (S::ECDSA_NISTP256_SHA256, false) => FOR_ECDSA_P256_SHA256_ECDSA_P384_SHA256,
-            (S::ECDSA_NISTP384_SHA384, false) => FOR_ECDSA_P384_SHA384_ECDSA_P256_SHA384,
-            (S::ECDSA_NISTP521_SHA512, _) => FOR_ECDSA_P521_SHA512,
+            // the curve is the certificate's (OpenSSL signs a TLS 1.2 ServerKeyExchange with a
+            // P-521 key as ecdsa_secp256r1_sha256 when the client lists that first).
+            (S::ECDSA_NISTP256_SHA256, false) => FOR_ECDSA_ANY_CURVE_SHA256,
+            (S::ECDSA_NISTP384_SHA384, false) => FOR_ECDSA_ANY_CURVE_SHA384,
+            (S::ECDSA_NISTP521_SHA512, true) => FOR_ECDSA_P521_SHA512,
+            (S::ECDSA_NISTP521_SHA512, false) => FOR_ECDSA_ANY_CURVE_SHA512,
             (S::ED25519, _) => FOR_ED25519,
             (S::RSA_PSS_SHA256, _) => FOR_RSA_PSS_SHA256,
             (S::RSA_PSS_SHA384, _) => FOR_RSA_PSS_SHA384,

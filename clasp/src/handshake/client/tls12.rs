@@ -11,8 +11,8 @@
 //! our ChangeCipherSpec, Finished → ExpectTraffic.
 //!
 //! Owns the client's TLS 1.2 decisions: which ServerHello extensions are acceptable, which
-//! ServerKeyExchange parameters are acceptable (named EC groups we enabled, RFC 7919 FFDHE primes
-//! only), the RSA key transport, the key switches at ChangeCipherSpec, recognising a resumed
+//! ServerKeyExchange parameters are acceptable (named EC groups we enabled; the RFC 7919 and
+//! RFC 3526 DH primes, by exact match), the RSA key transport, the key switches at ChangeCipherSpec, recognising a resumed
 //! session and storing sessions for later. Never: renegotiation (refused), anonymous suites,
 //! resuming a session without an extended master secret (RFC 7627 §5.3).
 //!
@@ -26,7 +26,7 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::conn::CommonState;
-use crate::crypto::ffdhe::{ffdhe_group_for_prime, start_ffdhe};
+use crate::crypto::ffdhe::{dh_group_for_params, FfdheParams};
 use crate::crypto::{KeyKind, SharedSecret, Signer};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
@@ -375,6 +375,7 @@ impl State for ExpectServerKeyExchange {
         let provider = &config.provider;
 
         // 1. Decode for the negotiated key exchange and check the group.
+        let mut dh_params: Option<&'static FfdheParams> = None;
         let (group, peer_public, params_raw, signature) = match ske.parse(st.suite.kx)? {
             ServerKeyExchangeParams::Ecdhe(p) => {
                 // RFC 8422 §5.4: the curve must be one we offered in supported_groups.
@@ -385,10 +386,14 @@ impl State for ExpectServerKeyExchange {
                 (name, p.params.public, p.params_raw, p.signature)
             }
             ServerKeyExchangeParams::Dhe(p) => {
-                // RFC 7919 §5.1 / §4: only the named groups can be checked cheaply; any other
-                // prime is refused.
-                let name = ffdhe_group_for_prime(&p.params.dh_p, &p.params.dh_g)
-                    .ok_or(PeerIncompatible::UnnamedDhGroup)?;
+                // RFC 7919 §3 / §5.1: only well-known safe primes can be accepted cheaply: the
+                // RFC 7919 groups and the RFC 3526 MODP groups of 2048 bits and up (OpenSSL
+                // 3.0's automatic parameters), by exact match; anything else is refused with
+                // the reason. An RFC 3526 group has no code point (`NamedGroup(0)` here;
+                // `key_exchange_group()` reports `None`).
+                let params = dh_group_for_params(&p.params.dh_p, &p.params.dh_g)?;
+                dh_params = Some(params);
+                let name = params.name().unwrap_or(NamedGroup(0));
                 (name, p.params.dh_ys, p.params_raw, p.signature)
             }
         };
@@ -426,13 +431,10 @@ impl State for ExpectServerKeyExchange {
 
         // 3. Our half of the exchange, completed now so an invalid server value fails here
         // (RFC 8422 §5.4 point checks; RFC 7919 §5.1 "1 < Y < p-1").
-        let (public, shared) = if st.suite.kx == KeyExchange::Dhe {
-            let kx = start_ffdhe(group, provider.secure_random)?;
+        let (public, shared) = if let Some(params) = dh_params {
+            let kx = params.start(provider.secure_random)?;
             let public = kx.pub_key().to_vec();
-            let mut shared = kx.complete(&crate::crypto::ffdhe::tls12_public_value(
-                group,
-                &peer_public,
-            )?)?;
+            let mut shared = kx.complete(&params.tls12_public_value(&peer_public)?)?;
             // RFC 5246 §8.1.2: "Leading bytes of Z that contain all zero bits are stripped".
             shared.strip_leading_zeros();
             (public, shared)
@@ -444,7 +446,10 @@ impl State for ExpectServerKeyExchange {
             let public = kx.pub_key().to_vec();
             (public, kx.complete(&peer_public)?)
         };
-        cx.negotiated.group = Some(group);
+        cx.negotiated.group = match dh_params {
+            Some(params) => params.name(),
+            None => Some(group),
+        };
         st.transcript.add(msg.encoded());
         Ok(Box::new(ExpectCertificateRequestOrDone {
             st,

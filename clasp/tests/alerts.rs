@@ -43,6 +43,7 @@
 //! | NoInnerContentType | unexpected_message | record::deframer::tests::flipped_bit_is_decrypt_error_and_padding_only_is_rejected |
 //! | CertificateKeyMismatchesSuite | illegal_parameter | cert_key_fit::ecdhe_rsa_with_an_ecdsa_leaf_is_illegal_parameter |
 //! | ObsoleteLegacyVersion | protocol_version | alerts::client_hello_legacy_version_ssl3_is_protocol_version |
+//! | InvalidDhParams | illegal_parameter | crypto::ffdhe::tests::dh_params_refused_with_the_reason |
 //! | InvalidMessage::MissingData, TrailingData, InvalidLength, IllegalValue, DuplicateExtension | decode_error | msgs::tests (round trips, prefixes, duplicate_extension_is_rejected_in_every_context, server_name rules) |
 //! | InvalidMessage::RecordTooLarge | record_overflow | record::deframer::tests::oversize_header_rejected_before_body_arrives |
 //! | InvalidMessage::InvalidContentType | unexpected_message | record::tests::header_rejects_bad_type_version_and_length |

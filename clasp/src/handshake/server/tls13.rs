@@ -480,7 +480,8 @@ fn try_resume(
             .get(..offset)
             .ok_or(PeerMisbehaved::IllegalClientHello)?;
         // The binder covers the transcript up to the truncated ClientHello; after an HRR that
-        // includes message_hash(ClientHello1) and the HRR (§4.2.11.2).
+        // includes message_hash(ClientHello1) and the HRR (§4.2.11.2). Computed for one
+        // identity at most (see below): each costs a hash of the whole ClientHello.
         let binder_hash = match retry {
             Some(r) => r.transcript.hash_with_suffix(hash, truncated)?,
             None => hash.hash(truncated),
@@ -493,9 +494,13 @@ fn try_resume(
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
         // The binder proves the client holds this session; whether the session's client
-        // authentication still satisfies us decides whether we resume it.
+        // authentication still satisfies us decides whether we resume it. One verified binder
+        // is all a client gets: if its session does not satisfy us, a full handshake follows
+        // (RFC 8446 §4.2.11: the server selects a single PSK), rather than a chain
+        // verification and a binder check for every further copy a hostile client offers (a
+        // 64 KiB ClientHello with 400 copies of one refused ticket cost ~70 handshakes).
         let Some(client_chain) = reverify_client(config, &session) else {
-            continue;
+            return Ok(None);
         };
         return Ok(Some(Resumed {
             early,

@@ -14,8 +14,8 @@ use clasp::error::ApiMisuse;
 use clasp::msgs::enums::{HandshakeType, ProtocolVersion};
 use clasp::{ClientConnection, Error};
 use clasp_testkit::{
-    require_peers, GnutlsClient, GnutlsClientOpts, GnutlsPriority, GnutlsServer,
-    GnutlsServerOpts, KeyType, TestPki, TlsVersion,
+    require_peers, GnutlsClient, GnutlsClientOpts, GnutlsPriority, GnutlsServer, GnutlsServerOpts,
+    KeyType, TestPki, TlsVersion,
 };
 use rustls_pki_types::ServerName;
 

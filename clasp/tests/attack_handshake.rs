@@ -14,7 +14,12 @@ use common::{client_builder, localhost, pump, server_config, take_tls};
 #[test]
 fn client_hello_trickled_one_byte_per_record_is_linear_and_bounded() {
     let protocols: Vec<Vec<u8>> = (0..200u8).map(|i| vec![b'a' + i % 26; 255]).collect();
-    let client_cfg = Arc::new(client_builder().with_alpn_protocols(protocols).build().unwrap());
+    let client_cfg = Arc::new(
+        client_builder()
+            .with_alpn_protocols(protocols)
+            .build()
+            .unwrap(),
+    );
     let mut client = ClientConnection::new(client_cfg, localhost()).unwrap();
     let flight = take_tls(&mut client);
     // One or more plaintext records: strip their headers to get the ClientHello bytes.
@@ -42,7 +47,10 @@ fn client_hello_trickled_one_byte_per_record_is_linear_and_bounded() {
         peak = peak.max(server.buffer_capacity());
     }
     let took = t.elapsed();
-    eprintln!("{} records in {took:?}, peak buffers {peak} bytes", hello.len());
+    eprintln!(
+        "{} records in {took:?}, peak buffers {peak} bytes",
+        hello.len()
+    );
     assert!(took < Duration::from_secs(5), "{took:?}");
     // The message itself (52 KB) plus the receive buffer.
     assert!(peak < 160 * 1024, "{peak} bytes of buffers");

@@ -149,6 +149,12 @@ struct Pair {
 /// A completed TLS 1.3 (AES-128-GCM) pair whose client logs its secrets. The server sends no
 /// tickets, so no record has been sent under either application key yet.
 fn pair(client_cert: bool) -> Pair {
+    pair_with(client_cert, false)
+}
+
+/// [`pair`], with a server that asks for client certificates when `server_auth` (optionally,
+/// so post-handshake authentication is available).
+fn pair_with(client_cert: bool, server_auth: bool) -> Pair {
     let log = Arc::new(MemoryKeyLog::default());
     let mut cb = client_builder()
         .with_cipher_suites(&[CipherSuite::TLS_AES_128_GCM_SHA256])
@@ -165,10 +171,11 @@ fn pair(client_cert: bool) -> Pair {
         Some(client_counts.clone()),
     )
     .unwrap();
-    let server_cfg = server_builder(KeyType::EcdsaP256)
-        .with_tickets(0)
-        .build()
-        .unwrap();
+    let mut sb = server_builder(KeyType::EcdsaP256).with_tickets(0);
+    if server_auth {
+        sb = sb.with_client_auth(clasp::ClientAuth::Optional(common::roots()));
+    }
+    let server_cfg = sb.build().unwrap();
     let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
     server.set_observer(server_counts.clone());
     pump(&mut client, &mut server).unwrap();
@@ -588,4 +595,65 @@ fn rejected_early_data_is_skipped_up_to_64_records() {
             assert_eq!(r, Err(Error::DecryptError));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every post-handshake message type, in memory, on both sides: no panic, a sticky error.
+
+/// A tiny deterministic generator (xorshift), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Each handshake type 0..=255 (with bodies of 0, 5 and 40 random bytes, under the peer's
+/// real keys) reaches an established client and an established server (the server once in the
+/// middle of a post-handshake authentication): the connection either carries on or fails
+/// with an error that it then keeps returning (errors are sticky) and an alert queued for the
+/// peer. Run in a debug build: overflow checks on.
+#[test]
+fn every_post_handshake_message_type_fails_cleanly() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut p = pair_with(true, true);
+    let mut to_client = Forger::new(&p.log, "SERVER_TRAFFIC_SECRET_0");
+    let mut to_server = Forger::new(&p.log, "CLIENT_TRAFFIC_SECRET_0");
+    let mut failures = 0;
+    for typ in 0..=255u8 {
+        for len in [0usize, 5, 40] {
+            let mut msg = vec![typ];
+            msg.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes()[1..]);
+            msg.extend((0..len).map(|_| rng.next() as u8));
+            for server_side in [false, true] {
+                let (conn, forger) = if server_side {
+                    (&mut *p.server, &mut to_server)
+                } else {
+                    (&mut *p.client, &mut to_client)
+                };
+                let rec = forger.seal(ContentType::Handshake, &msg);
+                if let Err(e) = feed(conn, &rec) {
+                    failures += 1;
+                    assert_eq!(conn.error(), Some(&e));
+                    assert_eq!(conn.process_new_packets().unwrap_err(), e);
+                    assert!(conn.wants_write(), "no alert queued for {e:?}");
+                    // A fresh pair for the next message.
+                    p = pair_with(true, true);
+                    to_client = Forger::new(&p.log, "SERVER_TRAFFIC_SECRET_0");
+                    to_server = Forger::new(&p.log, "CLIENT_TRAFFIC_SECRET_0");
+                    if typ % 2 == 0 {
+                        p.server.request_client_certificate().unwrap();
+                        let _ = take_tls(&mut p.server);
+                    }
+                }
+            }
+        }
+    }
+    // With these lengths no message is well formed (a KeyUpdate is one byte, a ticket at least
+    // 13): every one ends the connection.
+    assert_eq!(failures, 256 * 3 * 2);
 }

@@ -312,7 +312,7 @@ fn certificate_requests_between_data_are_answered_but_output_stays_capped() {
     let mut flood = Vec::new();
     for i in 0..200u32 {
         flood.extend(forger.certificate_request(u8::try_from(i % 250).unwrap() + 1));
-        flood.extend(forger.application_data(&[b'x']));
+        flood.extend(forger.application_data(b"x"));
     }
     let mut offered = &flood[..];
     let mut sink = Vec::new();
@@ -628,7 +628,7 @@ fn every_post_handshake_message_type_fails_cleanly() {
         for len in [0usize, 5, 40] {
             let mut msg = vec![typ];
             msg.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes()[1..]);
-            msg.extend((0..len).map(|_| rng.next() as u8));
+            msg.extend((0..len).map(|_| rng.next().to_le_bytes()[0]));
             for server_side in [false, true] {
                 let (conn, forger) = if server_side {
                     (&mut *p.server, &mut to_server)

@@ -762,6 +762,16 @@ impl State for ExpectClientHello2 {
         if shares.len() != 1 || shares.first().map(|s| s.group) != Some(self.retry.group) {
             return Err(PeerMisbehaved::IllegalClientHello.into());
         }
+        // RFC 8446 §4.2.10: "A client MUST NOT include the "early_data" extension in its
+        // followup ClientHello." Accepting it would also restart the skipping of records that
+        // do not open, now under the client's handshake key.
+        if ch.has_extension(ExtensionType::EarlyData) {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        // The client sent its 0-RTT records before this ClientHello (§4.2.10: the server skips
+        // them "up to the configured max_early_data_size"); from here on every record must
+        // open, so nothing is left to skip.
+        cx.early_data_skip = 0;
         if self.config.retain_client_hello {
             cx.received_client_hello = Some(Box::new((ch.clone(), msg.encoded().to_vec())));
         }

@@ -378,7 +378,10 @@ impl CommonState {
     /// Whether processing must pause before the next record: too much output waits for the
     /// caller to write it, or too much received plaintext waits for the caller to read it.
     fn input_paused(&self) -> bool {
-        self.sendbuf.len() > PENDING_OUTPUT_LIMIT
+        // Answers queued by this `process` call (`flight`, flushed when it returns) count too:
+        // otherwise every record already in the receive buffer is answered first (a server
+        // interleaving post-handshake CertificateRequests with 1-byte records queued 186 KB).
+        self.sendbuf.len() + self.flight.len() > PENDING_OUTPUT_LIMIT
             || self.deframer.retained_span() >= self.plaintext_limit
     }
 

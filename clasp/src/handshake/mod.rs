@@ -12,6 +12,8 @@ use crate::msgs::handshake::HandshakeMessage;
 
 #[cfg(test)]
 mod alert_tests;
+#[cfg(test)]
+mod attack_tests;
 pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;

@@ -482,7 +482,8 @@ fn try_resume(
             .get(..offset)
             .ok_or(PeerMisbehaved::IllegalClientHello)?;
         // The binder covers the transcript up to the truncated ClientHello; after an HRR that
-        // includes message_hash(ClientHello1) and the HRR (§4.2.11.2).
+        // includes message_hash(ClientHello1) and the HRR (§4.2.11.2). Computed for one
+        // identity at most (see below): each costs a hash of the whole ClientHello.
         let binder_hash = match retry {
             Some(r) => r.transcript.hash_with_suffix(hash, truncated)?,
             None => hash.hash(truncated),
@@ -495,9 +496,13 @@ fn try_resume(
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
         // The binder proves the client holds this session; whether the session's client
-        // authentication still satisfies us decides whether we resume it.
+        // authentication still satisfies us decides whether we resume it. One verified binder
+        // is all a client gets: if its session does not satisfy us, a full handshake follows
+        // (RFC 8446 §4.2.11: the server selects a single PSK), rather than a chain
+        // verification and a binder check for every further copy a hostile client offers (a
+        // 64 KiB ClientHello with 400 copies of one refused ticket cost ~70 handshakes).
         let Some(client_chain) = reverify_client(config, &session) else {
-            continue;
+            return Ok(None);
         };
         return Ok(Some(Resumed {
             early,
@@ -763,6 +768,16 @@ impl State for ExpectClientHello2 {
         if shares.len() != 1 || shares.first().map(|s| s.group) != Some(self.retry.group) {
             return Err(PeerMisbehaved::IllegalClientHello.into());
         }
+        // RFC 8446 §4.2.10: "A client MUST NOT include the "early_data" extension in its
+        // followup ClientHello." Accepting it would also restart the skipping of records that
+        // do not open, now under the client's handshake key.
+        if ch.has_extension(ExtensionType::EarlyData) {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        // The client sent its 0-RTT records before this ClientHello (§4.2.10: the server skips
+        // them "up to the configured max_early_data_size"); from here on every record must
+        // open, so nothing is left to skip.
+        cx.early_data_skip = 0;
         if self.config.retain_client_hello {
             cx.received_client_hello = Some(Box::new((ch.clone(), msg.encoded().to_vec())));
         }

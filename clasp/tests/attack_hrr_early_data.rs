@@ -1,0 +1,154 @@
+//! Attack: 0-RTT around a HelloRetryRequest (RFC 8446 §4.2.10, §4.1.4). A client that offered
+//! early data gets a HelloRetryRequest; the server skips the application_data records that
+//! follow (it has no key for them), but only up to a bound, only until the second
+//! ClientHello, and never on a second ClientHello that offers early data again (§4.2.10: "A
+//! client MUST NOT include the "early_data" extension in its followup ClientHello").
+
+use std::sync::Arc;
+
+use clasp::error::PeerMisbehaved;
+use clasp::msgs::enums::{ContentType, NamedGroup, ProtocolVersion};
+use clasp::msgs::extensions::ClientExtension;
+use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use clasp::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
+use clasp_testkit::KeyType;
+
+mod common;
+use common::{client_builder, give_tls, localhost, pump, server_builder, take_tls};
+
+const TLS13: &[ProtocolVersion] = &[ProtocolVersion::TLSv1_3];
+
+/// A server taking only X25519, and a client whose only key share is P-256 (so a
+/// HelloRetryRequest follows every first ClientHello), early data on both sides.
+fn configs() -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let server = Arc::new(
+        server_builder(KeyType::EcdsaP256)
+            .with_protocol_versions(TLS13)
+            .with_groups(&[NamedGroup::X25519])
+            .with_max_early_data(16384)
+            .build()
+            .unwrap(),
+    );
+    let client = Arc::new(
+        client_builder()
+            .with_protocol_versions(TLS13)
+            .with_groups(&[NamedGroup::secp256r1, NamedGroup::X25519])
+            .with_key_shares(&[NamedGroup::secp256r1])
+            .with_early_data()
+            .build()
+            .unwrap(),
+    );
+    (client, server)
+}
+
+/// A resumed client (a first connection for the ticket) that has written early data; its
+/// first flight is the ClientHello and one 0-RTT record.
+fn early_client(
+    client: &Arc<ClientConfig>,
+    server: &Arc<ServerConfig>,
+) -> (ClientConnection, Vec<u8>) {
+    let mut c = ClientConnection::new(Arc::clone(client), localhost()).unwrap();
+    let mut s = ServerConnection::new(Arc::clone(server)).unwrap();
+    pump(&mut c, &mut s).unwrap();
+    let mut c = ClientConnection::new(Arc::clone(client), localhost()).unwrap();
+    assert_eq!(c.write_early_data(b"early").unwrap(), 5);
+    let flight = take_tls(&mut c);
+    (c, flight)
+}
+
+/// An application_data record the server cannot open (junk under no key it has).
+fn junk_record() -> Vec<u8> {
+    let mut r = vec![23, 3, 3, 0, 40];
+    r.extend([0x5a; 40]);
+    r
+}
+
+/// After the HelloRetryRequest the client's 0-RTT record and 63 more are skipped (64 in all),
+/// and the handshake completes without early data; one more record is `unexpected_message`.
+#[test]
+fn early_records_after_hrr_are_skipped_up_to_64() {
+    let (client, server_cfg) = configs();
+    for (extra, ok) in [(63, true), (64, false)] {
+        let (mut c, mut flight) = early_client(&client, &server_cfg);
+        for _ in 0..extra {
+            flight.extend(junk_record());
+        }
+        let mut s = ServerConnection::new(Arc::clone(&server_cfg)).unwrap();
+        let r = give_tls(&mut s, &flight);
+        if ok {
+            r.unwrap();
+            pump(&mut c, &mut s).unwrap();
+            assert!(s.negotiated().hello_retry && s.negotiated().resumed);
+            assert_eq!(s.negotiated().early_data_accepted, Some(false));
+        } else {
+            assert_eq!(
+                r,
+                Err(Error::InappropriateMessage {
+                    expected: &[ContentType::Handshake],
+                    got: ContentType::ApplicationData,
+                })
+            );
+        }
+    }
+}
+
+/// Once the second ClientHello has arrived, the client has no early data left to send: a
+/// record that does not open under its handshake key is `DecryptError` (bad_record_mac), not
+/// skipped with what was left of the HelloRetryRequest's allowance.
+#[test]
+fn no_skipping_after_the_second_client_hello() {
+    let (client, server_cfg) = configs();
+    let (mut c, flight) = early_client(&client, &server_cfg);
+    let mut s = ServerConnection::new(Arc::clone(&server_cfg)).unwrap();
+    give_tls(&mut s, &flight).unwrap();
+    give_tls(&mut c, &take_tls(&mut s)).unwrap(); // HelloRetryRequest
+    give_tls(&mut s, &take_tls(&mut c)).unwrap(); // ClientHello 2
+    assert!(s.negotiated().hello_retry);
+    give_tls(&mut c, &take_tls(&mut s)).unwrap(); // ServerHello .. Finished
+    let mut attack = junk_record();
+    attack.extend(take_tls(&mut c)); // the client's Finished
+    assert_eq!(give_tls(&mut s, &attack), Err(Error::DecryptError));
+}
+
+/// A second ClientHello that offers early_data again is `IllegalClientHello`
+/// (illegal_parameter), like any other illegal change to the first (§4.1.2).
+#[test]
+fn second_client_hello_offering_early_data_is_refused() {
+    let (client, server_cfg) = configs();
+    // No ticket: a fresh client (early data is then not offered in the first ClientHello
+    // either, but the second one must not carry it in any case).
+    let mut c = ClientConnection::new(Arc::clone(&client), localhost()).unwrap();
+    let mut s = ServerConnection::new(Arc::clone(&server_cfg)).unwrap();
+    give_tls(&mut s, &take_tls(&mut c)).unwrap();
+    give_tls(&mut c, &take_tls(&mut s)).unwrap(); // HelloRetryRequest
+    let flight = take_tls(&mut c);
+    // A change_cipher_spec (RFC 8446 §D.4) may come first: find the ClientHello's record.
+    let mut rest = &flight[..];
+    let ch2 = loop {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let (rec, tail) = rest.split_at(5 + len);
+        if rec[0] == 22 {
+            break rec;
+        }
+        give_tls(&mut s, rec).unwrap();
+        rest = tail;
+    };
+    let msg = HandshakeMessage::read_version(&ch2[5..], ProtocolVersion::TLSv1_3).unwrap();
+    let HandshakePayload::ClientHello(mut hello) = msg.payload().clone() else {
+        panic!("not a ClientHello");
+    };
+    assert!(!hello
+        .extensions
+        .iter()
+        .any(|e| matches!(e, ClientExtension::EarlyData)));
+    hello.extensions.push(ClientExtension::EarlyData);
+    let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
+    let body = msg.encoded();
+    let mut rec = vec![22, 3, 3];
+    rec.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    rec.extend_from_slice(body);
+    assert_eq!(
+        give_tls(&mut s, &rec),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::IllegalClientHello))
+    );
+}

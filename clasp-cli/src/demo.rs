@@ -340,7 +340,7 @@ pub fn run(args: &Args) -> u8 {
             .as_ref()
             .filter(|s| s.resumed)
             .map_or_else(String::new, |s| format!(",\"resumption\":{}", s.json(lang)));
-        println!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
+        crate::out::outln!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
     } else {
         let out = std::io::stdout();
         let st = Style {
@@ -365,8 +365,7 @@ pub fn run(args: &Args) -> u8 {
         if let Some(s) = summary.as_ref().filter(|s| s.resumed) {
             text.push_str(&s.text(lang, st));
         }
-        let mut lock = out.lock();
-        let _ = lock.write_all(text.as_bytes());
+        crate::out::write_all(text.as_bytes());
     }
 
     // 5. Exit status: the second handshake must have resumed.

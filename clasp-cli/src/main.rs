@@ -9,8 +9,10 @@ mod demo;
 mod escape;
 mod i18n;
 mod ja4;
+mod knobs;
 mod ladder;
 mod local;
+mod out;
 mod server;
 mod server_page;
 mod x509;
@@ -42,7 +44,9 @@ Exit codes:
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
   5  TLS protocol failure (e.g. a handshake_failure alert, or the peer closed without close_notify)
-  6  timeout (clasp client: --connect-timeout or --handshake-timeout)";
+  6  timeout (clasp client: --connect-timeout or --handshake-timeout)
+
+When stdout is closed early (`clasp server | head -1`), the tool stops quietly with exit 0.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,8 +72,69 @@ enum Command {
     Server(server::Args),
 }
 
+/// `openssl s_client` spellings `clasp client` accepts, and what they are called here.
+/// `-connect HOST:PORT` (and `--connect`) is the positional target: the flag is dropped.
+const S_CLIENT_ALIASES: &[(&str, &str)] = &[
+    ("-servername", "--servername"),
+    ("-alpn", "--alpn"),
+    ("-showcerts", "--showcerts"),
+    ("-CAfile", "--ca"),
+    ("--CAfile", "--ca"),
+    ("--cafile", "--ca"),
+    ("-cert", "--cert"),
+    ("-key", "--key"),
+    ("-keylogfile", "--keylog"),
+    ("--keylogfile", "--keylog"),
+    ("-tls1_2", "--tls12"),
+    ("-tls1_3", "--tls13"),
+    ("-ign_eof", "--ign-eof"),
+    ("-groups", "--groups"),
+    ("-curves", "--groups"),
+    ("-ciphersuites", "--suites"),
+    ("-sigalgs", "--sigalgs"),
+    ("-noservername", "--no-sni"),
+];
+
+/// Rewrites the s_client spellings after `client` into this tool's flags (issue 12 item 7:
+/// `-connect h:p` used to be answered with a suggestion of `-- -c`).
+fn s_client_spellings(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let is_client = args.get(1).is_some_and(|a| a == "client");
+    if !is_client {
+        return args;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        let Some(s) = a.to_str() else {
+            out.push(a);
+            continue;
+        };
+        if s == "-connect" || s == "--connect" {
+            continue;
+        }
+        if let Some(v) = s
+            .strip_prefix("-connect=")
+            .or_else(|| s.strip_prefix("--connect="))
+        {
+            out.push(v.into());
+            continue;
+        }
+        let (flag, value) = match s.split_once('=') {
+            Some((f, v)) => (f, Some(v)),
+            None => (s, None),
+        };
+        match S_CLIENT_ALIASES.iter().find(|(from, _)| *from == flag) {
+            Some((_, to)) => out.push(match value {
+                Some(v) => format!("{to}={v}").into(),
+                None => (*to).into(),
+            }),
+            None => out.push(a),
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(s_client_spellings(std::env::args_os().collect()));
     let code = match cli.command {
         Command::Demo(a) => demo::run(&a),
         Command::Client(a) => client::run(&a),

@@ -184,11 +184,17 @@ fn fail(lang: Lang, what: &str, e: &dyn std::fmt::Display) -> u8 {
 pub fn run(args: &Args) -> u8 {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
     let resume = args.resume || args.early_data;
-    let group = match args.group.as_deref().map(|g| (g, parse_group(g))) {
+    // The same check as `--groups` of client and server: an unknown name, or a TLS 1.3-only
+    // group with --tls12, is a usage error listing the valid names.
+    let group = match args
+        .group
+        .as_deref()
+        .map(|g| crate::knobs::groups(&crate::knobs::NameList(vec![g.to_string()]), args.tls12))
+    {
         None => None,
-        Some((_, Some(g))) => Some(g),
-        Some((name, None)) => {
-            eprintln!("clasp demo: unknown group {name:?} (try x25519, secp256r1, secp384r1, X25519MLKEM768, ffdhe2048)");
+        Some(Ok(g)) => g.first().copied(),
+        Some(Err(m)) => {
+            eprintln!("clasp demo: {}", m.replacen("--groups", "--group", 1));
             return exit::USAGE;
         }
     };

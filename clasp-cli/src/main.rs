@@ -134,7 +134,38 @@ fn s_client_spellings(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> 
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(s_client_spellings(std::env::args_os().collect()));
+    let argv = s_client_spellings(std::env::args_os().collect());
+    let is_client = argv.get(1).is_some_and(|a| a == "client");
+    // A single-dash word left after the rewrite is an s_client flag we do not take
+    // (`-verify_return_error`); clap would read it as `-v` and suggest something unrelated.
+    let odd = argv
+        .iter()
+        .skip(2)
+        .filter_map(|a| a.to_str())
+        .find(|a| a.starts_with('-') && !a.starts_with("--") && a.len() > 2)
+        .map(str::to_string);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            if let (true, Some(flag)) = (is_client, odd) {
+                if e.kind() != clap::error::ErrorKind::DisplayHelp {
+                    eprintln!(
+                        "clasp client: '{flag}' is not a flag of this tool: it takes GNU-style \
+                         flags (--servername, --ca, --alpn, --showcerts, --keylog, --tls12, ...; \
+                         see clasp client --help). Accepted s_client spellings: -connect, {}",
+                        S_CLIENT_ALIASES
+                            .iter()
+                            .filter(|(f, _)| !f.starts_with("--"))
+                            .map(|(f, _)| *f)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return ExitCode::from(exit::USAGE);
+                }
+            }
+            e.exit()
+        }
+    };
     let code = match cli.command {
         Command::Demo(a) => demo::run(&a),
         Command::Client(a) => client::run(&a),

@@ -96,6 +96,28 @@ fn client_stdin_eof_exits_within_the_grace_period_against_openssl_www() {
 }
 
 #[test]
+fn client_stdin_eof_exits_with_the_default_wait() {
+    require_peers!("openssl");
+    let pki = TestPki::shared();
+    let server =
+        OpensslServer::start(&OpensslServerOpts::new(pki.server(KeyType::EcdsaP256)).www());
+    let start = Instant::now();
+    let out = run(
+        &[
+            "client",
+            &format!("localhost:{}", server.port()),
+            "--ca",
+            &ca(),
+        ],
+        b"",
+    );
+    let took = start.elapsed();
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{se}");
+    assert!(took < Duration::from_secs(6), "took {took:?}: {se}");
+}
+
+#[test]
 fn client_ign_eof_keeps_reading_after_stdin_ends() {
     require_peers!("openssl");
     let pki = TestPki::shared();
@@ -225,6 +247,33 @@ fn tempdir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+#[test]
+fn unknown_s_client_flag_says_what_flags_are_called_here() {
+    let out = run(&["client", "-verify_return_error", "localhost"], b"");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(
+        se.contains("'-verify_return_error' is not a flag of this tool: it takes GNU-style"),
+        "{se}"
+    );
+    assert!(se.contains("-servername"), "{se}");
+}
+
+#[test]
+fn demo_group_errors_are_usage_errors() {
+    let out = run(&["demo", "--group", "curve9"], b"");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(
+        se.contains("--group: unknown group 'curve9'; valid: "),
+        "{se}"
+    );
+    let out = run(&["demo", "--tls12", "--group", "X25519MLKEM768"], b"");
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(se.contains("TLS 1.3-only group"), "{se}");
 }
 
 #[test]

@@ -682,3 +682,99 @@ fn server_require_ems_and_knobs_accept_openssl() {
     assert!(se.contains("secp384r1"), "{se}");
     assert!(se.contains("TLS_AES_256_GCM_SHA384"), "{se}");
 }
+
+/// Starts `clasp server` with the test PKI's P-256 identity and `extra` flags; returns it
+/// and its port.
+fn clasp_server_with(extra: &[&str]) -> (Child, u16) {
+    let id = TestPki::shared().server(KeyType::EcdsaP256);
+    let (cert, key) = (id.cert_path(), id.key_path());
+    let mut args = vec![
+        "server",
+        "--port",
+        "0",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let (child, line) = start_server(&args);
+    let port = line
+        .trim_start_matches("listening on https://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (child, port)
+}
+
+#[test]
+fn server_require_ems_refuses_a_tls12_client_without_ems() {
+    require_peers!("gnutls-cli");
+    use clasp_testkit::{GnutlsClient, GnutlsClientOpts};
+    let no_ems = "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH";
+    for (flags, ok) in [(&[][..], true), (&["--require-ems"][..], false)] {
+        let (mut server, port) = clasp_server_with(flags);
+        let out = GnutlsClient::run(
+            &GnutlsClientOpts::new(port, TestPki::shared().ca_path())
+                .priority(no_ems)
+                .send(b"GET / HTTP/1.0\r\n\r\n"),
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(
+            out.status.is_some_and(|s| s.success()),
+            ok,
+            "{flags:?}: {}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn client_require_ems_refuses_a_tls12_server_without_ems() {
+    require_peers!("gnutls-serv");
+    let server = gnutls(
+        "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH",
+        KeyType::EcdsaP256,
+    );
+    let (code, se) = client_to(server.port(), &[]);
+    assert_eq!(code, Some(0), "{se}");
+    let (code, se) = client_to(server.port(), &["--require-ems"]);
+    assert_eq!(code, Some(5), "{se}");
+    assert!(
+        se.contains("extended master secret") || se.contains("ExtendedMasterSecret"),
+        "{se}"
+    );
+}
+
+#[test]
+fn client_no_sni_sends_no_server_name() {
+    let (mut server, port) = clasp_server_with(&[]);
+    let req = b"GET /handshake.json HTTP/1.0\r\n\r\n";
+    let target = format!("127.0.0.1:{port}");
+    let ca = ca();
+    let base = [
+        "client",
+        target.as_str(),
+        "--servername",
+        "localhost",
+        "--ca",
+        ca.as_str(),
+        "--ign-eof",
+    ];
+    let with = run(&base, req);
+    let mut args = base.to_vec();
+    args.push("--no-sni");
+    let without = run(&args, req);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(with.status.code(), Some(0), "{}", text(&with.stderr));
+    assert!(text(&with.stdout).contains("\"server_name\":\"localhost\""));
+    assert_eq!(without.status.code(), Some(0), "{}", text(&without.stderr));
+    assert!(
+        text(&without.stdout).contains("\"server_name\":null"),
+        "{}",
+        text(&without.stdout)
+    );
+}

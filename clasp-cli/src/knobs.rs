@@ -2,9 +2,13 @@
 //! `clasp demo` (`--groups`, `--suites`, `--sigalgs`): names as IANA spells them, checked
 //! against what this build supports, so a typo is a usage error that lists the valid choices.
 
-use clasp::crypto::aws_lc;
+use std::sync::Arc;
+
+use clasp::crypto::{aws_lc, KeyKind, RsaDecrypter, Signer, SigningKey};
 use clasp::msgs::enums::{CipherSuite, NamedGroup, SignatureScheme};
+use clasp::sign::{CertifiedKey, SingleCert};
 use clasp::suites::{KeyExchange, ALL_SUITES};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 
 use crate::escape::printable;
 
@@ -162,6 +166,57 @@ pub fn sigalgs(list: &NameList) -> Result<Vec<SignatureScheme>, String> {
                 })
         })
         .collect()
+}
+
+/// `clasp server --sigalgs`: the server's key, signing only with the listed schemes (the
+/// client's offer, in its preference order, narrowed to them: RFC 8446 §4.4.3 lets the server
+/// pick any offered scheme its key supports).
+#[derive(Debug)]
+struct OnlySchemesKey {
+    inner: Arc<dyn SigningKey>,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl SigningKey for OnlySchemesKey {
+    fn kind(&self) -> KeyKind {
+        self.inner.kind()
+    }
+
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        let allowed: Vec<SignatureScheme> = offered
+            .iter()
+            .copied()
+            .filter(|s| self.schemes.contains(s))
+            .collect();
+        self.inner.choose_scheme(&allowed)
+    }
+
+    fn rsa_decrypter(&self) -> Option<&dyn RsaDecrypter> {
+        self.inner.rsa_decrypter()
+    }
+
+    fn public_key(&self) -> Option<SubjectPublicKeyInfoDer<'static>> {
+        self.inner.public_key()
+    }
+}
+
+/// The server's certificate whose key signs only with `schemes` (`--sigalgs`).
+///
+/// # Errors
+/// The key cannot be loaded or does not match the certificate, said for a person.
+pub fn cert_with_schemes(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    schemes: Vec<SignatureScheme>,
+) -> Result<SingleCert, String> {
+    let provider = aws_lc::default_provider();
+    let ck = CertifiedKey::from_der(chain, key, &provider)
+        .map_err(|e| format!("--sigalgs: cannot use the certificate and key: {e}"))?;
+    let key = Arc::new(OnlySchemesKey {
+        inner: ck.key,
+        schemes,
+    });
+    Ok(SingleCert(Arc::new(CertifiedKey { cert: ck.cert, key })))
 }
 
 #[cfg(test)]

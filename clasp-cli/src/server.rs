@@ -62,7 +62,7 @@ failures (no handshake, bad client certificate) are logged to stderr and do not 
 With --keylog FILE, or when SSLKEYLOGFILE names a file, every connection's TLS secrets are appended
 to that file (created owner-only) for Wireshark; a warning naming it is printed at startup.
 
-Algorithms: --groups and --suites take comma-separated IANA names (an unknown name is a usage
+Algorithms: --groups, --suites and --sigalgs take comma-separated IANA names (an unknown name is a usage
 error listing the valid ones); --require-ems refuses TLS 1.2 clients without the extended master
 secret (RFC 7627); --tickets N sets the TLS 1.3 session tickets sent per full handshake.
   clasp server --listen ::1 --groups x25519 --suites TLS_AES_256_GCM_SHA384 --tickets 0
@@ -126,6 +126,10 @@ pub struct Args {
     /// `--suites TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`).
     #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
     pub suites: Option<NameList>,
+    /// Signature schemes the server may sign with, as IANA names (e.g.
+    /// `--sigalgs rsa_pss_rsae_sha256`); the client's order decides among them.
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub sigalgs: Option<NameList>,
     /// TLS 1.2: refuse clients that do not negotiate the extended master secret (RFC 7627).
     #[arg(long)]
     pub require_ems: bool,
@@ -242,7 +246,14 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         )?,
         _ => self_signed()?,
     };
-    b = b.with_single_cert(chain, key);
+    b = match &args.sigalgs {
+        Some(list) => b.with_cert_resolver(Arc::new(knobs::cert_with_schemes(
+            chain,
+            key,
+            knobs::sigalgs(list)?,
+        )?)),
+        None => b.with_single_cert(chain, key),
+    };
     if let Some(ca) = &args.client_auth {
         b = b.with_client_auth(ClientAuth::Required(local::load_roots(
             "--client-auth",

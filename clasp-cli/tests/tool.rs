@@ -667,6 +667,8 @@ fn server_require_ems_and_knobs_accept_openssl() {
         "secp384r1",
         "--suites",
         "TLS_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "--sigalgs",
+        "ecdsa_secp256r1_sha256",
         "--tickets",
         "0",
     ]);
@@ -777,4 +779,34 @@ fn client_no_sni_sends_no_server_name() {
         "{}",
         text(&without.stdout)
     );
+}
+
+#[test]
+fn server_sigalgs_picks_only_the_listed_scheme() {
+    require_peers!("openssl");
+    let id = TestPki::shared().server(KeyType::Rsa2048);
+    let (cert, key) = (id.cert_path(), id.key_path());
+    for scheme in ["rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"] {
+        let (mut server, line) = start_server(&[
+            "server",
+            "--port",
+            "0",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--sigalgs",
+            scheme,
+        ]);
+        let port: u16 = line
+            .trim_start_matches("listening on https://127.0.0.1:")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let (code, se) = client_to(port, &["--ign-eof"]);
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(code, Some(0), "{se}");
+        assert!(se.contains(scheme), "{scheme}: {se}");
+    }
 }

@@ -810,3 +810,31 @@ fn server_sigalgs_picks_only_the_listed_scheme() {
         assert!(se.contains(scheme), "{scheme}: {se}");
     }
 }
+
+#[test]
+fn demo_suites_mirror_the_client_flag() {
+    let out = run(
+        &["demo", "--json", "--suites", "TLS_CHACHA20_POLY1305_SHA256"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("TLS_CHACHA20_POLY1305_SHA256"));
+    let out = run(
+        &[
+            "demo",
+            "--tls12",
+            "--require-ems",
+            "--suites",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(
+        &["demo", "--suites", "TLS_RSA_WITH_AES_128_GCM_SHA256"],
+        b"",
+    );
+    let se = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(se.contains("is a TLS 1.2 suite"), "{se}");
+}

@@ -11,6 +11,7 @@
 mod alloc;
 mod breakdown;
 mod endpoint;
+mod marvin;
 mod scenarios;
 mod setup;
 
@@ -102,6 +103,11 @@ OPTIONS:
                     itemise the memory of one idle clasp client and server after the handshake
                     and check the parts against the counting allocator
   -h, --help        this text
+
+clasp-bench marvin [--samples N]
+                    time the server's handling of RSA ClientKeyExchange messages of five
+                    PKCS#1 v1.5 plaintext classes (N each, default 2000) and report
+                    Kruskal-Wallis and Mann-Whitney rank tests (see README.md)
 ";
 
 fn parse_args() -> Result<Option<Params>, String> {
@@ -488,7 +494,44 @@ fn print_table(rows: &[Row]) {
     }
 }
 
+/// `clasp-bench marvin [--samples N]`.
+fn marvin_main(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let mut samples = 2000;
+    while let Some(a) = args.next() {
+        match (
+            a.as_str(),
+            args.next().and_then(|v| v.parse::<usize>().ok()),
+        ) {
+            ("--samples", Some(n)) if n > 0 => samples = n,
+            _ => {
+                eprintln!("marvin: unknown argument {a:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: debug build; use `cargo run --release -p clasp-bench -- marvin`");
+    }
+    println!("load average before: {}", loadavg());
+    match marvin::measure(samples) {
+        Ok(r) => {
+            println!("load average after:  {}", loadavg());
+            marvin::print(&r);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("marvin: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("marvin") {
+        args.next();
+        return marvin_main(args);
+    }
     let p = match parse_args() {
         Ok(Some(p)) => p,
         Ok(None) => {

@@ -14,6 +14,7 @@ mod ladder;
 mod local;
 mod out;
 mod server;
+mod server_limits;
 mod server_page;
 mod x509;
 

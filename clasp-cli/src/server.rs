@@ -11,8 +11,8 @@ use std::error::Error as _;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,12 +22,12 @@ use clasp::msgs::enums::ProtocolVersion;
 use clasp::trace::{HandshakeEvent, Observer};
 use clasp::{ClientAuth, ServerConfig};
 use clasp_tokio::TlsAcceptor;
-use http_body_util::Full;
+use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -37,6 +37,9 @@ use crate::knobs::{self, NameList};
 use crate::ladder::{Peer, Recorder};
 use crate::local;
 use crate::out::outln;
+use crate::server_limits::{
+    is_resource_exhaustion, ConnSlot, Cut, Limits, Registry, StormLog, TrackedBody,
+};
 use crate::server_page::{self, HandshakeInfo};
 
 const SERVER_HELP: &str = "\
@@ -46,6 +49,7 @@ Examples:
   clasp server --root ./site                     also serve files from ./site
   clasp server --client-auth ca.pem              require a client certificate issued by ca.pem
   clasp server --tls12 --allow-rsa-kx --allow-dhe    TLS 1.2 only, with RSA and DHE key exchange
+  clasp server --max-connections 4000 --idle-timeout 30    more connections, shorter keep-alive
   curl --cacert ca.pem https://localhost:8443/
   curl -k --http2 https://127.0.0.1:8443/handshake.json
 
@@ -55,7 +59,19 @@ Pages:
   /handshake.json    the same as JSON
   /PATH              with --root: the file DIR/PATH (`..` refused, 404 when missing)
 
+  POST /echo         with --echo: answers the SHA-256 (hex) of the request body
+  GET /bytes/N       with --echo: N bytes (at most 16 MiB), byte i being i mod 251
+
 HTTP/2 or HTTP/1.x is chosen by ALPN (h2, http/1.1, http/1.0); clients without ALPN get HTTP/1.x.
+
+Limits (all flags above have safe defaults): at --max-connections in total, or
+--max-connections-per-ip from one address, a new connection takes the place of the connection
+idle longest (in its handshake, waiting for a request, or between keep-alive requests); if all
+are busy serving a request, the new one is closed at once. Idle connections are cut after
+--idle-timeout, as are busy ones on which nothing moved for that long. When the process runs
+out of file descriptors it closes an idle connection, backs off and keeps serving; such errors
+are logged once per 10 s. Counters are logged every --stats-interval seconds when they change.
+
 \"listening on https://ADDR:PORT/\" is printed to stdout once the socket is bound. Per-connection
 failures (no handshake, bad client certificate) are logged to stderr and do not stop the server.
 
@@ -73,8 +89,20 @@ Exit codes:
      --groups/--suites names, a TLS 1.3-only group or suite with --tls12)
   3  the address could not be bound";
 
-/// How long a client has to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Concurrent HTTP/2 streams per connection (RFC 9113 §5.1.2: SETTINGS_MAX_CONCURRENT_STREAMS;
+/// 100 is the value the RFC recommends as a minimum, and what a browser needs).
+const H2_MAX_STREAMS: u32 = 100;
+
+/// Largest response `GET /bytes/N` sends (`--echo`).
+const MAX_BYTES_RESPONSE: usize = 16 << 20;
+
+fn secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if !(0.0..=86_400.0).contains(&v) {
+        return Err("must be between 0 and 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
 
 /// `clasp server` flags.
 #[derive(clap::Args, Debug)]
@@ -118,6 +146,41 @@ pub struct Args {
     /// (the SSLKEYLOGFILE environment variable does the same; a warning is printed).
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// Seconds a client has to finish its TLS handshake.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
+    pub handshake_timeout: Duration,
+    /// Seconds a client has to send an HTTP/1 request head (counted from when the server starts
+    /// waiting for it, so it also bounds the wait between keep-alive requests).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
+    pub header_timeout: Duration,
+    /// Seconds a connection may stay idle (no request in flight), or busy with nothing moving,
+    /// before it is closed (HTTP/1 keep-alive and HTTP/2).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = secs)]
+    pub idle_timeout: Duration,
+    /// HTTP/2: seconds between keep-alive PINGs, and to wait for each answer (0: no PINGs).
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = secs)]
+    pub h2_keepalive: Duration,
+    /// Largest request head in bytes (HTTP/1 buffer, HTTP/2 header list).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024,
+          value_parser = clap::value_parser!(u32).range(8192..=1 << 20))]
+    pub max_head_bytes: u32,
+    /// Largest request body in bytes (uploads to /echo).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: u64,
+    /// Connections held at once (keep it below `ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Connections held at once from one client address.
+    #[arg(long, value_name = "N", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_ip: u32,
+    /// Seconds between counter log lines (0: never).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = secs)]
+    pub stats_interval: Duration,
+    /// Test endpoints: POST /echo answers the SHA-256 of the body, GET /bytes/N sends N bytes.
+    #[arg(long)]
+    pub echo: bool,
     // ---- issue 12 item 3: algorithm knobs (flags only; applied in `apply_knobs`) ----
     /// Key-exchange groups, in preference order, as IANA names (e.g. `--groups x25519,ffdhe2048`).
     #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
@@ -136,6 +199,22 @@ pub struct Args {
     /// TLS 1.3 NewSessionTickets sent after each full handshake (0: none).
     #[arg(long, value_name = "N")]
     pub tickets: Option<usize>,
+}
+
+impl Args {
+    fn limits(&self) -> Limits {
+        let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
+        Limits {
+            handshake_timeout: self.handshake_timeout,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            h2_keepalive: nonzero(self.h2_keepalive),
+            max_head_bytes: self.max_head_bytes as usize,
+            max_connections: self.max_connections as usize,
+            max_connections_per_ip: self.max_connections_per_ip as usize,
+            stats_interval: nonzero(self.stats_interval),
+        }
+    }
 }
 
 /// `--listen`: an IP address, IPv6 with or without brackets (`::1`, `[::1]`).
@@ -218,11 +297,28 @@ pub fn run(args: &Args) -> u8 {
             return exit::USAGE;
         }
     };
+    let site = Arc::new(Site {
+        root,
+        echo: args.echo,
+        max_body: args.max_body_bytes,
+        body_timeout: args.idle_timeout,
+    });
     rt.block_on(serve(
         SocketAddr::new(args.listen, args.port),
         TlsAcceptor::from(config),
-        root,
+        site,
+        Registry::new(args.limits()),
     ))
+}
+
+/// What the HTTP side serves, shared by all connections.
+#[derive(Debug)]
+struct Site {
+    root: Option<Arc<PathBuf>>,
+    echo: bool,
+    max_body: u64,
+    /// Time allowed for a whole request body (a body dripped slowly enough never stalls).
+    body_timeout: Duration,
 }
 
 fn build_config(args: &Args) -> Result<ServerConfig, String> {
@@ -330,7 +426,12 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-async fn serve(addr: SocketAddr, acceptor: TlsAcceptor, root: Option<Arc<PathBuf>>) -> u8 {
+async fn serve(
+    addr: SocketAddr,
+    acceptor: TlsAcceptor,
+    site: Arc<Site>,
+    registry: Arc<Registry>,
+) -> u8 {
     let listener = match TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -340,51 +441,99 @@ async fn serve(addr: SocketAddr, acceptor: TlsAcceptor, root: Option<Arc<PathBuf
     };
     let local = listener.local_addr().unwrap_or(addr);
     outln!("listening on https://{local}/");
+    tokio::spawn(registry.clone().log_stats());
+    let mut storm = StormLog::default();
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                // e.g. out of file descriptors: wait a little rather than spin.
-                eprintln!("clasp server: accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                registry
+                    .stats()
+                    .accept_errors
+                    .fetch_add(1, Ordering::Relaxed);
+                storm.log(&format!("accept: {e}"));
+                if is_resource_exhaustion(&e) {
+                    // Out of descriptors (or memory): close the longest-idle connection to make
+                    // room, and back off rather than spin on an error that will repeat.
+                    let pause = if registry.evict_one() { 5 } else { 100 };
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                }
                 continue;
             }
         };
-        tokio::spawn(connection(acceptor.clone(), tcp, peer, root.clone()));
+        // Past a cap with every connection busy: closed at once, before a byte is read.
+        let Some(slot) = registry.admit(peer.ip()) else {
+            drop(tcp);
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let site = site.clone();
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = connection(&acceptor, tcp, peer, &site, &registry, &slot) => {}
+                cut = slot.watchdog() => {
+                    registry.stats().count_cut(cut);
+                    match cut {
+                        Cut::Idle => eprintln!("{peer}: closed: idle"),
+                        Cut::Stalled => eprintln!("{peer}: closed: stalled"),
+                        // Only counted: under a flood at the cap there is one per new connection.
+                        Cut::Evicted => {}
+                    }
+                }
+            }
+        });
     }
 }
 
 /// Forwards events to the ladder recorder until the handshake is over, so a long-lived connection
-/// does not keep recording every application data record.
+/// does not keep recording every application data record; the recorder is then taken out and
+/// freed, so an idle connection does not carry the ladder either.
 struct HandshakeOnly {
-    recorder: Arc<Recorder>,
-    open: AtomicBool,
+    recorder: Mutex<Option<Arc<Recorder>>>,
+}
+
+impl HandshakeOnly {
+    fn take(&self) -> Option<Arc<Recorder>> {
+        self.recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 impl Observer for HandshakeOnly {
     fn on_event(&self, event: &HandshakeEvent<'_>) {
-        if self.open.load(Ordering::Relaxed) {
-            self.recorder.on_event(event);
+        let recorder = self
+            .recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = recorder.as_ref() {
+            r.on_event(event);
         }
     }
 }
 
 /// One connection: handshake, capture the handshake for the page, then HTTP until it closes.
 async fn connection(
-    acceptor: TlsAcceptor,
+    acceptor: &TlsAcceptor,
     tcp: TcpStream,
     peer: SocketAddr,
-    root: Option<Arc<PathBuf>>,
+    site: &Arc<Site>,
+    registry: &Arc<Registry>,
+    slot: &ConnSlot,
 ) {
+    let limits = registry.limits();
+    let stats = registry.stats();
     let obs = Arc::new(HandshakeOnly {
-        recorder: Recorder::new(Peer::Server),
-        open: AtomicBool::new(true),
+        recorder: Mutex::new(Some(Recorder::new(Peer::Server))),
     });
     let obs_dyn: Arc<dyn Observer> = obs.clone();
-    let accept = acceptor.accept_with(tcp, |c| c.set_observer(obs_dyn));
-    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+    let accept = acceptor.accept_with(slot.track(tcp), |c| c.set_observer(obs_dyn));
+    let mut tls = match tokio::time::timeout(limits.handshake_timeout, accept).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
+            stats.handshake_failures.fetch_add(1, Ordering::Relaxed);
             // The error may quote the client (a certificate's names): escaped.
             eprintln!(
                 "{peer}: TLS handshake failed: {}",
@@ -393,14 +542,19 @@ async fn connection(
             return;
         }
         Err(_) => {
+            stats.handshake_timeouts.fetch_add(1, Ordering::Relaxed);
             eprintln!("{peer}: TLS handshake timed out");
             return;
         }
     };
-    obs.open.store(false, Ordering::Relaxed);
+    let entries = obs.take().map(|r| r.entries()).unwrap_or_default();
     let conn = tls.get_ref().1;
-    let info = Arc::new(HandshakeInfo::capture(conn, &obs.recorder.entries()));
+    let info = Arc::new(HandshakeInfo::capture(conn, &entries));
+    drop(entries);
     let h2 = conn.alpn_protocol() == Some(&b"h2"[..]);
+    // Everything the page shows is captured: the ClientHello (up to 64 KiB) need not live on.
+    drop(tls.get_mut().1.take_client_hello());
+    drop(obs);
     eprintln!(
         "{peer}: {} {} {} ja4={}",
         info.version,
@@ -409,23 +563,41 @@ async fn connection(
         info.ja4.as_ref().map_or("-", |j| j.ja4.as_str())
     );
 
-    let svc = service_fn(move |req| {
+    let svc = service_fn(|req| {
+        let busy = slot.busy();
         let info = info.clone();
-        let root = root.clone();
-        async move { Ok::<_, Infallible>(respond(&req, &info, root.as_deref()).await) }
+        let site = site.clone();
+        let registry = registry.clone();
+        async move {
+            let resp = respond(req, &info, &site, registry.stats()).await;
+            Ok::<_, Infallible>(resp.map(|body| TrackedBody::new(body, busy)))
+        }
     });
     let io = TokioIo::new(tls);
     let result = if h2 {
-        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-            .serve_connection(io, svc)
-            .await
+        let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        b.timer(TokioTimer::new())
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX))
+            .keep_alive_interval(limits.h2_keepalive);
+        if let Some(t) = limits.h2_keepalive {
+            b.keep_alive_timeout(t);
+        }
+        b.serve_connection(io, svc).await
     } else {
         hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            // At least hyper's minimum (8 KiB), which the flag's range guarantees.
+            .max_buf_size(limits.max_head_bytes)
             .serve_connection(io, svc)
             .await
     };
     if let Err(e) = result {
-        if !is_disconnect(&e) {
+        if e.is_timeout() {
+            stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+            eprintln!("{peer}: request head not received in time");
+        } else if !is_disconnect(&e) {
             eprintln!("{peer}: {}", printable(&e.to_string()));
         }
     }
@@ -452,12 +624,8 @@ fn is_disconnect(e: &hyper::Error) -> bool {
     false
 }
 
-fn response(
-    status: StatusCode,
-    content_type: &str,
-    body: impl Into<Bytes>,
-) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(body.into()));
+fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Bytes> {
+    let mut r = Response::new(body.into());
     *r.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(content_type) {
         r.headers_mut().insert(CONTENT_TYPE, v);
@@ -465,15 +633,29 @@ fn response(
     r
 }
 
-fn text(status: StatusCode, msg: &str) -> Response<Full<Bytes>> {
+fn text(status: StatusCode, msg: &str) -> Response<Bytes> {
     response(status, "text/plain; charset=utf-8", format!("{msg}\n"))
 }
 
 async fn respond(
-    req: &Request<Incoming>,
+    req: Request<Incoming>,
     info: &HandshakeInfo,
-    root: Option<&PathBuf>,
-) -> Response<Full<Bytes>> {
+    site: &Site,
+    stats: &crate::server_limits::Stats,
+) -> Response<Bytes> {
+    if site.echo {
+        if let Some(r) = echo(req.method(), req.uri().path()) {
+            return r;
+        }
+        if req.method() == Method::POST && req.uri().path() == "/echo" {
+            let r = echo_upload(req, site.max_body, site.body_timeout).await;
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                stats.too_large.fetch_add(1, Ordering::Relaxed);
+            }
+            return r;
+        }
+    }
+    let root = site.root.as_deref();
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
         r.headers_mut()
@@ -572,7 +754,7 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-async fn serve_file(root: &Path, rel: &Path) -> Response<Full<Bytes>> {
+async fn serve_file(root: &Path, rel: &Path) -> Response<Bytes> {
     let mut full = root.join(rel);
     // Symlinks inside the root could still point outside it: compare the real path.
     let Ok(real) = tokio::fs::canonicalize(&full).await else {
@@ -590,6 +772,72 @@ async fn serve_file(root: &Path, rel: &Path) -> Response<Full<Bytes>> {
         Ok(body) => response(StatusCode::OK, content_type(&full), body),
         Err(_) => text(StatusCode::NOT_FOUND, "not found"),
     }
+}
+
+/// `GET /bytes/N` (`--echo`): N bytes of a pattern the client can check, byte i = i mod 251.
+fn echo(method: &Method, path: &str) -> Option<Response<Bytes>> {
+    static PATTERN: LazyLock<Bytes> = LazyLock::new(|| {
+        // i % 251 < 256: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let v: Vec<u8> = (0..MAX_BYTES_RESPONSE).map(|i| (i % 251) as u8).collect();
+        Bytes::from(v)
+    });
+    if method != Method::GET {
+        return None;
+    }
+    let n = path.strip_prefix("/bytes/")?;
+    Some(match n.parse::<usize>() {
+        Ok(n) if n <= MAX_BYTES_RESPONSE => response(
+            StatusCode::OK,
+            "application/octet-stream",
+            PATTERN.slice(..n),
+        ),
+        _ => text(StatusCode::BAD_REQUEST, "bad length"),
+    })
+}
+
+/// `POST /echo` (`--echo`): reads the body, at most `max` bytes within `limit`, and answers its
+/// SHA-256 in hex. The body is hashed as it arrives, never held whole.
+async fn echo_upload(req: Request<Incoming>, max: u64, limit: Duration) -> Response<Bytes> {
+    let too_large = || text(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return too_large();
+    }
+    let mut body = req.into_body();
+    let read = async {
+        let mut hash = SHA256.start();
+        let mut total: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(text(StatusCode::BAD_REQUEST, "body not received"));
+            };
+            if let Ok(data) = frame.into_data() {
+                total = total.saturating_add(data.len() as u64);
+                if total > max {
+                    return Err(too_large());
+                }
+                hash.update(&data);
+            }
+        }
+        Ok(hash)
+    };
+    let hash = match tokio::time::timeout(limit, read).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(r)) => return r,
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "body not received in time"),
+    };
+    let hex: String = hash
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    text(StatusCode::OK, &hex)
 }
 
 #[cfg(test)]

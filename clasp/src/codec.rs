@@ -355,7 +355,10 @@ mod tests {
             >()))
         );
         // A truncated element is an error, not a panic.
-        assert!(Vec::<NamedGroup>::read_bytes(&[0, 3, 0, 0x1d, 0]).is_err());
+        assert_eq!(
+            Vec::<NamedGroup>::read_bytes(&[0, 3, 0, 0x1d, 0]).map(|_| ()),
+            Err(crate::error::InvalidMessage::MissingData("NamedGroup"))
+        );
     }
 
     #[test]
@@ -364,9 +367,11 @@ mod tests {
         let mut bytes = vec![0xff, 0xff, 0xff];
         bytes.extend_from_slice(&[0u8; 10]);
         let mut r = Reader::new(&bytes);
-        assert!(r
-            .length_prefixed(ListLength::U24 { max: 0xff_ffff }, "body")
-            .is_err());
+        assert_eq!(
+            r.length_prefixed(ListLength::U24 { max: 0xff_ffff }, "body")
+                .map(|_| ()),
+            Err(InvalidMessage::MissingData("body"))
+        );
     }
 
     #[test]

@@ -1161,6 +1161,13 @@ impl ServerConnection {
             .as_deref()
             .map(|(ch, raw)| (ch, raw.as_slice()))
     }
+
+    /// Takes the retained ClientHello out of the connection (decoded and raw), so a long-lived
+    /// connection does not carry up to 64 KiB it no longer needs; [`Self::client_hello`] returns
+    /// `None` afterwards. Call it once whatever needed the ClientHello has looked at it.
+    pub fn take_client_hello(&mut self) -> Option<(ClientHello, Vec<u8>)> {
+        self.inner.common.received_client_hello.take().map(|b| *b)
+    }
 }
 
 impl Deref for ServerConnection {

@@ -144,6 +144,10 @@ pub enum PeerMisbehaved {
     IllegalEarlyData,
     /// A TLS 1.3 record decrypted to all zeros: no inner content type (RFC 8446 §5.4).
     NoInnerContentType,
+    /// TLS 1.2: the server's end-entity key does not fit the suite it chose (RFC 5246 §7.4.2,
+    /// RFC 8422 §5.3): an ECDHE_RSA suite with an ECDSA or Ed25519 key, ECDHE_ECDSA with RSA.
+    /// `illegal_parameter`, as BoringSSL sends (SSL_R_WRONG_CERTIFICATE_TYPE).
+    CertificateKeyMismatchesSuite,
     /// A ClientHello or ServerHello with legacy_version 0x0300 (SSL 3.0) or lower, whatever
     /// its supported_versions says (RFC 8446 §D.5: `protocol_version`).
     ObsoleteLegacyVersion,
@@ -200,6 +204,10 @@ pub enum CertificateError {
     UnsupportedAlgorithm,
     /// The certificate was revoked.
     Revoked,
+    /// The end-entity certificate's KeyUsage extension does not allow the use this handshake
+    /// makes of its key (RFC 5280 §4.2.1.3; RFC 5246 §7.4.2, RFC 8446 §4.4.2.2): no
+    /// digitalSignature for a signing key, no keyEncipherment for RSA key transport.
+    KeyUsageForbidsUse,
     /// Anything else the verifier reported.
     Other(String),
 }
@@ -354,6 +362,7 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalHelloRetryRequest
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
+                | P::CertificateKeyMismatchesSuite
                 | P::IllegalClientHello => Self::IllegalParameter,
             },
             Error::PeerIncompatible(p) => match p {
@@ -370,9 +379,17 @@ impl From<&Error> for AlertDescription {
                     Self::CertificateExpired
                 }
                 CertificateError::Revoked => Self::CertificateRevoked,
-                CertificateError::UnsupportedAlgorithm => Self::UnsupportedCertificate,
-                CertificateError::BadSignature => Self::DecryptError,
+                // RFC 5246 §7.2.2 / RFC 8446 §6.2 unsupported_certificate: "A certificate was of
+                // an unsupported type": one whose KeyUsage rules out the use we would make of
+                // it is unusable here, though not corrupt (bad_certificate).
+                CertificateError::UnsupportedAlgorithm | CertificateError::KeyUsageForbidsUse => {
+                    Self::UnsupportedCertificate
+                }
+                // RFC 8446 §6.2: "bad_certificate: A certificate was corrupt, contained
+                // signatures that did not verify correctly, etc." (decrypt_error is for the
+                // handshake's own signatures: CertificateVerify, ServerKeyExchange).
                 CertificateError::NotValidForName { .. }
+                | CertificateError::BadSignature
                 | CertificateError::InvalidPurpose
                 | CertificateError::BadEncoding
                 | CertificateError::Other(_) => Self::BadCertificate,
@@ -458,6 +475,9 @@ impl fmt::Display for CertificateError {
             Self::BadSignature => f.write_str("a signature in the chain is invalid"),
             Self::UnsupportedAlgorithm => f.write_str("certificate uses an unsupported algorithm"),
             Self::Revoked => f.write_str("certificate was revoked"),
+            Self::KeyUsageForbidsUse => {
+                f.write_str("certificate's key usage does not allow this use of its key")
+            }
             Self::Other(s) => f.write_str(s),
         }
     }
@@ -468,6 +488,208 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole error → alert table (RFC 8446 §6.2, RFC 5246 §7.2.2), one row per variant.
+    /// The `match`es have no wildcard: a new variant does not compile until it has a row here.
+    /// The tests that make a peer trigger each variant are listed in `tests/alerts.rs`'s module
+    /// documentation.
+    fn peer_misbehaved_alert(p: PeerMisbehaved) -> AlertDescription {
+        use AlertDescription as A;
+        use PeerMisbehaved as P;
+        match p {
+            // RFC 8446 §4.1.3: "... MUST abort the handshake with an "illegal_parameter" alert".
+            P::SelectedUnofferedCipherSuite
+            | P::SelectedUnofferedVersion
+            | P::SelectedUnofferedGroup
+            | P::DowngradeAttempt
+            | P::SessionIdMismatch
+            | P::IllegalCompression
+            // RFC 8446 §4.2.8.2, RFC 8422 §5.11: an invalid share or point.
+            | P::InvalidKeyShare
+            // RFC 8446 §4.4.3 / RFC 5246 §7.4.1.4.1: a scheme we did not offer.
+            | P::UnofferedSignatureScheme
+            // RFC 8446 §4.1.4: an HRR that would not change the ClientHello.
+            | P::IllegalHelloRetryRequest
+            | P::IllegalExtensionValue
+            // RFC 8446 §4.6.3: request_update other than 0 or 1.
+            | P::IllegalKeyUpdate
+            // RFC 8446 §4.2.8, §4.1.2: key shares, or a second ClientHello that breaks the rules.
+            | P::IllegalClientHello
+            // RFC 5246 §7.4.2 / RFC 8422 §5.3, as BoringSSL.
+            | P::CertificateKeyMismatchesSuite => A::IllegalParameter,
+            // RFC 8446 §4.4.4, §4.4.3, §4.2.11: Finished, CertificateVerify, binder.
+            P::IncorrectFinished | P::BadSignature | P::BadBinder => A::DecryptError,
+            // RFC 8446 §5.1, §5, §5.4, §4.2.10.
+            P::KeyChangeNotOnRecordBoundary
+            | P::IllegalChangeCipherSpec
+            | P::TooManyEmptyRecords
+            | P::TooManyPostHandshakeMessages
+            | P::IllegalEarlyData
+            | P::NoInnerContentType => A::UnexpectedMessage,
+            // RFC 8446 §4.2.9, §9.2.
+            P::MissingExtension => A::MissingExtension,
+            // RFC 8446 §4.2: "unsupported_extension".
+            P::UnsolicitedExtension => A::UnsupportedExtension,
+            // RFC 5746 §3.4, RFC 7627 §5.2: "handshake_failure".
+            P::BadRenegotiationInfo | P::MissingExtendedMasterSecret => A::HandshakeFailure,
+            // RFC 8446 §4.4.2.4 (TLS 1.2: handshake_failure, see `alert_for`).
+            P::NoCertificate => A::CertificateRequired,
+            // RFC 5246 §7.2.2.
+            P::Renegotiation => A::NoRenegotiation,
+            // RFC 8446 §D.5.
+            P::ObsoleteLegacyVersion => A::ProtocolVersion,
+        }
+    }
+
+    fn invalid_message_alert(m: InvalidMessage) -> AlertDescription {
+        use AlertDescription as A;
+        use InvalidMessage as M;
+        match m {
+            // RFC 8446 §6.2 decode_error: "A message could not be decoded because some field
+            // was out of the specified range or the length of the message was incorrect."
+            M::MissingData(_)
+            | M::TrailingData(_)
+            | M::InvalidLength(_)
+            | M::DuplicateExtension(_)
+            | M::IllegalValue(_)
+            | M::HandshakeMessageTooLarge
+            | M::InvalidAlert => A::DecodeError,
+            // RFC 8446 §5.1 / RFC 8449 §4.
+            M::RecordTooLarge => A::RecordOverflow,
+            // RFC 8446 §5 (unknown record type, bad CCS), §5.4 (empty content), §5.1 (key
+            // change inside a message).
+            M::InvalidContentType(_) | M::EmptyRecord | M::InvalidCcs | M::UnalignedKeyChange => {
+                A::UnexpectedMessage
+            }
+            // RFC 8446 §4.2.11.
+            M::PreSharedKeyNotLast => A::IllegalParameter,
+        }
+    }
+
+    const ALL_PEER_MISBEHAVED: &[PeerMisbehaved] = &[
+        PeerMisbehaved::SelectedUnofferedCipherSuite,
+        PeerMisbehaved::SelectedUnofferedVersion,
+        PeerMisbehaved::SelectedUnofferedGroup,
+        PeerMisbehaved::UnsolicitedExtension,
+        PeerMisbehaved::DowngradeAttempt,
+        PeerMisbehaved::InvalidKeyShare,
+        PeerMisbehaved::SessionIdMismatch,
+        PeerMisbehaved::IncorrectFinished,
+        PeerMisbehaved::BadSignature,
+        PeerMisbehaved::UnofferedSignatureScheme,
+        PeerMisbehaved::IllegalHelloRetryRequest,
+        PeerMisbehaved::IllegalCompression,
+        PeerMisbehaved::Renegotiation,
+        PeerMisbehaved::KeyChangeNotOnRecordBoundary,
+        PeerMisbehaved::NoCertificate,
+        PeerMisbehaved::IllegalChangeCipherSpec,
+        PeerMisbehaved::MissingExtension,
+        PeerMisbehaved::IllegalExtensionValue,
+        PeerMisbehaved::BadBinder,
+        PeerMisbehaved::BadRenegotiationInfo,
+        PeerMisbehaved::TooManyEmptyRecords,
+        PeerMisbehaved::TooManyPostHandshakeMessages,
+        PeerMisbehaved::IllegalKeyUpdate,
+        PeerMisbehaved::IllegalClientHello,
+        PeerMisbehaved::MissingExtendedMasterSecret,
+        PeerMisbehaved::IllegalEarlyData,
+        PeerMisbehaved::NoInnerContentType,
+        PeerMisbehaved::CertificateKeyMismatchesSuite,
+        PeerMisbehaved::ObsoleteLegacyVersion,
+    ];
+
+    const ALL_INVALID_MESSAGE: &[InvalidMessage] = &[
+        InvalidMessage::MissingData("x"),
+        InvalidMessage::TrailingData("x"),
+        InvalidMessage::InvalidLength("x"),
+        InvalidMessage::DuplicateExtension(0),
+        InvalidMessage::IllegalValue("x"),
+        InvalidMessage::RecordTooLarge,
+        InvalidMessage::InvalidContentType(0),
+        InvalidMessage::EmptyRecord,
+        InvalidMessage::HandshakeMessageTooLarge,
+        InvalidMessage::InvalidCcs,
+        InvalidMessage::InvalidAlert,
+        InvalidMessage::UnalignedKeyChange,
+        InvalidMessage::PreSharedKeyNotLast,
+    ];
+
+    #[test]
+    fn every_peer_misbehaved_and_invalid_message_variant_has_its_rfc_alert() {
+        for p in ALL_PEER_MISBEHAVED {
+            assert_eq!(
+                AlertDescription::from(&Error::PeerMisbehaved(*p)),
+                peer_misbehaved_alert(*p),
+                "{p:?}"
+            );
+        }
+        for m in ALL_INVALID_MESSAGE {
+            assert_eq!(
+                AlertDescription::from(&Error::InvalidMessage(*m)),
+                invalid_message_alert(*m),
+                "{m:?}"
+            );
+        }
+    }
+
+    /// TLS 1.2 has no certificate_required or missing_extension (RFC 5246 §7.2.2).
+    #[test]
+    fn tls12_replaces_tls13_only_alerts() {
+        let v12 = Some(crate::msgs::enums::ProtocolVersion::TLSv1_2);
+        let v13 = Some(crate::msgs::enums::ProtocolVersion::TLSv1_3);
+        let no_cert: Error = PeerMisbehaved::NoCertificate.into();
+        assert_eq!(alert_for(&no_cert, v12), AlertDescription::HandshakeFailure);
+        assert_eq!(
+            alert_for(&no_cert, v13),
+            AlertDescription::CertificateRequired
+        );
+        let missing: Error = PeerMisbehaved::MissingExtension.into();
+        assert_eq!(alert_for(&missing, v12), AlertDescription::HandshakeFailure);
+        assert_eq!(alert_for(&missing, v13), AlertDescription::MissingExtension);
+    }
+
+    #[test]
+    fn certificate_errors_follow_rfc8446_section_6_2() {
+        let a = |c: CertificateError| AlertDescription::from(&Error::InvalidCertificate(c));
+        assert_eq!(
+            a(CertificateError::UnknownIssuer),
+            AlertDescription::UnknownCa
+        );
+        assert_eq!(
+            a(CertificateError::Expired),
+            AlertDescription::CertificateExpired
+        );
+        assert_eq!(
+            a(CertificateError::NotValidYet),
+            AlertDescription::CertificateExpired
+        );
+        assert_eq!(
+            a(CertificateError::Revoked),
+            AlertDescription::CertificateRevoked
+        );
+        assert_eq!(
+            a(CertificateError::UnsupportedAlgorithm),
+            AlertDescription::UnsupportedCertificate
+        );
+        assert_eq!(
+            a(CertificateError::KeyUsageForbidsUse),
+            AlertDescription::UnsupportedCertificate
+        );
+        // "bad_certificate: A certificate was corrupt, contained signatures that did not
+        // verify correctly, etc."
+        assert_eq!(
+            a(CertificateError::BadSignature),
+            AlertDescription::BadCertificate
+        );
+        assert_eq!(
+            a(CertificateError::BadEncoding),
+            AlertDescription::BadCertificate
+        );
+        assert_eq!(
+            a(CertificateError::InvalidPurpose),
+            AlertDescription::BadCertificate
+        );
+    }
 
     #[test]
     fn alerts_follow_rfc8446_section_6_2() {

@@ -280,7 +280,12 @@ mod tests {
     #[test]
     fn buffers_until_hash_known_then_hashes_once() {
         let mut t = Transcript::new();
-        assert!(t.current_hash().is_err());
+        assert_eq!(
+            t.current_hash().map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Unreachable("transcript hash not started")
+            ))
+        );
         assert_eq!(t.hash_algorithm(), None);
         t.add(b"first ");
         t.add(b"second ");
@@ -301,7 +306,12 @@ mod tests {
         );
         // Same hash again is fine; a different one is a state-machine bug.
         assert!(t.start_hash(&SHA256).is_ok());
-        assert!(t.start_hash(&SHA384).is_err());
+        assert_eq!(
+            t.start_hash(&SHA384).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Unreachable("transcript hash changed")
+            ))
+        );
         assert_eq!(t.hash_algorithm(), Some(HashAlgorithm::Sha256));
     }
 
@@ -320,7 +330,12 @@ mod tests {
             SHA256.hash(b"ch-prefix+tail")
         );
         assert_eq!(t.current_hash().unwrap(), SHA256.hash(b"ch-prefix"));
-        assert!(t.hash_with_suffix(&SHA384, b"").is_err());
+        assert_eq!(
+            t.hash_with_suffix(&SHA384, b"").map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Unreachable("binder hash differs from transcript")
+            ))
+        );
     }
 
     /// RFC 8446 §4.4.1: ClientHello1 is replaced by message_hash(254) || 00 00 20 || Hash(CH1).
@@ -334,7 +349,13 @@ mod tests {
 
         let mut t = Transcript::new();
         t.add(&ch1);
-        assert!(t.rollup_for_hrr().is_err(), "needs the hash first");
+        assert_eq!(
+            t.rollup_for_hrr().map(|_| ()),
+            Err(Error::Internal(InternalError::Unreachable(
+                "transcript hash not started"
+            ))),
+            "needs the hash first"
+        );
         t.keep_buffer().unwrap();
         t.start_hash(&SHA256).unwrap();
         t.rollup_for_hrr().unwrap();
@@ -367,7 +388,12 @@ mod tests {
         t.release_buffer();
         assert_eq!(t.buffer(), None);
         // Too late to keep once released.
-        assert!(t.keep_buffer().is_err());
+        assert_eq!(
+            t.keep_buffer().map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Unreachable("transcript buffer already released")
+            ))
+        );
         t.add(b"more");
         assert_eq!(
             t.current_hash().unwrap(),

@@ -264,6 +264,93 @@ pub(crate) fn end_entity_spki(
     Ok(ee.subject_public_key_info())
 }
 
+/// What the peer's end-entity key is used for in this handshake, for its KeyUsage extension
+/// (RFC 5280 §4.2.1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LeafKeyUse {
+    /// Signing handshake messages: a TLS 1.2 (EC)DHE ServerKeyExchange (RFC 5246 §7.4.2), a
+    /// TLS 1.3 CertificateVerify (RFC 8446 §4.4.2.2), a client's CertificateVerify: the
+    /// "digitalSignature bit MUST be set if the Key Usage extension is present".
+    Sign,
+    /// TLS 1.2 RSA key transport (RFC 5246 §7.4.2): "the keyEncipherment bit MUST be set if the
+    /// key usage extension is present".
+    Encipher,
+}
+
+/// An end-entity certificate's key: its kind and what its KeyUsage extension allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EndEntityKey {
+    /// RSA, ECDSA or Ed25519.
+    pub(crate) kind: crate::crypto::KeyKind,
+    /// digitalSignature set, or no KeyUsage extension.
+    may_sign: bool,
+    /// keyEncipherment set, or no KeyUsage extension.
+    may_encipher: bool,
+}
+
+impl EndEntityKey {
+    /// Whether KeyUsage (RFC 5280 §4.2.1.3) allows `usage`.
+    ///
+    /// # Errors
+    /// `CertificateError::KeyUsageForbidsUse` if it does not.
+    pub(crate) fn check_usage(&self, usage: LeafKeyUse) -> Result<(), Error> {
+        let allowed = match usage {
+            LeafKeyUse::Sign => self.may_sign,
+            LeafKeyUse::Encipher => self.may_encipher,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(CertificateError::KeyUsageForbidsUse.into())
+        }
+    }
+}
+
+/// The kind of key an end-entity certificate carries and what its KeyUsage allows.
+///
+/// rustls-webpki does not expose KeyUsage or the key algorithm, so the certificate is read with
+/// `x509-parser` (never a hand-written DER walker).
+///
+/// # Errors
+/// `CertificateError::BadEncoding` if the certificate does not parse (or carries KeyUsage
+/// twice), `CertificateError::UnsupportedAlgorithm` for a key that is neither RSA, EC nor
+/// Ed25519.
+pub(crate) fn end_entity_key(cert: &CertificateDer<'_>) -> Result<EndEntityKey, Error> {
+    use x509_parser::oid_registry::{
+        OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
+    };
+    use x509_parser::prelude::{FromDer, X509Certificate};
+
+    use crate::crypto::KeyKind;
+
+    let (_, x509) =
+        X509Certificate::from_der(cert.as_ref()).map_err(|_| CertificateError::BadEncoding)?;
+    let alg = &x509.public_key().algorithm.algorithm;
+    let kind = if *alg == OID_PKCS1_RSAENCRYPTION {
+        KeyKind::Rsa
+    } else if *alg == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        KeyKind::Ecdsa
+    } else if *alg == OID_SIG_ED25519 {
+        KeyKind::Ed25519
+    } else {
+        return Err(CertificateError::UnsupportedAlgorithm.into());
+    };
+    // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+    // extension" (x509-parser reports a duplicate as an error). Without the extension every
+    // use is allowed (§4.2.1.3 restricts only when present).
+    let ku = x509
+        .key_usage()
+        .map_err(|_| CertificateError::BadEncoding)?;
+    let (may_sign, may_encipher) = ku.map_or((true, true), |ku| {
+        (ku.value.digital_signature(), ku.value.key_encipherment())
+    });
+    Ok(EndEntityKey {
+        kind,
+        may_sign,
+        may_encipher,
+    })
+}
+
 /// Checks that `cert` names `name` (used when configuring certificates per SNI name).
 ///
 /// # Errors

@@ -8,7 +8,7 @@ use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 use clasp_testkit::KeyType;
 
 mod common;
-use common::{client_builder, localhost, pump, server_builder, Recorder};
+use common::{client_builder, give_tls, localhost, pump, server_builder, take_tls, Recorder};
 
 fn handshake_with(
     kt: KeyType,
@@ -191,8 +191,9 @@ fn tls13_early_data_accepted_once_and_replay_refused() {
     }
     assert_eq!(replayed.negotiated().early_data_accepted, Some(false));
     let mut buf = [0u8; 64];
-    assert!(
-        replayed.reader().read(&mut buf).is_err(),
+    assert_eq!(
+        replayed.reader().read(&mut buf).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
         "replayed data delivered"
     );
 }
@@ -232,7 +233,10 @@ fn tls13_early_data_refused_by_server_without_0rtt_is_reported() {
     server.reader().read_exact(&mut got).unwrap();
     assert_eq!(&got, b"early");
     let mut more = [0u8; 8];
-    assert!(server.reader().read(&mut more).is_err());
+    assert_eq!(
+        server.reader().read(&mut more).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock)
+    );
 }
 
 /// RFC 8446 §4.2.8.2: a key share that is not a point on the curve ends the handshake with
@@ -310,9 +314,138 @@ fn tls13_early_data_with_hello_retry_request_is_refused_and_skipped() {
     assert_eq!(client.negotiated().early_data_accepted, Some(false));
     assert_eq!(server.negotiated().early_data_accepted, Some(false));
     let mut buf = [0u8; 8];
-    assert!(
-        server.reader().read(&mut buf).is_err(),
+    assert_eq!(
+        server.reader().read(&mut buf).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
         "skipped 0-RTT data was delivered"
     );
     exchange_data(&mut client, &mut server);
+}
+
+/// RFC 8446 §4.2.10: after a HelloRetryRequest the server skips the client's 0-RTT records
+/// only until the second ClientHello (a client "MUST NOT include the early_data extension in
+/// its followup ClientHello"). A record that fails to open under the handshake key after the
+/// second ClientHello is bad_record_mac, not more early data to skip. (Found by BoGo's
+/// SkipEarlyData-SecondClientHelloEarlyData-TLS13.)
+#[test]
+fn tls13_no_early_data_skipping_after_the_second_client_hello() {
+    let kt = KeyType::EcdsaP384;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server = |groups: &[NamedGroup]| {
+        Arc::new(
+            server_builder(kt)
+                .with_ticket_keys(Arc::clone(&keys))
+                .with_max_early_data(16384)
+                .with_groups(groups)
+                .build()
+                .unwrap(),
+        )
+    };
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server(&[NamedGroup::X25519]));
+    exchange_data(&mut c1, &mut s1);
+
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let mut server = ServerConnection::new(server(&[NamedGroup::secp384r1])).unwrap();
+    // ClientHello + 0-RTT record → HelloRetryRequest (the 0-RTT record is skipped).
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    give_tls(&mut client, &take_tls(&mut server)).unwrap();
+    // Second ClientHello → the server's flight, then a record nobody can open.
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    assert!(server.negotiated().hello_retry);
+    let mut junk = vec![23, 3, 3, 0, 40];
+    junk.extend_from_slice(&[0x5a; 40]);
+    let err = give_tls(&mut server, &junk).unwrap_err();
+    assert_eq!(err, clasp::Error::DecryptError);
+}
+
+/// Adds an empty `early_data` extension (RFC 8446 §4.2.10) in front of the extensions of the
+/// ClientHello that starts `records` (one handshake record), fixing the three lengths.
+fn add_early_data_extension(records: &mut Vec<u8>) {
+    assert_eq!((records[0], records[5]), (22, 1), "a ClientHello record");
+    let body = 9;
+    let sid = body + 34;
+    let suites = sid + 1 + usize::from(records[sid]);
+    let comp = suites + 2 + usize::from(u16::from_be_bytes([records[suites], records[suites + 1]]));
+    let exts = comp + 1 + usize::from(records[comp]);
+    let bump = |b: &mut [u8]| {
+        let v = u16::from_be_bytes([b[0], b[1]]) + 4;
+        b.copy_from_slice(&v.to_be_bytes());
+    };
+    bump(&mut records[3..5]);
+    bump(&mut records[7..9]);
+    bump(&mut records[exts..exts + 2]);
+    records.splice(exts + 2..exts + 2, [0x00, 0x2a, 0x00, 0x00]);
+}
+
+/// RFC 8446 §4.1.2: the second ClientHello "MUST NOT include the early_data extension", so a
+/// client cannot have sent 0-RTT after it: when one carries the extension anyway, a following
+/// record that fails to open is bad_record_mac, not early data to skip. (Found by BoGo's
+/// SkipEarlyData-SecondClientHelloEarlyData-TLS13.)
+#[test]
+fn tls13_early_data_extension_in_second_client_hello_enables_no_skipping() {
+    let client_cfg = client_builder()
+        .with_groups(&[NamedGroup::X25519, NamedGroup::secp384r1])
+        .with_key_shares(&[NamedGroup::X25519])
+        .build()
+        .unwrap();
+    let server_cfg = server_builder(KeyType::EcdsaP384)
+        .with_groups(&[NamedGroup::secp384r1])
+        .build()
+        .unwrap();
+    let mut client = ClientConnection::new(Arc::new(client_cfg), localhost()).unwrap();
+    let mut server = ServerConnection::new(Arc::new(server_cfg)).unwrap();
+    give_tls(&mut server, &take_tls(&mut client)).unwrap();
+    give_tls(&mut client, &take_tls(&mut server)).unwrap();
+    let mut hello2 = take_tls(&mut client);
+    // Only the second ClientHello (a compatibility ChangeCipherSpec may precede it).
+    if hello2[0] == 20 {
+        hello2.drain(..6);
+    }
+    add_early_data_extension(&mut hello2);
+    give_tls(&mut server, &hello2).unwrap();
+    assert!(server.negotiated().hello_retry);
+    let mut junk = vec![23, 3, 3, 0, 40];
+    junk.extend_from_slice(&[0x5a; 40]);
+    let err = give_tls(&mut server, &junk).unwrap_err();
+    assert_eq!(err, clasp::Error::DecryptError);
+}
+
+/// RFC 8446 Appendix D.3: "A client that attempts to send 0-RTT data MUST fail a connection if
+/// it receives a ServerHello with TLS 1.2 or older." (Found by BoGo's
+/// EarlyDataVersionDowngrade-Client-TLS13.)
+#[test]
+fn tls13_client_that_sent_early_data_refuses_a_tls12_server_hello() {
+    let kt = KeyType::EcdsaP256;
+    let client_cfg = Arc::new(client_builder().with_early_data().build().unwrap());
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let keys = Arc::new(clasp::session::TicketKeys::new(&provider, 0, 0).unwrap());
+    let server13 = Arc::new(
+        server_builder(kt)
+            .with_ticket_keys(Arc::clone(&keys))
+            .with_max_early_data(16384)
+            .build()
+            .unwrap(),
+    );
+    let (mut c1, mut s1, _) = connect(&client_cfg, &server13);
+    exchange_data(&mut c1, &mut s1);
+
+    let mut client = ClientConnection::new(Arc::clone(&client_cfg), localhost()).unwrap();
+    assert_eq!(client.write_early_data(b"early").unwrap(), 5);
+    let server12 = server_builder(kt)
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .build()
+        .unwrap();
+    let mut server = ServerConnection::new(Arc::new(server12)).unwrap();
+    // Only the ClientHello record reaches the TLS 1.2 server.
+    let bytes = take_tls(&mut client);
+    let ch_len = 5 + usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+    give_tls(&mut server, &bytes[..ch_len]).unwrap();
+    let err = give_tls(&mut client, &take_tls(&mut server)).unwrap_err();
+    assert_eq!(
+        err,
+        clasp::Error::PeerIncompatible(clasp::error::PeerIncompatible::NoCommonVersion)
+    );
 }

@@ -4,7 +4,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use clasp::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+use clasp::msgs::enums::HandshakeType;
+use clasp::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
 use clasp_testkit::KeyType;
 use rustls_pki_types::ServerName;
 
@@ -88,7 +89,13 @@ fn no_close_notify_after_a_fatal_alert() {
     let mut server = ServerConnection::new(server_config()).unwrap();
     // A handshake record holding a Finished where a ClientHello must come.
     let bogus = [22, 3, 3, 0, 8, 20, 0, 0, 4, 0, 0, 0, 0];
-    assert!(give_tls(&mut server, &bogus).is_err());
+    assert_eq!(
+        give_tls(&mut server, &bogus).map(|_| ()),
+        Err(Error::InappropriateHandshakeMessage {
+            expected: &[HandshakeType::ClientHello],
+            got: HandshakeType::Finished,
+        })
+    );
     let fatal = take_tls(&mut server);
     assert_eq!(fatal.len(), 7, "one plaintext alert record: {fatal:?}");
     server.send_close_notify();

@@ -478,3 +478,130 @@ fn rsa_client_key_exchange_errors_all_fail_at_finished() {
         );
     }
 }
+
+const SERVER_HELLO: u8 = 2;
+
+/// RFC 8422 §5.4 / RFC 5246 §7.4.3: the ServerKeyExchange signature must fit the suite's
+/// authentication (ECDHE_ECDSA: ECDSA or EdDSA; ECDHE_RSA: RSA). A server with an RSA key that
+/// claims an ECDHE_ECDSA suite (ServerHello rewritten on the wire) is refused at its
+/// ServerKeyExchange, before any key is derived from it. (Found by BoGo's
+/// CertificateCipherMismatch-* tests.)
+#[test]
+fn server_key_exchange_signature_must_fit_the_suite() {
+    let ecdsa = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let rsa = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+    for (kt, chosen, claimed) in [
+        (KeyType::Rsa2048, rsa, ecdsa),
+        (KeyType::EcdsaP256, ecdsa, rsa),
+    ] {
+        let client = client_builder()
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_cipher_suites(&[ecdsa, rsa])
+            .build()
+            .unwrap();
+        let server = leaf_only_server(kt)
+            .with_cipher_suites(&[chosen])
+            .build()
+            .unwrap();
+        let (mut c, mut s) = connect(client, server);
+        let mut tamper = |from_client: bool, buf: &mut Vec<u8>| {
+            if !from_client {
+                with_handshake_body(buf, SERVER_HELLO, &mut |body| {
+                    // version (2), random (32), session_id (1 + n), then cipher_suite.
+                    let at = 2 + 32 + 1 + usize::from(body[34]);
+                    body[at..at + 2].copy_from_slice(&claimed.0.to_be_bytes());
+                });
+            }
+        };
+        let (f, peer) = pump_with(&mut c, &mut s, &mut tamper).unwrap_err();
+        assert!(
+            matches!(
+                f,
+                Failure::Client(Error::PeerMisbehaved(
+                    PeerMisbehaved::UnofferedSignatureScheme
+                ))
+            ),
+            "{kt:?} claiming {claimed:?}: {f:?}"
+        );
+        assert_eq!(
+            peer,
+            Some(Error::AlertReceived(AlertDescription::IllegalParameter))
+        );
+    }
+}
+
+/// RFC 8422 §5.1.2: a client that lists EC groups but whose ec_point_formats lacks
+/// "uncompressed" makes the server "abort the handshake and return an illegal_parameter
+/// alert". (Found by BoGo's PointFormat-Server-MissingUncompressed.)
+#[test]
+fn ec_point_formats_without_uncompressed_is_illegal_parameter() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let (mut c, mut s) = pair_for(suite, KeyExchange::Ecdhe, Authentication::Ecdsa);
+    let mut tampered = false;
+    let mut tamper = |from_client: bool, buf: &mut Vec<u8>| {
+        // ec_point_formats (type 11), extension_data length 2, list length 1, uncompressed (0).
+        let ext = [0x00, 0x0b, 0x00, 0x02, 0x01, 0x00];
+        if from_client && !tampered {
+            if let Some(at) = buf.windows(ext.len()).position(|w| w == ext) {
+                // ansiX962_compressed_prime (1) instead.
+                buf[at + 5] = 0x01;
+                tampered = true;
+            }
+        }
+    };
+    let (f, peer) = pump_with(&mut c, &mut s, &mut tamper).unwrap_err();
+    assert!(
+        tampered,
+        "the client sent no ec_point_formats [uncompressed]"
+    );
+    assert!(
+        matches!(
+            f,
+            Failure::Server(Error::PeerMisbehaved(PeerMisbehaved::IllegalExtensionValue))
+        ),
+        "{f:?}"
+    );
+    assert_eq!(
+        peer,
+        Some(Error::AlertReceived(AlertDescription::IllegalParameter))
+    );
+}
+
+/// RFC 5246 Appendix E.1: a server version the client does not support is "protocol_version",
+/// decided on the version before the suite is looked at. A TLS 1.3-only client given a TLS 1.2
+/// ServerHello says so. (Found by BoGo's MinimumVersion-Client-TLS13-TLS12-TLS.)
+#[test]
+fn tls13_only_client_refuses_tls12_server_hello_with_protocol_version() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let server = server_config(
+        KeyType::EcdsaP256,
+        &[ProtocolVersion::TLSv1_2],
+        false,
+        false,
+    );
+    let (mut c12, mut s) = connect(client_config(suite, &[NamedGroup::X25519], false), server);
+    let mut hello = Vec::new();
+    c12.write_tls(&mut hello).unwrap();
+    let mut rd = &hello[..];
+    s.read_tls(&mut rd).unwrap();
+    s.process_new_packets().unwrap();
+    let mut flight = Vec::new();
+    s.write_tls(&mut flight).unwrap();
+
+    let c13 = client_builder()
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+        .build()
+        .unwrap();
+    let mut c13 = ClientConnection::new(Arc::new(c13), localhost()).unwrap();
+    let mut rd = &flight[..];
+    c13.read_tls(&mut rd).unwrap();
+    let err = c13.process_new_packets().unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerIncompatible(PeerIncompatible::NoCommonVersion)
+    );
+    assert_eq!(
+        AlertDescription::from(&err),
+        AlertDescription::ProtocolVersion
+    );
+}

@@ -197,8 +197,10 @@ fn tampered_application_data_is_decrypt_error_and_bad_record_mac_alert() {
     let err = give_tls(&mut server, &data).unwrap_err();
     assert_eq!(err, Error::DecryptError);
     let mut buf = [0u8; 64];
-    assert!(
-        server.reader().read(&mut buf).is_err(),
+    assert_eq!(
+        server.reader().read(&mut buf).map_err(|e| e.kind()),
+        // The connection failed: reads report the stored error, not "no data yet".
+        Err(std::io::ErrorKind::InvalidData),
         "no plaintext may come out of a forged record"
     );
 
@@ -247,4 +249,31 @@ fn alpn_mismatch_is_no_application_protocol() {
     out.assert_failure();
     out.assert_contains("alert no application protocol");
     out.assert_contains("SSL alert number 120");
+}
+
+/// RFC 8446 §4.1.3: a TLS 1.3 ServerHello's legacy_version "MUST be set to 0x0303"; the
+/// version is negotiated in supported_versions. A ServerHello naming TLS 1.3 there but carrying
+/// another legacy_version is refused (illegal_parameter). (Found by BoGo's ServerBogusVersion.)
+#[test]
+fn tls13_server_hello_with_bogus_legacy_version_is_refused() {
+    for bogus in [[0x12, 0x34], [0x03, 0x04], [0x03, 0x01]] {
+        let (mut client, mut server) = new_pair();
+        let hello = take_tls(&mut client);
+        give_tls(&mut server, &hello).unwrap();
+        let mut flight = take_tls(&mut server);
+        // Record header (5), handshake header (4), then legacy_version.
+        assert_eq!(flight[5], 2, "ServerHello first");
+        assert_eq!(&flight[9..11], &[0x03, 0x03]);
+        flight[9..11].copy_from_slice(&bogus);
+        let err = give_tls(&mut client, &flight).unwrap_err();
+        assert_eq!(
+            err,
+            Error::PeerMisbehaved(clasp::error::PeerMisbehaved::SelectedUnofferedVersion),
+            "legacy_version {bogus:x?}"
+        );
+        assert_eq!(
+            AlertDescription::from(&err),
+            AlertDescription::IllegalParameter
+        );
+    }
 }

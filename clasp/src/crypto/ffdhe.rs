@@ -375,9 +375,24 @@ mod tests {
         assert_eq!(v.len(), 256);
         assert_eq!(&v[253..], &[1, 2, 3]);
         assert!(v[..253].iter().all(|b| *b == 0));
-        assert!(tls12_public_value(NamedGroup::FFDHE2048, &[]).is_err());
-        assert!(tls12_public_value(NamedGroup::FFDHE2048, &[1; 257]).is_err());
-        assert!(tls12_public_value(NamedGroup::X25519, &[1; 32]).is_err());
+        assert_eq!(
+            tls12_public_value(NamedGroup::FFDHE2048, &[]).map(|_| ()),
+            Err(crate::error::Error::PeerMisbehaved(
+                crate::error::PeerMisbehaved::InvalidKeyShare
+            ))
+        );
+        assert_eq!(
+            tls12_public_value(NamedGroup::FFDHE2048, &[1; 257]).map(|_| ()),
+            Err(crate::error::Error::PeerMisbehaved(
+                crate::error::PeerMisbehaved::InvalidKeyShare
+            ))
+        );
+        assert_eq!(
+            tls12_public_value(NamedGroup::X25519, &[1; 32]).map(|_| ()),
+            Err(crate::error::Error::PeerMisbehaved(
+                crate::error::PeerMisbehaved::InvalidKeyShare
+            ))
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ use crate::error::{ApiMisuse, Error};
 use crate::msgs::enums::{ContentType, HandshakeType};
 use crate::msgs::handshake::HandshakeMessage;
 
+#[cfg(test)]
+mod alert_tests;
 pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;

@@ -656,7 +656,12 @@ mod tests {
         let resumed =
             MasterSecret::from_session(&HMAC_SHA256, stored.as_bytes(), randoms()).unwrap();
         assert_eq!(resumed.secret.as_bytes(), ms.secret.as_bytes());
-        assert!(MasterSecret::from_session(&HMAC_SHA256, &[0u8; 47], randoms()).is_err());
+        assert_eq!(
+            MasterSecret::from_session(&HMAC_SHA256, &[0u8; 47], randoms()).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Crypto
+            ))
+        );
 
         let mut logged = Vec::new();
         ms.log_to(&mut |label: KeyLogLabel, secret: &[u8]| logged.push((label, secret.to_vec())));

@@ -87,7 +87,12 @@ mod tests {
         assert_eq!(a.get_encoding(), [2, 40]);
         assert_eq!(Alert::read_bytes(&[2, 40]).unwrap(), a);
         assert_eq!(Alert::read_bytes(&[1]), Err(InvalidMessage::InvalidAlert));
-        assert!(Alert::read_bytes(&[1, 0, 0]).is_err());
+        assert_eq!(
+            Alert::read_bytes(&[1, 0, 0]).map(|_| ()),
+            Err(crate::error::InvalidMessage::TrailingData(
+                "clasp::msgs::alert::Alert"
+            ))
+        );
         // Unknown values survive (open enums).
         assert_eq!(
             Alert::read_bytes(&[9, 0xfe]).unwrap().get_encoding(),
@@ -108,6 +113,11 @@ mod tests {
             ChangeCipherSpec::read_bytes(&[]),
             Err(InvalidMessage::InvalidCcs)
         );
-        assert!(ChangeCipherSpec::read_bytes(&[1, 1]).is_err());
+        assert_eq!(
+            ChangeCipherSpec::read_bytes(&[1, 1]).map(|_| ()),
+            Err(crate::error::InvalidMessage::TrailingData(
+                "clasp::msgs::alert::ChangeCipherSpec"
+            ))
+        );
     }
 }

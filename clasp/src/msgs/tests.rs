@@ -41,9 +41,16 @@ fn check_round_trip_and_prefixes(name: &str, bytes: &[u8], v: ProtocolVersion) -
         "{name}: decoded as Unknown"
     );
     for n in 0..bytes.len() {
+        // A strict prefix runs out of bytes inside some item (or, cut inside a length, makes
+        // that length too short for the RFC's lower bound).
+        let r = HandshakeMessage::read_version(&bytes[..n], v);
         assert!(
-            HandshakeMessage::read_version(&bytes[..n], v).is_err(),
-            "{name}: prefix of {n} bytes accepted"
+            matches!(
+                r,
+                Err(crate::error::InvalidMessage::MissingData(_)
+                    | crate::error::InvalidMessage::InvalidLength(_))
+            ),
+            "{name}: prefix of {n} bytes: {r:?}"
         );
     }
     // Body-level truncation: cutting the body and fixing the header must also fail, except
@@ -338,7 +345,12 @@ fn psk_binder_rules() {
     let bytes = encode_ch(simple_client_hello(vec![ClientExtension::PreSharedKey(
         offer,
     )]));
-    assert!(HandshakeMessage::read_version(&bytes, V13).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&bytes, V13).map(|_| ()),
+        Err(crate::error::InvalidMessage::IllegalValue(
+            "pre_shared_key: binder count"
+        ))
+    );
 }
 
 // RFC 8446 §4.2.11.2: binders are computed over the ClientHello truncated before the binders
@@ -367,8 +379,18 @@ fn psk_binders_offset_and_patching() {
     let again = HandshakeMessage::read_version(m.encoded(), V13).unwrap();
     assert_eq!(again, m);
     // Wrong count or length is refused.
-    assert!(m.set_psk_binders(&[&[0; 48]]).is_err());
-    assert!(m.set_psk_binders(&[&binder, &binder]).is_err());
+    assert_eq!(
+        m.set_psk_binders(&[&[0; 48]]).map(|_| ()),
+        Err(crate::error::InvalidMessage::IllegalValue(
+            "set_psk_binders"
+        ))
+    );
+    assert_eq!(
+        m.set_psk_binders(&[&binder, &binder]).map(|_| ()),
+        Err(crate::error::InvalidMessage::IllegalValue(
+            "set_psk_binders"
+        ))
+    );
     // No PSK: no offset.
     let plain = encode_ch(simple_client_hello(vec![]));
     assert_eq!(ClientHello::binders_offset(&plain), None);
@@ -421,11 +443,26 @@ fn server_name_keeps_unknown_name_types_and_rejects_two_host_names() {
     assert_eq!(l.host_name(), Some("a.b"));
     assert_eq!(l.get_encoding(), ext);
     let two = [0, 8, 0, 0, 1, b'a', 0, 0, 1, b'b'];
-    assert!(ServerNameList::read_bytes(&two).is_err());
+    assert_eq!(
+        ServerNameList::read_bytes(&two).map(|_| ()),
+        Err(crate::error::InvalidMessage::IllegalValue(
+            "server_name: two host_names"
+        ))
+    );
     let non_ascii = [0, 4, 0, 0, 1, 0xc3];
-    assert!(ServerNameList::read_bytes(&non_ascii).is_err());
+    assert_eq!(
+        ServerNameList::read_bytes(&non_ascii).map(|_| ()),
+        Err(crate::error::InvalidMessage::IllegalValue(
+            "server_name: non-ASCII host_name"
+        ))
+    );
     // Empty list is illegal (RFC 6066 §3: server_name_list<1..2^16-1>).
-    assert!(ServerNameList::read_bytes(&[0, 0]).is_err());
+    assert_eq!(
+        ServerNameList::read_bytes(&[0, 0]).map(|_| ()),
+        Err(crate::error::InvalidMessage::InvalidLength(
+            "server_name_list"
+        ))
+    );
     assert_eq!(
         ServerNameList::from_host_name("example.com").host_name(),
         Some("example.com")
@@ -481,7 +518,10 @@ fn hello_retry_request_is_recognised_and_key_share_decodes_as_group() {
     let bytes = HandshakeMessage::new(HandshakePayload::ServerHello(sh))
         .encoded()
         .to_vec();
-    assert!(HandshakeMessage::read_version(&bytes, V13).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&bytes, V13).map(|_| ()),
+        Err(crate::error::InvalidMessage::MissingData("key_exchange"))
+    );
 }
 
 #[test]
@@ -512,7 +552,12 @@ fn tls12_hellos_may_omit_extensions() {
     // legacy_session_id longer than 32 (RFC 8446 §4.1.2: <0..32>).
     let mut long = simple_client_hello(vec![]);
     long.legacy_session_id = vec![0; 33];
-    assert!(HandshakeMessage::read_version(&encode_ch(long), V12).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&encode_ch(long), V12).map(|_| ()),
+        Err(crate::error::InvalidMessage::InvalidLength(
+            "legacy_session_id"
+        ))
+    );
 }
 
 fn cert(n: usize) -> CertificateDer<'static> {
@@ -680,7 +725,12 @@ fn version_hint_selects_the_certificate_form() {
         certificate_list: vec![cert(10)],
     }));
     // As TLS 1.3 the first byte (0) is the context length, and the rest does not parse.
-    assert!(HandshakeMessage::read_version(m.encoded(), V13).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(m.encoded(), V13).map(|_| ()),
+        Err(crate::error::InvalidMessage::MissingData(
+            "certificate_list"
+        ))
+    );
     assert!(HandshakeMessage::read_version(m.encoded(), V12).is_ok());
     // TLS 1.2 NewSessionTicket bytes read as TLS 1.2.
     let nst = HandshakeMessage::new(HandshakePayload::NewSessionTicketTls12(
@@ -729,7 +779,12 @@ fn certificate_caps_and_huge_lengths() {
     );
     // The same inside a body: certificate_list length 16 MiB - 1.
     let hostile_body = [11, 0, 0, 5, 0xff, 0xff, 0xff, 0, 0];
-    assert!(HandshakeMessage::read_version(&hostile_body, V12).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&hostile_body, V12).map(|_| ()),
+        Err(crate::error::InvalidMessage::InvalidLength(
+            "certificate_list"
+        ))
+    );
 }
 
 #[test]
@@ -744,7 +799,12 @@ fn read_from_leaves_following_messages() {
     assert_eq!(a.typ(), HandshakeType::EncryptedExtensions);
     assert_eq!(b.encoded(), &cert[..]);
     // Trailing bytes after one message are an error for read_version.
-    assert!(HandshakeMessage::read_version(&two, V13).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&two, V13).map(|_| ()),
+        Err(crate::error::InvalidMessage::TrailingData(
+            "handshake message"
+        ))
+    );
 }
 
 #[test]
@@ -755,10 +815,16 @@ fn empty_bodies_must_be_empty() {
         HandshakeType::HelloRequest,
     ] {
         assert!(HandshakeMessage::read_version(&[t.0, 0, 0, 0], V13).is_ok());
-        assert!(HandshakeMessage::read_version(&[t.0, 0, 0, 1, 0], V13).is_err());
+        assert!(matches!(
+            HandshakeMessage::read_version(&[t.0, 0, 0, 1, 0], V13),
+            Err(crate::error::InvalidMessage::TrailingData(_))
+        ));
     }
     // KeyUpdate is exactly one byte (RFC 8446 §4.6.3).
-    assert!(HandshakeMessage::read_version(&[24, 0, 0, 2, 0, 0], V13).is_err());
+    assert_eq!(
+        HandshakeMessage::read_version(&[24, 0, 0, 2, 0, 0], V13).map(|_| ()),
+        Err(crate::error::InvalidMessage::TrailingData("key_update"))
+    );
     // Empty-bodied extensions with a body are errors (RFC 7627 §5.1: extension_data empty).
     let bytes = encode_ch(simple_client_hello(vec![ClientExtension::Unknown {
         typ: ExtensionType::ExtendedMasterSecret,

@@ -141,7 +141,12 @@ mod tests {
             );
         }
         // "GET /" is not TLS.
-        assert!(RecordHeader::parse(b"GET / HTTP/1.1").is_err());
+        assert_eq!(
+            RecordHeader::parse(b"GET / HTTP/1.1").map(|_| ()),
+            Err(crate::error::Error::InvalidMessage(
+                crate::error::InvalidMessage::InvalidContentType(71)
+            ))
+        );
         assert_eq!(
             RecordHeader::parse(&[23, 2, 0, 0, 1]),
             Err(InvalidMessage::IllegalValue("legacy_record_version").into())

@@ -731,10 +731,30 @@ mod tests {
     #[test]
     fn bad_iv_or_key_length_is_an_internal_error() {
         let key = [0u8; 16];
-        assert!(RecordEncrypter::tls13(&AES_128_GCM, &key, &[0; 4]).is_err());
-        assert!(RecordEncrypter::tls12(&AES_128_GCM, &key, &[0; 12]).is_err());
-        assert!(RecordEncrypter::tls12(&AES_128_GCM, &key[..15], &[0; 4]).is_err());
-        assert!(RecordEncrypter::tls12(&CHACHA20_POLY1305, &[0; 32], &[0; 4]).is_err());
+        assert_eq!(
+            RecordEncrypter::tls13(&AES_128_GCM, &key, &[0; 4]).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Crypto
+            ))
+        );
+        assert_eq!(
+            RecordEncrypter::tls12(&AES_128_GCM, &key, &[0; 12]).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Crypto
+            ))
+        );
+        assert_eq!(
+            RecordEncrypter::tls12(&AES_128_GCM, &key[..15], &[0; 4]).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Crypto
+            ))
+        );
+        assert_eq!(
+            RecordEncrypter::tls12(&CHACHA20_POLY1305, &[0; 32], &[0; 4]).map(|_| ()),
+            Err(crate::error::Error::Internal(
+                crate::error::InternalError::Crypto
+            ))
+        );
         assert!(RecordDecrypter::tls12(&CHACHA20_POLY1305, &[0; 32], &[0; 12]).is_ok());
     }
 

@@ -131,9 +131,18 @@ mod tests {
 
     #[test]
     fn wrong_key_length_is_rejected() {
-        assert!(AES_128_GCM.key(&[0u8; 32]).is_err());
-        assert!(AES_256_GCM.key(&[0u8; 16]).is_err());
-        assert!(CHACHA20_POLY1305.key(&[0u8; 31]).is_err());
+        assert_eq!(
+            AES_128_GCM.key(&[0u8; 32]).map(|_| ()),
+            Err(crate::crypto::CryptoError)
+        );
+        assert_eq!(
+            AES_256_GCM.key(&[0u8; 16]).map(|_| ()),
+            Err(crate::crypto::CryptoError)
+        );
+        assert_eq!(
+            CHACHA20_POLY1305.key(&[0u8; 31]).map(|_| ()),
+            Err(crate::crypto::CryptoError)
+        );
     }
 
     #[test]

@@ -462,11 +462,28 @@ impl State for ExpectServerHello {
         if self.retried.is_some() && version != ProtocolVersion::TLSv1_3 {
             return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
         }
+        // RFC 8446 §4.1.3: with supported_versions, "the legacy_version field MUST be set to
+        // 0x0303".
+        if sh.selected_version().is_some() && sh.legacy_version != ProtocolVersion::TLSv1_2 {
+            return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
         if sh.selected_version().is_some()
             && (version != ProtocolVersion::TLSv1_3 || !self.details.offered_tls13)
         {
             // RFC 8446 §4.2.1: a supported_versions value we did not offer.
             return Err(PeerMisbehaved::SelectedUnofferedVersion.into());
+        }
+        // RFC 5246 Appendix E.1: a version we do not support is "protocol_version", whatever
+        // suite came with it.
+        if version != ProtocolVersion::TLSv1_3
+            && (version != ProtocolVersion::TLSv1_2 || !self.details.offered_tls12)
+        {
+            return Err(PeerIncompatible::NoCommonVersion.into());
+        }
+        // RFC 8446 Appendix D.3: "A client that attempts to send 0-RTT data MUST fail a
+        // connection if it receives a ServerHello with TLS 1.2 or older."
+        if version != ProtocolVersion::TLSv1_3 && self.details.early_data_offered {
+            return Err(PeerIncompatible::NoCommonVersion.into());
         }
         let suite = self.check_suite(sh.cipher_suite, version)?;
 

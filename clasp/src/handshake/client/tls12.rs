@@ -27,7 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::conn::CommonState;
 use crate::crypto::ffdhe::{ffdhe_group_for_prime, start_ffdhe};
-use crate::crypto::{SharedSecret, Signer};
+use crate::crypto::{KeyKind, SharedSecret, Signer};
 use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
 use crate::handshake::tls13::log;
@@ -50,10 +50,13 @@ use crate::session::{
     ClientTls12Session, SessionBinding, Tls12Session, MAX_TICKET_LEN, TICKET_LIFETIME_SECS,
 };
 use crate::sign::CertifiedKey;
-use crate::suites::{KeyExchange, SuiteInfo};
+use crate::suites::{Authentication, KeyExchange, SuiteInfo};
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
+use crate::verify::{
+    end_entity_key, CertificateDer, DistinguishedName, HandshakeSignatureValid, LeafKeyUse,
+    ServerCertVerified,
+};
 
 /// Whether `g` is an elliptic-curve group usable for TLS 1.2 ECDHE (RFC 8422 §5.1.1; the
 /// post-quantum hybrids are TLS 1.3 only).
@@ -277,6 +280,29 @@ fn resume(
 
 struct ExpectCertificate(Tls12Client);
 
+/// RFC 5246 §7.4.2: "The end-entity certificate's public key (and associated restrictions)
+/// MUST be compatible with the selected key exchange algorithm": RSA and ECDHE_RSA/DHE_RSA need
+/// an RSA key, ECDHE_ECDSA an ECDSA or EdDSA key (RFC 8422 §5.3). RSA key transport needs
+/// keyEncipherment, the signed key exchanges digitalSignature, "if the key usage extension is
+/// present". The type is checked first: a key of the wrong type is the server's choice of suite
+/// gone wrong (illegal_parameter), a KeyUsage bit the certificate's limit (unsupported_certificate).
+fn check_key_fits_suite(ee: &CertificateDer<'_>, suite: &SuiteInfo) -> Result<(), Error> {
+    let key = end_entity_key(ee)?;
+    let fits = match suite.auth {
+        Authentication::Rsa => key.kind == KeyKind::Rsa,
+        Authentication::Ecdsa => matches!(key.kind, KeyKind::Ecdsa | KeyKind::Ed25519),
+        _ => false,
+    };
+    if !fits {
+        return Err(PeerMisbehaved::CertificateKeyMismatchesSuite.into());
+    }
+    key.check_usage(if suite.kx == KeyExchange::Rsa {
+        LeafKeyUse::Encipher
+    } else {
+        LeafKeyUse::Sign
+    })
+}
+
 impl State for ExpectCertificate {
     fn handle(
         self: Box<Self>,
@@ -299,12 +325,14 @@ impl State for ExpectCertificate {
             &st.details.server_name,
             config.time.now(),
         )?;
+        // 2. The key fits the suite and its KeyUsage allows the use we make of it.
+        check_key_fits_suite(ee, st.suite)?;
         // The verified path (leaf and the intermediates used), not extras the server appended.
         cx.negotiated.peer_certificates = verified
             .take_path()
             .unwrap_or_else(|| cert.certificate_list.clone());
         st.transcript.add(msg.encoded());
-        // 2. RFC 5246 §7.4.3: ServerKeyExchange follows for (EC)DHE, never for RSA key transport.
+        // 3. RFC 5246 §7.4.3: ServerKeyExchange follows for (EC)DHE, never for RSA key transport.
         Ok(match st.suite.kx {
             KeyExchange::Rsa => Box::new(ExpectCertificateRequestOrDone {
                 st,
@@ -374,6 +402,12 @@ impl State for ExpectServerKeyExchange {
             .supported_verify_schemes()
             .contains(&signature.scheme)
         {
+            return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
+        }
+        // RFC 8422 §5.4 / RFC 5246 §7.4.3: the signature follows the suite's authentication
+        // (ECDHE_ECDSA: ECDSA or EdDSA; *_RSA: RSA). Otherwise a server could present a key
+        // of the other kind than the suite it chose.
+        if !scheme_fits_auth(signature.scheme, st.suite.auth) {
             return Err(PeerMisbehaved::UnofferedSignatureScheme.into());
         }
         let message = signed_message(&st.randoms.client, &st.randoms.server, &params_raw);
@@ -828,5 +862,20 @@ impl State for ExpectTraffic {
             HandshakePayload::HelloRequest => Err(PeerMisbehaved::Renegotiation.into()),
             _ => Err(unexpected(&msg, &[])),
         }
+    }
+}
+
+/// Whether a TLS 1.2 handshake signature `scheme` belongs to the certificate kind `auth`
+/// (RFC 5246 §7.4.1.4.1 SignatureAndHashAlgorithm, RFC 8422 §5.1.3, RFC 8446 §4.2.3 code points).
+fn scheme_fits_auth(scheme: SignatureScheme, auth: Authentication) -> bool {
+    let [_hash, sig] = scheme.0.to_be_bytes();
+    let rsa_pss = matches!(scheme.0, 0x0804..=0x0806 | 0x0809..=0x080b);
+    let eddsa = matches!(scheme.0, 0x0807 | 0x0808);
+    match auth {
+        // PKCS#1 v1.5 (signature byte 1) or RSA-PSS.
+        Authentication::Rsa => (sig == 1 && scheme.0 < 0x0800) || rsa_pss,
+        // ECDSA (signature byte 3) or EdDSA.
+        Authentication::Ecdsa => (sig == 3 && scheme.0 < 0x0800) || eddsa,
+        _ => true,
     }
 }

@@ -27,7 +27,9 @@ use crate::sign::CertifiedKey;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::{DistinguishedName, HandshakeSignatureValid, ServerCertVerified};
+use crate::verify::{
+    end_entity_key, DistinguishedName, HandshakeSignatureValid, LeafKeyUse, ServerCertVerified,
+};
 
 /// Everything the TLS 1.3 client carries between states.
 struct Tls13Client {
@@ -341,6 +343,9 @@ fn handle_certificate(
         &st.details.server_name,
         config.time.now(),
     )?;
+    // 2. RFC 8446 §4.4.2.2: "The certificate MUST allow the key to be used for signing (i.e.,
+    // the digitalSignature bit MUST be set if the Key Usage extension is present)".
+    end_entity_key(&ee.cert_data)?.check_usage(LeafKeyUse::Sign)?;
     // The verified path (leaf and the intermediates used), not extras the server appended.
     cx.negotiated.peer_certificates = verified.take_path().unwrap_or_else(|| {
         cert.certificate_list

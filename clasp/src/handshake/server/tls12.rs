@@ -40,7 +40,9 @@ use crate::msgs::enums::{
     CipherSuite, ClientCertificateType, Compression, ContentType, EcPointFormat, ExtensionType,
     HandshakeType, ProtocolVersion,
 };
-use crate::msgs::extensions::{DistinguishedName as WireDn, ProtocolName, ServerExtension};
+use crate::msgs::extensions::{
+    ClientExtension, DistinguishedName as WireDn, ProtocolName, ServerExtension,
+};
 use crate::msgs::handshake::{
     CertificateRequestTls12, CertificateTls12, ClientHello, Finished, HandshakeMessage,
     HandshakePayload, NewSessionTicketTls12, ServerHello,
@@ -54,7 +56,7 @@ use crate::sign::{CertifiedKey, ClientHelloInfo};
 use crate::suites::{Authentication, KeyExchange, SuiteInfo};
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::ClientCertVerified;
+use crate::verify::{end_entity_key, ClientCertVerified, LeafKeyUse};
 
 /// Length of the TLS 1.2 pre-master secret for RSA key transport (RFC 5246 §7.4.7.1).
 const RSA_PRE_MASTER_LEN: usize = 48;
@@ -141,6 +143,17 @@ pub(crate) fn handle_client_hello(
     // (ECDHE: a common EC group, RFC 8422 §5.1.1; DHE: a common RFC 7919 group, RFC 7919 §4;
     // RSA: only when enabled).
     let client_groups = ch.supported_groups().unwrap_or_default();
+    // RFC 8422 §5.1.2: a client listing EC groups whose ec_point_formats lacks uncompressed
+    // makes the server "abort the handshake and return an illegal_parameter alert".
+    if let Some(ClientExtension::EcPointFormats(formats)) =
+        ch.find_extension(ExtensionType::EcPointFormats)
+    {
+        if !formats.contains(&EcPointFormat::Uncompressed)
+            && client_groups.iter().any(|g| is_tls12_ec_group(*g))
+        {
+            return Err(PeerMisbehaved::IllegalExtensionValue.into());
+        }
+    }
     // RFC 7919 §4: a client listing no FFDHE group (codepoints 256..=511) "is not compatible
     // with this document" (OpenSSL 3.0 in TLS 1.2, for one); the server "MAY select an FFDHE
     // cipher suite and offer an FFDHE group of its choice". We offer our first named group;
@@ -650,6 +663,9 @@ impl State for ExpectCertificate {
             }));
         };
         let mut verified = verifier.verify_client_cert(ee, rest, st.config.time.now())?;
+        // RFC 5246 §7.4.6 with RFC 5280 §4.2.1.3: the client's key signs CertificateVerify, so
+        // a KeyUsage extension must include digitalSignature.
+        end_entity_key(ee)?.check_usage(LeafKeyUse::Sign)?;
         // The verified path (leaf and the intermediates used), not extras the client appended.
         cx.negotiated.peer_certificates = verified
             .take_path()

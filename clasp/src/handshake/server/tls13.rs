@@ -36,7 +36,7 @@ use crate::suites;
 use crate::suites::SuiteInfo;
 use crate::trace::Protection;
 use crate::transcript::Transcript;
-use crate::verify::{ClientCertVerified, HandshakeSignatureValid};
+use crate::verify::{end_entity_key, ClientCertVerified, HandshakeSignatureValid, LeafKeyUse};
 
 /// Our record_size_limit: 2^14 plus the inner content type (RFC 8449 §4).
 const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
@@ -281,8 +281,10 @@ pub(crate) fn handle_client_hello(
             let keys = client_hs.traffic_keys(suite.aead)?;
             let dec = decrypter(suite, &keys, provider)?;
             cx.set_decrypter(dec, Protection::HandshakeKeys)?;
-            if offered_early {
-                // Refused 0-RTT: skip what the client already sent under its early keys.
+            // Refused 0-RTT: skip what the client already sent under its early keys. Not after
+            // a HelloRetryRequest: the second ClientHello "MUST NOT include the early_data
+            // extension" (RFC 8446 §4.1.2), so no 0-RTT can follow it.
+            if offered_early && retry_was_none {
                 cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
             }
         }
@@ -738,6 +740,10 @@ impl State for ExpectClientHello2 {
         let HandshakePayload::ClientHello(ch) = msg.payload() else {
             return Err(unexpected(&msg, &[HandshakeType::ClientHello]));
         };
+        // RFC 8446 §4.2.10: 0-RTT records are skipped only before the second ClientHello (which
+        // "MUST NOT include the early_data extension"); from here a record that fails to open
+        // is bad_record_mac.
+        cx.early_data_skip = 0;
         // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
         // single null compression method], the server MUST abort the handshake with an
         // "illegal_parameter" alert" (hello.rs checks the first ClientHello only).
@@ -848,6 +854,9 @@ impl State for ExpectCertificate {
         let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
         let mut verified =
             verifier.verify_client_cert(&ee.cert_data, &intermediates, st.config.time.now())?;
+        // RFC 8446 §4.4.2.2: the key must be allowed to sign (digitalSignature, if KeyUsage
+        // is present).
+        end_entity_key(&ee.cert_data)?.check_usage(LeafKeyUse::Sign)?;
         // The verified path (leaf and the intermediates used), not extras the client appended;
         // it is what our tickets seal for re-verification on resumption.
         cx.negotiated.peer_certificates = verified.take_path().unwrap_or_else(|| {
@@ -1019,6 +1028,8 @@ impl ExpectTraffic {
                     Some((ee, rest)) => {
                         let mut verified =
                             verifier.verify_client_cert(ee, rest, self.config.time.now())?;
+                        // RFC 8446 §4.4.2.2, as in the handshake.
+                        end_entity_key(ee)?.check_usage(LeafKeyUse::Sign)?;
                         // Reported once Finished verifies: the verified path, not extras.
                         let chain = verified.take_path().unwrap_or(chain);
                         PostHandshakeAuth::ExpectCertificateVerify {

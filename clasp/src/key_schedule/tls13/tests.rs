@@ -351,11 +351,14 @@ fn rfc8448_section4_resumption_binder_and_early_data() {
         binder
     );
     assert!(binder_key.verify_binder(&binder_hash, &binder).is_ok());
-    assert!(early
-        .binder_key(PskKind::External)
-        .unwrap()
-        .verify_binder(&binder_hash, &binder)
-        .is_err());
+    assert_eq!(
+        early
+            .binder_key(PskKind::External)
+            .unwrap()
+            .verify_binder(&binder_hash, &binder)
+            .map(|_| ()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadBinder))
+    );
     // The full ClientHello is the prefix followed by the binders list carrying that binder.
     let ch = rfc8448("s4.client_hello");
     assert!(ch.starts_with(&prefix));
@@ -553,10 +556,25 @@ fn hkdf_expand_label_rejects_oversized_fields() {
     let secret = [1u8; 32];
     let mut out = [0u8; 16];
     assert!(hkdf_expand_label(hkdf, &secret, &[b'a'; 249], &[], &mut out).is_ok());
-    assert!(hkdf_expand_label(hkdf, &secret, &[b'a'; 250], &[], &mut out).is_err());
-    assert!(hkdf_expand_label(hkdf, &secret, b"key", &[0; 256], &mut out).is_err());
+    assert_eq!(
+        hkdf_expand_label(hkdf, &secret, &[b'a'; 250], &[], &mut out).map(|_| ()),
+        Err(crate::error::Error::ApiMisuse(
+            crate::error::ApiMisuse::InvalidExporterRequest
+        ))
+    );
+    assert_eq!(
+        hkdf_expand_label(hkdf, &secret, b"key", &[0; 256], &mut out).map(|_| ()),
+        Err(crate::error::Error::ApiMisuse(
+            crate::error::ApiMisuse::InvalidExporterRequest
+        ))
+    );
     let mut big = vec![0u8; 70_000];
-    assert!(hkdf_expand_label(hkdf, &secret, b"key", &[], &mut big).is_err());
+    assert_eq!(
+        hkdf_expand_label(hkdf, &secret, b"key", &[], &mut big).map(|_| ()),
+        Err(crate::error::Error::ApiMisuse(
+            crate::error::ApiMisuse::InvalidExporterRequest
+        ))
+    );
 }
 
 /// PSK binders and early secrets (RFC 8446 §4.2.11.2, §7.1): with an external PSK the binder
@@ -732,11 +750,18 @@ fn keyed_secret_derives_the_same() {
         assert!(!keyed.verify_finished_mac(&th, &bad).unwrap());
         // Oversized fields are refused on the keyed path too.
         let mut out = [0u8; 32];
-        assert!(keyed
-            .expand_label_into(&[b'a'; 250], &[], &mut out)
-            .is_err());
-        assert!(keyed
-            .expand_label_into(b"key", &[0; 256], &mut out)
-            .is_err());
+        let refused = Err(Error::ApiMisuse(ApiMisuse::InvalidExporterRequest));
+        assert_eq!(
+            keyed
+                .expand_label_into(&[b'a'; 250], &[], &mut out)
+                .map(|_| ()),
+            refused
+        );
+        assert_eq!(
+            keyed
+                .expand_label_into(b"key", &[0; 256], &mut out)
+                .map(|_| ()),
+            refused
+        );
     }
 }

@@ -7,15 +7,23 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use clasp::msgs::enums::ProtocolVersion;
+use clasp::crypto::aws_lc::SHA256;
+use clasp::crypto::Hash as _;
+use clasp::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
+use clasp::suites::KeyExchange;
+use clasp::verify::{
+    HandshakeSignatureValid, RootCertStore, ServerCertVerified, ServerCertVerifier,
+    WebPkiServerVerifier,
+};
 use clasp::{ClientConfig, ClientConnection, Error, Stream};
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::escape::printable;
 use crate::exit;
 use crate::i18n::Lang;
+use crate::knobs::{self, NameList};
 use crate::ladder::{self, Entry, Peer, Recorder, Style};
-use crate::{local, x509};
+use crate::{local, out, x509};
 
 const CLIENT_HELP: &str = "\
 Examples:
@@ -26,14 +34,36 @@ Examples:
   clasp client example.com --alpn h2,http/1.1 --trace
   clasp client mtls.example:443 --cert me.pem --key me.key
   clasp client example.com --resume                connect twice; the second connection resumes
+  clasp client example.com --showcerts </dev/null  print the server's chain as PEM on stdout
+  clasp client [::1]:8443 --ca ca.pem --servername localhost       IPv6, in brackets
+  clasp client 127.0.0.1:4433 --tls12 --allow-dhe  also offer the RFC 7919 DHE groups
+  clasp client host --groups ffdhe2048 --tls13     TLS 1.3 with finite-field DH only
+  clasp client host --suites TLS_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+
+openssl s_client spellings are accepted too: -connect HOST:PORT, -servername, -alpn, -showcerts,
+-CAfile (--ca), -cert, -key, -keylogfile/--keylogfile (--keylog), -tls1_2, -tls1_3, -ign_eof,
+-groups/-curves, -ciphersuites (--suites), -sigalgs, -noservername (--no-sni).
 
 The summary and any --trace ladder go to stderr; only the peer's data goes to stdout. Text the
 server chose (certificate names, ALPN) is printed with control characters escaped (\x1b). The
 summary lists the certificate path that was verified; certificates the server sent beyond it are
 listed after it, marked as unverified. After the
-handshake, stdin is sent to the server and the server's data is written to stdout; when stdin ends
-the client keeps reading until the server closes the connection. A server that closes without
-close_notify is reported as a possible truncation (exit 5).
+handshake, stdin is sent to the server and the server's data is written to stdout. When stdin
+ends (e.g. `</dev/null`), the client sends close_notify, keeps reading what the server still
+sends for --wait seconds (2 by default), and exits 0, whether or not the server answered with
+its own close_notify in that time; with --ign-eof it keeps reading until the server closes, like
+s_client's -ign_eof. A server that closes without close_notify is reported as a possible
+truncation (exit 5). If stdout is closed (`| head -1`), the client sends close_notify and exits 0.
+
+When the certificate is refused, the certificates the server sent are listed (subject, issuer,
+validity, names, key, SHA-256 fingerprint) before the reason, so you see what was received.
+--showcerts also prints them as PEM on stdout, before any data from the server.
+
+Algorithms: --groups, --suites and --sigalgs take comma-separated IANA names (an unknown name is a
+usage error that lists the valid ones). --allow-dhe adds the RFC 7919 groups ffdhe2048/3072/4096
+to the offer (TLS 1.3 key exchange, and the hint a TLS 1.2 DHE server needs); --allow-rsa-kx
+offers the TLS 1.2 RSA key exchange suites (no forward secrecy); --require-ems refuses a TLS 1.2
+server that does not negotiate the extended master secret (RFC 7627).
 
 With --resume the client connects twice with one configuration (and so one session cache). The
 first connection sends nothing: after the handshake it reads for up to 2 seconds, until a TLS 1.3
@@ -59,7 +89,8 @@ pipes data for as long as both sides keep the connection open.
 Exit codes:
   0  success
   2  usage error (bad flags, unreadable or unusable --ca/--cert/--key/--keylog files, invalid
-     host name or port; --resume where TLS 1.2 resumption is not available)
+     host name or port, unknown --groups/--suites/--sigalgs names, a TLS 1.3-only group or
+     suite with --tls12; --resume where TLS 1.2 resumption is not available)
   3  connection failure (TCP refused, DNS lookup failed)
   4  certificate verification failure (wrong hostname, expired, unknown CA)
   5  TLS protocol failure (e.g. a handshake_failure alert, or no close_notify)
@@ -116,6 +147,89 @@ pub struct Args {
     /// connection was established.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     pub handshake_timeout: Duration,
+    /// After stdin ends: send close_notify, then read what still arrives for SECS seconds
+    /// before exiting (e.g. `--wait 0.5`).
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = parse_secs)]
+    pub wait: Duration,
+    /// At stdin EOF keep reading until the server closes (s_client's -ign_eof).
+    #[arg(long)]
+    pub ign_eof: bool,
+    /// Print the certificates the server sent as PEM on stdout (s_client's -showcerts).
+    #[arg(long)]
+    pub showcerts: bool,
+    /// Key-exchange groups to offer, in preference order, as IANA names
+    /// (e.g. `--groups x25519,secp256r1` or `--groups ffdhe2048`).
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub groups: Option<NameList>,
+    /// Cipher suites to offer, in preference order, as IANA names (e.g.
+    /// `--suites TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`).
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub suites: Option<NameList>,
+    /// Signature schemes to offer, as IANA names (e.g. `--sigalgs ecdsa_secp256r1_sha256`).
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub sigalgs: Option<NameList>,
+    /// Also offer the RFC 7919 finite-field groups (ffdhe2048/3072/4096): TLS 1.3 FFDHE and
+    /// the hint a TLS 1.2 DHE server needs.
+    #[arg(long)]
+    pub allow_dhe: bool,
+    /// Offer the TLS 1.2 RSA key exchange suites (no forward secrecy; off by default).
+    #[arg(long)]
+    pub allow_rsa_kx: bool,
+    /// TLS 1.2: refuse a server that does not negotiate the extended master secret (RFC 7627).
+    #[arg(long)]
+    pub require_ems: bool,
+    /// Send no server_name (SNI) extension; the certificate is still checked against HOST
+    /// (or --servername).
+    #[arg(long)]
+    pub no_sni: bool,
+}
+
+/// The certificate verifier with `signature_algorithms` restricted to `--sigalgs`.
+#[derive(Debug)]
+struct OnlySchemes {
+    inner: WebPkiServerVerifier,
+    schemes: Vec<SignatureScheme>,
+}
+
+impl ServerCertVerifier for OnlySchemes {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner
+            .verify_tls12_signature(message, cert, scheme, sig)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        scheme: SignatureScheme,
+        sig: &[u8],
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner
+            .verify_tls13_signature(message, cert, scheme, sig)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        // The user's order; the library refuses a server signature outside this list
+        // (RFC 8446 §4.2.3).
+        self.schemes.clone()
+    }
 }
 
 /// A timeout flag: a positive number of seconds, at most a day (fractions allowed).
@@ -215,16 +329,59 @@ fn report(e: &io::Error) -> u8 {
 
 fn build_config(args: &Args) -> Result<ClientConfig, u8> {
     let mut b = ClientConfig::builder();
-    b = match &args.ca {
-        Some(path) => b.with_root_certificates(
-            local::load_roots("--ca", Path::new(path)).map_err(|m| usage(&m))?,
-        ),
-        None => b.with_native_roots().map_err(|e| {
+    let roots = match &args.ca {
+        Some(path) => local::load_roots("--ca", Path::new(path)).map_err(|m| usage(&m))?,
+        None => RootCertStore::with_native_roots().map_err(|e| {
             usage(&format!(
                 "cannot load the system trust store: {e}; give --ca FILE"
             ))
         })?,
     };
+    b = match &args.sigalgs {
+        Some(list) => {
+            let schemes = knobs::sigalgs(list).map_err(|m| usage(&m))?;
+            let provider = clasp::crypto::aws_lc::default_provider();
+            b.with_verifier(Arc::new(OnlySchemes {
+                inner: WebPkiServerVerifier::new(Arc::new(roots), &provider),
+                schemes,
+            }))
+        }
+        None => b.with_root_certificates(roots),
+    };
+    let groups = match &args.groups {
+        Some(list) => Some(knobs::groups(list, args.tls12).map_err(|m| usage(&m))?),
+        None if args.allow_dhe => {
+            // RFC 7919 §4: listing FFDHE groups in supported_groups is how a client asks a
+            // TLS 1.2 server for DHE with a known group (and offers FFDHE in TLS 1.3).
+            let mut g = clasp::config::DEFAULT_GROUPS.to_vec();
+            g.extend([
+                NamedGroup::FFDHE2048,
+                NamedGroup::FFDHE3072,
+                NamedGroup::FFDHE4096,
+            ]);
+            Some(g)
+        }
+        None => None,
+    };
+    if let Some(g) = &groups {
+        b = b.with_groups(g);
+    }
+    if let Some(list) = &args.suites {
+        let suites = knobs::suites(list, args.tls12, args.tls13).map_err(|m| usage(&m))?;
+        if let (Some(s), false) = (knobs::needs(&suites, KeyExchange::Rsa), args.allow_rsa_kx) {
+            return Err(usage(&format!(
+                "--suites: {s} uses RSA key exchange; add --allow-rsa-kx"
+            )));
+        }
+        b = b.with_cipher_suites(&suites);
+    }
+    b = b.allow_rsa_key_exchange(args.allow_rsa_kx);
+    if args.require_ems {
+        b = b.require_ems();
+    }
+    if args.no_sni {
+        b = b.without_sni();
+    }
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
     } else if args.tls13 {
@@ -276,8 +433,45 @@ fn print_cert(tag: &str, der: &[u8], st: Style) {
             if !s.sans.is_empty() {
                 eprintln!("  {pad} names:   {}", printable(&s.sans.join(", ")));
             }
+            eprintln!("  {pad} sha256:  {}", fingerprint(der));
         }
-        None => eprintln!("  {tag} (unparsed, {} bytes)", der.len()),
+        None => eprintln!(
+            "  {tag} (unparsed, {} bytes) sha256: {}",
+            der.len(),
+            fingerprint(der)
+        ),
+    }
+}
+
+/// The SHA-256 fingerprint of a certificate, as `openssl x509 -fingerprint -sha256` prints it.
+fn fingerprint(der: &[u8]) -> String {
+    SHA256
+        .hash(der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// `--showcerts`: the certificates as PEM on stdout (RFC 7468 §5 "CERTIFICATE" blocks).
+fn print_pem(certs: &[Vec<u8>]) {
+    for der in certs {
+        let block = pem::Pem::new("CERTIFICATE", der.clone());
+        let text = pem::encode_config(
+            &block,
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        );
+        out::write_all(text.as_bytes());
+    }
+}
+
+/// HOST:PORT for messages, with an IPv6 address in brackets (`[::1]:443`).
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{}]:{port}", printable(host))
+    } else {
+        format!("{}:{port}", printable(host))
     }
 }
 
@@ -447,7 +641,10 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, u8> {
     }
     match last {
         Some(e) if e.kind() != io::ErrorKind::TimedOut && e.kind() != io::ErrorKind::WouldBlock => {
-            eprintln!("clasp client: cannot connect to {shown}:{port}: {e}");
+            eprintln!(
+                "clasp client: cannot connect to {}: {e}",
+                host_port(host, port)
+            );
             Err(exit::CONNECT)
         }
         None if addrs.is_empty() => {
@@ -456,8 +653,9 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, u8> {
         }
         _ => {
             eprintln!(
-                "clasp client: cannot connect to {shown}:{port}: no answer within {} s \
+                "clasp client: cannot connect to {}: no answer within {} s \
                  (--connect-timeout)",
+                host_port(host, port),
                 secs(timeout)
             );
             Err(exit::TIMEOUT)
@@ -482,6 +680,7 @@ struct Dial<'a> {
     st: Style,
     connect_timeout: Duration,
     handshake_timeout: Duration,
+    showcerts: bool,
 }
 
 type Tls = Stream<ClientConnection, Sock>;
@@ -492,6 +691,10 @@ impl Dial<'_> {
     /// offered PSK from it, and the summary the certificates the server sent.
     fn handshake(&self) -> Result<(Tls, Arc<Recorder>), u8> {
         let tcp = connect(self.host, self.port, self.connect_timeout)?;
+        if let Ok(addr) = tcp.peer_addr() {
+            // SocketAddr prints an IPv6 address in brackets: [::1]:443.
+            eprintln!("{:>18}: {addr}", "connected to");
+        }
         let rec = Recorder::new(Peer::Client);
         let observer = rec.clone() as Arc<dyn clasp::trace::Observer>;
         let conn = ClientConnection::with_observer(
@@ -519,13 +722,27 @@ impl Dial<'_> {
                 .is_some()
             {
                 eprintln!(
-                    "clasp client: the TLS handshake with {}:{} did not complete within {} s \
+                    "clasp client: the TLS handshake with {} did not complete within {} s \
                      (--handshake-timeout)",
-                    printable(self.host),
-                    self.port,
+                    host_port(self.host, self.port),
                     secs(self.handshake_timeout)
                 );
                 return Err(exit::TIMEOUT);
+            }
+            // Show what was received before saying why it was refused (issue 12 item 7).
+            let received = rec.received_certificates();
+            if !received.is_empty() {
+                eprintln!(
+                    "{:>18}: {} sent by the server (not verified)",
+                    "received",
+                    received.len()
+                );
+                for (i, der) in received.iter().enumerate() {
+                    print_cert(&format!("[{i}]"), der, self.st);
+                }
+                if self.showcerts {
+                    print_pem(&received);
+                }
             }
             return Err(report(&e));
         }
@@ -619,6 +836,7 @@ pub fn run(args: &Args) -> u8 {
         st: err_st,
         connect_timeout: args.connect_timeout,
         handshake_timeout: args.handshake_timeout,
+        showcerts: args.showcerts,
     };
     let (mut tls, rec, resumed) = if args.resume {
         // Connection 1: a full handshake whose only job is to collect tickets.
@@ -674,10 +892,19 @@ pub fn run(args: &Args) -> u8 {
         resumed.as_deref(),
         err_st,
     );
+    if args.showcerts {
+        print_pem(&rec.received_certificates());
+    }
+    pipe(&mut tls, args)
+}
 
+/// After the handshake: stdin → TLS, TLS → stdout, until the server closes or stdin ends and
+/// the `--wait` grace period passes (never, with `--ign-eof`).
+fn pipe(tls: &mut Tls, args: &Args) -> u8 {
     // stdin → TLS on a thread; TLS → stdout here, polling with a short read timeout so stdin
-    // data is forwarded while we wait for the server.
-    let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
+    // data is forwarded while we wait for the server. The channel is bounded: a fast stdin
+    // waits for the socket instead of piling up in memory.
+    let (tx, rx) = mpsc::sync_channel::<Option<Vec<u8>>>(4);
     std::thread::spawn(move || {
         let mut stdin = io::stdin().lock();
         let mut buf = vec![0u8; 16 * 1024];
@@ -704,7 +931,9 @@ pub fn run(args: &Args) -> u8 {
         return exit::CONNECT;
     }
     let mut stdin_open = true;
-    let mut out = io::stdout().lock();
+    // Set when stdin ended (without --ign-eof): close_notify is sent and the server has until
+    // then to finish what it is sending.
+    let mut grace: Option<Instant> = None;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         while stdin_open {
@@ -714,19 +943,42 @@ pub fn run(args: &Args) -> u8 {
                         return report(&e);
                     }
                 }
-                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => stdin_open = false,
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
+                    stdin_open = false;
+                    if !args.ign_eof {
+                        // RFC 8446 §6.1: close_notify says we will send nothing more; the
+                        // server may still answer (it ends its side with its own
+                        // close_notify), so keep reading for the grace period.
+                        if let Err(e) = tls.send_close_notify() {
+                            return report(&e);
+                        }
+                        grace = Some(Instant::now() + args.wait);
+                    }
+                }
                 Err(mpsc::TryRecvError::Empty) => break,
             }
         }
+        if grace.is_some_and(|g| Instant::now() >= g) {
+            return exit::OK;
+        }
         match tls.read(&mut buf) {
             Ok(0) => {
-                let _ = tls.send_close_notify();
-                let _ = out.flush();
+                if grace.is_none() {
+                    let _ = tls.send_close_notify();
+                }
                 return exit::OK;
             }
             Ok(n) => {
-                let _ = out.write_all(buf.get(..n).unwrap_or_default());
-                let _ = out.flush();
+                let data = buf.get(..n).unwrap_or_default();
+                let mut o = io::stdout().lock();
+                if o.write_all(data).and_then(|()| o.flush()).is_err() {
+                    // The reader of stdout is gone (`| head -1`): say goodbye properly and stop
+                    // quietly (documented: exit 0).
+                    if grace.is_none() {
+                        let _ = tls.send_close_notify();
+                    }
+                    out::closed();
+                }
             }
             Err(e)
                 if matches!(
@@ -735,7 +987,7 @@ pub fn run(args: &Args) -> u8 {
                 ) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                let _ = out.flush();
+                let _ = io::stdout().flush();
                 return report(&e);
             }
         }

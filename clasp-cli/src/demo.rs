@@ -67,6 +67,13 @@ pub struct Args {
     /// `--group X25519MLKEM768`, `--group ffdhe2048`.
     #[arg(long, value_name = "NAME")]
     pub group: Option<String>,
+    /// Cipher suites for both sides, as IANA names (TLS 1.3 names, or TLS 1.2 names with
+    /// --tls12; e.g. `--suites TLS_CHACHA20_POLY1305_SHA256`).
+    #[arg(long, value_name = "LIST", value_parser = crate::knobs::parse_list)]
+    pub suites: Option<crate::knobs::NameList>,
+    /// Both sides require the TLS 1.2 extended master secret (RFC 7627).
+    #[arg(long)]
+    pub require_ems: bool,
     /// Mutual TLS: the server requests a client certificate (e.g. `clasp demo --mutual`).
     #[arg(long)]
     pub mutual: bool,
@@ -184,11 +191,17 @@ fn fail(lang: Lang, what: &str, e: &dyn std::fmt::Display) -> u8 {
 pub fn run(args: &Args) -> u8 {
     let lang = args.lang.unwrap_or_else(Lang::from_env);
     let resume = args.resume || args.early_data;
-    let group = match args.group.as_deref().map(|g| (g, parse_group(g))) {
+    // The same check as `--groups` of client and server: an unknown name, or a TLS 1.3-only
+    // group with --tls12, is a usage error listing the valid names.
+    let group = match args
+        .group
+        .as_deref()
+        .map(|g| crate::knobs::groups(&crate::knobs::NameList(vec![g.to_string()]), args.tls12))
+    {
         None => None,
-        Some((_, Some(g))) => Some(g),
-        Some((name, None)) => {
-            eprintln!("clasp demo: unknown group {name:?} (try x25519, secp256r1, secp384r1, X25519MLKEM768, ffdhe2048)");
+        Some(Ok(g)) => g.first().copied(),
+        Some(Err(m)) => {
+            eprintln!("clasp demo: {}", m.replacen("--groups", "--group", 1));
             return exit::USAGE;
         }
     };
@@ -259,6 +272,30 @@ pub fn run(args: &Args) -> u8 {
     if let Some(g) = group {
         cb = cb.with_groups(&[g]).with_key_shares(&[g]);
         sb = sb.with_groups(&[g]);
+    }
+    // --suites overrides the suites --kx chose (both sides); the key exchanges they need are
+    // enabled on both sides. --require-ems makes both sides strict (RFC 7627).
+    if let Some(list) = &args.suites {
+        let suites = match crate::knobs::suites(list, args.tls12, !args.tls12) {
+            Ok(s) => s,
+            Err(m) => {
+                eprintln!("clasp demo: {m}");
+                return exit::USAGE;
+            }
+        };
+        if crate::knobs::needs(&suites, KeyExchange::Rsa).is_some() {
+            cb = cb.allow_rsa_key_exchange(true);
+            sb = sb.allow_rsa_key_exchange(true);
+        }
+        if crate::knobs::needs(&suites, KeyExchange::Dhe).is_some() {
+            sb = sb.allow_dhe(true);
+        }
+        cb = cb.with_cipher_suites(&suites);
+        sb = sb.with_cipher_suites(&suites);
+    }
+    if args.require_ems {
+        cb = cb.require_ems();
+        sb = sb.require_ems();
     }
     if args.early_data {
         // Both sides opt in: 0-RTT is off by default in clasp (RFC 8446 §8 replays).
@@ -340,7 +377,7 @@ pub fn run(args: &Args) -> u8 {
             .as_ref()
             .filter(|s| s.resumed)
             .map_or_else(String::new, |s| format!(",\"resumption\":{}", s.json(lang)));
-        println!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
+        crate::out::outln!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
     } else {
         let out = std::io::stdout();
         let st = Style {
@@ -365,8 +402,7 @@ pub fn run(args: &Args) -> u8 {
         if let Some(s) = summary.as_ref().filter(|s| s.resumed) {
             text.push_str(&s.text(lang, st));
         }
-        let mut lock = out.lock();
-        let _ = lock.write_all(text.as_bytes());
+        crate::out::write_all(text.as_bytes());
     }
 
     // 5. Exit status: the second handshake must have resumed.

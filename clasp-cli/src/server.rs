@@ -33,8 +33,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::escape::printable;
 use crate::exit;
+use crate::knobs::{self, NameList};
 use crate::ladder::{Peer, Recorder};
 use crate::local;
+use crate::out::outln;
 use crate::server_limits::{
     is_resource_exhaustion, ConnSlot, Cut, Limits, Registry, StormLog, TrackedBody,
 };
@@ -76,8 +78,15 @@ failures (no handshake, bad client certificate) are logged to stderr and do not 
 With --keylog FILE, or when SSLKEYLOGFILE names a file, every connection's TLS secrets are appended
 to that file (created owner-only) for Wireshark; a warning naming it is printed at startup.
 
+Algorithms: --groups, --suites and --sigalgs take comma-separated IANA names (an unknown name is a usage
+error listing the valid ones); --require-ems refuses TLS 1.2 clients without the extended master
+secret (RFC 7627); --tickets N sets the TLS 1.3 session tickets sent per full handshake.
+  clasp server --listen ::1 --groups x25519 --suites TLS_AES_256_GCM_SHA384 --tickets 0
+
 Exit codes:
-  2  usage error (bad flags, unreadable or unusable certificate/key/CA/key log files)
+  0  stdout was closed (e.g. `clasp server | head -1`): the server stops quietly
+  2  usage error (bad flags, unreadable or unusable certificate/key/CA/key log files, unknown
+     --groups/--suites names, a TLS 1.3-only group or suite with --tls12)
   3  the address could not be bound";
 
 /// Concurrent HTTP/2 streams per connection (RFC 9113 §5.1.2: SETTINGS_MAX_CONCURRENT_STREAMS;
@@ -109,8 +118,8 @@ pub struct Args {
     /// TCP port (0 picks a free one; the one chosen is printed).
     #[arg(long, default_value_t = 8443)]
     pub port: u16,
-    /// Address to listen on (e.g. 0.0.0.0 or ::).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    /// Address to listen on (e.g. 0.0.0.0, ::1 or [::1]).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_listen)]
     pub listen: IpAddr,
     /// Serve static files from DIR (paths with `..` are refused).
     #[arg(long, value_name = "DIR")]
@@ -172,6 +181,24 @@ pub struct Args {
     /// Test endpoints: POST /echo answers the SHA-256 of the body, GET /bytes/N sends N bytes.
     #[arg(long)]
     pub echo: bool,
+    // ---- issue 12 item 3: algorithm knobs (flags only; applied in `apply_knobs`) ----
+    /// Key-exchange groups, in preference order, as IANA names (e.g. `--groups x25519,ffdhe2048`).
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub groups: Option<NameList>,
+    /// Cipher suites, in preference order, as IANA names (e.g.
+    /// `--suites TLS_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`).
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub suites: Option<NameList>,
+    /// Signature schemes the server may sign with, as IANA names (e.g.
+    /// `--sigalgs rsa_pss_rsae_sha256`); the client's order decides among them.
+    #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
+    pub sigalgs: Option<NameList>,
+    /// TLS 1.2: refuse clients that do not negotiate the extended master secret (RFC 7627).
+    #[arg(long)]
+    pub require_ems: bool,
+    /// TLS 1.3 NewSessionTickets sent after each full handshake (0: none).
+    #[arg(long, value_name = "N")]
+    pub tickets: Option<usize>,
 }
 
 impl Args {
@@ -190,12 +217,63 @@ impl Args {
     }
 }
 
+/// `--listen`: an IP address, IPv6 with or without brackets (`::1`, `[::1]`).
+fn parse_listen(s: &str) -> Result<IpAddr, String> {
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    bare.parse().map_err(|_| {
+        format!(
+            "'{}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1 or [::1]; the port is --port)",
+            printable(s)
+        )
+    })
+}
+
+/// Applies the algorithm knobs to the builder.
+fn apply_knobs(
+    mut b: clasp::config::ServerConfigBuilder,
+    args: &Args,
+) -> Result<clasp::config::ServerConfigBuilder, String> {
+    if let Some(list) = &args.groups {
+        b = b.with_groups(&knobs::groups(list, args.tls12)?);
+    }
+    if let Some(list) = &args.suites {
+        let suites = knobs::suites(list, args.tls12, args.tls13)?;
+        for (kx, flag, allowed) in [
+            (
+                clasp::suites::KeyExchange::Rsa,
+                "--allow-rsa-kx",
+                args.allow_rsa_kx,
+            ),
+            (
+                clasp::suites::KeyExchange::Dhe,
+                "--allow-dhe",
+                args.allow_dhe,
+            ),
+        ] {
+            if let (Some(s), false) = (knobs::needs(&suites, kx), allowed) {
+                return Err(format!("--suites: {s} needs {flag}"));
+            }
+        }
+        b = b.with_cipher_suites(&suites);
+    }
+    if args.require_ems {
+        b = b.require_ems();
+    }
+    if let Some(n) = args.tickets {
+        b = b.with_tickets(n);
+    }
+    Ok(b)
+}
+
 /// Runs the server until it is killed. Returns an exit code only on a startup failure.
 pub fn run(args: &Args) -> u8 {
     let config = match build_config(args) {
         Ok(c) => Arc::new(c),
         Err(msg) => {
-            eprintln!("clasp server: {msg}");
+            eprintln!("clasp server: {}", printable(&msg));
             return exit::USAGE;
         }
     };
@@ -264,7 +342,14 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         )?,
         _ => self_signed()?,
     };
-    b = b.with_single_cert(chain, key);
+    b = match &args.sigalgs {
+        Some(list) => b.with_cert_resolver(Arc::new(knobs::cert_with_schemes(
+            chain,
+            key,
+            knobs::sigalgs(list)?,
+        )?)),
+        None => b.with_single_cert(chain, key),
+    };
     if let Some(ca) = &args.client_auth {
         b = b.with_client_auth(ClientAuth::Required(local::load_roots(
             "--client-auth",
@@ -279,6 +364,7 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
     if let Some(k) = local::key_log("clasp server", args.keylog.as_deref())? {
         b = b.with_key_log(k);
     }
+    b = apply_knobs(b, args)?;
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
     } else if args.tls13 {
@@ -301,8 +387,8 @@ fn self_signed() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>
     let cert = params.self_signed(&key).map_err(err)?;
     let fp = SHA256.hash(cert.der());
     let spki = SHA256.hash(&key.public_key_der());
-    println!("self-signed certificate for localhost, 127.0.0.1");
-    println!(
+    outln!("self-signed certificate for localhost, 127.0.0.1");
+    outln!(
         "  SHA-256 fingerprint: {}",
         fp.as_ref()
             .iter()
@@ -310,7 +396,7 @@ fn self_signed() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>
             .collect::<Vec<_>>()
             .join(":")
     );
-    println!(
+    outln!(
         "  SPKI SHA-256 (base64, for chromium --ignore-certificate-errors-spki-list): {}",
         base64(spki.as_ref())
     );
@@ -354,7 +440,7 @@ async fn serve(
         }
     };
     let local = listener.local_addr().unwrap_or(addr);
-    println!("listening on https://{local}/");
+    outln!("listening on https://{local}/");
     tokio::spawn(registry.clone().log_stats());
     let mut storm = StormLog::default();
     loop {

@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 use crate::conn::CommonState;
 use crate::crypto::ffdhe::{dh_group_for_params, FfdheParams};
 use crate::crypto::{KeyKind, SharedSecret, Signer};
-use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
+use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::handshake::client::hello::ClientHelloDetails;
 use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, State};

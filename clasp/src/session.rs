@@ -325,7 +325,18 @@ impl Tls13Session {
             return Err(InvalidMessage::IllegalValue("ticket version"));
         }
         let suite = CipherSuite::read(&mut r)?;
-        let psk = SecretBytes::new(r.length_prefixed(ListLength::U8, "psk")?.rest());
+        let psk = r.length_prefixed(ListLength::U8, "psk")?.rest();
+        // RFC 8446 §4.6.1: the resumption PSK is HKDF-Expand-Label output of the suite's hash
+        // length. Anything else is refused, never cut to fit (SecretBytes would truncate).
+        let hash_len = crate::suites::lookup(suite)
+            .filter(|s| s.is_tls13())
+            .ok_or(InvalidMessage::IllegalValue("ticket suite"))?
+            .hash
+            .output_len();
+        if psk.len() != hash_len {
+            return Err(InvalidMessage::IllegalValue("psk"));
+        }
+        let psk = SecretBytes::new(psk);
         let age_add = r.u32("age_add")?;
         let hi = u64::from(r.u32("issued")?);
         let lo = u64::from(r.u32("issued")?);
@@ -684,8 +695,12 @@ impl Tls12Session {
             return Err(InvalidMessage::IllegalValue("ticket version"));
         }
         let suite = CipherSuite::read(&mut r)?;
-        let master_secret =
-            SecretBytes::new(r.length_prefixed(ListLength::U8, "master_secret")?.rest());
+        let master_secret = r.length_prefixed(ListLength::U8, "master_secret")?.rest();
+        // RFC 5246 §8.1: "The master secret is always exactly 48 bytes in length."
+        if master_secret.len() != 48 {
+            return Err(InvalidMessage::IllegalValue("master_secret"));
+        }
+        let master_secret = SecretBytes::new(master_secret);
         let ems = match u8::read(&mut r)? {
             0 => false,
             1 => true,
@@ -967,6 +982,53 @@ mod tests {
         let mut wrong = enc.clone();
         wrong[1] = 4;
         assert!(Tls12Session::decode(&wrong).is_err());
+    }
+
+    /// Found by the `ticket` fuzz target (fuzz/regressions/ticket/psk-longer-than-any-hash.bin):
+    /// a PSK or master secret of the wrong length was silently cut to 48 bytes instead of
+    /// refused, so the decoded session was not what the ticket said. A ticket is sealed by us,
+    /// so only a ticket key holder could make one; the decoder refuses it all the same.
+    #[test]
+    fn secret_of_the_wrong_length_is_refused_not_truncated() {
+        let mut s = Tls13Session::decode(&{
+            let t = Tls13Session {
+                suite: CipherSuite::TLS_AES_128_GCM_SHA256,
+                psk: SecretBytes::new(&[7; 32]),
+                age_add: 1,
+                issued: 2,
+                lifetime: 3,
+                alpn: None,
+                sni: None,
+                max_early_data: 0,
+                auth_time: 2,
+                peer_certs: Vec::new(),
+            };
+            t.encode()
+        })
+        .unwrap()
+        .encode();
+        // psk is at offset 4 (after version and suite), u8-prefixed: make it 49 bytes.
+        assert_eq!(s[4], 32);
+        s[4] = 49;
+        s.splice(5..5, [7u8; 17]);
+        assert_eq!(
+            Tls13Session::decode(&s).err(),
+            Some(InvalidMessage::IllegalValue("psk"))
+        );
+        s[4] = 0;
+        s.drain(5..5 + 49);
+        assert_eq!(
+            Tls13Session::decode(&s).err(),
+            Some(InvalidMessage::IllegalValue("psk"))
+        );
+        let mut t = tls12_session(1).encode();
+        assert_eq!(t[4], 48);
+        t[4] = 47;
+        t.remove(5);
+        assert_eq!(
+            Tls12Session::decode(&t).err(),
+            Some(InvalidMessage::IllegalValue("master_secret"))
+        );
     }
 
     #[test]

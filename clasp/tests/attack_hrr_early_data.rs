@@ -111,7 +111,11 @@ fn no_skipping_after_the_second_client_hello() {
 }
 
 /// A second ClientHello that offers early_data again is `IllegalClientHello`
-/// (illegal_parameter), like any other illegal change to the first (§4.1.2).
+/// (illegal_parameter), like any other illegal change to the first (§4.1.2: the client
+/// removes early_data, "Early data is not permitted after a HelloRetryRequest"). BoringSSL
+/// instead ignores the extension and fails on the next early record (BoGo's
+/// SkipEarlyData-SecondClientHelloEarlyData-TLS13 expects that bad_record_mac); clasp refuses
+/// the ClientHello itself, so no record after it can be skipped either way.
 #[test]
 fn second_client_hello_offering_early_data_is_refused() {
     let (client, server_cfg) = configs();

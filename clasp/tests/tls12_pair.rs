@@ -481,10 +481,12 @@ fn rsa_client_key_exchange_errors_all_fail_at_finished() {
 
 const SERVER_HELLO: u8 = 2;
 
-/// RFC 8422 §5.4 / RFC 5246 §7.4.3: the ServerKeyExchange signature must fit the suite's
-/// authentication (ECDHE_ECDSA: ECDSA or EdDSA; ECDHE_RSA: RSA). A server with an RSA key that
-/// claims an ECDHE_ECDSA suite (ServerHello rewritten on the wire) is refused at its
-/// ServerKeyExchange, before any key is derived from it. (Found by BoGo's
+/// RFC 8422 §5.3–5.4 / RFC 5246 §7.4.2–7.4.3: the server's key and its ServerKeyExchange
+/// signature must fit the suite's authentication (ECDHE_ECDSA: ECDSA or EdDSA; ECDHE_RSA:
+/// RSA). A server with an RSA key that claims an ECDHE_ECDSA suite (ServerHello rewritten on
+/// the wire) is refused at its Certificate already (`CertificateKeyMismatchesSuite`, as
+/// BoringSSL's WRONG_CERTIFICATE_TYPE), before any key is derived; the ServerKeyExchange
+/// check behind it (`UnofferedSignatureScheme`) stays as a second line. (Found by BoGo's
 /// CertificateCipherMismatch-* tests.)
 #[test]
 fn server_key_exchange_signature_must_fit_the_suite() {
@@ -518,7 +520,7 @@ fn server_key_exchange_signature_must_fit_the_suite() {
             matches!(
                 f,
                 Failure::Client(Error::PeerMisbehaved(
-                    PeerMisbehaved::UnofferedSignatureScheme
+                    PeerMisbehaved::CertificateKeyMismatchesSuite
                 ))
             ),
             "{kt:?} claiming {claimed:?}: {f:?}"

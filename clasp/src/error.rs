@@ -82,6 +82,10 @@ pub enum InvalidMessage {
     /// pre_shared_key is not the last ClientHello extension (RFC 8446 §4.2.11:
     /// `illegal_parameter`).
     PreSharedKeyNotLast,
+    /// pre_shared_key carries a different number of binders than identities (RFC 8446 §4.2.11:
+    /// each binder is for "the PSK with the same index"): a well-formed list inconsistent with
+    /// another field, so `illegal_parameter` (RFC 8446 §6.2).
+    PskBinderCountMismatch,
 }
 
 /// Protocol-rule violations by the peer, named as findings.
@@ -331,7 +335,9 @@ impl From<&Error> for AlertDescription {
                 | InvalidMessage::EmptyRecord
                 | InvalidMessage::InvalidCcs,
             ) => Self::UnexpectedMessage,
-            Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => Self::IllegalParameter,
+            Error::InvalidMessage(
+                InvalidMessage::PreSharedKeyNotLast | InvalidMessage::PskBinderCountMismatch,
+            ) => Self::IllegalParameter,
             Error::InvalidMessage(_) => Self::DecodeError,
             Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
                 Self::UnexpectedMessage
@@ -561,8 +567,8 @@ mod tests {
             M::InvalidContentType(_) | M::EmptyRecord | M::InvalidCcs | M::UnalignedKeyChange => {
                 A::UnexpectedMessage
             }
-            // RFC 8446 §4.2.11.
-            M::PreSharedKeyNotLast => A::IllegalParameter,
+            // RFC 8446 §4.2.11; §6.2 illegal_parameter: "inconsistent with other fields".
+            M::PreSharedKeyNotLast | M::PskBinderCountMismatch => A::IllegalParameter,
         }
     }
 
@@ -612,6 +618,7 @@ mod tests {
         InvalidMessage::InvalidAlert,
         InvalidMessage::UnalignedKeyChange,
         InvalidMessage::PreSharedKeyNotLast,
+        InvalidMessage::PskBinderCountMismatch,
     ];
 
     #[test]

@@ -28,6 +28,9 @@ pub fn code(e: &Error) -> String {
         Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => {
             ":PRE_SHARED_KEY_MUST_BE_LAST:"
         }
+        Error::InvalidMessage(InvalidMessage::PskBinderCountMismatch) => {
+            ":PSK_IDENTITY_BINDER_COUNT_MISMATCH:"
+        }
         Error::InvalidMessage(InvalidMessage::EmptyRecord) => ":TOO_MANY_EMPTY_FRAGMENTS:",
         Error::InvalidMessage(InvalidMessage::HandshakeMessageTooLarge) => {
             ":EXCESSIVE_MESSAGE_SIZE:"
@@ -62,6 +65,7 @@ pub fn code(e: &Error) -> String {
             P::MissingExtendedMasterSecret => ":MISSING_EXTENDED_MASTER_SECRET:",
             P::IllegalEarlyData => ":UNEXPECTED_EARLY_DATA:",
             P::NoInnerContentType => ":NO_INNER_CONTENT_TYPE:",
+            P::TooManyPostHandshakeMessages => ":TOO_MANY_KEY_UPDATES:",
             _ => ":PEER_MISBEHAVED:",
         },
         Error::PeerIncompatible(p) => match p {
@@ -75,6 +79,9 @@ pub fn code(e: &Error) -> String {
             _ => ":PEER_INCOMPATIBLE:",
         },
         Error::InvalidCertificate(CertificateError::BadEncoding) => ":CANNOT_PARSE_LEAF_CERT:",
+        Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse) => {
+            ":KEY_USAGE_BIT_INCORRECT:"
+        }
         Error::InvalidCertificate(_) => ":CERTIFICATE_VERIFY_FAILED:",
         Error::AlertReceived(a) => return alert_code(a.0),
         Error::UnexpectedEof => ":UNEXPECTED_EOF:",

@@ -138,6 +138,10 @@ pub enum PeerMisbehaved {
     /// data between them (32 are allowed, as in BoringSSL and rustls): each costs us work and
     /// possibly an answer, so a peer could otherwise keep us busy for free.
     TooManyPostHandshakeMessages,
+    /// More than 4 warning alerts (TLS 1.2 warnings, user_canceled) in a row with nothing else
+    /// between them, as BoringSSL and rustls bound them: a warning asks nothing of us, so a peer
+    /// sending them in a loop only keeps us busy.
+    TooManyWarningAlerts,
     /// A KeyUpdate request was malformed or arrived at an illegal point.
     IllegalKeyUpdate,
     /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
@@ -352,6 +356,7 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
                 | P::TooManyPostHandshakeMessages
+                | P::TooManyWarningAlerts
                 | P::IllegalEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::ObsoleteLegacyVersion => Self::ProtocolVersion,
@@ -530,6 +535,7 @@ mod tests {
             | P::IllegalChangeCipherSpec
             | P::TooManyEmptyRecords
             | P::TooManyPostHandshakeMessages
+            | P::TooManyWarningAlerts
             | P::IllegalEarlyData
             | P::NoInnerContentType => A::UnexpectedMessage,
             // RFC 8446 §4.2.9, §9.2.
@@ -595,6 +601,7 @@ mod tests {
         PeerMisbehaved::BadRenegotiationInfo,
         PeerMisbehaved::TooManyEmptyRecords,
         PeerMisbehaved::TooManyPostHandshakeMessages,
+        PeerMisbehaved::TooManyWarningAlerts,
         PeerMisbehaved::IllegalKeyUpdate,
         PeerMisbehaved::IllegalClientHello,
         PeerMisbehaved::MissingExtendedMasterSecret,

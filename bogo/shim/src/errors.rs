@@ -66,6 +66,7 @@ pub fn code(e: &Error) -> String {
             P::IllegalEarlyData => ":UNEXPECTED_EARLY_DATA:",
             P::NoInnerContentType => ":NO_INNER_CONTENT_TYPE:",
             P::TooManyPostHandshakeMessages => ":TOO_MANY_KEY_UPDATES:",
+            P::TooManyWarningAlerts => ":TOO_MANY_WARNING_ALERTS:",
             // BoringSSL: WRONG_CERTIFICATE_TYPE, mapped to this code in config.json.
             P::CertificateKeyMismatchesSuite => ":WRONG_SIGNATURE_TYPE:",
             P::ObsoleteLegacyVersion => ":UNSUPPORTED_PROTOCOL:",

@@ -467,7 +467,11 @@ fn client_cert(
     shared: &Shared,
     c: &Conn,
 ) -> Result<Option<Arc<clasp::sign::SingleClientCert>>, Failure> {
-    let key: ClientCertKey = (c.cert_file.clone(), c.key_file.clone(), c.signing_prefs.clone());
+    let key: ClientCertKey = (
+        c.cert_file.clone(),
+        c.key_file.clone(),
+        c.signing_prefs.clone(),
+    );
     let mut slot = shared.client_cert.borrow_mut();
     if let Some((k, r)) = &*slot {
         if *k == key {

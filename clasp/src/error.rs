@@ -112,6 +112,9 @@ pub enum PeerMisbehaved {
     BadSignature,
     /// The peer signed with a scheme we did not offer.
     UnofferedSignatureScheme,
+    /// The peer signed with a scheme for another type of key than its certificate's (RFC 8446
+    /// §4.4.3): `illegal_parameter`.
+    SignatureSchemeMismatchesKey,
     /// A second HelloRetryRequest, or an HRR that would not change the ClientHello.
     IllegalHelloRetryRequest,
     /// A non-null compression method was selected or offered alone.
@@ -370,6 +373,7 @@ impl From<&Error> for AlertDescription {
                 | P::InvalidKeyShare
                 | P::SessionIdMismatch
                 | P::UnofferedSignatureScheme
+                | P::SignatureSchemeMismatchesKey
                 | P::IllegalHelloRetryRequest
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
@@ -519,6 +523,7 @@ mod tests {
             | P::InvalidKeyShare
             // RFC 8446 §4.4.3 / RFC 5246 §7.4.1.4.1: a scheme we did not offer.
             | P::UnofferedSignatureScheme
+            | P::SignatureSchemeMismatchesKey
             // RFC 8446 §4.1.4: an HRR that would not change the ClientHello.
             | P::IllegalHelloRetryRequest
             | P::IllegalExtensionValue
@@ -589,6 +594,7 @@ mod tests {
         PeerMisbehaved::IncorrectFinished,
         PeerMisbehaved::BadSignature,
         PeerMisbehaved::UnofferedSignatureScheme,
+        PeerMisbehaved::SignatureSchemeMismatchesKey,
         PeerMisbehaved::IllegalHelloRetryRequest,
         PeerMisbehaved::IllegalCompression,
         PeerMisbehaved::Renegotiation,

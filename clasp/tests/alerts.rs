@@ -24,6 +24,7 @@
 //! | IncorrectFinished | decrypt_error | alerts::tls13_finished_with_wrong_verify_data_is_decrypt_error |
 //! | BadSignature | decrypt_error | handshake::rfc8448_tests::client_refuses_tampered_certificate_verify_signature |
 //! | UnofferedSignatureScheme | illegal_parameter | verify::tests::tls13_refuses_rsa_pkcs1_and_sha1_for_certificate_verify |
+//! | SignatureSchemeMismatchesKey | illegal_parameter | verify::tests::signature_scheme_must_fit_the_key_type |
 //! | IllegalHelloRetryRequest | illegal_parameter | alerts::hello_retry_request_for_a_group_already_shared_is_illegal_parameter |
 //! | IllegalCompression | illegal_parameter | handshake::review_tests::second_client_hello_with_compression_is_rejected |
 //! | Renegotiation | no_renegotiation | alerts::tls12_hello_request_after_the_handshake_is_no_renegotiation |

@@ -49,7 +49,9 @@ pub fn code(e: &Error) -> String {
             P::SessionIdMismatch => ":SERVER_ECHOED_INVALID_SESSION_ID:",
             P::IncorrectFinished | P::BadBinder => ":DIGEST_CHECK_FAILED:",
             P::BadSignature => ":BAD_SIGNATURE:",
-            P::UnofferedSignatureScheme => ":WRONG_SIGNATURE_TYPE:",
+            P::UnofferedSignatureScheme | P::SignatureSchemeMismatchesKey => {
+                ":WRONG_SIGNATURE_TYPE:"
+            }
             P::IllegalHelloRetryRequest => ":ILLEGAL_HELLO_RETRY_REQUEST:",
             P::IllegalCompression => ":UNSUPPORTED_COMPRESSION_ALGORITHM:",
             P::Renegotiation => ":NO_RENEGOTIATION:",

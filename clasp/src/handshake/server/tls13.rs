@@ -904,6 +904,8 @@ impl State for ExpectCertificateVerify {
             .peer_certificates
             .first()
             .ok_or(PeerMisbehaved::NoCertificate)?;
+        // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
+        crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
         let _valid: HandshakeSignatureValid =
             verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
         st.transcript.add(msg.encoded());
@@ -1063,6 +1065,8 @@ impl ExpectTraffic {
                 let hash = transcript.current_hash()?;
                 let message = tls13_signed_message(false, hash.as_ref());
                 let ee = chain.first().ok_or(PeerMisbehaved::NoCertificate)?;
+                // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
+                crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
                 verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
                 transcript.add(msg.encoded());
                 PostHandshakeAuth::ExpectFinished { transcript, chain }

@@ -483,8 +483,9 @@ const SERVER_HELLO: u8 = 2;
 
 /// RFC 8422 §5.4 / RFC 5246 §7.4.3: the ServerKeyExchange signature must fit the suite's
 /// authentication (ECDHE_ECDSA: ECDSA or EdDSA; ECDHE_RSA: RSA). A server with an RSA key that
-/// claims an ECDHE_ECDSA suite (ServerHello rewritten on the wire) is refused at its
-/// ServerKeyExchange, before any key is derived from it. (Found by BoGo's
+/// claims an ECDHE_ECDSA suite (ServerHello rewritten on the wire) is refused (since the
+/// KeyUsage work, already at its Certificate: the key does not fit the suite, RFC 5246 §7.4.2),
+/// before any key is derived from it. (Found by BoGo's
 /// CertificateCipherMismatch-* tests.)
 #[test]
 fn server_key_exchange_signature_must_fit_the_suite() {
@@ -518,7 +519,7 @@ fn server_key_exchange_signature_must_fit_the_suite() {
             matches!(
                 f,
                 Failure::Client(Error::PeerMisbehaved(
-                    PeerMisbehaved::UnofferedSignatureScheme
+                    PeerMisbehaved::CertificateKeyMismatchesSuite
                 ))
             ),
             "{kt:?} claiming {claimed:?}: {f:?}"

@@ -1119,7 +1119,8 @@ mod tests {
         let ec = pki.server(KeyType::EcdsaP256).cert_chain()[0].clone();
         let rsa = end_entity_key(&rsa).unwrap();
         let ec = end_entity_key(&ec).unwrap();
-        let mismatch = Err(crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into());
+        let err: Error = crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into();
+        let mismatch = Err(err.clone());
         assert_eq!(
             rsa.check_scheme(SignatureScheme::ECDSA_NISTP256_SHA256),
             mismatch
@@ -1138,7 +1139,7 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            crate::msgs::enums::AlertDescription::from(&mismatch.unwrap_err()),
+            crate::msgs::enums::AlertDescription::from(&err),
             crate::msgs::enums::AlertDescription::IllegalParameter
         );
     }

@@ -98,6 +98,9 @@ pub(crate) struct CommonState {
     pub(crate) received_client_hello: Option<Box<(ClientHello, Vec<u8>)>>,
     /// Consecutive records that carried nothing (empty app data, CCS, warnings).
     empty_records: usize,
+    /// Consecutive warning alerts (see [`MAX_WARNING_ALERTS`]), reset by a handshake message or
+    /// application data.
+    warning_alerts: usize,
     /// KeyUpdates and post-handshake CertificateRequests received since the peer's last
     /// application data (see [`MAX_POST_HANDSHAKE_MESSAGES`]).
     post_handshake_messages: usize,
@@ -136,6 +139,10 @@ pub type FuzzMutator = Box<dyn FnMut(&mut Vec<u8>) + Send>;
 
 /// Records in a row that may carry nothing before we call it a denial of service.
 const MAX_EMPTY_RECORDS: usize = 32;
+
+/// Warning alerts in a row we ignore before we call it a denial of service (BoringSSL and
+/// rustls allow 4): a warning asks nothing of us.
+const MAX_WARNING_ALERTS: usize = 4;
 
 /// KeyUpdates and post-handshake CertificateRequests accepted in a row with no application
 /// data from the peer between them; the next one fails the connection
@@ -176,6 +183,7 @@ impl CommonState {
             sent_close_notify: false,
             received_client_hello: None,
             empty_records: 0,
+            warning_alerts: 0,
             post_handshake_messages: 0,
             key_update_reply_pending: false,
             plaintext_limit: DEFAULT_PLAINTEXT_LIMIT,
@@ -602,6 +610,7 @@ impl ConnectionCommon {
                 ContentType::Handshake => {
                     c.joiner.push(rec.payload)?;
                     c.empty_records = 0;
+                    c.warning_alerts = 0;
                     self.drain_handshake()?;
                 }
                 ContentType::ApplicationData => {
@@ -640,6 +649,7 @@ impl ConnectionCommon {
                         continue;
                     }
                     c.empty_records = 0;
+                    c.warning_alerts = 0;
                     c.post_handshake_messages = 0;
                     c.deframer.retain_last_payload();
                     c.observe(Direction::Received, EventKind::ApplicationData(len));
@@ -711,6 +721,10 @@ impl ConnectionCommon {
         if desc == AlertDescription::UserCanceled || (!tls13 && level == AlertLevel::Warning) {
             if desc == AlertDescription::NoRenegotiation {
                 return Err(Error::AlertReceived(desc));
+            }
+            c.warning_alerts += 1;
+            if c.warning_alerts > MAX_WARNING_ALERTS {
+                return Err(PeerMisbehaved::TooManyWarningAlerts.into());
             }
             c.empty_records += 1;
             if c.empty_records > MAX_EMPTY_RECORDS {

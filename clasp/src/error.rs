@@ -82,6 +82,10 @@ pub enum InvalidMessage {
     /// pre_shared_key is not the last ClientHello extension (RFC 8446 §4.2.11:
     /// `illegal_parameter`).
     PreSharedKeyNotLast,
+    /// pre_shared_key carries a different number of binders than identities (RFC 8446 §4.2.11:
+    /// each binder is for "the PSK with the same index"): a well-formed list inconsistent with
+    /// another field, so `illegal_parameter` (RFC 8446 §6.2).
+    PskBinderCountMismatch,
 }
 
 /// Protocol-rule violations by the peer, named as findings.
@@ -108,6 +112,9 @@ pub enum PeerMisbehaved {
     BadSignature,
     /// The peer signed with a scheme we did not offer.
     UnofferedSignatureScheme,
+    /// The peer signed with a scheme for another type of key than its certificate's (RFC 8446
+    /// §4.4.3): `illegal_parameter`.
+    SignatureSchemeMismatchesKey,
     /// A second HelloRetryRequest, or an HRR that would not change the ClientHello.
     IllegalHelloRetryRequest,
     /// A non-null compression method was selected or offered alone.
@@ -134,6 +141,10 @@ pub enum PeerMisbehaved {
     /// data between them (32 are allowed, as in BoringSSL and rustls): each costs us work and
     /// possibly an answer, so a peer could otherwise keep us busy for free.
     TooManyPostHandshakeMessages,
+    /// More than 4 warning alerts (TLS 1.2 warnings, user_canceled) in a row with nothing else
+    /// between them, as BoringSSL and rustls bound them: a warning asks nothing of us, so a peer
+    /// sending them in a loop only keeps us busy.
+    TooManyWarningAlerts,
     /// A KeyUpdate request was malformed or arrived at an illegal point.
     IllegalKeyUpdate,
     /// The ClientHello is unusable (e.g. no key_share for TLS 1.3 after HRR).
@@ -346,7 +357,9 @@ impl From<&Error> for AlertDescription {
                 | InvalidMessage::EmptyRecord
                 | InvalidMessage::InvalidCcs,
             ) => Self::UnexpectedMessage,
-            Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => Self::IllegalParameter,
+            Error::InvalidMessage(
+                InvalidMessage::PreSharedKeyNotLast | InvalidMessage::PskBinderCountMismatch,
+            ) => Self::IllegalParameter,
             Error::InvalidMessage(_) => Self::DecodeError,
             Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
                 Self::UnexpectedMessage
@@ -361,6 +374,7 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalChangeCipherSpec
                 | P::TooManyEmptyRecords
                 | P::TooManyPostHandshakeMessages
+                | P::TooManyWarningAlerts
                 | P::IllegalEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::ObsoleteLegacyVersion => Self::ProtocolVersion,
@@ -374,6 +388,7 @@ impl From<&Error> for AlertDescription {
                 | P::InvalidKeyShare
                 | P::SessionIdMismatch
                 | P::UnofferedSignatureScheme
+                | P::SignatureSchemeMismatchesKey
                 | P::IllegalHelloRetryRequest
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
@@ -528,6 +543,7 @@ mod tests {
             | P::InvalidKeyShare
             // RFC 8446 §4.4.3 / RFC 5246 §7.4.1.4.1: a scheme we did not offer.
             | P::UnofferedSignatureScheme
+            | P::SignatureSchemeMismatchesKey
             // RFC 8446 §4.1.4: an HRR that would not change the ClientHello.
             | P::IllegalHelloRetryRequest
             | P::IllegalExtensionValue
@@ -546,6 +562,7 @@ mod tests {
             | P::IllegalChangeCipherSpec
             | P::TooManyEmptyRecords
             | P::TooManyPostHandshakeMessages
+            | P::TooManyWarningAlerts
             | P::IllegalEarlyData
             | P::NoInnerContentType => A::UnexpectedMessage,
             // RFC 8446 §4.2.9, §9.2.
@@ -583,8 +600,8 @@ mod tests {
             M::InvalidContentType(_) | M::EmptyRecord | M::InvalidCcs | M::UnalignedKeyChange => {
                 A::UnexpectedMessage
             }
-            // RFC 8446 §4.2.11.
-            M::PreSharedKeyNotLast => A::IllegalParameter,
+            // RFC 8446 §4.2.11; §6.2 illegal_parameter: "inconsistent with other fields".
+            M::PreSharedKeyNotLast | M::PskBinderCountMismatch => A::IllegalParameter,
         }
     }
 
@@ -599,6 +616,7 @@ mod tests {
         PeerMisbehaved::IncorrectFinished,
         PeerMisbehaved::BadSignature,
         PeerMisbehaved::UnofferedSignatureScheme,
+        PeerMisbehaved::SignatureSchemeMismatchesKey,
         PeerMisbehaved::IllegalHelloRetryRequest,
         PeerMisbehaved::IllegalCompression,
         PeerMisbehaved::Renegotiation,
@@ -611,6 +629,7 @@ mod tests {
         PeerMisbehaved::BadRenegotiationInfo,
         PeerMisbehaved::TooManyEmptyRecords,
         PeerMisbehaved::TooManyPostHandshakeMessages,
+        PeerMisbehaved::TooManyWarningAlerts,
         PeerMisbehaved::IllegalKeyUpdate,
         PeerMisbehaved::IllegalClientHello,
         PeerMisbehaved::MissingExtendedMasterSecret,
@@ -634,6 +653,7 @@ mod tests {
         InvalidMessage::InvalidAlert,
         InvalidMessage::UnalignedKeyChange,
         InvalidMessage::PreSharedKeyNotLast,
+        InvalidMessage::PskBinderCountMismatch,
     ];
 
     #[test]

@@ -306,6 +306,47 @@ impl EndEntityKey {
     }
 }
 
+impl EndEntityKey {
+    /// Whether the peer's signature `scheme` is one for this key's type.
+    ///
+    /// RFC 8446 §4.4.3: "the sender MUST ... use a signature algorithm ... compatible with the
+    /// key in the sender's end-entity certificate" (RFC 5246 §7.4.1.4.1 likewise). A scheme for
+    /// another key type is the peer's choice gone wrong, not a forged signature, so it is
+    /// `illegal_parameter` (RFC 8446 §6.2), not `decrypt_error`.
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::SignatureSchemeMismatchesKey` if it is not.
+    pub(crate) fn check_scheme(&self, scheme: SignatureScheme) -> Result<(), Error> {
+        use crate::crypto::KeyKind;
+        let fits = match scheme {
+            SignatureScheme::RSA_PKCS1_SHA1
+            | SignatureScheme::RSA_PKCS1_SHA256
+            | SignatureScheme::RSA_PKCS1_SHA384
+            | SignatureScheme::RSA_PKCS1_SHA512
+            | SignatureScheme::RSA_PSS_SHA256
+            | SignatureScheme::RSA_PSS_SHA384
+            | SignatureScheme::RSA_PSS_SHA512 => self.kind == KeyKind::Rsa,
+            SignatureScheme::ECDSA_SHA1_Legacy
+            | SignatureScheme::ECDSA_NISTP256_SHA256
+            | SignatureScheme::ECDSA_NISTP384_SHA384
+            | SignatureScheme::ECDSA_NISTP521_SHA512 => self.kind == KeyKind::Ecdsa,
+            SignatureScheme::ED25519 => self.kind == KeyKind::Ed25519,
+            // rsa_pss_pss_* need an RSASSA-PSS key, which we do not accept; anything else is
+            // left to the verifier (which refuses what it does not know).
+            SignatureScheme::RSA_PSS_PSS_SHA256
+            | SignatureScheme::RSA_PSS_PSS_SHA384
+            | SignatureScheme::RSA_PSS_PSS_SHA512
+            | SignatureScheme::ED448 => false,
+            _ => true,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into())
+        }
+    }
+}
+
 /// The kind of key an end-entity certificate carries and what its KeyUsage allows.
 ///
 /// rustls-webpki does not expose KeyUsage or the key algorithm, so the certificate is read with
@@ -1067,6 +1108,41 @@ mod tests {
     use super::*;
     use crate::crypto::aws_lc::default_provider;
     use rcgen::ExtendedKeyUsagePurpose as Eku;
+
+    /// BoGo Verify-*-SignatureType*: a signature with a scheme for another key type is
+    /// illegal_parameter before any verification.
+    #[test]
+    fn signature_scheme_must_fit_the_key_type() {
+        use clasp_testkit::{KeyType, TestPki};
+        let pki = TestPki::shared();
+        let rsa = pki.server(KeyType::Rsa2048).cert_chain()[0].clone();
+        let ec = pki.server(KeyType::EcdsaP256).cert_chain()[0].clone();
+        let rsa = end_entity_key(&rsa).unwrap();
+        let ec = end_entity_key(&ec).unwrap();
+        let err: Error = crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into();
+        let mismatch = Err(err.clone());
+        assert_eq!(
+            rsa.check_scheme(SignatureScheme::ECDSA_NISTP256_SHA256),
+            mismatch
+        );
+        assert_eq!(rsa.check_scheme(SignatureScheme::ED25519), mismatch);
+        assert_eq!(ec.check_scheme(SignatureScheme::RSA_PSS_SHA256), mismatch);
+        assert_eq!(ec.check_scheme(SignatureScheme::RSA_PKCS1_SHA256), mismatch);
+        assert_eq!(
+            rsa.check_scheme(SignatureScheme::RSA_PSS_PSS_SHA256),
+            mismatch
+        );
+        assert_eq!(rsa.check_scheme(SignatureScheme::RSA_PSS_SHA256), Ok(()));
+        assert_eq!(rsa.check_scheme(SignatureScheme::RSA_PKCS1_SHA256), Ok(()));
+        assert_eq!(
+            ec.check_scheme(SignatureScheme::ECDSA_NISTP256_SHA256),
+            Ok(())
+        );
+        assert_eq!(
+            crate::msgs::enums::AlertDescription::from(&err),
+            crate::msgs::enums::AlertDescription::IllegalParameter
+        );
+    }
 
     fn store_with(ca: &test_pki::Issued) -> Arc<RootCertStore> {
         let mut roots = RootCertStore::empty();

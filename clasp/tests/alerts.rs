@@ -24,6 +24,7 @@
 //! | IncorrectFinished | decrypt_error | alerts::tls13_finished_with_wrong_verify_data_is_decrypt_error |
 //! | BadSignature | decrypt_error | handshake::rfc8448_tests::client_refuses_tampered_certificate_verify_signature |
 //! | UnofferedSignatureScheme | illegal_parameter | verify::tests::tls13_refuses_rsa_pkcs1_and_sha1_for_certificate_verify |
+//! | SignatureSchemeMismatchesKey | illegal_parameter | verify::tests::signature_scheme_must_fit_the_key_type |
 //! | IllegalHelloRetryRequest | illegal_parameter | alerts::hello_retry_request_for_a_group_already_shared_is_illegal_parameter |
 //! | IllegalCompression | illegal_parameter | handshake::review_tests::second_client_hello_with_compression_is_rejected |
 //! | Renegotiation | no_renegotiation | alerts::tls12_hello_request_after_the_handshake_is_no_renegotiation |
@@ -36,6 +37,7 @@
 //! | BadRenegotiationInfo | handshake_failure | handshake::alert_tests::renegotiation_info_broken_on_initial_hello_is_handshake_failure |
 //! | TooManyEmptyRecords | unexpected_message | alerts::endless_empty_application_data_records_are_unexpected_message |
 //! | TooManyPostHandshakeMessages | unexpected_message | bounds.rs (KeyUpdate / CertificateRequest floods) |
+//! | TooManyWarningAlerts | unexpected_message | alerts::more_than_four_user_canceled_alerts_in_a_row_are_unexpected_message |
 //! | IllegalKeyUpdate | illegal_parameter | key_update::in_memory_key_update_with_illegal_request_value_is_illegal_parameter |
 //! | IllegalClientHello | illegal_parameter | handshake::extension_tests::key_share_rule_violations_are_illegal_parameter |
 //! | MissingExtendedMasterSecret | handshake_failure | handshake::alert_tests::missing_extended_master_secret_is_handshake_failure |
@@ -630,6 +632,44 @@ fn early_data_over_the_servers_limit_is_unexpected_message() {
     let mut server = ServerConnection::new(server(16)).unwrap();
     let err = give_tls(&mut server, &take_tls(&mut client)).unwrap_err();
     assert_eq!(err, Error::PeerMisbehaved(PeerMisbehaved::IllegalEarlyData));
+    assert_eq!(
+        alert_delivered(&mut server, &mut client),
+        AlertDescription::UnexpectedMessage
+    );
+}
+
+/// Warning alerts (here TLS 1.3 user_canceled, RFC 8446 §6.1) ask nothing of us and are
+/// ignored, but not without bound: 4 in a row are tolerated, the 5th is unexpected_message (as
+/// BoringSSL and rustls do; BoGo SendUserCanceledAlerts-TooMany-TLS13).
+#[test]
+fn more_than_four_user_canceled_alerts_in_a_row_are_unexpected_message() {
+    let (cfg, log) = logged_client();
+    let (mut client, mut server) = new_pair(cfg);
+    pump(&mut client, &mut server).unwrap();
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
+    let secret = log.0.lock().unwrap()["CLIENT_TRAFFIC_SECRET_0"].clone();
+    let hkdf = provider.hkdf(suite.hash);
+    let mut key = vec![0u8; suite.aead.key_len()];
+    let mut iv = [0u8; 12];
+    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    let user_canceled = [1u8, 90];
+    let mut four = Vec::new();
+    for _ in 0..4 {
+        enc.seal_record(ContentType::Alert, &user_canceled, &mut four)
+            .unwrap();
+    }
+    give_tls(&mut server, &four).unwrap();
+    let mut fifth = Vec::new();
+    enc.seal_record(ContentType::Alert, &user_canceled, &mut fifth)
+        .unwrap();
+    let err = give_tls(&mut server, &fifth).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::TooManyWarningAlerts)
+    );
     assert_eq!(
         alert_delivered(&mut server, &mut client),
         AlertDescription::UnexpectedMessage

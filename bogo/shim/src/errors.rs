@@ -28,6 +28,9 @@ pub fn code(e: &Error) -> String {
         Error::InvalidMessage(InvalidMessage::PreSharedKeyNotLast) => {
             ":PRE_SHARED_KEY_MUST_BE_LAST:"
         }
+        Error::InvalidMessage(InvalidMessage::PskBinderCountMismatch) => {
+            ":PSK_IDENTITY_BINDER_COUNT_MISMATCH:"
+        }
         Error::InvalidMessage(InvalidMessage::EmptyRecord) => ":TOO_MANY_EMPTY_FRAGMENTS:",
         Error::InvalidMessage(InvalidMessage::HandshakeMessageTooLarge) => {
             ":EXCESSIVE_MESSAGE_SIZE:"
@@ -46,7 +49,9 @@ pub fn code(e: &Error) -> String {
             P::SessionIdMismatch => ":SERVER_ECHOED_INVALID_SESSION_ID:",
             P::IncorrectFinished | P::BadBinder => ":DIGEST_CHECK_FAILED:",
             P::BadSignature => ":BAD_SIGNATURE:",
-            P::UnofferedSignatureScheme => ":WRONG_SIGNATURE_TYPE:",
+            P::UnofferedSignatureScheme | P::SignatureSchemeMismatchesKey => {
+                ":WRONG_SIGNATURE_TYPE:"
+            }
             P::IllegalHelloRetryRequest => ":ILLEGAL_HELLO_RETRY_REQUEST:",
             P::IllegalCompression => ":UNSUPPORTED_COMPRESSION_ALGORITHM:",
             P::Renegotiation => ":NO_RENEGOTIATION:",
@@ -62,6 +67,11 @@ pub fn code(e: &Error) -> String {
             P::MissingExtendedMasterSecret => ":MISSING_EXTENDED_MASTER_SECRET:",
             P::IllegalEarlyData => ":UNEXPECTED_EARLY_DATA:",
             P::NoInnerContentType => ":NO_INNER_CONTENT_TYPE:",
+            P::TooManyPostHandshakeMessages => ":TOO_MANY_KEY_UPDATES:",
+            P::TooManyWarningAlerts => ":TOO_MANY_WARNING_ALERTS:",
+            // BoringSSL: WRONG_CERTIFICATE_TYPE, mapped to this code in config.json.
+            P::CertificateKeyMismatchesSuite => ":WRONG_SIGNATURE_TYPE:",
+            P::ObsoleteLegacyVersion => ":UNSUPPORTED_PROTOCOL:",
             _ => ":PEER_MISBEHAVED:",
         },
         Error::PeerIncompatible(p) => match p {
@@ -75,6 +85,9 @@ pub fn code(e: &Error) -> String {
             _ => ":PEER_INCOMPATIBLE:",
         },
         Error::InvalidCertificate(CertificateError::BadEncoding) => ":CANNOT_PARSE_LEAF_CERT:",
+        Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse) => {
+            ":KEY_USAGE_BIT_INCORRECT:"
+        }
         Error::InvalidCertificate(_) => ":CERTIFICATE_VERIFY_FAILED:",
         Error::AlertReceived(a) => return alert_code(a.0),
         Error::UnexpectedEof => ":UNEXPECTED_EOF:",

@@ -4,6 +4,7 @@
 //! output, "hello" if the shim writes first, then echo every byte read XOR 0xff until the peer
 //! closes, then close_notify.
 
+use core::cell::RefCell;
 use core::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream};
@@ -107,7 +108,16 @@ struct Shared {
     /// The server config and the flags it was built from: a resumption with the same settings
     /// reuses it (and so its TLS 1.2 session-ID cache).
     server: Option<(Conn, Arc<ServerConfig>)>,
+    /// The client's verifier and certificate resolver, with the settings they were built from.
+    /// clasp offers a cached session only to a config with the same verifier and resolver (by
+    /// identity), so a resumption with the same settings must reuse them, as BoringSSL reuses
+    /// its `SSL_CTX`; a resumption that changes them is (rightly) not offered the session.
+    client_verifier: RefCell<Option<(VerifierKey, Arc<TestVerifier>)>>,
+    client_cert: RefCell<Option<(ClientCertKey, Arc<clasp::sign::SingleClientCert>)>>,
 }
+
+type VerifierKey = (bool, Vec<SignatureScheme>);
+type ClientCertKey = (Option<String>, Option<String>, Vec<u16>);
 
 /// Runs every connection the flags ask for.
 ///
@@ -123,6 +133,8 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
         client_cache: Arc::new(ClientSessionCache::new(8)),
         ticket_keys: Arc::new(ticket_keys),
         server: None,
+        client_verifier: RefCell::new(None),
+        client_cert: RefCell::new(None),
     };
     for conf in confs {
         reject_unimplemented(conf)?;
@@ -410,21 +422,14 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         // BoringSSL enables TLS 1.2 RSA key exchange by default; BoGo tests it.
         .allow_rsa_key_exchange(true)
         .with_groups(&groups)
-        .with_verifier(Arc::new(TestVerifier {
-            // Without -verify-peer BoringSSL's client runs in SSL_VERIFY_NONE mode: a failing
-            // verify callback is ignored ("soft fail").
-            fail: c.verify_fail && c.verify_peer,
-            mandatory: false,
-            verifiers: p.verifiers,
-            schemes: verify_schemes(c, p)?,
-        }))
+        .with_verifier(client_verifier(shared, c)?)
         .with_time_provider(shared.clock.clone())
         .with_session_cache(shared.client_cache.clone());
     if let Some(wire) = &c.advertise_alpn {
         b = b.with_alpn_protocols(alpn_list(wire)?);
     }
-    if let Some(key) = load_key(c, p)? {
-        b = b.with_client_cert_resolver(Arc::new(clasp::sign::SingleClientCert(key)));
+    if let Some(resolver) = client_cert(shared, c)? {
+        b = b.with_client_cert_resolver(resolver);
     }
     if c.host_name.is_none() {
         b = b.without_sni();
@@ -433,6 +438,52 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         b = b.with_early_data();
     }
     b.build().map(Arc::new).map_err(Failure::Tls)
+}
+
+/// The client's verifier: the previous connection's if built from the same settings.
+fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failure> {
+    let p = &shared.provider;
+    // Without -verify-peer BoringSSL's client runs in SSL_VERIFY_NONE mode: a failing verify
+    // callback is ignored ("soft fail").
+    let key: VerifierKey = (c.verify_fail && c.verify_peer, verify_schemes(c, p)?);
+    let mut slot = shared.client_verifier.borrow_mut();
+    if let Some((k, v)) = &*slot {
+        if *k == key {
+            return Ok(v.clone());
+        }
+    }
+    let v = Arc::new(TestVerifier {
+        fail: key.0,
+        mandatory: false,
+        verifiers: p.verifiers,
+        schemes: key.1.clone(),
+    });
+    *slot = Some((key, v.clone()));
+    Ok(v)
+}
+
+/// The client's certificate resolver: the previous connection's if built from the same files.
+fn client_cert(
+    shared: &Shared,
+    c: &Conn,
+) -> Result<Option<Arc<clasp::sign::SingleClientCert>>, Failure> {
+    let key: ClientCertKey = (
+        c.cert_file.clone(),
+        c.key_file.clone(),
+        c.signing_prefs.clone(),
+    );
+    let mut slot = shared.client_cert.borrow_mut();
+    if let Some((k, r)) = &*slot {
+        if *k == key {
+            return Ok(Some(r.clone()));
+        }
+    }
+    let Some(certified) = load_key(c, &shared.provider)? else {
+        return Ok(None);
+    };
+    let r = Arc::new(clasp::sign::SingleClientCert(certified));
+    *slot = Some((key, r.clone()));
+    Ok(Some(r))
 }
 
 fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Failure> {

@@ -222,3 +222,35 @@ fn key_share_rule_violations_are_illegal_parameter() {
         );
     }
 }
+
+/// RFC 8446 §4.2: an extension "which it did not request in the associated ClientHello" is
+/// `unsupported_extension`. A fresh client offers no PSK, so a ServerHello selecting one answers
+/// nothing we sent (BoGo AlwaysSelectPSKIdentity-TLS13).
+#[test]
+fn server_hello_selecting_an_unoffered_psk_is_unsupported_extension() {
+    let (mut c, mut s) = (client(), server(server_config(&[NamedGroup::X25519])));
+    give(&mut s, &take(&mut c)).unwrap();
+    let flight = take(&mut s);
+    // The first record is the ServerHello alone; re-encode it with a pre_shared_key answer.
+    let len = usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let (sh_record, rest) = flight.split_at(5 + len);
+    let msg = HandshakeMessage::read_version(&sh_record[5..], ProtocolVersion::TLSv1_3).unwrap();
+    let HandshakePayload::ServerHello(mut sh) = msg.payload().clone() else {
+        panic!("expected a ServerHello");
+    };
+    sh.extensions.push(ServerExtension::PreSharedKey(0));
+    let body = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
+    let mut forged = vec![22, 3, 3];
+    forged.extend_from_slice(&u16::try_from(body.encoded().len()).unwrap().to_be_bytes());
+    forged.extend_from_slice(body.encoded());
+    forged.extend_from_slice(rest);
+    let err = give(&mut c, &forged).unwrap_err();
+    assert_eq!(
+        err,
+        Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension)
+    );
+    assert_eq!(
+        AlertDescription::from(&err),
+        AlertDescription::UnsupportedExtension
+    );
+}

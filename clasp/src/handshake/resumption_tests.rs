@@ -106,3 +106,44 @@ fn tls12_oversized_ticket_is_dropped_at_receipt() {
     assert!(cache.get_tls12("localhost", now, &client).is_none());
     assert_eq!(connect(&client, &server), Ok(false));
 }
+
+/// psk_key_exchange_modes offering only psk_ke.
+fn only_psk_ke(hello: &mut crate::msgs::handshake::ClientHello) {
+    use crate::msgs::enums::PskKeyExchangeMode;
+    use crate::msgs::extensions::ClientExtension;
+    for e in &mut hello.extensions {
+        if let ClientExtension::PskKeyExchangeModes(modes) = e {
+            *modes = vec![PskKeyExchangeMode::PskKe];
+        }
+    }
+}
+
+/// RFC 8446 §4.2.9: the client "supports use of PSKs only with these modes", and we resume
+/// only with psk_dhe_ke (forward secrecy), so a ticket for a client offering only psk_ke could
+/// never be used: none is sent (BoGo TLS13-ExpectNoSessionTicketOnBadKEMode-Server).
+#[test]
+fn no_ticket_for_a_client_offering_only_psk_ke() {
+    let pki = TestPki::shared();
+    let mut roots = RootCertStore::empty();
+    roots.add(&pki.ca_cert()).unwrap();
+    let cache = Arc::new(ClientSessionCache::new(8));
+    let mut client = ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+        .with_session_cache(Arc::clone(&cache))
+        .build()
+        .unwrap();
+    client.test_hello_hook = Some(only_psk_ke);
+    let client = Arc::new(client);
+    let id = pki.server(KeyType::EcdsaP256);
+    let server = Arc::new(
+        ServerConfig::builder()
+            .with_single_cert(id.cert_chain(), id.private_key())
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(connect(&client, &server), Ok(false));
+    let now = client.time.now().as_secs();
+    assert!(cache.take("localhost", now, &client).is_none());
+}

@@ -351,7 +351,7 @@ impl<'a> Codec<'a> for OfferedPsks {
         // RFC 8446 §4.2.11: each binder is "computed ... for the PSK with the same index": the
         // counts must match for the list to mean anything.
         if identities.len() != binders.len() {
-            return Err(InvalidMessage::IllegalValue("pre_shared_key: binder count"));
+            return Err(InvalidMessage::PskBinderCountMismatch);
         }
         Ok(Self {
             identities,

@@ -347,9 +347,7 @@ fn psk_binder_rules() {
     )]));
     assert_eq!(
         HandshakeMessage::read_version(&bytes, V13).map(|_| ()),
-        Err(crate::error::InvalidMessage::IllegalValue(
-            "pre_shared_key: binder count"
-        ))
+        Err(crate::error::InvalidMessage::PskBinderCountMismatch)
     );
 }
 

@@ -527,7 +527,10 @@ impl State for ExpectServerHello {
                         Some(t.session.psk.as_bytes()),
                     ))
                 }
-                (Some(_), _) => return Err(PeerMisbehaved::IllegalExtensionValue.into()),
+                // RFC 8446 §4.2: an answer to an extension we did not send is
+                // "unsupported_extension"; a bad answer to one we sent, "illegal_parameter".
+                (Some(_), None) => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
+                (Some(_), Some(_)) => return Err(PeerMisbehaved::IllegalExtensionValue.into()),
             };
             transcript.start_hash(details.config.provider.hash(suite.hash))?;
             transcript.add(msg.encoded());

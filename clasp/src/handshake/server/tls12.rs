@@ -819,6 +819,8 @@ impl State for ExpectCertificateVerify {
             .transcript
             .buffer()
             .ok_or(InternalError::Unreachable("transcript buffer"))?;
+        // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
+        crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
         let _valid = verifier.verify_tls12_signature(message, ee, sig.scheme, &sig.signature)?;
         st.transcript.add(msg.encoded());
         st.transcript.release_buffer();

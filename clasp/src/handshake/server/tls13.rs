@@ -391,6 +391,11 @@ pub(crate) fn handle_client_hello(
 
     let st = Tls13Server {
         post_handshake_auth: ch.has_extension(ExtensionType::PostHandshakeAuth),
+        // RFC 8446 §4.2.9: the client "supports use of PSKs only with these modes"; we
+        // resume only with psk_dhe_ke, so a client without it could never use a ticket.
+        client_accepts_tickets: ch
+            .psk_modes()
+            .is_some_and(|m| m.contains(&PskKeyExchangeMode::PskDheKe)),
         sni: ch.server_name().map(str::to_owned),
         alpn,
         config,
@@ -798,6 +803,8 @@ struct Tls13Server {
     alpn: Option<Vec<u8>>,
     /// The client offered post_handshake_auth (RFC 8446 §4.2.6).
     post_handshake_auth: bool,
+    /// The client offered psk_dhe_ke, the only mode we resume with: else no tickets.
+    client_accepts_tickets: bool,
     /// When the session was authenticated (now, or the resumed session's original time).
     auth_time: u64,
 }
@@ -912,6 +919,8 @@ impl State for ExpectCertificateVerify {
             .peer_certificates
             .first()
             .ok_or(PeerMisbehaved::NoCertificate)?;
+        // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
+        crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
         let _valid: HandshakeSignatureValid =
             verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
         st.transcript.add(msg.encoded());
@@ -948,15 +957,17 @@ impl State for ExpectFinished {
         cx.ccs_allowed = false;
         let hash = st.transcript.current_hash()?;
         let resumption = st.master.into_resumption_master_secret(&hash)?;
-        emit_tickets(
-            cx,
-            &st.config,
-            st.suite,
-            &resumption,
-            st.sni.as_deref(),
-            st.alpn.as_deref(),
-            st.auth_time,
-        )?;
+        if st.client_accepts_tickets {
+            emit_tickets(
+                cx,
+                &st.config,
+                st.suite,
+                &resumption,
+                st.sni.as_deref(),
+                st.alpn.as_deref(),
+                st.auth_time,
+            )?;
+        }
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
             secrets: TrafficSecrets {
@@ -1069,6 +1080,8 @@ impl ExpectTraffic {
                 let hash = transcript.current_hash()?;
                 let message = tls13_signed_message(false, hash.as_ref());
                 let ee = chain.first().ok_or(PeerMisbehaved::NoCertificate)?;
+                // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
+                crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
                 verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
                 transcript.add(msg.encoded());
                 PostHandshakeAuth::ExpectFinished { transcript, chain }

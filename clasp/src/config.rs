@@ -44,6 +44,32 @@ pub const DEFAULT_GROUPS: &[NamedGroup] = &[
 /// Groups a default server accepts after [`DEFAULT_GROUPS`] (least preferred): secp521r1.
 pub const DEFAULT_SERVER_EXTRA_GROUPS: &[NamedGroup] = &[NamedGroup::secp521r1];
 
+/// The NIST-curve post-quantum hybrids (draft-ietf-tls-ecdhe-mlkem: SecP256r1MLKEM768 0x11EB,
+/// SecP384r1MLKEM1024 0x11ED). A default *server* accepts them, right after X25519MLKEM768 (a
+/// client that sends one of their shares gets a post-quantum exchange rather than a classical
+/// one); a default *client* neither offers them in supported_groups nor sends their shares:
+/// each share costs 1.2–1.7 KB of ClientHello, and browsers and most servers use
+/// X25519MLKEM768. A client that needs them (a FIPS policy: both halves are FIPS-approved)
+/// enables them with `with_groups` and `with_key_shares`.
+pub const DEFAULT_SERVER_PQ_GROUPS: &[NamedGroup] = &[
+    NamedGroup::secp256r1MLKEM768,
+    NamedGroup::secp384r1MLKEM1024,
+];
+
+/// The default server group list: [`DEFAULT_GROUPS`] with [`DEFAULT_SERVER_PQ_GROUPS`] after
+/// X25519MLKEM768, then [`DEFAULT_SERVER_EXTRA_GROUPS`].
+fn default_server_groups() -> Vec<NamedGroup> {
+    let mut g = Vec::new();
+    for name in DEFAULT_GROUPS {
+        g.push(*name);
+        if *name == NamedGroup::X25519MLKEM768 {
+            g.extend_from_slice(DEFAULT_SERVER_PQ_GROUPS);
+        }
+    }
+    g.extend_from_slice(DEFAULT_SERVER_EXTRA_GROUPS);
+    g
+}
+
 /// Groups the client sends key shares for in its first ClientHello (one post-quantum hybrid and
 /// one classical share; a server preferring another group costs one HelloRetryRequest).
 pub const DEFAULT_KEY_SHARES: &[NamedGroup] = &[NamedGroup::X25519MLKEM768, NamedGroup::X25519];
@@ -826,8 +852,7 @@ impl ServerConfigBuilder {
     pub fn build(self) -> Result<ServerConfig, Error> {
         let mut common = self.common;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
-            let mut g = DEFAULT_GROUPS.to_vec();
-            g.extend_from_slice(DEFAULT_SERVER_EXTRA_GROUPS);
+            let mut g = default_server_groups();
             g.extend([
                 NamedGroup::FFDHE2048,
                 NamedGroup::FFDHE3072,
@@ -835,7 +860,7 @@ impl ServerConfigBuilder {
             ]);
             g
         } else {
-            [DEFAULT_GROUPS, DEFAULT_SERVER_EXTRA_GROUPS].concat()
+            default_server_groups()
         };
         let Negotiable {
             provider,

@@ -217,6 +217,7 @@ wire_enum! {
         MLKEM768 = 0x0201 => "MLKEM768",
         secp256r1MLKEM768 = 0x11eb => "SecP256r1MLKEM768",
         X25519MLKEM768 = 0x11ec => "X25519MLKEM768",
+        secp384r1MLKEM1024 = 0x11ed => "SecP384r1MLKEM1024",
     }
 }
 

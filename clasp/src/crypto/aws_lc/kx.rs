@@ -180,80 +180,158 @@ pub fn ecdh_from_private(
     Ok(Box::new(g.key_exchange(priv_key)?))
 }
 
-/// The X25519MLKEM768 hybrid (draft-ietf-tls-ecdhe-mlkem §4.1 / IANA 0x11EC).
-#[derive(Debug)]
-pub struct X25519MlKem768;
+/// An ECDHE + ML-KEM hybrid group (draft-ietf-tls-ecdhe-mlkem): X25519MLKEM768 (0x11EC),
+/// SecP256r1MLKEM768 (0x11EB) and SecP384r1MLKEM1024 (0x11ED).
+///
+/// draft-ietf-tls-ecdhe-mlkem §4.1 fixes the order of the two halves per group: X25519MLKEM768
+/// puts the ML-KEM part first in both shares and in the shared secret ("the ML-KEM component
+/// comes first"), while the two NIST-curve hybrids put the ECDHE part first (the client share is
+/// the uncompressed point followed by the ML-KEM encapsulation key; the server share the point
+/// followed by the ciphertext; the secret the ECDH secret followed by the ML-KEM secret). The
+/// OpenSSL 3.5 and rustls implementations agree (`EVP_PKEY-MLX-KEM(7)`; rustls
+/// `pq::SECP256R1MLKEM768`, `post_quantum_first: false`).
+#[derive(Debug, Clone, Copy)]
+pub struct EcdhMlKemHybrid {
+    name: NamedGroup,
+    ecdh: &'static EcdhGroup,
+    kem: &'static kem::Algorithm,
+    /// FIPS 203 encapsulation key length (the client's ML-KEM half).
+    ek_len: usize,
+    /// FIPS 203 ciphertext length (the server's ML-KEM half).
+    ct_len: usize,
+    /// Whether the ML-KEM half comes first on the wire and in the secret.
+    kem_first: bool,
+}
 
-/// X25519MLKEM768: ML-KEM-768 combined with X25519.
-pub static X25519MLKEM768: X25519MlKem768 = X25519MlKem768;
+/// The X25519MLKEM768 hybrid type, kept under its old name.
+// TODO(merge): remove once no branch names `X25519MlKem768`.
+#[doc(hidden)]
+pub type X25519MlKem768 = EcdhMlKemHybrid;
+
+/// X25519MLKEM768 (0x11EC): ML-KEM-768 combined with X25519, ML-KEM first.
+pub static X25519MLKEM768: EcdhMlKemHybrid = EcdhMlKemHybrid {
+    name: NamedGroup::X25519MLKEM768,
+    ecdh: &X25519,
+    kem: &kem::ML_KEM_768,
+    ek_len: MLKEM768_EK_LEN,
+    ct_len: MLKEM768_CT_LEN,
+    kem_first: true,
+};
+
+/// SecP256r1MLKEM768 (0x11EB): P-256 ECDHE combined with ML-KEM-768, ECDHE first. Not offered
+/// by default (see `config::DEFAULT_GROUPS`); enable it with `with_groups`.
+pub static SECP256R1MLKEM768: EcdhMlKemHybrid = EcdhMlKemHybrid {
+    name: NamedGroup::secp256r1MLKEM768,
+    ecdh: &SECP256R1,
+    kem: &kem::ML_KEM_768,
+    ek_len: MLKEM768_EK_LEN,
+    ct_len: MLKEM768_CT_LEN,
+    kem_first: false,
+};
+
+/// SecP384r1MLKEM1024 (0x11ED): P-384 ECDHE combined with ML-KEM-1024, ECDHE first. Not offered
+/// by default; enable it with `with_groups`.
+pub static SECP384R1MLKEM1024: EcdhMlKemHybrid = EcdhMlKemHybrid {
+    name: NamedGroup::secp384r1MLKEM1024,
+    ecdh: &SECP384R1,
+    kem: &kem::ML_KEM_1024,
+    ek_len: MLKEM1024_EK_LEN,
+    ct_len: MLKEM1024_CT_LEN,
+    kem_first: false,
+};
 
 /// ML-KEM-768 encapsulation key length (FIPS 203).
 const MLKEM768_EK_LEN: usize = 1184;
 /// ML-KEM-768 ciphertext length (FIPS 203).
 const MLKEM768_CT_LEN: usize = 1088;
-/// X25519 public key length.
-const X25519_LEN: usize = 32;
+/// ML-KEM-1024 encapsulation key length (FIPS 203).
+const MLKEM1024_EK_LEN: usize = 1568;
+/// ML-KEM-1024 ciphertext length (FIPS 203).
+const MLKEM1024_CT_LEN: usize = 1568;
 
-impl SupportedKxGroup for X25519MlKem768 {
-    fn name(&self) -> NamedGroup {
-        NamedGroup::X25519MLKEM768
+impl EcdhMlKemHybrid {
+    /// Splits a peer share of exactly `kem_len + ecdh share` bytes into (ML-KEM, ECDHE) halves
+    /// in this group's order; any other length is an invalid share.
+    fn split<'a>(&self, share: &'a [u8], kem_len: usize) -> Result<(&'a [u8], &'a [u8]), Error> {
+        if share.len() != kem_len + self.ecdh.share_len {
+            return Err(invalid_share());
+        }
+        Ok(if self.kem_first {
+            share.split_at(kem_len)
+        } else {
+            let (ecdh, kem) = share.split_at(self.ecdh.share_len);
+            (kem, ecdh)
+        })
     }
 
-    /// Client side: the share is the ML-KEM-768 encapsulation key followed by an X25519
-    /// public key (draft-ietf-tls-ecdhe-mlkem §4.1: "the ML-KEM component comes first").
+    /// Joins the two halves (shares or secrets) in this group's order.
+    fn join(&self, kem_part: &[u8], ecdh_part: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(kem_part.len() + ecdh_part.len());
+        if self.kem_first {
+            v.extend_from_slice(kem_part);
+            v.extend_from_slice(ecdh_part);
+        } else {
+            v.extend_from_slice(ecdh_part);
+            v.extend_from_slice(kem_part);
+        }
+        v
+    }
+
+    fn start_ecdh(&self) -> Result<EcdhKeyExchange, CryptoError> {
+        let priv_key = agreement::PrivateKey::generate(self.ecdh.alg).map_err(|_| CryptoError)?;
+        self.ecdh.key_exchange(priv_key)
+    }
+}
+
+impl SupportedKxGroup for EcdhMlKemHybrid {
+    fn name(&self) -> NamedGroup {
+        self.name
+    }
+
+    /// Client side: the share is the ML-KEM encapsulation key and an ECDHE public key, in the
+    /// group's order (draft-ietf-tls-ecdhe-mlkem §4.1).
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
-        let dk = kem::DecapsulationKey::generate(&kem::ML_KEM_768).map_err(|_| CryptoError)?;
+        let dk = kem::DecapsulationKey::generate(self.kem).map_err(|_| CryptoError)?;
         let ek = dk
             .encapsulation_key()
             .and_then(|ek| ek.key_bytes())
             .map_err(|_| CryptoError)?;
-        let x_priv =
-            agreement::PrivateKey::generate(&agreement::X25519).map_err(|_| CryptoError)?;
-        let x = X25519.key_exchange(x_priv)?;
-        let mut pub_key = Vec::with_capacity(MLKEM768_EK_LEN + X25519_LEN);
-        pub_key.extend_from_slice(ek.as_ref());
-        pub_key.extend_from_slice(&x.pub_key);
-        Ok(Box::new(HybridKeyExchange { dk, x, pub_key }))
+        let x = self.start_ecdh()?;
+        let pub_key = self.join(ek.as_ref(), &x.pub_key);
+        Ok(Box::new(HybridKeyExchange {
+            group: *self,
+            dk,
+            x,
+            pub_key,
+        }))
     }
 
-    /// Server side: encapsulate to the client's ML-KEM key and do X25519 with its X25519 share.
-    /// Our share is the ML-KEM ciphertext followed by our X25519 public key; the secret is the
-    /// ML-KEM shared secret followed by the X25519 shared secret (draft §4.1).
+    /// Server side: encapsulate to the client's ML-KEM key and do ECDHE with its ECDHE share.
+    /// Our share is the ML-KEM ciphertext and our ECDHE public key, the secret the ML-KEM and
+    /// ECDHE secrets, both in the group's order (draft §4.1).
     fn start_and_complete(&self, peer_share: &[u8]) -> Result<CompletedKeyExchange, Error> {
-        if peer_share.len() != MLKEM768_EK_LEN + X25519_LEN {
-            return Err(invalid_share());
-        }
-        let (ek, x_peer) = peer_share.split_at(MLKEM768_EK_LEN);
+        let (ek, x_peer) = self.split(peer_share, self.ek_len)?;
         // FIPS 203 §7.2 "encapsulation key check" (the modulus check): aws-lc runs it inside
         // `encapsulate`, so a failure there means the peer's key is invalid.
-        let ek = kem::EncapsulationKey::new(&kem::ML_KEM_768, ek).map_err(|_| invalid_share())?;
+        let ek = kem::EncapsulationKey::new(self.kem, ek).map_err(|_| invalid_share())?;
         let (ct, mlkem_ss) = ek.encapsulate().map_err(|_| invalid_share())?;
 
-        let x_priv =
-            agreement::PrivateKey::generate(&agreement::X25519).map_err(|_| CryptoError)?;
-        let x = X25519.key_exchange(x_priv)?;
-        let x_ss = X25519.agree(&x.priv_key, x_peer)?;
+        let x = self.start_ecdh()?;
+        // The ECDHE half gets the same encoding checks as a plain ECDHE share (length, the
+        // uncompressed-point prefix, on the curve; X25519's all-zero secret).
+        let x_ss = self.ecdh.agree(&x.priv_key, x_peer)?;
 
-        let mut pub_key = Vec::with_capacity(MLKEM768_CT_LEN + X25519_LEN);
-        pub_key.extend_from_slice(ct.as_ref());
-        pub_key.extend_from_slice(&x.pub_key);
         Ok(CompletedKeyExchange {
-            group: NamedGroup::X25519MLKEM768,
-            pub_key,
-            secret: concat_secrets(mlkem_ss.as_ref(), x_ss.as_bytes()),
+            group: self.name,
+            pub_key: self.join(ct.as_ref(), &x.pub_key),
+            secret: SharedSecret::new(self.join(mlkem_ss.as_ref(), x_ss.as_bytes())),
         })
     }
 }
 
-fn concat_secrets(a: &[u8], b: &[u8]) -> SharedSecret {
-    let mut v = Vec::with_capacity(a.len() + b.len());
-    v.extend_from_slice(a);
-    v.extend_from_slice(b);
-    SharedSecret::new(v)
-}
-
-/// The client half of an X25519MLKEM768 exchange.
+/// The client half of a hybrid exchange.
 struct HybridKeyExchange {
+    group: EcdhMlKemHybrid,
     dk: kem::DecapsulationKey,
     x: EcdhKeyExchange,
     pub_key: Vec<u8>,
@@ -261,7 +339,7 @@ struct HybridKeyExchange {
 
 impl ActiveKeyExchange for HybridKeyExchange {
     fn group(&self) -> NamedGroup {
-        NamedGroup::X25519MLKEM768
+        self.group.name
     }
 
     fn pub_key(&self) -> &[u8] {
@@ -269,16 +347,15 @@ impl ActiveKeyExchange for HybridKeyExchange {
     }
 
     fn complete(self: Box<Self>, peer_share: &[u8]) -> Result<SharedSecret, Error> {
-        if peer_share.len() != MLKEM768_CT_LEN + X25519_LEN {
-            return Err(invalid_share());
-        }
-        let (ct, x_peer) = peer_share.split_at(MLKEM768_CT_LEN);
+        let (ct, x_peer) = self.group.split(peer_share, self.group.ct_len)?;
         let mlkem_ss = self
             .dk
             .decapsulate(kem::Ciphertext::from(ct))
             .map_err(|_| invalid_share())?;
-        let x_ss = X25519.agree(&self.x.priv_key, x_peer)?;
-        Ok(concat_secrets(mlkem_ss.as_ref(), x_ss.as_bytes()))
+        let x_ss = self.group.ecdh.agree(&self.x.priv_key, x_peer)?;
+        Ok(SharedSecret::new(
+            self.group.join(mlkem_ss.as_ref(), x_ss.as_bytes()),
+        ))
     }
 }
 
@@ -370,65 +447,179 @@ mod tests {
         agree_both_ways(&FFDHE2048, 256, 256);
     }
 
+    /// One row per hybrid: (group, ECDH group, ML-KEM encapsulation key length, ciphertext
+    /// length, ECDH share length, ECDH secret length, ML-KEM half first). The layout columns are
+    /// written down here from draft-ietf-tls-ecdhe-mlkem §4.1 independently of the
+    /// implementation's own table, so a swapped order there fails these tests.
+    type HybridRow = (
+        &'static EcdhMlKemHybrid,
+        NamedGroup,
+        usize,
+        usize,
+        usize,
+        usize,
+        bool,
+    );
+    const HYBRIDS: &[HybridRow] = &[
+        (
+            &X25519MLKEM768,
+            NamedGroup::X25519,
+            1184,
+            1088,
+            32,
+            32,
+            true,
+        ),
+        (
+            &SECP256R1MLKEM768,
+            NamedGroup::secp256r1,
+            1184,
+            1088,
+            65,
+            32,
+            false,
+        ),
+        (
+            &SECP384R1MLKEM1024,
+            NamedGroup::secp384r1,
+            1568,
+            1568,
+            97,
+            48,
+            false,
+        ),
+    ];
+
+    fn is_invalid_share<T>(r: Result<T, Error>) -> bool {
+        matches!(
+            r,
+            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
+        )
+    }
+
     #[test]
     fn hybrid_round_trip() {
-        let client = X25519MLKEM768.start().unwrap();
-        assert_eq!(client.group(), NamedGroup::X25519MLKEM768);
-        assert_eq!(client.pub_key().len(), 1184 + 32);
-        let server = X25519MLKEM768.start_and_complete(client.pub_key()).unwrap();
-        assert_eq!(server.pub_key.len(), 1088 + 32);
-        assert_eq!(server.secret.as_bytes().len(), 32 + 32);
-        let client_ss = client.complete(&server.pub_key).unwrap();
-        assert_eq!(client_ss.as_bytes(), server.secret.as_bytes());
+        for &(g, _, ek, ct, ec, ec_ss, _) in HYBRIDS {
+            let client = g.start().unwrap();
+            assert_eq!(client.group(), g.name());
+            assert_eq!(client.pub_key().len(), ek + ec, "{}", g.name());
+            let server = g.start_and_complete(client.pub_key()).unwrap();
+            assert_eq!(server.group, g.name());
+            assert_eq!(server.pub_key.len(), ct + ec, "{}", g.name());
+            assert_eq!(server.secret.as_bytes().len(), 32 + ec_ss);
+            let client_ss = client.complete(&server.pub_key).unwrap();
+            assert_eq!(client_ss.as_bytes(), server.secret.as_bytes());
+        }
+        assert_eq!(SECP256R1MLKEM768.name().0, 0x11eb);
+        assert_eq!(SECP384R1MLKEM1024.name().0, 0x11ed);
+        assert_eq!(X25519MLKEM768.name().0, 0x11ec);
     }
 
+    /// The order of the halves in shares and secret (draft-ietf-tls-ecdhe-mlkem §4.1): a
+    /// server share built by hand from aws-lc's ML-KEM and a fixed-key ECDH, in the order the
+    /// draft gives, must decapsulate to the two secrets in that order.
     #[test]
-    fn hybrid_secret_is_mlkem_then_x25519() {
-        // Use a fixed X25519 key on the server side of a hand-built exchange: the last 32 bytes
-        // of the hybrid secret must equal the plain X25519 secret of the two X25519 halves.
-        let client = X25519MLKEM768.start().unwrap();
-        let x_client_pub = client.pub_key()[1184..].to_vec();
-        let server = X25519MLKEM768.start_and_complete(client.pub_key()).unwrap();
-        let x_server_pub = server.pub_key[1088..].to_vec();
-        let ss = client.complete(&server.pub_key).unwrap();
-        assert_ne!(x_client_pub, x_server_pub);
-        // A third party with a fresh X25519 key sees a different secret in the X25519 half.
-        let other = X25519.start().unwrap();
-        let other_ss = other.complete(&x_server_pub).unwrap();
-        assert_ne!(&ss.as_bytes()[32..], other_ss.as_bytes());
+    fn hybrid_halves_are_in_the_draft_order() {
+        for &(g, ecdh, ek_len, _, ec_len, _, kem_first) in HYBRIDS {
+            let client = g.start().unwrap();
+            let share = client.pub_key().to_vec();
+            let (ek, point) = if kem_first {
+                let (a, b) = share.split_at(ek_len);
+                (a, b)
+            } else {
+                let (a, b) = share.split_at(ec_len);
+                (b, a)
+            };
+            if ecdh != NamedGroup::X25519 {
+                assert_eq!(point[0], 0x04, "{}: uncompressed point first", g.name());
+            }
+            let alg = if ek_len == 1184 {
+                &kem::ML_KEM_768
+            } else {
+                &kem::ML_KEM_1024
+            };
+            let (ct, kem_ss) = kem::EncapsulationKey::new(alg, ek)
+                .unwrap()
+                .encapsulate()
+                .unwrap();
+            let mut scalar = vec![0u8; if ec_len == 97 { 48 } else { 32 }];
+            let n = scalar.len();
+            scalar[n - 1] = 7;
+            scalar[0] = 0x40;
+            let server_ecdh = ecdh_from_private(ecdh, &scalar).unwrap();
+            let server_point = server_ecdh.pub_key().to_vec();
+            let ec_ss = server_ecdh.complete(point).unwrap();
+            let (server_share, want) = if kem_first {
+                (
+                    [ct.as_ref(), &server_point].concat(),
+                    [kem_ss.as_ref(), ec_ss.as_bytes()].concat(),
+                )
+            } else {
+                (
+                    [&server_point, ct.as_ref()].concat(),
+                    [ec_ss.as_bytes(), kem_ss.as_ref()].concat(),
+                )
+            };
+            let got = client.complete(&server_share).unwrap();
+            assert_eq!(got.as_bytes(), want.as_slice(), "{}", g.name());
+        }
     }
 
+    /// The same malformed-share handling for every hybrid: wrong lengths on either side, an
+    /// invalid ECDHE half (all zeros: a zero X25519 secret, or no NIST point), a compressed or
+    /// off-curve NIST point, and an encapsulation key failing the FIPS 203 modulus check.
     #[test]
     fn hybrid_rejects_bad_shares() {
-        let bad = |r: Result<SharedSecret, Error>| {
-            matches!(
-                r,
-                Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
-            )
-        };
-        let client = X25519MLKEM768.start().unwrap();
-        let server = X25519MLKEM768.start_and_complete(client.pub_key()).unwrap();
-        // Wrong lengths on either side.
-        assert!(bad(client.complete(&server.pub_key[1..])));
-        assert!(matches!(
-            X25519MLKEM768.start_and_complete(&[0u8; 1184 + 31]),
-            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
-        ));
-        // An all-zero X25519 half gives an all-zero X25519 secret: rejected.
-        let client = X25519MLKEM768.start().unwrap();
-        let mut share = client.pub_key().to_vec();
-        share[1184..].fill(0);
-        assert!(matches!(
-            X25519MLKEM768.start_and_complete(&share),
-            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
-        ));
-        // An encapsulation key with coefficients >= q (all 0xff) fails the FIPS 203 check.
-        let mut share = client.pub_key().to_vec();
-        share[..1184].fill(0xff);
-        assert!(matches!(
-            X25519MLKEM768.start_and_complete(&share),
-            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
-        ));
+        for &(g, ecdh, ek_len, _, ec_len, _, kem_first) in HYBRIDS {
+            let name = g.name();
+            let client = g.start().unwrap();
+            let good = client.pub_key().to_vec();
+            let server = g.start_and_complete(&good).unwrap();
+            // Wrong lengths on either side (one byte short, one byte long, empty).
+            let short_server = &server.pub_key[1..];
+            assert!(is_invalid_share(client.complete(short_server)), "{name}");
+            let client = g.start().unwrap();
+            let mut long = server.pub_key.clone();
+            long.push(0);
+            assert!(is_invalid_share(client.complete(&long)), "{name}");
+            assert!(is_invalid_share(g.start().unwrap().complete(&[])), "{name}");
+            assert!(is_invalid_share(g.start_and_complete(&good[1..])), "{name}");
+            assert!(is_invalid_share(
+                g.start_and_complete(&[good.as_slice(), &[0]].concat())
+            ));
+            assert!(is_invalid_share(g.start_and_complete(&[])), "{name}");
+            // The ECDHE and ML-KEM ranges of the client share.
+            let (ec_range, ek_range) = if kem_first {
+                (ek_len..ek_len + ec_len, 0..ek_len)
+            } else {
+                (0..ec_len, ec_len..ec_len + ek_len)
+            };
+            // An all-zero ECDHE half: the zero X25519 secret, or not a NIST point at all.
+            let mut share = good.clone();
+            share[ec_range.clone()].fill(0);
+            assert!(is_invalid_share(g.start_and_complete(&share)), "{name}");
+            if ecdh != NamedGroup::X25519 {
+                // Compressed form in place of the uncompressed prefix; off the curve.
+                let mut share = good.clone();
+                share[ec_range.start] = 0x02;
+                assert!(is_invalid_share(g.start_and_complete(&share)), "{name}");
+                let mut share = good.clone();
+                share[ec_range.end - 1] ^= 1;
+                assert!(is_invalid_share(g.start_and_complete(&share)), "{name}");
+                // The server's point off the curve, seen by the client.
+                let client = g.start().unwrap();
+                let mut sv = g.start_and_complete(client.pub_key()).unwrap().pub_key;
+                let last_point_byte = if kem_first { sv.len() - 1 } else { ec_len - 1 };
+                sv[last_point_byte] ^= 1;
+                assert!(is_invalid_share(client.complete(&sv)), "{name}");
+            }
+            // An encapsulation key with coefficients >= q (all 0xff) fails the FIPS 203 check.
+            let mut share = good.clone();
+            share[ek_range].fill(0xff);
+            assert!(is_invalid_share(g.start_and_complete(&share)), "{name}");
+            // The untouched share still works.
+            assert!(g.start_and_complete(&good).is_ok(), "{name}");
+        }
     }
 
     #[test]

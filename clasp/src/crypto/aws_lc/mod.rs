@@ -20,8 +20,8 @@ pub use hash::{SHA256, SHA384};
 pub use hkdf::{HKDF_SHA256, HKDF_SHA384};
 pub use hmac::{HMAC_SHA256, HMAC_SHA384};
 pub use kx::{
-    x25519_from_private, FFDHE2048, FFDHE3072, FFDHE4096, SECP256R1, SECP384R1, SECP521R1, X25519,
-    X25519MLKEM768,
+    x25519_from_private, FFDHE2048, FFDHE3072, FFDHE4096, SECP256R1, SECP256R1MLKEM768, SECP384R1,
+    SECP384R1MLKEM1024, SECP521R1, X25519, X25519MLKEM768,
 };
 pub use random::SYSTEM_RANDOM;
 pub use rsa::RSA_ENCRYPTER;
@@ -41,6 +41,8 @@ pub fn default_provider() -> CryptoProvider {
             &SECP256R1,
             &SECP384R1,
             &SECP521R1,
+            &SECP256R1MLKEM768,
+            &SECP384R1MLKEM1024,
             &FFDHE2048,
             &FFDHE3072,
             &FFDHE4096,
@@ -86,6 +88,8 @@ mod tests {
                 NamedGroup::secp256r1,
                 NamedGroup::secp384r1,
                 NamedGroup::secp521r1,
+                NamedGroup::secp256r1MLKEM768,
+                NamedGroup::secp384r1MLKEM1024,
                 NamedGroup::FFDHE2048,
                 NamedGroup::FFDHE3072,
                 NamedGroup::FFDHE4096,

@@ -11,7 +11,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
 use crate::error::{ConfigError, Error};
 use crate::keylog::{KeyLog, KeyLogFile};
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode};
+use crate::psk::{ExternalPsk, ExternalPskStore, ResolvesExternalPsk};
 use crate::sign::{
     CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert,
 };
@@ -68,6 +69,31 @@ fn default_server_groups() -> Vec<NamedGroup> {
     }
     g.extend_from_slice(DEFAULT_SERVER_EXTRA_GROUPS);
     g
+}
+
+/// The PSK key exchange modes used unless configured (RFC 8446 §4.2.9): psk_dhe_ke only, so a
+/// PSK handshake still has forward secrecy.
+pub const DEFAULT_PSK_MODES: &[PskKeyExchangeMode] = &[PskKeyExchangeMode::PskDheKe];
+
+/// Checks a PSK mode list: non-empty, only psk_ke and psk_dhe_ke, no repeats.
+fn check_psk_modes(modes: Option<&[PskKeyExchangeMode]>) -> Result<Vec<PskKeyExchangeMode>, Error> {
+    let modes = modes.unwrap_or(DEFAULT_PSK_MODES);
+    let known = |m: &PskKeyExchangeMode| {
+        *m == PskKeyExchangeMode::PskKe || *m == PskKeyExchangeMode::PskDheKe
+    };
+    let mut out: Vec<PskKeyExchangeMode> = Vec::with_capacity(2);
+    for m in modes {
+        if !known(m) {
+            return Err(ConfigError::BadExternalPsk("unknown PSK key exchange mode").into());
+        }
+        if !out.contains(m) {
+            out.push(*m);
+        }
+    }
+    if out.is_empty() {
+        return Err(ConfigError::BadExternalPsk("no PSK key exchange mode").into());
+    }
+    Ok(out)
 }
 
 /// Groups the client sends key shares for in its first ClientHello (one post-quantum hybrid and
@@ -223,6 +249,10 @@ pub struct ClientConfig {
     pub(crate) record_size_limit: Option<u16>,
     /// TLS 1.2: refuse a server that does not negotiate the extended master secret (RFC 7627).
     pub(crate) require_ems: bool,
+    /// External PSKs offered in every TLS 1.3 ClientHello, in order (RFC 8446 §4.2.11).
+    pub(crate) external_psks: Vec<Arc<ExternalPsk>>,
+    /// psk_key_exchange_modes as sent (RFC 8446 §4.2.9).
+    pub(crate) psk_modes: Vec<PskKeyExchangeMode>,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -257,6 +287,8 @@ pub struct ClientConfigBuilder {
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
     record_size_limit: Option<u16>,
+    external_psks: Vec<Arc<ExternalPsk>>,
+    psk_modes: Option<Vec<PskKeyExchangeMode>>,
 }
 
 impl ClientConfigBuilder {
@@ -446,6 +478,34 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers `psk` in every TLS 1.3 ClientHello (RFC 8446 §4.2.11); call again to offer more,
+    /// in order, after any resumption ticket (which goes first: only the first PSK may carry
+    /// 0-RTT data, and clasp sends 0-RTT data only under tickets).
+    ///
+    /// When the server accepts it, the PSK authenticates the server: no certificate is sent or
+    /// verified (RFC 8446 §2.2). When the server does not, the handshake falls back to
+    /// certificate authentication, verified as usual: a certificate-less handshake is accepted
+    /// only when the server selected one of these PSKs. Read the security properties in
+    /// [`crate::psk`] first: identities travel in clear, a key shared by several servers lets
+    /// one impersonate another, and the psk_ke mode has no forward secrecy. External PSKs are
+    /// TLS 1.3 only.
+    #[must_use]
+    pub fn with_external_psk(mut self, psk: ExternalPsk) -> Self {
+        self.external_psks.push(Arc::new(psk));
+        self
+    }
+
+    /// Sets psk_key_exchange_modes (RFC 8446 §4.2.9). Default `[psk_dhe_ke]`: a PSK handshake
+    /// still runs an (EC)DHE exchange, so it keeps forward secrecy. Adding
+    /// [`PskKeyExchangeMode::PskKe`] lets a server skip the key exchange: **no forward
+    /// secrecy**, anyone who later learns the PSK decrypts every recorded session. A key share
+    /// is still sent, for a server that accepts no PSK.
+    #[must_use]
+    pub fn with_psk_key_exchange_modes(mut self, modes: &[PskKeyExchangeMode]) -> Self {
+        self.psk_modes = Some(modes.to_vec());
+        self
+    }
+
     /// Stores tickets in `cache`. Configs may share one cache, but a session is resumed only by
     /// a config with the same verifier and client-certificate resolver (the same `Arc`s) as the
     /// one that made it: a session another config verified differently, or made with another
@@ -475,6 +535,10 @@ impl ClientConfigBuilder {
             groups,
         } = common.negotiable(true, DEFAULT_GROUPS)?;
         let key_share_groups = choose_key_shares(&groups, self.key_shares.as_deref());
+        let psk_modes = check_psk_modes(self.psk_modes.as_deref())?;
+        if !self.external_psks.is_empty() && !versions.contains(&ProtocolVersion::TLSv1_3) {
+            return Err(ConfigError::BadExternalPsk("external PSKs need TLS 1.3").into());
+        }
         let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
             Some(v) => v,
             None => Arc::new(WebPkiServerVerifier::new(
@@ -511,6 +575,8 @@ impl ClientConfigBuilder {
             enable_early_data: self.enable_early_data,
             record_size_limit: self.record_size_limit,
             require_ems: common.require_ems,
+            external_psks: self.external_psks,
+            psk_modes,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -589,6 +655,15 @@ pub struct ServerConfig {
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
     pub(crate) retain_client_hello: bool,
+    /// External PSKs by identity (RFC 8446 §4.2.11), if any.
+    pub(crate) external_psks: Option<Arc<dyn ResolvesExternalPsk>>,
+    /// PSK key exchange modes we accept, in preference order (RFC 8446 §4.2.9).
+    pub(crate) psk_modes: Vec<PskKeyExchangeMode>,
+    /// Refuse a client whose offered PSKs are all unknown instead of falling back to the
+    /// certificate (`unknown_psk_identity`).
+    pub(crate) refuse_unknown_psk: bool,
+    /// Whether there is a certificate to fall back to (false: PSK-only server).
+    pub(crate) has_certificate: bool,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -626,6 +701,10 @@ pub struct ServerConfigBuilder {
     no_tls12_tickets: bool,
     retain_client_hello: bool,
     max_session_age: Option<u64>,
+    external_psks: ExternalPskStore,
+    psk_resolver: Option<Arc<dyn ResolvesExternalPsk>>,
+    psk_modes: Option<Vec<PskKeyExchangeMode>>,
+    refuse_unknown_psk: bool,
 }
 
 impl ServerConfigBuilder {
@@ -836,6 +915,54 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Accepts `psk` from clients that offer its identity (RFC 8446 §4.2.11); call again for
+    /// more keys, or use [`Self::with_external_psk_resolver`]. A client that offers a known
+    /// identity with a wrong key fails its binder: `decrypt_error` (RFC 8446 §4.2.11.2).
+    ///
+    /// A connection that accepts an external PSK is authenticated by it: the server sends no
+    /// Certificate, CertificateVerify or CertificateRequest (RFC 8446 §2.2, §4.3.2, §E.1). A
+    /// server with external PSKs needs no certificate; without one it speaks TLS 1.3 only and
+    /// refuses a client that offers no known PSK with `unknown_psk_identity`. With a
+    /// certificate, such a client gets a certificate handshake unless
+    /// [`Self::refuse_unknown_psk_identities`] is set.
+    ///
+    /// 0-RTT data is never accepted under an external PSK (RFC 8446 §8: a key that never
+    /// changes gives a replay window that never closes). See [`crate::psk`] for the security
+    /// properties: one key per client–server pair; psk_ke has no forward secrecy.
+    #[must_use]
+    pub fn with_external_psk(mut self, psk: ExternalPsk) -> Self {
+        self.external_psks.insert(psk);
+        self
+    }
+
+    /// Looks up external PSKs with `resolver` (replaces the keys given to
+    /// [`Self::with_external_psk`]).
+    #[must_use]
+    pub fn with_external_psk_resolver(mut self, resolver: Arc<dyn ResolvesExternalPsk>) -> Self {
+        self.psk_resolver = Some(resolver);
+        self
+    }
+
+    /// PSK key exchange modes accepted for external PSKs, in preference order (RFC 8446
+    /// §4.2.9). Default `[psk_dhe_ke]`. With [`PskKeyExchangeMode::PskKe`] listed, a client that
+    /// offers psk_ke may get a handshake without (EC)DHE: **no forward secrecy**. Resumption
+    /// tickets are always resumed with psk_dhe_ke.
+    #[must_use]
+    pub fn with_psk_key_exchange_modes(mut self, modes: &[PskKeyExchangeMode]) -> Self {
+        self.psk_modes = Some(modes.to_vec());
+        self
+    }
+
+    /// A client that offers PSKs, none of which is accepted (unknown identity, another hash,
+    /// no common PSK mode, or an expired ticket), is refused with `unknown_psk_identity`
+    /// (RFC 8446 §6.2) instead of falling back to a certificate handshake. Only with external
+    /// PSKs configured; a client that offers no PSK still gets the certificate.
+    #[must_use]
+    pub fn refuse_unknown_psk_identities(mut self) -> Self {
+        self.refuse_unknown_psk = true;
+        self
+    }
+
     /// Keeps each connection's ClientHello, decoded and raw, for
     /// [`crate::ServerConnection::client_hello`] (fingerprinting, "your handshake" pages).
     /// Off by default: it costs an idle connection about 700 bytes for its whole life.
@@ -862,6 +989,23 @@ impl ServerConfigBuilder {
         } else {
             default_server_groups()
         };
+        let external_psks: Option<Arc<dyn ResolvesExternalPsk>> = match self.psk_resolver {
+            Some(r) => Some(r),
+            None if !self.external_psks.is_empty() => Some(Arc::new(self.external_psks)),
+            None => None,
+        };
+        let psk_modes = check_psk_modes(self.psk_modes.as_deref())?;
+        let has_certificate =
+            self.resolver.is_some() || self.cert.is_some() || self.cert_files.is_some();
+        // A PSK-only server speaks TLS 1.3 only: TLS 1.2 would need a certificate.
+        if !has_certificate && external_psks.is_some() {
+            let v = common.versions.take().unwrap_or(DEFAULT_VERSIONS.to_vec());
+            common.versions = Some(
+                v.into_iter()
+                    .filter(|v| *v == ProtocolVersion::TLSv1_3)
+                    .collect(),
+            );
+        }
         let Negotiable {
             provider,
             versions,
@@ -878,6 +1022,8 @@ impl ServerConfigBuilder {
             Arc::new(SingleCert(Arc::new(CertifiedKey::from_pem_files(
                 &chain, &key, &provider,
             )?)))
+        } else if external_psks.is_some() {
+            Arc::new(crate::sign::NoServerCert)
         } else {
             return Err(ConfigError::BadCertificateChain.into());
         };
@@ -936,6 +1082,10 @@ impl ServerConfigBuilder {
             allow_rsa_kx: common.allow_rsa_kx,
             require_ems: common.require_ems,
             retain_client_hello: self.retain_client_hello,
+            external_psks,
+            psk_modes,
+            refuse_unknown_psk: self.refuse_unknown_psk,
+            has_certificate,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]

@@ -56,6 +56,12 @@ pub struct Negotiated {
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed.
     pub resumed: bool,
+    /// The identity of the external PSK that authenticated the handshake (RFC 8446 §4.2.11),
+    /// when the server accepted one; there was then no certificate.
+    pub external_psk_identity: Option<Vec<u8>>,
+    /// The PSK key exchange mode (RFC 8446 §4.2.9) when a PSK (ticket or external) was
+    /// accepted: psk_dhe_ke, or psk_ke (no (EC)DHE, no forward secrecy).
+    pub psk_key_exchange_mode: Option<crate::msgs::enums::PskKeyExchangeMode>,
     /// Whether a HelloRetryRequest was needed.
     pub hello_retry: bool,
     /// 0-RTT: `None` if not offered, `Some(true)` if the server accepted the early data,

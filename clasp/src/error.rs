@@ -165,6 +165,10 @@ pub enum PeerMisbehaved {
     /// TLS 1.2 ServerKeyExchange DH parameters that are no group: p even or empty, or g outside
     /// 2..p-2 (RFC 5246 §7.4.3; `crypto::ffdhe::dh_group_for_params`).
     InvalidDhParams,
+    /// The server accepted a PSK with a key exchange mode we did not offer: no key_share
+    /// (psk_ke) when we offered only psk_dhe_ke, or a key_share when we offered only psk_ke
+    /// (RFC 8446 §4.2.9, §4.2.11: "illegal_parameter").
+    UnofferedPskKeyExchangeMode,
 }
 
 /// The peer is honest but we have nothing in common.
@@ -201,6 +205,10 @@ pub enum PeerIncompatible {
         /// The size of the server's prime in bits.
         prime_bits: u32,
     },
+    /// The server authenticates with external PSKs and the client offered none it knows (or
+    /// none usable with the cipher suite and PSK modes): the server has no certificate to fall
+    /// back to, or was told not to (RFC 8446 §6.2 "unknown_psk_identity").
+    UnknownPskIdentity,
 }
 
 /// Why a certificate was rejected, as the verifier saw it.
@@ -297,6 +305,8 @@ pub enum ConfigError {
     BadTicketSecret,
     /// The private key does not belong to the end-entity certificate.
     KeyMismatch,
+    /// An external PSK or PSK key exchange mode setting is unusable (the reason says which).
+    BadExternalPsk(&'static str),
 }
 
 impl From<InvalidMessage> for Error {
@@ -394,13 +404,17 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalKeyUpdate
                 | P::CertificateKeyMismatchesSuite
                 | P::IllegalClientHello
-                | P::InvalidDhParams => Self::IllegalParameter,
+                | P::InvalidDhParams
+                | P::UnofferedPskKeyExchangeMode => Self::IllegalParameter,
             },
             Error::PeerIncompatible(p) => match p {
                 PeerIncompatible::NoCommonVersion => Self::ProtocolVersion,
                 PeerIncompatible::NoApplicationProtocol => Self::NoApplicationProtocol,
                 PeerIncompatible::CertificateRequired => Self::CertificateRequired,
                 PeerIncompatible::UnrecognizedName => Self::UnrecognizedName,
+                // RFC 8446 §6.2: "Sent by servers when PSK key establishment is desired but no
+                // acceptable PSK identity is provided by the client."
+                PeerIncompatible::UnknownPskIdentity => Self::UnknownPskIdentity,
                 // RFC 7919 §3: a client refusing the server's group under local policy "MAY
                 // decide to terminate the connection with a fatal insufficient_security(71)".
                 PeerIncompatible::UnnamedDhGroup
@@ -554,7 +568,9 @@ mod tests {
             // RFC 5246 §7.4.2 / RFC 8422 §5.3, as BoringSSL.
             | P::CertificateKeyMismatchesSuite
             // RFC 5246 §7.4.3: ServerDHParams that are not a group (p even, g out of range).
-            | P::InvalidDhParams => A::IllegalParameter,
+            | P::InvalidDhParams
+            // RFC 8446 §4.2.11: key_share present/absent against psk_key_exchange_modes.
+            | P::UnofferedPskKeyExchangeMode => A::IllegalParameter,
             // RFC 8446 §4.4.4, §4.4.3, §4.2.11: Finished, CertificateVerify, binder.
             P::IncorrectFinished | P::BadSignature | P::BadBinder => A::DecryptError,
             // RFC 8446 §5.1, §5, §5.4, §4.2.10.
@@ -637,6 +653,7 @@ mod tests {
         PeerMisbehaved::NoInnerContentType,
         PeerMisbehaved::CertificateKeyMismatchesSuite,
         PeerMisbehaved::ObsoleteLegacyVersion,
+        PeerMisbehaved::UnofferedPskKeyExchangeMode,
     ];
 
     const ALL_INVALID_MESSAGE: &[InvalidMessage] = &[
@@ -764,6 +781,10 @@ mod tests {
         assert_eq!(
             a(PeerIncompatible::NoApplicationProtocol.into()),
             AlertDescription::NoApplicationProtocol
+        );
+        assert_eq!(
+            a(PeerIncompatible::UnknownPskIdentity.into()),
+            AlertDescription::UnknownPskIdentity
         );
     }
 }

@@ -155,6 +155,16 @@ pub trait ResolvesServerCert: Send + Sync + fmt::Debug {
     fn resolve(&self, hello: &ClientHelloInfo<'_>) -> Option<Arc<CertifiedKey>>;
 }
 
+/// No certificate at all: a server authenticated only by external PSKs (`crate::psk`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoServerCert;
+
+impl ResolvesServerCert for NoServerCert {
+    fn resolve(&self, _hello: &ClientHelloInfo<'_>) -> Option<Arc<CertifiedKey>> {
+        None
+    }
+}
+
 /// Always the same certificate, whatever the client asks for.
 #[derive(Debug, Clone)]
 pub struct SingleCert(pub Arc<CertifiedKey>);

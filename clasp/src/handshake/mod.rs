@@ -18,6 +18,8 @@ pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;
 #[cfg(test)]
+mod external_psk_tests;
+#[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
 mod resumption_tests;

@@ -11,7 +11,6 @@ use crate::handshake::{unexpected, State, DOWNGRADE_TLS11, DOWNGRADE_TLS12};
 use crate::key_schedule::tls13::{EarlySecret, PskKind, Tls13Crypto};
 use crate::msgs::enums::{
     CipherSuite, Compression, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion,
-    PskKeyExchangeMode,
 };
 use crate::msgs::extensions::{
     ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName, PskIdentity, ServerExtension,
@@ -20,6 +19,7 @@ use crate::msgs::extensions::{
 use crate::msgs::handshake::{
     placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
 };
+use crate::psk::ExternalPsk;
 use crate::session::{ClientTicket, ClientTls12Session};
 use crate::suites::{self, SuiteInfo};
 use crate::transcript::Transcript;
@@ -151,7 +151,33 @@ pub(crate) fn start(
         details.early_data_offered = true;
         details.early_data_params = Some((t.session.suite, t.session.alpn.clone()));
     }
-    let msg = attach_psk(hello, resuming.as_ref(), &details.config, now, None)?;
+    // RFC 8446 §4.2.11: external PSKs whose hash some offered TLS 1.3 suite has (a PSK is
+    // "associated with a single Hash algorithm").
+    let externals: Vec<Arc<ExternalPsk>> = if offered_tls13 {
+        details
+            .config
+            .external_psks
+            .iter()
+            .filter(|p| {
+                details
+                    .config
+                    .suites
+                    .iter()
+                    .any(|s| s.is_tls13() && s.hash == p.hash())
+            })
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let msg = attach_psk(
+        hello,
+        resuming.as_ref(),
+        &externals,
+        &details.config,
+        now,
+        None,
+    )?;
     let mut transcript = Transcript::new();
     transcript.add(msg.encoded());
     cx.send_handshake(&msg);
@@ -167,6 +193,7 @@ pub(crate) fn start(
         transcript,
         retried: None,
         resuming,
+        externals,
     }))
 }
 
@@ -264,50 +291,71 @@ pub(crate) fn cache_key(name: &ServerName<'_>) -> String {
     sni_host_name(name).map_or_else(|| format!("{name:?}"), str::to_owned)
 }
 
-/// Appends pre_shared_key (last, RFC 8446 §4.2.11) for `ticket` and fills in its binder: an
-/// HMAC over the transcript up to the truncated ClientHello (§4.2.11.2). `prior` holds
+/// Appends pre_shared_key (last, RFC 8446 §4.2.11) for `ticket` and `externals` and fills in
+/// their binders: HMACs over the transcript up to the truncated ClientHello (§4.2.11.2), under
+/// the "res binder" key for the ticket and the "ext binder" key for external PSKs (§7.1), so
+/// the two kinds can never be taken for each other. The ticket goes first: only the first PSK
+/// may carry 0-RTT data (§4.2.10), and we send 0-RTT only under tickets. `prior` holds
 /// message_hash(ClientHello1) and the HelloRetryRequest when this is the second ClientHello.
 fn attach_psk(
     mut hello: ClientHello,
     ticket: Option<&ClientTicket>,
+    externals: &[Arc<ExternalPsk>],
     config: &ClientConfig,
     now: u64,
     prior: Option<&Transcript>,
 ) -> Result<HandshakeMessage, Error> {
-    let Some(t) = ticket else {
+    // (hash, key, kind) for each identity, in order.
+    let mut psks: Vec<(crate::crypto::HashAlgorithm, &[u8], PskKind)> = Vec::new();
+    let mut identities = Vec::new();
+    if let Some(t) = ticket {
+        let suite = suites::lookup(t.session.suite).ok_or(PeerIncompatible::NoCommonCipherSuite)?;
+        // RFC 8446 §4.2.11.1: obfuscated_ticket_age = age in milliseconds + ticket_age_add
+        // (mod 2^32).
+        let age_ms = u32::try_from(now.saturating_sub(t.session.issued).saturating_mul(1000))
+            .unwrap_or(u32::MAX);
+        identities.push(PskIdentity {
+            identity: t.ticket.clone(),
+            obfuscated_ticket_age: age_ms.wrapping_add(t.session.age_add),
+        });
+        psks.push((suite.hash, t.session.psk.as_bytes(), PskKind::Resumption));
+    }
+    for e in externals {
+        // RFC 8446 §4.2.11: "For identities established externally, an obfuscated_ticket_age
+        // of 0 SHOULD be used".
+        identities.push(PskIdentity {
+            identity: e.identity().to_vec(),
+            obfuscated_ticket_age: 0,
+        });
+        psks.push((e.hash(), e.key(), PskKind::External));
+    }
+    if psks.is_empty() {
         return Ok(HandshakeMessage::new(HandshakePayload::ClientHello(hello)));
-    };
-    let suite = suites::lookup(t.session.suite).ok_or(PeerIncompatible::NoCommonCipherSuite)?;
-    let hash = config.provider.hash(suite.hash);
-    // RFC 8446 §4.2.11.1: obfuscated_ticket_age = age in milliseconds + ticket_age_add (mod 2^32).
-    let age_ms = u32::try_from(now.saturating_sub(t.session.issued).saturating_mul(1000))
-        .unwrap_or(u32::MAX);
+    }
+    let lens: Vec<usize> = psks.iter().map(|(h, _, _)| h.output_len()).collect();
     hello
         .extensions
         .push(ClientExtension::PreSharedKey(OfferedPsks {
-            identities: vec![PskIdentity {
-                identity: t.ticket.clone(),
-                obfuscated_ticket_age: age_ms.wrapping_add(t.session.age_add),
-            }],
-            binders: placeholder_binders(&[suite.hash.output_len()]),
+            identities,
+            binders: placeholder_binders(&lens),
         }));
     let mut msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
     let offset = msg
         .psk_binders_offset()
         .ok_or(InternalError::Unreachable("pre_shared_key not last"))?;
     let truncated = msg.encoded().get(..offset).unwrap_or_default();
-    let binder_hash = match prior {
-        Some(tr) => tr.hash_with_suffix(hash, truncated)?,
-        None => hash.hash(truncated),
-    };
-    let early = EarlySecret::new(
-        Tls13Crypto::new(&config.provider, suite.hash),
-        Some(t.session.psk.as_bytes()),
-    );
-    let binder = early
-        .binder_key(PskKind::Resumption)?
-        .compute_binder(&binder_hash)?;
-    msg.set_psk_binders(&[binder.as_ref()])?;
+    let mut binders = Vec::with_capacity(psks.len());
+    for (alg, key, kind) in psks {
+        let hash = config.provider.hash(alg);
+        let binder_hash = match prior {
+            Some(tr) => tr.hash_with_suffix(hash, truncated)?,
+            None => hash.hash(truncated),
+        };
+        let early = EarlySecret::new(Tls13Crypto::new(&config.provider, alg), Some(key));
+        binders.push(early.binder_key(kind)?.compute_binder(&binder_hash)?);
+    }
+    let refs: Vec<&[u8]> = binders.iter().map(AsRef::as_ref).collect();
+    msg.set_psk_binders(&refs)?;
     Ok(msg)
 }
 
@@ -390,10 +438,10 @@ fn build_client_hello(
                 })
                 .collect(),
         ));
-        // RFC 8446 §4.2.9: we only resume with (EC)DHE.
-        ext.push(ClientExtension::PskKeyExchangeModes(vec![
-            PskKeyExchangeMode::PskDheKe,
-        ]));
+        // RFC 8446 §4.2.9: psk_dhe_ke unless psk_ke was explicitly enabled.
+        ext.push(ClientExtension::PskKeyExchangeModes(
+            config.psk_modes.clone(),
+        ));
         if let Some(c) = cookie {
             // RFC 8446 §4.2.2: echo the HRR cookie.
             ext.push(ClientExtension::Cookie(c.to_vec()));
@@ -423,8 +471,10 @@ struct ExpectServerHello {
     transcript: Transcript,
     /// The suite fixed by a HelloRetryRequest, if there was one.
     retried: Option<&'static SuiteInfo>,
-    /// The ticket offered in pre_shared_key, if any.
+    /// The ticket offered in pre_shared_key, if any (identity 0).
     resuming: Option<ClientTicket>,
+    /// The external PSKs offered after it, in order.
+    externals: Vec<Arc<ExternalPsk>>,
 }
 
 impl State for ExpectServerHello {
@@ -509,28 +559,47 @@ impl State for ExpectServerHello {
                 key_shares,
                 mut transcript,
                 resuming,
+                externals,
                 ..
             } = *self;
+            let crypto = Tls13Crypto::new(&details.config.provider, suite.hash);
+            let tickets = usize::from(resuming.is_some());
             // RFC 8446 §4.2.11: "Clients MUST verify that the server's selected_identity is
             // within the range supplied by the client, that the server selected a cipher suite
             // indicating a Hash associated with the PSK".
-            let early = match (sh.psk_selected_identity(), resuming) {
+            let early = match (sh.psk_selected_identity().map(usize::from), resuming) {
                 (None, _) => None,
-                (Some(0), Some(t))
-                    if suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash) =>
-                {
+                // RFC 8446 §4.2: an answer to an extension we did not send is
+                // "unsupported_extension"; a bad answer to one we sent, "illegal_parameter".
+                (Some(_), None) if externals.is_empty() => {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into())
+                }
+                (Some(0), Some(t)) => {
+                    if !suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash) {
+                        return Err(PeerMisbehaved::IllegalExtensionValue.into());
+                    }
                     // A PSK handshake sends no Certificate (RFC 8446 §2.2): report the server
                     // chain verified when the session was made.
                     cx.negotiated.peer_certificates = t.session.peer_certs;
-                    Some(EarlySecret::new(
-                        Tls13Crypto::new(&details.config.provider, suite.hash),
-                        Some(t.session.psk.as_bytes()),
+                    Some((
+                        EarlySecret::new(crypto, Some(t.session.psk.as_bytes())),
+                        super::tls13::PskAuth::Resumption,
                     ))
                 }
-                // RFC 8446 §4.2: an answer to an extension we did not send is
-                // "unsupported_extension"; a bad answer to one we sent, "illegal_parameter".
-                (Some(_), None) => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
-                (Some(_), Some(_)) => return Err(PeerMisbehaved::IllegalExtensionValue.into()),
+                (Some(i), _) => {
+                    // An external PSK we offered, for this suite's hash: it authenticates the
+                    // server in place of a certificate (RFC 8446 §2.2).
+                    let psk = i
+                        .checked_sub(tickets)
+                        .and_then(|j| externals.get(j))
+                        .filter(|p| p.hash() == suite.hash)
+                        .ok_or(PeerMisbehaved::IllegalExtensionValue)?;
+                    cx.negotiated.external_psk_identity = Some(psk.identity().to_vec());
+                    Some((
+                        EarlySecret::new(crypto, Some(psk.key())),
+                        super::tls13::PskAuth::External,
+                    ))
+                }
             };
             transcript.start_hash(details.config.provider.hash(suite.hash))?;
             transcript.add(msg.encoded());
@@ -624,11 +693,13 @@ impl ExpectServerHello {
             mut key_shares,
             mut transcript,
             resuming,
+            mut externals,
             ..
         } = *self;
         // RFC 8446 §4.1.2: a PSK whose hash differs from the HRR's suite is dropped.
         let resuming = resuming
             .filter(|t| suites::lookup(t.session.suite).is_some_and(|s| s.hash == suite.hash));
+        externals.retain(|p| p.hash() == suite.hash);
         let config = Arc::clone(&details.config);
         if let Some(group) = group {
             // "... selected_group field corresponds to a group which was provided in the
@@ -667,6 +738,7 @@ impl ExpectServerHello {
         let ch2 = attach_psk(
             hello.clone(),
             resuming.as_ref(),
+            &externals,
             &config,
             now,
             Some(&transcript),
@@ -699,6 +771,7 @@ impl ExpectServerHello {
             transcript,
             retried: Some(suite),
             resuming,
+            externals,
         }))
     }
 }

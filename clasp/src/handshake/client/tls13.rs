@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::conn::CommonState;
-use crate::crypto::ActiveKeyExchange;
+use crate::crypto::{ActiveKeyExchange, SharedSecret};
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
 use crate::handshake::client::hello::cache_key;
 use crate::handshake::client::hello::ClientHelloDetails;
@@ -15,7 +15,7 @@ use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
     EarlySecret, HandshakeSecret, HandshakeTrafficSecret, ResumptionMasterSecret, Tls13Crypto,
 };
-use crate::msgs::enums::{HandshakeType, SignatureScheme};
+use crate::msgs::enums::{HandshakeType, PskKeyExchangeMode, SignatureScheme};
 use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
@@ -39,8 +39,19 @@ struct Tls13Client {
     handshake_secret: HandshakeSecret,
     client_hs: HandshakeTrafficSecret,
     server_hs: HandshakeTrafficSecret,
-    /// Authenticated by a resumption PSK: no Certificate or CertificateVerify follow.
+    /// Authenticated by a PSK (ticket or external): no Certificate or CertificateVerify follow.
     resumed: bool,
+    /// Which kind of PSK, when `resumed`.
+    psk_auth: Option<PskAuth>,
+}
+
+/// The kind of PSK the server accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PskAuth {
+    /// A resumption ticket of an earlier connection.
+    Resumption,
+    /// An external PSK (RFC 8446 §2.2): the key is the authentication.
+    External,
 }
 
 /// How the server proved who it is (STYLE: proof tokens; `ExpectFinished` cannot be built
@@ -54,6 +65,9 @@ enum ServerAuthenticated {
     ),
     /// The server knows the resumption PSK; its Finished (checked next) proves it.
     Resumption,
+    /// The server knows the external PSK we offered and it selected (its binder-keyed schedule
+    /// gives the Finished key); its Finished (checked next) proves it (RFC 8446 §2.2).
+    ExternalPsk,
 }
 
 /// RFC 8446 §4.1.3 / §4.2.8: process ServerHello, derive handshake keys.
@@ -64,7 +78,7 @@ pub(crate) fn handle_server_hello(
     sh: &ServerHello,
     key_shares: Vec<Box<dyn ActiveKeyExchange>>,
     transcript: Transcript,
-    early: Option<EarlySecret>,
+    early: Option<(EarlySecret, PskAuth)>,
 ) -> Result<Box<dyn State>, Error> {
     // 1. Only key_share, supported_versions and pre_shared_key may appear (§4.1.3);
     // pre_shared_key only if the server accepted our PSK (checked by the caller).
@@ -75,16 +89,42 @@ pub(crate) fn handle_server_hello(
             _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
         }
     }
-    let resumed = early.is_some();
-    cx.negotiated.resumed = resumed;
-    // 2. Our key share for the server's group (§4.2.8: "MUST be in the same group as one of the
-    // client's shares").
-    let entry = sh.key_share().ok_or(PeerMisbehaved::MissingExtension)?;
-    let Some(kx) = key_shares.into_iter().find(|k| k.group() == entry.group) else {
-        return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+    let (early, psk_auth) = match early {
+        Some((e, auth)) => (Some(e), Some(auth)),
+        None => (None, None),
     };
-    let shared = kx.complete(&entry.key_exchange)?;
-    cx.negotiated.group = Some(entry.group);
+    let resumed = early.is_some();
+    cx.negotiated.resumed = psk_auth == Some(PskAuth::Resumption);
+    // 2. Our key share for the server's group (§4.2.8: "MUST be in the same group as one of the
+    // client's shares"), or none in psk_ke. RFC 8446 §4.2.11: clients MUST verify "that a
+    // server "key_share" extension is present if required by the ClientHello
+    // "psk_key_exchange_modes" extension" ("illegal_parameter"); §4.2.9: "Servers MUST NOT
+    // select a key exchange mode that is not listed by the client".
+    let modes = &details.config.psk_modes;
+    let shared = match sh.key_share() {
+        Some(_) if resumed && !modes.contains(&PskKeyExchangeMode::PskDheKe) => {
+            return Err(PeerMisbehaved::UnofferedPskKeyExchangeMode.into());
+        }
+        Some(entry) => {
+            let Some(kx) = key_shares.into_iter().find(|k| k.group() == entry.group) else {
+                return Err(PeerMisbehaved::SelectedUnofferedGroup.into());
+            };
+            let shared = kx.complete(&entry.key_exchange)?;
+            cx.negotiated.group = Some(entry.group);
+            if resumed {
+                cx.negotiated.psk_key_exchange_mode = Some(PskKeyExchangeMode::PskDheKe);
+            }
+            shared
+        }
+        None if resumed && modes.contains(&PskKeyExchangeMode::PskKe) => {
+            // psk_ke: no (EC)DHE; RFC 8446 §7.1: "If a given secret is not available, then the
+            // 0-value consisting of a string of Hash.length bytes set to zeros is used."
+            cx.negotiated.psk_key_exchange_mode = Some(PskKeyExchangeMode::PskKe);
+            SharedSecret::new(vec![0u8; suite.hash.output_len()])
+        }
+        None if resumed => return Err(PeerMisbehaved::UnofferedPskKeyExchangeMode.into()),
+        None => return Err(PeerMisbehaved::MissingExtension.into()),
+    };
 
     // 3. Key schedule: (no PSK) early secret → handshake secret → handshake traffic secrets.
     let provider = &details.config.provider;
@@ -131,6 +171,7 @@ pub(crate) fn handle_server_hello(
         client_hs,
         server_hs,
         resumed,
+        psk_auth,
     })))
 }
 
@@ -180,7 +221,10 @@ impl State for ExpectEncryptedExtensions {
                 // value is returned, the client MUST abort the handshake with an
                 // "illegal_parameter" alert": no PSK accepted at all is no better (§4.2.10:
                 // "In order to accept early data, the server MUST have accepted a PSK").
-                EncryptedExtension::EarlyData if st.details.early_data_offered && !st.resumed => {
+                EncryptedExtension::EarlyData
+                    if st.details.early_data_offered
+                        && st.psk_auth != Some(PskAuth::Resumption) =>
+                {
                     return Err(PeerMisbehaved::IllegalExtensionValue.into())
                 }
                 // RFC 8446 §4.2.10: early_data only if we offered it.
@@ -243,10 +287,14 @@ impl State for ExpectEncryptedExtensions {
         st.transcript.add(msg.encoded());
         if st.resumed {
             // RFC 8446 §2.2: a PSK handshake has no Certificate/CertificateVerify.
+            let auth = match st.psk_auth {
+                Some(PskAuth::External) => ServerAuthenticated::ExternalPsk,
+                _ => ServerAuthenticated::Resumption,
+            };
             return Ok(Box::new(ExpectFinished {
                 st,
                 req: None,
-                _auth: ServerAuthenticated::Resumption,
+                _auth: auth,
             }));
         }
         Ok(Box::new(ExpectCertificateOrCertReq(st)))
@@ -445,6 +493,7 @@ impl State for ExpectFinished {
             client_hs,
             server_hs: _,
             resumed: _,
+            psk_auth: _,
         } = st;
         let master = handshake_secret.into_master()?;
         let client_ap = master.client_application_traffic_secret(&hash)?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::config::ServerConfig;
 use crate::conn::CommonState;
-use crate::crypto::Signer;
+use crate::crypto::{SharedSecret, Signer};
 use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
@@ -65,22 +65,53 @@ pub(crate) fn handle_client_hello(
     // 1. Cipher suite: the server's preference among the client's offers (one sorted copy of
     // theirs, so ours × theirs is not a scan per suite of ours).
     let offered_suites = PeerSet::new(&ch.cipher_suites);
+    // RFC 8446 §4.2.11: "client-provided, externally established PSKs SHOULD influence cipher
+    // suite selection": prefer a suite with the hash of the first offered PSK we know.
+    let psk_hash = external_psk_hint(&config, ch);
     let suite = match &retry {
         Some(r) => r.suite,
         None => config
             .suites
             .iter()
             .copied()
-            .find(|s| s.is_tls13() && offered_suites.contains(&s.suite))
+            .find(|s| s.is_tls13() && offered_suites.contains(&s.suite) && Some(s.hash) == psk_hash)
+            .or_else(|| {
+                config
+                    .suites
+                    .iter()
+                    .copied()
+                    .find(|s| s.is_tls13() && offered_suites.contains(&s.suite))
+            })
             .ok_or(PeerIncompatible::NoCommonCipherSuite)?,
     };
     if !offered_suites.contains(&suite.suite) {
         return Err(PeerMisbehaved::IllegalClientHello.into());
     }
 
-    // 2. Resumption: a ticket of ours with a valid binder replaces certificate authentication
-    // (of the server; the client's chain from the ticket is verified again inside).
+    // 2. An external PSK (RFC 8446 §2.2) or a resumption ticket with a valid binder replaces
+    // certificate authentication (of the server; the client's chain from a ticket is verified
+    // again inside).
+    // A ticket of ours first (the client lists it first, RFC 8446 §4.2.10), else an external
+    // PSK; each kind checked with its own binder label (§7.1).
     let resumed = try_resume(&config, ch, msg, retry.as_ref(), suite)?;
+    let external = match resumed {
+        Some(_) => None,
+        None => try_external_psk(&config, ch, msg, retry.as_ref(), suite)?,
+    };
+    // No PSK accepted: a PSK-only server, or one told to refuse unknown identities, stops here
+    // (RFC 8446 §6.2 "unknown_psk_identity"); otherwise the certificate handshake follows.
+    if external.is_none() && resumed.is_none() {
+        let refuse = config.external_psks.is_some()
+            && (!config.has_certificate || (config.refuse_unknown_psk && ch.psk().is_some()));
+        if refuse {
+            return Err(PeerIncompatible::UnknownPskIdentity.into());
+        }
+    }
+    let psk_mode = match (&external, &resumed) {
+        (Some(e), _) => Some(e.mode),
+        (None, Some(_)) => Some(PskKeyExchangeMode::PskDheKe),
+        (None, None) => None,
+    };
     let retry_was_none = retry.is_none();
     // When the session was authenticated: now, or for a resumption the original full
     // handshake (tickets issued on this connection keep it; RFC 8446 §4.6.1).
@@ -90,9 +121,9 @@ pub(crate) fn handle_client_hello(
 
     // 3. Otherwise a certificate and signature scheme. RFC 8446 §4.2.3: signature_algorithms
     // is required for certificate authentication; RSA PKCS#1 and SHA-1 are not for TLS 1.3.
-    let auth = match &resumed {
-        Some(_) => None,
-        None => {
+    let auth = match (&resumed, &external) {
+        (Some(_), _) | (_, Some(_)) => None,
+        (None, None) => {
             let offered = ch
                 .signature_algorithms()
                 .ok_or(PeerMisbehaved::MissingExtension)?;
@@ -119,61 +150,27 @@ pub(crate) fn handle_client_hello(
     };
 
     // 3. Group: a share the client sent for a group we support, in our preference order; else
-    // a HelloRetryRequest for our most preferred group the client supports (§4.1.4).
-    let client_groups = ch
-        .supported_groups()
-        .ok_or(PeerMisbehaved::MissingExtension)?;
-    let shares = ch.key_shares().ok_or(PeerMisbehaved::MissingExtension)?;
-    // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
-    // group ... [or] for groups not listed in the client's "supported_groups" extension.
-    // Servers MAY check for violations of these rules and abort the handshake with an
-    // "illegal_parameter" alert". We check: a share outside the list is a confused client.
-    // Both checks over sorted copies: linear-logarithmic, never share × share or
-    // share × group (issue 9 item 4: 9,300 junk groups cost 80 ms when they were).
-    let share_groups: Vec<NamedGroup> = shares.iter().map(|s| s.group).collect();
-    let listed = PeerSet::new(client_groups);
-    if PeerSet::new(&share_groups).has_duplicates()
-        || !share_groups.iter().all(|g| listed.contains(g))
-    {
-        return Err(PeerMisbehaved::IllegalClientHello.into());
-    }
-    // Our preference among their shares: one pass over the shares, remembering the first
-    // share for each of our groups (at most the handful the provider implements).
-    let mut ours: Vec<Option<&KeyShareEntry>> = vec![None; config.groups.len()];
-    for share in shares {
-        if let Some(i) = config.groups.iter().position(|g| g.name() == share.group) {
-            ours[i].get_or_insert(share);
+    // a HelloRetryRequest for our most preferred group the client supports (§4.1.4). None in
+    // psk_ke (RFC 8446 §4.2.9: "the server MUST NOT supply a "key_share" value").
+    let kx = if psk_mode == Some(PskKeyExchangeMode::PskKe) {
+        None
+    } else {
+        match choose_group(cx, &config, ch, msg, suite, retry.as_ref())? {
+            GroupChoice::Completed(kx) => Some(kx),
+            GroupChoice::Retry(group) => {
+                return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group);
+            }
         }
-    }
-    let chosen_share = config
-        .groups
-        .iter()
-        .zip(&ours)
-        .find_map(|(g, s)| s.map(|s| (*g, s)));
-    let Some((group, share)) = chosen_share else {
-        if retry.is_some() {
-            // RFC 8446 §4.1.2: the second ClientHello must carry the requested share.
-            return Err(PeerMisbehaved::IllegalClientHello.into());
-        }
-        let group = config
-            .groups
-            .iter()
-            .find(|g| listed.contains(&g.name()))
-            .ok_or(PeerIncompatible::NoCommonGroup)?;
-        return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group.name());
     };
-    if let Some(r) = &retry {
-        if group.name() != r.group {
-            return Err(PeerMisbehaved::IllegalClientHello.into());
-        }
-    }
-    let kx = group.start_and_complete(&share.key_exchange)?;
-    cx.negotiated.group = Some(group.name());
     cx.negotiated.cipher_suite = Some(suite.suite);
     if let Some((_, signer)) = &auth {
         cx.negotiated.signature_scheme = Some(signer.scheme());
     }
     cx.negotiated.resumed = resumed.is_some();
+    cx.negotiated.psk_key_exchange_mode = psk_mode;
+    if let Some(e) = &external {
+        cx.negotiated.external_psk_identity = Some(e.identity.clone());
+    }
     if let Some(r) = &resumed {
         // The client's chain from the ticket, as verified again just now (empty when this
         // config does not authenticate clients or the client sent none).
@@ -187,27 +184,31 @@ pub(crate) fn handle_client_hello(
     // 5. ServerHello.
     let mut random = [0u8; 32];
     provider.secure_random.fill(&mut random)?;
+    let mut extensions = Vec::with_capacity(3);
+    if let Some(kx) = &kx {
+        extensions.push(ServerExtension::KeyShare(KeyShareEntry {
+            group: kx.group,
+            key_exchange: kx.pub_key.clone(),
+        }));
+    }
+    // RFC 8446 §4.2.11: the index of the PSK we accepted.
+    if let Some(index) = external
+        .as_ref()
+        .map(|e| e.index)
+        .or(resumed.as_ref().map(|r| r.index))
+    {
+        extensions.push(ServerExtension::PreSharedKey(index));
+    }
+    extensions.push(ServerExtension::SupportedVersions(ProtocolVersion::TLSv1_3));
     let sh = ServerHello {
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
         legacy_session_id_echo: ch.legacy_session_id.clone(),
         cipher_suite: suite.suite,
         legacy_compression_method: crate::msgs::enums::Compression::Null,
-        extensions: vec![
-            ServerExtension::KeyShare(KeyShareEntry {
-                group: group.name(),
-                key_exchange: kx.pub_key.clone(),
-            }),
-            ServerExtension::SupportedVersions(ProtocolVersion::TLSv1_3),
-        ],
+        extensions,
         extensions_absent: false,
     };
-    let mut sh = sh;
-    if let Some(r) = &resumed {
-        // RFC 8446 §4.2.11: the index of the PSK we accepted.
-        sh.extensions
-            .insert(1, ServerExtension::PreSharedKey(r.index));
-    }
     let sh = HandshakeMessage::new(HandshakePayload::ServerHello(sh));
     let (mut transcript, session_id) = match retry {
         Some(r) => (r.transcript, r.session_id),
@@ -256,11 +257,16 @@ pub(crate) fn handle_client_hello(
         }
         _ => None,
     };
-    let early = match resumed {
-        Some(r) => r.early,
-        None => EarlySecret::new(Tls13Crypto::new(provider, suite.hash), None),
+    let early = match (resumed, external) {
+        (Some(r), _) => r.early,
+        (None, Some(e)) => e.early,
+        (None, None) => EarlySecret::new(Tls13Crypto::new(provider, suite.hash), None),
     };
-    let handshake_secret = early.into_handshake(&kx.secret)?;
+    // psk_ke: RFC 8446 §7.1, the 0-value stands in for the missing (EC)DHE secret.
+    let handshake_secret = match &kx {
+        Some(kx) => early.into_handshake(&kx.secret)?,
+        None => early.into_handshake(&SharedSecret::new(vec![0u8; suite.hash.output_len()]))?,
+    };
     let hash = transcript.current_hash()?;
     let client_hs = handshake_secret.client_handshake_traffic_secret(&hash)?;
     let server_hs = handshake_secret.server_handshake_traffic_secret(&hash)?;
@@ -415,6 +421,168 @@ pub(crate) fn handle_client_hello(
             _client_cert: None,
         }),
     })
+}
+
+/// The outcome of the group step.
+enum GroupChoice {
+    /// Our share and the shared secret.
+    Completed(crate::crypto::CompletedKeyExchange),
+    /// No usable share: ask for one in this group (HelloRetryRequest, RFC 8446 §4.1.4).
+    Retry(NamedGroup),
+}
+
+/// RFC 8446 §4.2.8: a share the client sent for a group we support, in our preference order;
+/// else our most preferred group the client supports, for a HelloRetryRequest (§4.1.4).
+fn choose_group(
+    cx: &mut CommonState,
+    config: &ServerConfig,
+    ch: &ClientHello,
+    _msg: &HandshakeMessage,
+    _suite: &'static SuiteInfo,
+    retry: Option<&Retry>,
+) -> Result<GroupChoice, Error> {
+    let client_groups = ch
+        .supported_groups()
+        .ok_or(PeerMisbehaved::MissingExtension)?;
+    let shares = ch.key_shares().ok_or(PeerMisbehaved::MissingExtension)?;
+    // RFC 8446 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
+    // group ... [or] for groups not listed in the client's "supported_groups" extension.
+    // Servers MAY check for violations of these rules and abort the handshake with an
+    // "illegal_parameter" alert". We check: a share outside the list is a confused client.
+    // Both checks over sorted copies: linear-logarithmic, never share × share or
+    // share × group (issue 9 item 4: 9,300 junk groups cost 80 ms when they were).
+    let share_groups: Vec<NamedGroup> = shares.iter().map(|s| s.group).collect();
+    let listed = PeerSet::new(client_groups);
+    if PeerSet::new(&share_groups).has_duplicates()
+        || !share_groups.iter().all(|g| listed.contains(g))
+    {
+        return Err(PeerMisbehaved::IllegalClientHello.into());
+    }
+    // Our preference among their shares: one pass over the shares, remembering the first
+    // share for each of our groups (at most the handful the provider implements).
+    let mut ours: Vec<Option<&KeyShareEntry>> = vec![None; config.groups.len()];
+    for share in shares {
+        if let Some(i) = config.groups.iter().position(|g| g.name() == share.group) {
+            ours[i].get_or_insert(share);
+        }
+    }
+    let chosen_share = config
+        .groups
+        .iter()
+        .zip(&ours)
+        .find_map(|(g, s)| s.map(|s| (*g, s)));
+    let Some((group, share)) = chosen_share else {
+        if retry.is_some() {
+            // RFC 8446 §4.1.2: the second ClientHello must carry the requested share.
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+        let group = config
+            .groups
+            .iter()
+            .find(|g| listed.contains(&g.name()))
+            .ok_or(PeerIncompatible::NoCommonGroup)?;
+        return Ok(GroupChoice::Retry(group.name()));
+    };
+    if let Some(r) = retry {
+        if group.name() != r.group {
+            return Err(PeerMisbehaved::IllegalClientHello.into());
+        }
+    }
+    let kx = group.start_and_complete(&share.key_exchange)?;
+    cx.negotiated.group = Some(group.name());
+    Ok(GroupChoice::Completed(kx))
+}
+
+/// RFC 8446 §4.2.11: "externally established PSKs SHOULD influence cipher suite selection":
+/// the hash of the first offered identity that names one of our external PSKs (looked up only:
+/// no binder is checked here).
+fn external_psk_hint(
+    config: &ServerConfig,
+    ch: &ClientHello,
+) -> Option<crate::crypto::HashAlgorithm> {
+    let store = config.external_psks.as_ref()?;
+    ch.psk()?
+        .identities
+        .iter()
+        .find_map(|id| store.resolve(&id.identity))
+        .map(|p| p.hash())
+}
+
+/// An external PSK accepted (RFC 8446 §4.2.11).
+struct ExternalAccepted {
+    early: EarlySecret,
+    index: u16,
+    identity: Vec<u8>,
+    /// The key exchange mode: our preference among the client's modes (§4.2.9).
+    mode: PskKeyExchangeMode,
+}
+
+/// RFC 8446 §4.2.11: accept the first offered identity that names one of our external PSKs
+/// with this suite's hash, when the client's psk_key_exchange_modes and ours have a mode in
+/// common. Only that one binder is checked ("Servers SHOULD NOT attempt to validate multiple
+/// binders"); a wrong one aborts the handshake ("If this value does not validate, the server
+/// MUST abort the handshake": `BadBinder`, `decrypt_error`, §4.2.11.2). The binder key is the
+/// "ext binder" one (§7.1), so a resumption binder never validates here.
+fn try_external_psk(
+    config: &ServerConfig,
+    ch: &ClientHello,
+    msg: &HandshakeMessage,
+    retry: Option<&Retry>,
+    suite: &'static SuiteInfo,
+) -> Result<Option<ExternalAccepted>, Error> {
+    let (Some(store), Some(offer)) = (&config.external_psks, ch.psk()) else {
+        return Ok(None);
+    };
+    // RFC 8446 §4.2.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
+    // extension, servers MUST abort the handshake" (missing_extension, §9.2).
+    let client_modes = ch.psk_modes().ok_or(PeerMisbehaved::MissingExtension)?;
+    // "Servers MUST NOT select a key exchange mode that is not listed by the client."
+    let Some(mode) = config
+        .psk_modes
+        .iter()
+        .copied()
+        .find(|m| client_modes.contains(m))
+    else {
+        return Ok(None);
+    };
+    for (i, (id, binder)) in offer.identities.iter().zip(&offer.binders).enumerate() {
+        let Some(psk) = store.resolve(&id.identity) else {
+            continue;
+        };
+        // "The server MUST ensure that it selects a compatible PSK (if any) and cipher suite."
+        if psk.hash() != suite.hash {
+            continue;
+        }
+        let Ok(index) = u16::try_from(i) else {
+            continue;
+        };
+        let hash = config.provider.hash(suite.hash);
+        let offset = msg
+            .psk_binders_offset()
+            .ok_or(PeerMisbehaved::IllegalClientHello)?;
+        let truncated = msg
+            .encoded()
+            .get(..offset)
+            .ok_or(PeerMisbehaved::IllegalClientHello)?;
+        let binder_hash = match retry {
+            Some(r) => r.transcript.hash_with_suffix(hash, truncated)?,
+            None => hash.hash(truncated),
+        };
+        let early = EarlySecret::new(
+            Tls13Crypto::new(&config.provider, suite.hash),
+            Some(psk.key()),
+        );
+        early
+            .binder_key(PskKind::External)?
+            .verify_binder(&binder_hash, &binder.0)?;
+        return Ok(Some(ExternalAccepted {
+            early,
+            index,
+            identity: psk.identity().to_vec(),
+            mode,
+        }));
+    }
+    Ok(None)
 }
 
 /// A ticket accepted for resumption.

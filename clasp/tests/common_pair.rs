@@ -56,6 +56,44 @@ fn tls13_ecdsa_p256_default_groups() {
     exchange_data(&mut c, &mut s);
 }
 
+/// The NIST-curve ML-KEM hybrids (draft-ietf-tls-ecdhe-mlkem), clasp ↔ clasp: a client that
+/// enables one gets it from a default server (which accepts both) without a retry.
+/// SecP384r1MLKEM1024 has no other peer in our test set (rustls 0.23.46 lacks it).
+#[test]
+fn tls13_nist_mlkem_hybrids() {
+    for g in [
+        NamedGroup::secp256r1MLKEM768,
+        NamedGroup::secp384r1MLKEM1024,
+    ] {
+        let (mut c, mut s) = handshake_with(KeyType::EcdsaP256, Some(&[g]), None);
+        assert_eq!(c.key_exchange_group(), Some(g));
+        assert_eq!(s.key_exchange_group(), Some(g));
+        assert!(!c.negotiated().hello_retry);
+        exchange_data(&mut c, &mut s);
+    }
+    // A default client does not offer them; a server that takes only them sends a
+    // HelloRetryRequest only if the client lists them, else fails: no common group.
+    let mut client =
+        ClientConnection::new(Arc::new(client_builder().build().unwrap()), localhost()).unwrap();
+    let mut server = ServerConnection::new(Arc::new(
+        server_builder(KeyType::EcdsaP256)
+            .with_groups(&[NamedGroup::secp384r1MLKEM1024])
+            .build()
+            .unwrap(),
+    ))
+    .unwrap();
+    let r = pump(&mut client, &mut server);
+    assert!(
+        matches!(
+            r,
+            Err(common::Failure::Server(clasp::Error::PeerIncompatible(
+                clasp::error::PeerIncompatible::NoCommonGroup
+            )))
+        ),
+        "{r:?}"
+    );
+}
+
 #[test]
 fn tls13_ed25519_x25519() {
     let (mut c, mut s) = handshake_with(KeyType::Ed25519, Some(&[NamedGroup::X25519]), None);

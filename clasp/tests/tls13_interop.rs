@@ -682,6 +682,58 @@ fn clasp_client_to_rustls_server_x25519mlkem768() {
     );
 }
 
+/// SecP256r1MLKEM768 (0x11EB, draft-ietf-tls-ecdhe-mlkem; ECDHE half first): rustls 0.23's
+/// aws-lc-rs provider has it (`kx_group::SECP256R1MLKEM768`). A default clasp server accepts it
+/// without a HelloRetryRequest. SecP384r1MLKEM1024 has no peer here (rustls 0.23.46 lacks it;
+/// OpenSSL 3.0 and GnuTLS 3.7 have no ML-KEM): it is covered clasp ↔ clasp in memory
+/// (`common_pair.rs`) and by the layout tests in `crypto/aws_lc/kx.rs`.
+#[test]
+fn rustls_client_to_clasp_server_secp256r1mlkem768() {
+    use rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
+    let mut client = rustls_client(
+        cipher_suite::TLS13_AES_256_GCM_SHA384,
+        kx_group::SECP256R1MLKEM768,
+    );
+    let mut server = ServerConnection::new(server_config(KeyType::EcdsaP256, None, None)).unwrap();
+    exchange(&mut client, &mut server);
+    assert_eq!(
+        server.key_exchange_group(),
+        Some(NamedGroup::secp256r1MLKEM768)
+    );
+    assert!(!server.negotiated().hello_retry);
+    assert_eq!(
+        rustls_group(&client),
+        Some(rustls::NamedGroup::secp256r1MLKEM768)
+    );
+}
+
+#[test]
+fn clasp_client_to_rustls_server_secp256r1mlkem768() {
+    use rustls::crypto::aws_lc_rs::{cipher_suite, kx_group};
+    let mut server = rustls_server(
+        KeyType::EcdsaP384,
+        cipher_suite::TLS13_AES_128_GCM_SHA256,
+        kx_group::SECP256R1MLKEM768,
+    );
+    // Not a default group of the client: enabled, with its key share, explicitly.
+    let cfg = client_builder()
+        .with_groups(&[NamedGroup::secp256r1MLKEM768, NamedGroup::X25519])
+        .with_key_shares(&[NamedGroup::secp256r1MLKEM768])
+        .build()
+        .unwrap();
+    let mut client = ClientConnection::new(Arc::new(cfg), localhost()).unwrap();
+    exchange(&mut client, &mut server);
+    assert_eq!(
+        client.key_exchange_group(),
+        Some(NamedGroup::secp256r1MLKEM768)
+    );
+    assert!(!client.negotiated().hello_retry);
+    assert_eq!(
+        rustls_group(&server),
+        Some(rustls::NamedGroup::secp256r1MLKEM768)
+    );
+}
+
 /// ALPN (RFC 7301): s_client offers "foo" and "h2"; the clasp server, which speaks h2 and
 /// http/1.1, must pick h2 and both ends must report it.
 #[test]

@@ -182,6 +182,10 @@ pub struct Args {
     /// (or --servername).
     #[arg(long)]
     pub no_sni: bool,
+    /// External PSK (TLS 1.3): when the server accepts it, it is the server's authentication
+    /// and no certificate is sent; otherwise the certificate is verified as usual.
+    #[command(flatten)]
+    pub psk: knobs::PskArgs,
 }
 
 /// The certificate verifier with `signature_algorithms` restricted to `--sigalgs`.
@@ -413,6 +417,16 @@ fn build_config(args: &Args) -> Result<ClientConfig, u8> {
     {
         b = b.with_key_log(k);
     }
+    if let Some(psk) = args.psk.external_psk().map_err(|m| usage(&m))? {
+        if args.tls12 {
+            return Err(usage(
+                "--psk-identity: external PSKs are TLS 1.3 only; drop --tls12",
+            ));
+        }
+        b = b
+            .with_external_psk(psk)
+            .with_psk_key_exchange_modes(&args.psk.modes());
+    }
     b.build()
         .map_err(|e| usage(&format!("invalid configuration: {e}")))
 }
@@ -506,6 +520,10 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
     if n.resumed && verified.is_empty() {
         // RFC 8446 §2.2: a PSK handshake sends no Certificate.
         eprintln!("  (none sent: the server was authenticated by the resumed session's PSK)");
+    }
+    if n.external_psk_identity.is_some() {
+        // RFC 8446 §2.2: the external PSK is the server's authentication.
+        eprintln!("  (none sent: the server proved it holds the external PSK)");
     }
     for (i, der) in verified.iter().enumerate() {
         print_cert(&format!("[{i}]"), der, st);

@@ -12,6 +12,83 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 
 use crate::escape::printable;
 
+/// The hash of an external PSK (`--psk-hash`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PskHash {
+    /// SHA-256 (what OpenSSL's and GnuTLS's `-psk`/`--pskkey` use).
+    #[default]
+    Sha256,
+    /// SHA-384.
+    Sha384,
+}
+
+/// External PSK flags shared by `clasp client` and `clasp server` (TLS 1.3, RFC 8446 §4.2.11).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PskArgs {
+    /// External PSK identity (TLS 1.3; sent in clear in the ClientHello); needs --psk-key
+    /// (e.g. `--psk-identity client1`).
+    #[arg(long, value_name = "ID", requires = "psk_key")]
+    pub psk_identity: Option<String>,
+    /// External PSK as hex, at least 16 bytes (e.g. `--psk-key $(openssl rand -hex 32)`); use
+    /// one key per client and server pair: a key shared by several servers lets each of them
+    /// impersonate the others.
+    #[arg(long, value_name = "HEX", requires = "psk_identity")]
+    pub psk_key: Option<String>,
+    /// Hash the PSK is used with: sha256 (default, as OpenSSL and GnuTLS) or sha384.
+    #[arg(long, value_enum, value_name = "HASH", default_value = "sha256")]
+    pub psk_hash: PskHash,
+    /// Use the PSK without (EC)DHE (psk_ke). NO FORWARD SECRECY: whoever learns the key later
+    /// decrypts every recorded session. Both sides must ask for it.
+    #[arg(long, requires = "psk_identity")]
+    pub psk_ke_only: bool,
+}
+
+impl PskArgs {
+    /// The external PSK, if one was given.
+    ///
+    /// # Errors
+    /// A usage message for a key that is not hex or too short or long.
+    pub fn external_psk(&self) -> Result<Option<clasp::psk::ExternalPsk>, String> {
+        let (Some(id), Some(hex)) = (&self.psk_identity, &self.psk_key) else {
+            return Ok(None);
+        };
+        let key = parse_hex(hex).ok_or_else(|| {
+            "--psk-key: give the key as hex digits (e.g. --psk-key $(openssl rand -hex 32))"
+                .to_string()
+        })?;
+        let hash = match self.psk_hash {
+            PskHash::Sha256 => clasp::crypto::HashAlgorithm::Sha256,
+            PskHash::Sha384 => clasp::crypto::HashAlgorithm::Sha384,
+        };
+        clasp::psk::ExternalPsk::new(id.as_bytes(), key, hash)
+            .map(Some)
+            .map_err(|e| format!("--psk-identity/--psk-key: {e}"))
+    }
+
+    /// psk_key_exchange_modes for the builders (RFC 8446 §4.2.9).
+    #[must_use]
+    pub fn modes(&self) -> Vec<clasp::msgs::enums::PskKeyExchangeMode> {
+        use clasp::msgs::enums::PskKeyExchangeMode;
+        if self.psk_ke_only {
+            vec![PskKeyExchangeMode::PskKe]
+        } else {
+            vec![PskKeyExchangeMode::PskDheKe]
+        }
+    }
+}
+
+/// Hex digits (an even number of them, upper or lower case) as bytes.
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if s.is_empty() || s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// A comma-separated list flag (`--groups x25519,secp256r1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameList(pub Vec<String>);

@@ -697,6 +697,14 @@ pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
         v.push(("server_name", x.clone()));
     }
     v.push(("resumed", n.resumed.to_string()));
+    // RFC 8446 §2.2: an external PSK authenticated the handshake (no certificate).
+    if let Some(id) = &n.external_psk_identity {
+        v.push(("external_psk", String::from_utf8_lossy(id).into_owned()));
+    }
+    // RFC 8446 §4.2.9: psk_ke (no forward secrecy) or psk_dhe_ke.
+    if let Some(m) = n.psk_key_exchange_mode {
+        v.push(("psk_mode", m.to_string()));
+    }
     v.push(("hello_retry", n.hello_retry.to_string()));
     if let Some(a) = n.early_data_accepted {
         v.push(("early_data_accepted", a.to_string()));

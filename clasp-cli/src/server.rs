@@ -196,6 +196,14 @@ pub struct Args {
     /// TLS 1.2: refuse clients that do not negotiate the extended master secret (RFC 7627).
     #[arg(long)]
     pub require_ems: bool,
+    /// External PSK (TLS 1.3) accepted from clients that offer its identity; they get no
+    /// certificate. Others get the certificate, unless --psk-only.
+    #[command(flatten)]
+    pub psk: knobs::PskArgs,
+    /// With --psk-identity: serve no certificate at all (TLS 1.3 only); a client without the
+    /// PSK is refused with unknown_psk_identity.
+    #[arg(long, requires = "psk_identity", conflicts_with_all = ["cert", "tls12"])]
+    pub psk_only: bool,
     /// TLS 1.3 NewSessionTickets sent after each full handshake (0: none).
     #[arg(long, value_name = "N")]
     pub tickets: Option<usize>,
@@ -334,12 +342,19 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         .allow_dhe(args.allow_dhe)
         // The page shows the client's JA4 and hello summary (`ServerConnection::client_hello`).
         .retain_client_hello(true);
+    if let Some(psk) = args.psk.external_psk()? {
+        b = b
+            .with_external_psk(psk)
+            .with_psk_key_exchange_modes(&args.psk.modes());
+    }
     let (chain, key) = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => local::load_identity(
             ("--cert", cert),
             ("--key", key),
             &clasp::crypto::aws_lc::default_provider(),
         )?,
+        // --psk-only: no certificate (the builder then speaks TLS 1.3 only).
+        _ if args.psk_only => return build_rest(b, args),
         _ => self_signed()?,
     };
     b = match &args.sigalgs {
@@ -350,6 +365,14 @@ fn build_config(args: &Args) -> Result<ServerConfig, String> {
         )?)),
         None => b.with_single_cert(chain, key),
     };
+    build_rest(b, args)
+}
+
+/// The rest of the server configuration, after the certificate (or none, with --psk-only).
+fn build_rest(
+    mut b: clasp::config::ServerConfigBuilder,
+    args: &Args,
+) -> Result<ServerConfig, String> {
     if let Some(ca) = &args.client_auth {
         b = b.with_client_auth(ClientAuth::Required(local::load_roots(
             "--client-auth",

@@ -155,7 +155,7 @@ pub(crate) fn handle_client_hello(
     let kx = if psk_mode == Some(PskKeyExchangeMode::PskKe) {
         None
     } else {
-        match choose_group(cx, &config, ch, msg, suite, retry.as_ref())? {
+        match choose_group(cx, &config, ch, retry.as_ref())? {
             GroupChoice::Completed(kx) => Some(kx),
             GroupChoice::Retry(group) => {
                 return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group);
@@ -437,8 +437,6 @@ fn choose_group(
     cx: &mut CommonState,
     config: &ServerConfig,
     ch: &ClientHello,
-    _msg: &HandshakeMessage,
-    _suite: &'static SuiteInfo,
     retry: Option<&Retry>,
 ) -> Result<GroupChoice, Error> {
     let client_groups = ch

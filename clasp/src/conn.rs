@@ -48,6 +48,10 @@ pub struct Negotiated {
     pub group: Option<NamedGroup>,
     /// The scheme the server signed with (CertificateVerify / ServerKeyExchange).
     pub signature_scheme: Option<SignatureScheme>,
+    /// Server only: the scheme the client signed its CertificateVerify with, once it verified
+    /// (`None` without client authentication, and on a resumption, which has no
+    /// CertificateVerify).
+    pub client_signature_scheme: Option<SignatureScheme>,
     /// The ALPN protocol.
     pub alpn_protocol: Option<Vec<u8>>,
     /// The server name the client asked for (SNI).
@@ -593,6 +597,8 @@ impl ConnectionCommon {
                 && c.decrypter.is_none()
                 && c.early_data_skip.is_some()
                 && !c.may_receive_application_data
+                // RFC 8446 §5.1: never inside a half-received handshake message (below).
+                && c.joiner.is_empty()
             {
                 let n = c.deframer.last_wire_len();
                 c.early_data_skip = Some(skip_early_data(c.early_data_skip, n)?);

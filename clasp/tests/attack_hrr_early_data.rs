@@ -236,3 +236,54 @@ fn second_client_hello_dropping_the_resumable_psk_is_refused() {
         Err(Error::PeerMisbehaved(PeerMisbehaved::IllegalClientHello))
     );
 }
+
+/// RFC 8446 §4.2.10: the server accepts 0-RTT only under the ticket's ALPN protocol, and early
+/// data written for one protocol means nothing under another: a client that no longer offers
+/// the ticket's protocol resumes without offering early data (BoGo
+/// `EarlyData-ALPNPreferenceChanged-TLS13`). With the protocol still offered it does offer it.
+#[test]
+fn client_offers_no_early_data_when_the_tickets_alpn_is_not_offered() {
+    let server = Arc::new(
+        server_builder(KeyType::EcdsaP256)
+            .with_protocol_versions(TLS13)
+            .with_max_early_data(16384)
+            .with_alpn_protocols(vec![b"foo".to_vec(), b"bar".to_vec()])
+            .build()
+            .unwrap(),
+    );
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let verifier = Arc::new(clasp::verify::WebPkiServerVerifier::new(
+        Arc::new(common::roots()),
+        &provider,
+    ));
+    for (second, offered) in [(&b"bar"[..], false), (&b"foo"[..], true)] {
+        let cache = Arc::new(clasp::session::ClientSessionCache::new(4));
+        let client = |alpn: &[u8]| {
+            Arc::new(
+                ClientConfig::builder()
+                    .with_verifier(verifier.clone())
+                    .with_session_cache(cache.clone())
+                    .with_protocol_versions(TLS13)
+                    .with_alpn_protocols(vec![alpn.to_vec()])
+                    .with_early_data()
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let mut c = ClientConnection::new(client(b"foo"), localhost()).unwrap();
+        let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
+        pump(&mut c, &mut s).unwrap();
+        let mut c = ClientConnection::new(client(second), localhost()).unwrap();
+        let n = c.write_early_data(b"early").unwrap();
+        let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
+        pump(&mut c, &mut s).unwrap();
+        assert!(c.negotiated().resumed, "{second:?}");
+        assert_eq!(c.negotiated().early_data_accepted.is_some(), offered, "{second:?}");
+        assert_eq!(n > 0, offered, "{second:?}");
+        assert_eq!(
+            c.negotiated().alpn_protocol.as_deref(),
+            Some(second),
+            "{second:?}"
+        );
+    }
+}

@@ -138,12 +138,21 @@ pub(crate) fn start(
     } else {
         None
     };
-    // RFC 8446 §4.2.10: 0-RTT only with a ticket that allows it, when the caller asked for it.
+    // RFC 8446 §4.2.10: 0-RTT only with a ticket that allows it, when the caller asked for it,
+    // and only if we still offer the ticket's ALPN protocol: the server accepts early data only
+    // for "the selected ALPN protocol" of the ticket, which it cannot select if we no longer
+    // offer it, and early data written for one protocol means nothing under another.
     let mut details = details;
     let mut hello = hello;
     let early_budget = resuming
         .as_ref()
         .filter(|_| details.config.enable_early_data)
+        .filter(|t| {
+            t.session
+                .alpn
+                .as_ref()
+                .map_or(true, |a| details.config.alpn_protocols.contains(a))
+        })
         .map(|t| t.session.max_early_data)
         .filter(|max| *max > 0);
     if let (Some(_), Some(t)) = (early_budget, resuming.as_ref()) {

@@ -963,6 +963,7 @@ impl State for ExpectCertificateVerify {
         crate::verify::end_entity_key(ee)?.check_tls13_scheme(sig.scheme)?;
         let _valid: HandshakeSignatureValid =
             verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+        cx.negotiated.client_signature_scheme = Some(sig.scheme);
         st.transcript.add(msg.encoded());
         Ok(Box::new(ExpectFinished {
             st,

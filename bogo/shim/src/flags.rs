@@ -79,7 +79,8 @@ pub struct Conn {
     /// to offer early data (clasp does not expose a stored ticket's early-data limit).
     pub expect_ticket_supports_early_data: bool,
     /// Verify the peer again on resumption: what clasp's server always does (DESIGN: resumption
-    /// never weakens authentication); its client keeps no peer certificate to verify again.
+    /// never weakens authentication) and its client does by default; without the flag the
+    /// shim's client turns that off, as BoringSSL's client does not re-verify.
     pub reverify_on_resume: bool,
     /// BoringSSL's compliance policies (`SSL_set_compliance_policy`): versions, suites, groups
     /// and signature schemes restricted to those of the policy (`run::Policy`).

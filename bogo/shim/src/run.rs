@@ -118,7 +118,7 @@ struct Shared {
     last_alpn: Option<Vec<u8>>,
 }
 
-type VerifierKey = (bool, Vec<SignatureScheme>);
+type VerifierKey = Vec<SignatureScheme>;
 type ClientCertKey = (Option<String>, Option<String>, Vec<u16>);
 
 /// Runs every connection the flags ask for.
@@ -141,6 +141,11 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
     };
     for conf in confs {
         reject_unimplemented(conf)?;
+    }
+    if !confs[0].server && confs[2].verify_fail != confs[1].verify_fail {
+        // BoringSSL verifies again with the retry flags after a 0-RTT reject; clasp's
+        // connection keeps the verifier it started with.
+        return Err(unimplemented("verify settings changed for the 0-RTT retry"));
     }
     for i in 0..=confs[0].resume_count {
         let is_resume = i > 0;
@@ -172,11 +177,6 @@ fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
     if !c.server && c.expect_extended_master_secret {
         return Err(unimplemented(
             "whether EMS was used is not reported to clients",
-        ));
-    }
-    if !c.server && c.reverify_on_resume {
-        return Err(unimplemented(
-            "the client does not verify the server again on resumption",
         ));
     }
     if !c.server && c.verify_fail && !c.verify_peer && c.expect_verify_result {
@@ -402,7 +402,10 @@ fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureSc
 /// but handshake signatures are still checked, with clasp's own verification functions.
 #[derive(Debug)]
 struct TestVerifier {
-    fail: bool,
+    /// `-verify-fail`: the verify callback says no. Set per connection on the client's
+    /// verifier, which is kept across connections (see `Shared::client_verifier`), as
+    /// BoringSSL's `-on-resume-verify-fail` changes the callback of the same `SSL_CTX`.
+    fail: core::sync::atomic::AtomicBool,
     mandatory: bool,
     verifiers: &'static dyn SignatureVerifiers,
     schemes: Vec<SignatureScheme>,
@@ -410,7 +413,7 @@ struct TestVerifier {
 
 impl TestVerifier {
     fn verdict(&self) -> Result<(), Error> {
-        if self.fail {
+        if self.fail.load(Ordering::Relaxed) {
             return Err(CertificateError::Other("-verify-fail".into()).into());
         }
         Ok(())
@@ -524,6 +527,11 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
     if c.enable_early_data {
         b = b.with_early_data();
     }
+    if !c.reverify_on_resume {
+        // BoringSSL's client trusts a session's verification by default; clasp's re-verifies
+        // the stored chain before offering it unless told not to.
+        b = b.without_resumption_reverification();
+    }
     b.build().map(Arc::new).map_err(Failure::Tls)
 }
 
@@ -532,18 +540,20 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
     let p = &shared.provider;
     // Without -verify-peer BoringSSL's client runs in SSL_VERIFY_NONE mode: a failing verify
     // callback is ignored ("soft fail").
-    let key: VerifierKey = (c.verify_fail && c.verify_peer, verify_schemes(c, p)?);
+    let fail = c.verify_fail && c.verify_peer;
+    let key: VerifierKey = verify_schemes(c, p)?;
     let mut slot = shared.client_verifier.borrow_mut();
     if let Some((k, v)) = &*slot {
         if *k == key {
+            v.fail.store(fail, Ordering::Relaxed);
             return Ok(v.clone());
         }
     }
     let v = Arc::new(TestVerifier {
-        fail: key.0,
+        fail: fail.into(),
         mandatory: false,
         verifiers: p.verifiers,
-        schemes: key.1.clone(),
+        schemes: key.clone(),
     });
     *slot = Some((key, v.clone()));
     Ok(v)
@@ -602,7 +612,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         .with_ticket_keys(shared.ticket_keys.clone());
     if c.require_any_client_certificate || c.verify_peer {
         b = b.with_client_cert_verifier(Arc::new(TestVerifier {
-            fail: c.verify_fail,
+            fail: c.verify_fail.into(),
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
             schemes: verify_schemes(c, p)?,

@@ -179,9 +179,6 @@ fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
             "whether EMS was used is not reported to clients",
         ));
     }
-    if !c.server && c.verify_fail && !c.verify_peer && c.expect_verify_result {
-        return Err(unimplemented("a soft verification failure is not reported"));
-    }
     if !c.server && c.no_ticket {
         return Err(unimplemented("clients cannot turn off session tickets"));
     }
@@ -406,6 +403,11 @@ struct TestVerifier {
     /// verifier, which is kept across connections (see `Shared::client_verifier`), as
     /// BoringSSL's `-on-resume-verify-fail` changes the callback of the same `SSL_CTX`.
     fail: core::sync::atomic::AtomicBool,
+    /// `-verify-fail` without `-verify-peer` on the client (BoringSSL's SSL_VERIFY_NONE): the
+    /// callback says no, the handshake goes on, and the verify result records the failure.
+    soft_fail: core::sync::atomic::AtomicBool,
+    /// The verify result of the last verification: whether the callback said no.
+    last_failed: core::sync::atomic::AtomicBool,
     mandatory: bool,
     verifiers: &'static dyn SignatureVerifiers,
     schemes: Vec<SignatureScheme>,
@@ -413,7 +415,10 @@ struct TestVerifier {
 
 impl TestVerifier {
     fn verdict(&self) -> Result<(), Error> {
-        if self.fail.load(Ordering::Relaxed) {
+        let fail = self.fail.load(Ordering::Relaxed);
+        self.last_failed
+            .store(fail || self.soft_fail.load(Ordering::Relaxed), Ordering::Relaxed);
+        if fail {
             return Err(CertificateError::Other("-verify-fail".into()).into());
         }
         Ok(())
@@ -541,16 +546,21 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
     // Without -verify-peer BoringSSL's client runs in SSL_VERIFY_NONE mode: a failing verify
     // callback is ignored ("soft fail").
     let fail = c.verify_fail && c.verify_peer;
+    let soft_fail = c.verify_fail && !c.verify_peer;
     let key: VerifierKey = verify_schemes(c, p)?;
     let mut slot = shared.client_verifier.borrow_mut();
     if let Some((k, v)) = &*slot {
         if *k == key {
             v.fail.store(fail, Ordering::Relaxed);
+            v.soft_fail.store(soft_fail, Ordering::Relaxed);
+            v.last_failed.store(false, Ordering::Relaxed);
             return Ok(v.clone());
         }
     }
     let v = Arc::new(TestVerifier {
         fail: fail.into(),
+        soft_fail: soft_fail.into(),
+        last_failed: false.into(),
         mandatory: false,
         verifiers: p.verifiers,
         schemes: key.clone(),
@@ -613,6 +623,8 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
     if c.require_any_client_certificate || c.verify_peer {
         b = b.with_client_cert_verifier(Arc::new(TestVerifier {
             fail: c.verify_fail.into(),
+            soft_fail: false.into(),
+            last_failed: false.into(),
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
             schemes: verify_schemes(c, p)?,
@@ -947,6 +959,18 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
                 .is_some_and(|l| l.contains(a))
         });
         let reason = client_early_data_reason(c, conn.negotiated(), is_resume, alpn_dropped);
+        // BoringSSL's SSL_get_verify_result: the callback's verdict on this connection's chain
+        // (a resumption without re-verification reports the original one, not kept here).
+        if c.expect_verify_result && !conn.negotiated().resumed {
+            let failed = shared
+                .client_verifier
+                .borrow()
+                .as_ref()
+                .is_some_and(|(_, v)| v.last_failed.load(Ordering::Relaxed));
+            check(failed == c.verify_fail, || {
+                "Wrong certificate verification result".into()
+            })?;
+        }
         check_early_data_reason(c, reason)?;
         shared.last_alpn.clone_from(&conn.negotiated().alpn_protocol);
         let hello_sent = if accepted == Some(true) {

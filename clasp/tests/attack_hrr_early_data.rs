@@ -93,7 +93,9 @@ fn early_records_after_hrr_are_skipped_up_to_the_byte_bound() {
         } else {
             assert_eq!(
                 r,
-                Err(Error::PeerMisbehaved(PeerMisbehaved::TooMuchSkippedEarlyData))
+                Err(Error::PeerMisbehaved(
+                    PeerMisbehaved::TooMuchSkippedEarlyData
+                ))
             );
         }
     }
@@ -122,7 +124,9 @@ fn full_size_early_record_after_hrr_is_skipped_not_overflow() {
         } else {
             assert_eq!(
                 r,
-                Err(Error::PeerMisbehaved(PeerMisbehaved::TooMuchSkippedEarlyData))
+                Err(Error::PeerMisbehaved(
+                    PeerMisbehaved::TooMuchSkippedEarlyData
+                ))
             );
         }
     }
@@ -225,7 +229,11 @@ fn second_client_hello_dropping_the_resumable_psk_is_refused() {
     hello
         .extensions
         .retain(|e| !matches!(e, ClientExtension::PreSharedKey(_)));
-    assert_eq!(hello.extensions.len(), before - 1, "the retry offered the PSK");
+    assert_eq!(
+        hello.extensions.len(),
+        before - 1,
+        "the retry offered the PSK"
+    );
     let msg = HandshakeMessage::new(HandshakePayload::ClientHello(hello));
     let body = msg.encoded();
     let mut rec = vec![22, 3, 3];
@@ -278,7 +286,11 @@ fn client_offers_no_early_data_when_the_tickets_alpn_is_not_offered() {
         let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
         pump(&mut c, &mut s).unwrap();
         assert!(c.negotiated().resumed, "{second:?}");
-        assert_eq!(c.negotiated().early_data_accepted.is_some(), offered, "{second:?}");
+        assert_eq!(
+            c.negotiated().early_data_accepted.is_some(),
+            offered,
+            "{second:?}"
+        );
         assert_eq!(n > 0, offered, "{second:?}");
         assert_eq!(
             c.negotiated().alpn_protocol.as_deref(),

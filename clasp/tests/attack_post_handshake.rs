@@ -596,7 +596,9 @@ fn rejected_early_data_is_skipped_up_to_the_byte_bound() {
         } else {
             assert_eq!(
                 r,
-                Err(Error::PeerMisbehaved(PeerMisbehaved::TooMuchSkippedEarlyData)),
+                Err(Error::PeerMisbehaved(
+                    PeerMisbehaved::TooMuchSkippedEarlyData
+                )),
                 "{extra} x {size}"
             );
         }

@@ -533,8 +533,8 @@ fn tls13_ecdsa_scheme_for_another_curve_is_refused() {
         .key_provider
         .load_private_key(id.private_key())
         .unwrap();
-    let ck = clasp::sign::CertifiedKey::new(id.cert_chain(), Arc::new(MislabelledCurve(key)))
-        .unwrap();
+    let ck =
+        clasp::sign::CertifiedKey::new(id.cert_chain(), Arc::new(MislabelledCurve(key))).unwrap();
     let ccfg = common::client_builder()
         .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
         .build()

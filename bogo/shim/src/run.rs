@@ -416,8 +416,10 @@ struct TestVerifier {
 impl TestVerifier {
     fn verdict(&self) -> Result<(), Error> {
         let fail = self.fail.load(Ordering::Relaxed);
-        self.last_failed
-            .store(fail || self.soft_fail.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.last_failed.store(
+            fail || self.soft_fail.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         if fail {
             return Err(CertificateError::Other("-verify-fail".into()).into());
         }
@@ -972,7 +974,9 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             })?;
         }
         check_early_data_reason(c, reason)?;
-        shared.last_alpn.clone_from(&conn.negotiated().alpn_protocol);
+        shared
+            .last_alpn
+            .clone_from(&conn.negotiated().alpn_protocol);
         let hello_sent = if accepted == Some(true) {
             early_sent
         } else {

@@ -155,12 +155,12 @@ impl Deframer {
                 && (header.typ == ContentType::ChangeCipherSpec
                     || (header.typ == ContentType::Alert && d.seq() == 0)))
         });
-        let plaintext_limit = if self.skipping_early_data && header.typ == ContentType::ApplicationData
-        {
-            MAX_CIPHERTEXT_LEN_TLS13
-        } else {
-            MAX_FRAGMENT_LEN
-        };
+        let plaintext_limit =
+            if self.skipping_early_data && header.typ == ContentType::ApplicationData {
+                MAX_CIPHERTEXT_LEN_TLS13
+            } else {
+                MAX_FRAGMENT_LEN
+            };
         let limit = dec
             .as_ref()
             .map_or(plaintext_limit, |d| d.max_ciphertext_len());

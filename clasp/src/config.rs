@@ -253,6 +253,8 @@ pub struct ClientConfig {
     pub(crate) external_psks: Vec<Arc<ExternalPsk>>,
     /// psk_key_exchange_modes as sent (RFC 8446 §4.2.9).
     pub(crate) psk_modes: Vec<PskKeyExchangeMode>,
+    /// Verify a stored session's server chain again before offering the session (default on).
+    pub(crate) reverify_on_resumption: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -289,6 +291,7 @@ pub struct ClientConfigBuilder {
     record_size_limit: Option<u16>,
     external_psks: Vec<Arc<ExternalPsk>>,
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
+    no_resumption_reverification: bool,
 }
 
 impl ClientConfigBuilder {
@@ -469,6 +472,28 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Offers a stored session without verifying its server chain again.
+    ///
+    /// By default, before a session is offered for resumption, the server certificate chain
+    /// it was made with is verified again by this config's verifier, for the server name and
+    /// at the current time (DESIGN: every decision cached across connections is re-checked
+    /// when reused): a certificate that has expired, or that the verifier no longer accepts,
+    /// then gets a full handshake instead of riding on the session. The check costs one chain
+    /// verification per resumption; this turns it off, as BoringSSL and OpenSSL clients do.
+    ///
+    /// ```
+    /// let config = clasp::ClientConfig::builder()
+    ///     .with_root_certificates(clasp::verify::RootCertStore::empty())
+    ///     .without_resumption_reverification()
+    ///     .build()?;
+    /// # Ok::<(), clasp::Error>(())
+    /// ```
+    #[must_use]
+    pub fn without_resumption_reverification(mut self) -> Self {
+        self.no_resumption_reverification = true;
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -573,6 +598,7 @@ impl ClientConfigBuilder {
                 .unwrap_or_else(|| Arc::new(crate::session::ClientSessionCache::new(256))),
             enable_tickets: !common.disable_resumption,
             enable_early_data: self.enable_early_data,
+            reverify_on_resumption: !self.no_resumption_reverification,
             record_size_limit: self.record_size_limit,
             require_ems: common.require_ems,
             external_psks: self.external_psks,

@@ -48,6 +48,10 @@ pub struct Negotiated {
     pub group: Option<NamedGroup>,
     /// The scheme the server signed with (CertificateVerify / ServerKeyExchange).
     pub signature_scheme: Option<SignatureScheme>,
+    /// Server only: the scheme the client signed its CertificateVerify with, once it verified
+    /// (`None` without client authentication, and on a resumption, which has no
+    /// CertificateVerify).
+    pub client_signature_scheme: Option<SignatureScheme>,
     /// The ALPN protocol.
     pub alpn_protocol: Option<Vec<u8>>,
     /// The server name the client asked for (SNI).
@@ -124,9 +128,11 @@ pub(crate) struct CommonState {
     pub(crate) exporter: Option<handshake::Exporter>,
     /// Server accepting 0-RTT: bytes of early data still allowed (RFC 8446 §4.2.10).
     pub(crate) early_data_budget: Option<usize>,
-    /// Server that refused offered 0-RTT: records that fail to open may still be skipped
-    /// (RFC 8446 §4.2.10 "discarding records which fail deprotection").
-    pub(crate) early_data_skip: usize,
+    /// Server that refused offered 0-RTT: how many more bytes of records that fail to open (or,
+    /// after a HelloRetryRequest, of application_data records) may still be skipped (RFC 8446
+    /// §4.2.10 "discarding records which fail deprotection (up to the configured
+    /// max_early_data_size)"); `None` when nothing may be skipped.
+    pub(crate) early_data_skip: Option<usize>,
     /// Largest protected plaintext we accept: 2^14, or less after record_size_limit (RFC 8449).
     pub(crate) max_received_fragment: usize,
     /// Client: bytes of early data we may still send, while the early keys are installed.
@@ -145,6 +151,17 @@ pub type FuzzMutator = Box<dyn FnMut(&mut Vec<u8>) + Send>;
 
 /// Records in a row that may carry nothing before we call it a denial of service.
 const MAX_EMPTY_RECORDS: usize = 32;
+
+/// Counts `n` more skipped 0-RTT bytes against what is `left`.
+///
+/// # Errors
+/// `TooMuchSkippedEarlyData` past the bound: RFC 8446 §4.2.10: "If the server ... would
+/// exceed the max_early_data_size, it MUST terminate the connection with an
+/// "unexpected_message" alert".
+fn skip_early_data(left: Option<usize>, n: usize) -> Result<usize, Error> {
+    left.and_then(|l| l.checked_sub(n))
+        .ok_or_else(|| PeerMisbehaved::TooMuchSkippedEarlyData.into())
+}
 
 /// Warning alerts in a row we ignore before we call it a denial of service (BoringSSL and
 /// rustls allow 4): a warning asks nothing of us.
@@ -196,7 +213,7 @@ impl CommonState {
             received_early_data: Vec::new(),
             exporter: None,
             early_data_budget: None,
-            early_data_skip: 0,
+            early_data_skip: None,
             early_data_send_budget: None,
             max_received_fragment: crate::record::MAX_FRAGMENT_LEN,
             #[cfg(feature = "fuzzing")]
@@ -565,17 +582,34 @@ impl ConnectionCommon {
             if c.input_paused() {
                 break;
             }
+            c.deframer
+                .set_skipping_early_data(c.early_data_skip.is_some() && c.decrypter.is_none());
             let rec = match c.deframer.next_record(c.decrypter.as_mut()) {
                 Ok(Some(rec)) => rec,
                 Ok(None) => break,
                 // RFC 8446 §4.2.10: a server that rejected 0-RTT skips records it cannot open
                 // with the handshake keys (up to a bound), instead of failing.
-                Err(Error::DecryptError) if c.early_data_skip > 0 => {
-                    c.early_data_skip -= 1;
+                Err(Error::DecryptError) if c.early_data_skip.is_some() => {
+                    let n = c.deframer.last_wire_len();
+                    c.early_data_skip = Some(skip_early_data(c.early_data_skip, n)?);
                     continue;
                 }
                 Err(e) => return Err(e),
             };
+            // After a HelloRetryRequest the client's 0-RTT records arrive while we read
+            // plaintext: application_data there is skipped (RFC 8446 §4.2.10), whatever its size
+            // up to a protected record's, so before the plaintext size check below.
+            if rec.typ == ContentType::ApplicationData
+                && c.decrypter.is_none()
+                && c.early_data_skip.is_some()
+                && !c.may_receive_application_data
+                // RFC 8446 §5.1: never inside a half-received handshake message (below).
+                && c.joiner.is_empty()
+            {
+                let n = c.deframer.last_wire_len();
+                c.early_data_skip = Some(skip_early_data(c.early_data_skip, n)?);
+                continue;
+            }
             // The deframer lets a TLS 1.3 plaintext alert through while the new receiving key
             // has opened nothing (sequence number 0): a peer that failed on our flight before
             // it had handshake keys sends its alert in the clear (RFC 8446 §A.1). An opened
@@ -604,7 +638,7 @@ impl ConnectionCommon {
                 && rec.typ != ContentType::Alert
             {
                 // The first record that opens ends any early-data skipping.
-                c.early_data_skip = 0;
+                c.early_data_skip = None;
             }
             let typ = rec.typ;
             // RFC 8446 §5.1: "Handshake messages MUST NOT be interleaved with other record
@@ -635,11 +669,6 @@ impl ConnectionCommon {
                             // Bounded by the budget just checked.
                             c.received_early_data.extend_from_slice(rec.payload);
                             c.observe(Direction::Received, EventKind::ApplicationData(len));
-                            continue;
-                        }
-                        if c.early_data_skip > 0 && c.decrypter.is_none() {
-                            // Early data after a HelloRetryRequest: we have no keys for it.
-                            c.early_data_skip -= 1;
                             continue;
                         }
                         return Err(Error::InappropriateMessage {

@@ -159,6 +159,13 @@ pub enum PeerMisbehaved {
     /// RFC 8422 §5.3): an ECDHE_RSA suite with an ECDSA or Ed25519 key, ECDHE_ECDSA with RSA.
     /// `illegal_parameter`, as BoringSSL sends (SSL_R_WRONG_CERTIFICATE_TYPE).
     CertificateKeyMismatchesSuite,
+    /// TLS 1.2: the server's ECDSA end-entity key is on a curve the client did not offer in
+    /// supported_groups (RFC 4492 §5.1, §5.3). `illegal_parameter`, as BoringSSL sends
+    /// (SSL_R_BAD_ECC_CERT).
+    CertificateCurveNotOffered,
+    /// A server that refused 0-RTT skipped more undecryptable early data than
+    /// max_early_data_size allows (RFC 8446 §4.2.10): `unexpected_message`.
+    TooMuchSkippedEarlyData,
     /// A ClientHello or ServerHello with legacy_version 0x0300 (SSL 3.0) or lower, whatever
     /// its supported_versions says (RFC 8446 §D.5: `protocol_version`).
     ObsoleteLegacyVersion,
@@ -386,6 +393,7 @@ impl From<&Error> for AlertDescription {
                 | P::TooManyPostHandshakeMessages
                 | P::TooManyWarningAlerts
                 | P::IllegalEarlyData
+                | P::TooMuchSkippedEarlyData
                 | P::NoInnerContentType => Self::UnexpectedMessage,
                 P::ObsoleteLegacyVersion => Self::ProtocolVersion,
                 P::BadRenegotiationInfo | P::MissingExtendedMasterSecret => Self::HandshakeFailure,
@@ -403,6 +411,7 @@ impl From<&Error> for AlertDescription {
                 | P::IllegalExtensionValue
                 | P::IllegalKeyUpdate
                 | P::CertificateKeyMismatchesSuite
+                | P::CertificateCurveNotOffered
                 | P::IllegalClientHello
                 | P::InvalidDhParams
                 | P::UnofferedPskKeyExchangeMode => Self::IllegalParameter,
@@ -567,6 +576,8 @@ mod tests {
             | P::IllegalClientHello
             // RFC 5246 §7.4.2 / RFC 8422 §5.3, as BoringSSL.
             | P::CertificateKeyMismatchesSuite
+            // RFC 4492 §5.1, as BoringSSL.
+            | P::CertificateCurveNotOffered
             // RFC 5246 §7.4.3: ServerDHParams that are not a group (p even, g out of range).
             | P::InvalidDhParams
             // RFC 8446 §4.2.11: key_share present/absent against psk_key_exchange_modes.
@@ -580,6 +591,7 @@ mod tests {
             | P::TooManyPostHandshakeMessages
             | P::TooManyWarningAlerts
             | P::IllegalEarlyData
+            | P::TooMuchSkippedEarlyData
             | P::NoInnerContentType => A::UnexpectedMessage,
             // RFC 8446 §4.2.9, §9.2.
             P::MissingExtension => A::MissingExtension,
@@ -652,6 +664,8 @@ mod tests {
         PeerMisbehaved::IllegalEarlyData,
         PeerMisbehaved::NoInnerContentType,
         PeerMisbehaved::CertificateKeyMismatchesSuite,
+        PeerMisbehaved::CertificateCurveNotOffered,
+        PeerMisbehaved::TooMuchSkippedEarlyData,
         PeerMisbehaved::ObsoleteLegacyVersion,
         PeerMisbehaved::UnofferedPskKeyExchangeMode,
     ];

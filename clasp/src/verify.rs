@@ -286,6 +286,8 @@ pub(crate) struct EndEntityKey {
     may_sign: bool,
     /// keyEncipherment set, or no KeyUsage extension.
     may_encipher: bool,
+    /// The named curve of an EC key (P-256, P-384, P-521); `None` for other keys and curves.
+    pub(crate) curve: Option<crate::msgs::enums::NamedGroup>,
 }
 
 impl EndEntityKey {
@@ -345,6 +347,30 @@ impl EndEntityKey {
             Err(crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into())
         }
     }
+
+    /// [`Self::check_scheme`] for TLS 1.3, where an ECDSA scheme also names the curve.
+    ///
+    /// RFC 8446 §4.2.3: "ecdsa_secp256r1_sha256 ... ECDSA algorithms: Indicates a signature
+    /// algorithm using ECDSA [ECDSA], the corresponding curve as defined in ANSI X9.62 [ECDSA]
+    /// and FIPS 186-4 [DSS]": a P-384 key cannot sign with ecdsa_secp256r1_sha256.
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::SignatureSchemeMismatchesKey` if the scheme does not fit the key.
+    pub(crate) fn check_tls13_scheme(&self, scheme: SignatureScheme) -> Result<(), Error> {
+        use crate::msgs::enums::NamedGroup;
+        self.check_scheme(scheme)?;
+        let want = match scheme {
+            SignatureScheme::ECDSA_NISTP256_SHA256 => NamedGroup::secp256r1,
+            SignatureScheme::ECDSA_NISTP384_SHA384 => NamedGroup::secp384r1,
+            SignatureScheme::ECDSA_NISTP521_SHA512 => NamedGroup::secp521r1,
+            _ => return Ok(()),
+        };
+        if self.curve == Some(want) {
+            Ok(())
+        } else {
+            Err(crate::error::PeerMisbehaved::SignatureSchemeMismatchesKey.into())
+        }
+    }
 }
 
 /// The kind of key an end-entity certificate carries and what its KeyUsage allows.
@@ -358,8 +384,11 @@ impl EndEntityKey {
 /// Ed25519.
 pub(crate) fn end_entity_key(cert: &CertificateDer<'_>) -> Result<EndEntityKey, Error> {
     use x509_parser::oid_registry::{
-        OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
+        OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+        OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
     };
+
+    use crate::msgs::enums::NamedGroup;
     use x509_parser::prelude::{FromDer, X509Certificate};
 
     use crate::crypto::KeyKind;
@@ -385,10 +414,21 @@ pub(crate) fn end_entity_key(cert: &CertificateDer<'_>) -> Result<EndEntityKey, 
     let (may_sign, may_encipher) = ku.map_or((true, true), |ku| {
         (ku.value.digital_signature(), ku.value.key_encipherment())
     });
+    // RFC 5480 §2.1.1: the EC key's namedCurve is the algorithm's parameter.
+    let curve = match (kind, x509.public_key().algorithm.parameters.as_ref()) {
+        (KeyKind::Ecdsa, Some(p)) => match p.as_oid() {
+            Ok(oid) if oid == OID_EC_P256 => Some(NamedGroup::secp256r1),
+            Ok(oid) if oid == OID_NIST_EC_P384 => Some(NamedGroup::secp384r1),
+            Ok(oid) if oid == OID_NIST_EC_P521 => Some(NamedGroup::secp521r1),
+            _ => None,
+        },
+        _ => None,
+    };
     Ok(EndEntityKey {
         kind,
         may_sign,
         may_encipher,
+        curve,
     })
 }
 

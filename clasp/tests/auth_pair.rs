@@ -42,6 +42,34 @@ fn tls13_mutual_auth_server_sees_client_chain() {
     assert_eq!(s.peer_certificates(), &verified_path(client_id)[..]);
 }
 
+/// The server reports the scheme of the client's CertificateVerify (TLS 1.3 and 1.2), and
+/// the client has none to report (it is the server's field only).
+#[test]
+fn server_reports_the_clients_signature_scheme() {
+    use clasp::msgs::enums::{ProtocolVersion, SignatureScheme};
+    let client_id = TestPki::shared().client(KeyType::EcdsaP256);
+    for version in [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2] {
+        let (mut c, mut s) = pair(
+            client_builder()
+                .with_protocol_versions(&[version])
+                .with_client_auth_cert(client_id.cert_chain(), client_id.private_key())
+                .build()
+                .unwrap(),
+            server_builder(KeyType::EcdsaP256)
+                .with_client_auth(ClientAuth::Required(roots()))
+                .build()
+                .unwrap(),
+        );
+        pump(&mut c, &mut s).unwrap();
+        assert_eq!(
+            s.negotiated().client_signature_scheme,
+            Some(SignatureScheme::ECDSA_NISTP256_SHA256),
+            "{version:?}"
+        );
+        assert_eq!(c.negotiated().client_signature_scheme, None);
+    }
+}
+
 #[test]
 fn tls13_required_client_cert_missing_is_certificate_required() {
     let (mut c, mut s) = pair(

@@ -424,3 +424,132 @@ fn ecdhe_ecdsa_with_an_rsa_leaf_or_rsa_kx_with_an_ecdsa_leaf_is_illegal_paramete
         Error::PeerMisbehaved(PeerMisbehaved::CertificateKeyMismatchesSuite)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The leaf's curve (BoGo `CheckLeafCurve`, `ECDSACurveMismatch-Verify-TLS13`).
+
+/// RFC 4492 §5.1 (receiver): an ECC suite "must be negotiated only if the server can
+/// successfully complete the handshake while using the curves ... supported by the client
+/// (cf. Sections 5.3 and 5.4)". A TLS 1.2 ECDSA leaf on a curve the client did not offer in
+/// supported_groups is refused (BoringSSL: BAD_ECC_CERT, illegal_parameter).
+#[test]
+fn tls12_ecdsa_leaf_on_an_unoffered_curve_is_refused() {
+    use clasp::msgs::enums::NamedGroup;
+    let ccfg = common::client_builder()
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .with_cipher_suites(&[CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
+        .with_groups(&[NamedGroup::secp384r1])
+        .with_key_shares(&[NamedGroup::secp384r1])
+        .build()
+        .unwrap();
+    let scfg = common::server_builder(KeyType::EcdsaP256)
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+        .build()
+        .unwrap();
+    let c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();
+    let s = ServerConnection::new(Arc::new(scfg)).unwrap();
+    let (mut c, mut s) = (c, s);
+    let r = pump(&mut c, &mut s);
+    assert_client_refused(
+        (c, s, r),
+        &Error::PeerMisbehaved(PeerMisbehaved::CertificateCurveNotOffered),
+        AlertDescription::IllegalParameter,
+    );
+}
+
+/// Control for the above: TLS 1.3 ECDSA schemes name their curve and do not use
+/// supported_groups (BoGo `CheckLeafCurve-TLS13`), and TLS 1.2 with the curve offered works.
+#[test]
+fn ecdsa_leaf_curve_controls() {
+    use clasp::msgs::enums::NamedGroup;
+    for (version, groups) in [
+        (ProtocolVersion::TLSv1_3, &[NamedGroup::secp384r1][..]),
+        (
+            ProtocolVersion::TLSv1_2,
+            &[NamedGroup::secp384r1, NamedGroup::secp256r1][..],
+        ),
+    ] {
+        let ccfg = common::client_builder()
+            .with_protocol_versions(&[version])
+            .with_groups(groups)
+            .with_key_shares(&groups[..1])
+            .build()
+            .unwrap();
+        let scfg = common::server_builder(KeyType::EcdsaP256)
+            .with_protocol_versions(&[version])
+            .build()
+            .unwrap();
+        let mut c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();
+        let mut s = ServerConnection::new(Arc::new(scfg)).unwrap();
+        let r = pump(&mut c, &mut s);
+        assert!(matches!(r, Ok(())), "{version:?}: {r:?}");
+    }
+}
+
+/// A P-384 key that claims ecdsa_secp256r1_sha256 for its P-384 signatures.
+#[derive(Debug)]
+struct MislabelledCurve(Arc<dyn clasp::crypto::SigningKey>);
+
+struct Relabel(Box<dyn clasp::crypto::Signer>);
+
+impl clasp::crypto::Signer for Relabel {
+    fn scheme(&self) -> clasp::msgs::enums::SignatureScheme {
+        clasp::msgs::enums::SignatureScheme::ECDSA_NISTP256_SHA256
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.0.sign(message)
+    }
+}
+
+impl clasp::crypto::SigningKey for MislabelledCurve {
+    fn kind(&self) -> clasp::crypto::KeyKind {
+        self.0.kind()
+    }
+
+    fn choose_scheme(
+        &self,
+        _offered: &[clasp::msgs::enums::SignatureScheme],
+    ) -> Option<Box<dyn clasp::crypto::Signer>> {
+        let s = self
+            .0
+            .choose_scheme(&[clasp::msgs::enums::SignatureScheme::ECDSA_NISTP384_SHA384])?;
+        Some(Box::new(Relabel(s)))
+    }
+
+    fn public_key(&self) -> Option<rustls_pki_types::SubjectPublicKeyInfoDer<'static>> {
+        self.0.public_key()
+    }
+}
+
+/// RFC 8446 §4.2.3: in TLS 1.3 "ecdsa_secp256r1_sha256" names the curve too, so a
+/// CertificateVerify under that scheme from a P-384 key is refused before the signature is
+/// checked (`SignatureSchemeMismatchesKey`, illegal_parameter), not as a bad signature.
+#[test]
+fn tls13_ecdsa_scheme_for_another_curve_is_refused() {
+    let provider = clasp::crypto::aws_lc::default_provider();
+    let id = TestPki::shared().server(KeyType::EcdsaP384);
+    let key = provider
+        .key_provider
+        .load_private_key(id.private_key())
+        .unwrap();
+    let ck =
+        clasp::sign::CertifiedKey::new(id.cert_chain(), Arc::new(MislabelledCurve(key))).unwrap();
+    let ccfg = common::client_builder()
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+        .build()
+        .unwrap();
+    let scfg = ServerConfig::builder()
+        .with_cert_resolver(Arc::new(clasp::sign::SingleCert(Arc::new(ck))))
+        .with_protocol_versions(&[ProtocolVersion::TLSv1_3])
+        .build()
+        .unwrap();
+    let mut c = ClientConnection::new(Arc::new(ccfg), localhost()).unwrap();
+    let mut s = ServerConnection::new(Arc::new(scfg)).unwrap();
+    let r = pump(&mut c, &mut s);
+    assert_client_refused(
+        (c, s, r),
+        &Error::PeerMisbehaved(PeerMisbehaved::SignatureSchemeMismatchesKey),
+        AlertDescription::IllegalParameter,
+    );
+}

@@ -729,3 +729,59 @@ fn tls12_session_is_evicted_after_a_failed_abbreviated_handshake() {
     // The full handshake made a new session, which resumes.
     assert_eq!(connect(&client, &server).ok().resumed(), (true, true));
 }
+
+/// DESIGN: "every decision cached across connections ... is re-checked against the current
+/// configuration when reused", on the client too: before offering a session, the client
+/// verifies the server chain it was made with again, at the current time. A server leaf that
+/// expired since the full handshake is then not resumed: the client does a full handshake and
+/// refuses the expired leaf (`Expired`). `without_resumption_reverification` restores the
+/// BoringSSL/OpenSSL behaviour (the session resumes). TLS 1.3 tickets and TLS 1.2 sessions.
+#[test]
+fn client_verifies_the_servers_chain_again_before_resuming() {
+    let pki = pki();
+    let expiring = leaf(
+        &pki.inter,
+        &["localhost"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+        (2025, 2),
+    );
+    for versions in [TLS13, TLS12] {
+        for reverify in [true, false] {
+            let clock = Clock::at(EXPIRY - HOUR / 2);
+            let server = Arc::new(
+                ServerConfig::builder()
+                    .with_single_cert(vec![expiring.der(), pki.inter.der()], expiring.key_der())
+                    .with_protocol_versions(versions)
+                    .with_time_provider(clock.clone())
+                    .with_ticket_keys(shared_keys(EXPIRY - HOUR / 2))
+                    .build()
+                    .unwrap(),
+            );
+            let mut b = pki.client_builder(&clock, versions);
+            if !reverify {
+                b = b.without_resumption_reverification();
+            }
+            let client = Arc::new(b.build().unwrap());
+            let mut c = ClientConnection::new(Arc::clone(&client), localhost()).unwrap();
+            let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
+            pump(&mut c, &mut s).unwrap();
+            clock.set(EXPIRY + HOUR / 2);
+            let mut c = ClientConnection::new(client, localhost()).unwrap();
+            let mut s = ServerConnection::new(server).unwrap();
+            let r = pump(&mut c, &mut s);
+            if reverify {
+                match r {
+                    Err(Failure::Client(e)) => assert_eq!(
+                        e,
+                        Error::InvalidCertificate(CertificateError::Expired),
+                        "{versions:?}"
+                    ),
+                    other => panic!("{versions:?}: expected the client to refuse, got {other:?}"),
+                }
+            } else {
+                assert!(matches!(r, Ok(())), "{versions:?}: {r:?}");
+                assert!(c.negotiated().resumed, "{versions:?}");
+            }
+        }
+    }
+}

@@ -268,7 +268,9 @@ fn downgrade_sentinel_is_written_and_detected() {
         false,
         false,
     );
-    let (mut c12, mut s) = connect(client_config(suite, &[NamedGroup::X25519], false), server);
+    // P-256 offered too: the server's ECDSA leaf must be on an offered curve (RFC 4492 §5.1).
+    let groups = [NamedGroup::X25519, NamedGroup::secp256r1];
+    let (mut c12, mut s) = connect(client_config(suite, &groups, false), server);
     let mut hello = Vec::new();
     c12.write_tls(&mut hello).unwrap();
     let mut rd = &hello[..];
@@ -581,7 +583,9 @@ fn tls13_only_client_refuses_tls12_server_hello_with_protocol_version() {
         false,
         false,
     );
-    let (mut c12, mut s) = connect(client_config(suite, &[NamedGroup::X25519], false), server);
+    // P-256 offered too: the server's ECDSA leaf must be on an offered curve (RFC 4492 §5.1).
+    let groups = [NamedGroup::X25519, NamedGroup::secp256r1];
+    let (mut c12, mut s) = connect(client_config(suite, &groups, false), server);
     let mut hello = Vec::new();
     c12.write_tls(&mut hello).unwrap();
     let mut rd = &hello[..];

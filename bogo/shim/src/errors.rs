@@ -72,6 +72,8 @@ pub fn code(e: &Error) -> String {
             // BoringSSL: WRONG_CERTIFICATE_TYPE, mapped to this code in config.json.
             P::CertificateKeyMismatchesSuite => ":WRONG_SIGNATURE_TYPE:",
             P::ObsoleteLegacyVersion => ":UNSUPPORTED_PROTOCOL:",
+            P::CertificateCurveNotOffered => ":BAD_ECC_CERT:",
+            P::TooMuchSkippedEarlyData => ":TOO_MUCH_SKIPPED_EARLY_DATA:",
             _ => ":PEER_MISBEHAVED:",
         },
         Error::PeerIncompatible(p) => match p {

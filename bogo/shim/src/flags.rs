@@ -79,8 +79,15 @@ pub struct Conn {
     /// to offer early data (clasp does not expose a stored ticket's early-data limit).
     pub expect_ticket_supports_early_data: bool,
     /// Verify the peer again on resumption: what clasp's server always does (DESIGN: resumption
-    /// never weakens authentication); its client keeps no peer certificate to verify again.
+    /// never weakens authentication) and its client does by default; without the flag the
+    /// shim's client turns that off, as BoringSSL's client does not re-verify.
     pub reverify_on_resume: bool,
+    /// BoringSSL's compliance policies (`SSL_set_compliance_policy`): versions, suites, groups
+    /// and signature schemes restricted to those of the policy (`run::Policy`).
+    pub fips_202205: bool,
+    pub wpa_202304: bool,
+    /// Why 0-RTT was (not) used, in BoringSSL's words (`SSL_early_data_reason_string`).
+    pub expect_early_data_reason: Option<String>,
 }
 
 /// Why the command line cannot be run.
@@ -219,6 +226,8 @@ const BOOL_FLAGS: &[&str] = &[
     "-expect-verify-result",
     "-reverify-on-resume",
     "-expect-ticket-supports-early-data",
+    "-fips-202205",
+    "-wpa-202304",
 ];
 
 const VALUE_FLAGS: &[&str] = &[
@@ -250,6 +259,7 @@ const VALUE_FLAGS: &[&str] = &[
     "-export-context",
     "-resumption-delay",
     "-expect-total-renegotiations",
+    "-expect-early-data-reason",
 ];
 
 fn takes_value(name: &str) -> Result<bool, FlagError> {
@@ -330,6 +340,9 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-expect-verify-result" => c.expect_verify_result = true,
         "-reverify-on-resume" => c.reverify_on_resume = true,
         "-expect-ticket-supports-early-data" => c.expect_ticket_supports_early_data = true,
+        "-fips-202205" => c.fips_202205 = true,
+        "-wpa-202304" => c.wpa_202304 = true,
+        "-expect-early-data-reason" => c.expect_early_data_reason = Some(s()),
         // clasp never renegotiates: zero is the only count it can meet.
         "-expect-total-renegotiations" => {
             if int::<u32>(name, value)? != 0 {
@@ -435,6 +448,14 @@ mod tests {
         let c = run("-async -shim-writes-first -implicit-handshake -port 9");
         assert!(c[0].shim_writes_first);
         assert_eq!(c[0].port, 9);
+    }
+
+    #[test]
+    fn policies_and_early_data_reason() {
+        let c = run("-fips-202205 -on-resume-expect-early-data-reason accept -wpa-202304");
+        assert!(c[0].fips_202205 && c[2].fips_202205 && c[1].wpa_202304);
+        assert_eq!(c[0].expect_early_data_reason, None);
+        assert_eq!(c[1].expect_early_data_reason.as_deref(), Some("accept"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use clasp::crypto::{
     aws_lc, CryptoProvider, KeyKind, RsaDecrypter, SignatureVerifiers, Signer, SigningKey,
 };
 use clasp::error::CertificateError;
-use clasp::msgs::enums::{NamedGroup, ProtocolVersion, SignatureScheme};
+use clasp::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme};
 use clasp::session::{ClientSessionCache, TicketKeys};
 use clasp::sign::CertifiedKey;
 use clasp::time::TimeProvider;
@@ -114,9 +114,11 @@ struct Shared {
     /// its `SSL_CTX`; a resumption that changes them is (rightly) not offered the session.
     client_verifier: RefCell<Option<(VerifierKey, Arc<TestVerifier>)>>,
     client_cert: RefCell<Option<(ClientCertKey, Arc<clasp::sign::SingleClientCert>)>>,
+    /// The ALPN protocol the previous client connection negotiated (its session's).
+    last_alpn: Option<Vec<u8>>,
 }
 
-type VerifierKey = (bool, Vec<SignatureScheme>);
+type VerifierKey = Vec<SignatureScheme>;
 type ClientCertKey = (Option<String>, Option<String>, Vec<u16>);
 
 /// Runs every connection the flags ask for.
@@ -135,9 +137,15 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
         server: None,
         client_verifier: RefCell::new(None),
         client_cert: RefCell::new(None),
+        last_alpn: None,
     };
     for conf in confs {
         reject_unimplemented(conf)?;
+    }
+    if !confs[0].server && confs[2].verify_fail != confs[1].verify_fail {
+        // BoringSSL verifies again with the retry flags after a 0-RTT reject; clasp's
+        // connection keeps the verifier it started with.
+        return Err(unimplemented("verify settings changed for the 0-RTT retry"));
     }
     for i in 0..=confs[0].resume_count {
         let is_resume = i > 0;
@@ -166,23 +174,10 @@ fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
         // Finished); clasp's server writes application data only after the handshake.
         return Err(unimplemented("server 0-RTT with half-RTT data"));
     }
-    if c.server && c.expect_peer_signature_algorithm.is_some() {
-        return Err(unimplemented(
-            "the client's signature algorithm is not reported",
-        ));
-    }
     if !c.server && c.expect_extended_master_secret {
         return Err(unimplemented(
             "whether EMS was used is not reported to clients",
         ));
-    }
-    if !c.server && c.reverify_on_resume {
-        return Err(unimplemented(
-            "the client does not verify the server again on resumption",
-        ));
-    }
-    if !c.server && c.verify_fail && !c.verify_peer && c.expect_verify_result {
-        return Err(unimplemented("a soft verification failure is not reported"));
     }
     if !c.server && c.no_ticket {
         return Err(unimplemented("clients cannot turn off session tickets"));
@@ -206,25 +201,108 @@ fn versions(c: &Conn) -> Result<Vec<ProtocolVersion>, Failure> {
     Ok(v)
 }
 
-/// BoringSSL's default groups (X25519, P-256, P-384), or `-curves`.
+/// BoringSSL's compliance policies (`ssl_compliance_policy_*` in its `ssl_lib.cc`): what each
+/// allows, applied on top of the other flags.
+struct Policy {
+    suites: &'static [CipherSuite],
+    groups: &'static [NamedGroup],
+    schemes: &'static [SignatureScheme],
+}
+
+/// `-fips-202205`: AES-GCM suites with ECDHE (or TLS 1.3), P-256/P-384, RSA and ECDSA
+/// P-256/P-384 with SHA-2.
+const FIPS_202205: Policy = Policy {
+    suites: &[
+        CipherSuite::TLS_AES_128_GCM_SHA256,
+        CipherSuite::TLS_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ],
+    groups: &[NamedGroup::secp256r1, NamedGroup::secp384r1],
+    schemes: &[
+        SignatureScheme::RSA_PKCS1_SHA256,
+        SignatureScheme::RSA_PKCS1_SHA384,
+        SignatureScheme::RSA_PKCS1_SHA512,
+        SignatureScheme::ECDSA_NISTP256_SHA256,
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+        SignatureScheme::RSA_PSS_SHA256,
+        SignatureScheme::RSA_PSS_SHA384,
+        SignatureScheme::RSA_PSS_SHA512,
+    ],
+};
+
+/// `-wpa-202304` (WPA3 192-bit): AES-256-GCM, P-384, SHA-384/512 signatures.
+const WPA_202304: Policy = Policy {
+    suites: &[
+        CipherSuite::TLS_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ],
+    groups: &[NamedGroup::secp384r1],
+    schemes: &[
+        SignatureScheme::RSA_PKCS1_SHA384,
+        SignatureScheme::RSA_PKCS1_SHA512,
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+        SignatureScheme::RSA_PSS_SHA384,
+        SignatureScheme::RSA_PSS_SHA512,
+    ],
+};
+
+fn policy(c: &Conn) -> Option<&'static Policy> {
+    if c.wpa_202304 {
+        Some(&WPA_202304)
+    } else if c.fips_202205 {
+        Some(&FIPS_202205)
+    } else {
+        None
+    }
+}
+
+/// BoringSSL's default groups (X25519, P-256, P-384), or `-curves`, within the policy.
 fn groups(c: &Conn, provider: &CryptoProvider) -> Result<Vec<NamedGroup>, Failure> {
+    let allowed = |g: &NamedGroup| policy(c).map_or(true, |p| p.groups.contains(g));
     if c.curves.is_empty() {
-        return Ok(vec![
+        return Ok([
             NamedGroup::X25519,
             NamedGroup::secp256r1,
             NamedGroup::secp384r1,
-        ]);
+        ]
+        .into_iter()
+        .filter(allowed)
+        .collect());
     }
-    c.curves
-        .iter()
-        .map(|&id| {
-            let g = NamedGroup(id);
-            provider
-                .kx_group(g)
-                .map(|_| g)
-                .ok_or_else(|| Failure::Unimplemented(format!("group {id:#06x}")))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for &id in &c.curves {
+        let g = NamedGroup(id);
+        if !allowed(&g) {
+            continue;
+        }
+        if provider.kx_group(g).is_none() {
+            return Err(Failure::Unimplemented(format!("group {id:#06x}")));
+        }
+        out.push(g);
+    }
+    if out.is_empty() {
+        // Every -curves group is outside the policy: BoringSSL then has none to offer.
+        return Err(Failure::Check(":NO_SHARED_GROUP: no group allowed".into()));
+    }
+    Ok(out)
+}
+
+/// `-signing-prefs` within the policy (the policy's own list when none is given).
+fn signing_prefs(c: &Conn) -> Vec<u16> {
+    match policy(c) {
+        None => c.signing_prefs.clone(),
+        Some(p) if c.signing_prefs.is_empty() => p.schemes.iter().map(|s| s.0).collect(),
+        Some(p) => c
+            .signing_prefs
+            .iter()
+            .copied()
+            .filter(|s| p.schemes.contains(&SignatureScheme(*s)))
+            .collect(),
+    }
 }
 
 /// The ALPN wire list (`\x03foo\x03bar`) as names.
@@ -246,16 +324,13 @@ fn load_key(c: &Conn, provider: &CryptoProvider) -> Result<Option<Arc<CertifiedK
     let (Some(cert), Some(key)) = (&c.cert_file, &c.key_file) else {
         return Ok(None);
     };
+    let prefs = signing_prefs(c);
     match CertifiedKey::from_pem_files(cert, key, provider) {
-        Ok(k) if c.signing_prefs.is_empty() => Ok(Some(Arc::new(k))),
+        Ok(k) if prefs.is_empty() && policy(c).is_none() => Ok(Some(Arc::new(k))),
         Ok(k) => {
             let key = Arc::new(PreferredSchemes {
                 inner: k.key.clone(),
-                prefs: c
-                    .signing_prefs
-                    .iter()
-                    .map(|&s| SignatureScheme(s))
-                    .collect(),
+                prefs: prefs.iter().map(|&s| SignatureScheme(s)).collect(),
             });
             Ok(Some(Arc::new(
                 CertifiedKey::new(k.cert.clone(), key).map_err(Failure::Tls)?,
@@ -298,9 +373,15 @@ impl SigningKey for PreferredSchemes {
 }
 
 fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureScheme>, Failure> {
-    let supported = provider.verifiers.supported_schemes();
+    let supported: Vec<SignatureScheme> = provider
+        .verifiers
+        .supported_schemes()
+        .iter()
+        .copied()
+        .filter(|s| policy(c).map_or(true, |p| p.schemes.contains(s)))
+        .collect();
     if c.verify_prefs.is_empty() {
-        return Ok(supported.to_vec());
+        return Ok(supported);
     }
     let prefs: Vec<_> = c
         .verify_prefs
@@ -318,7 +399,15 @@ fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureSc
 /// but handshake signatures are still checked, with clasp's own verification functions.
 #[derive(Debug)]
 struct TestVerifier {
-    fail: bool,
+    /// `-verify-fail`: the verify callback says no. Set per connection on the client's
+    /// verifier, which is kept across connections (see `Shared::client_verifier`), as
+    /// BoringSSL's `-on-resume-verify-fail` changes the callback of the same `SSL_CTX`.
+    fail: core::sync::atomic::AtomicBool,
+    /// `-verify-fail` without `-verify-peer` on the client (BoringSSL's SSL_VERIFY_NONE): the
+    /// callback says no, the handshake goes on, and the verify result records the failure.
+    soft_fail: core::sync::atomic::AtomicBool,
+    /// The verify result of the last verification: whether the callback said no.
+    last_failed: core::sync::atomic::AtomicBool,
     mandatory: bool,
     verifiers: &'static dyn SignatureVerifiers,
     schemes: Vec<SignatureScheme>,
@@ -326,7 +415,12 @@ struct TestVerifier {
 
 impl TestVerifier {
     fn verdict(&self) -> Result<(), Error> {
-        if self.fail {
+        let fail = self.fail.load(Ordering::Relaxed);
+        self.last_failed.store(
+            fail || self.soft_fail.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        if fail {
             return Err(CertificateError::Other("-verify-fail".into()).into());
         }
         Ok(())
@@ -425,6 +519,9 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         .with_verifier(client_verifier(shared, c)?)
         .with_time_provider(shared.clock.clone())
         .with_session_cache(shared.client_cache.clone());
+    if let Some(p) = policy(c) {
+        b = b.with_cipher_suites(p.suites);
+    }
     if let Some(wire) = &c.advertise_alpn {
         b = b.with_alpn_protocols(alpn_list(wire)?);
     }
@@ -437,6 +534,11 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
     if c.enable_early_data {
         b = b.with_early_data();
     }
+    if !c.reverify_on_resume {
+        // BoringSSL's client trusts a session's verification by default; clasp's re-verifies
+        // the stored chain before offering it unless told not to.
+        b = b.without_resumption_reverification();
+    }
     b.build().map(Arc::new).map_err(Failure::Tls)
 }
 
@@ -445,18 +547,25 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
     let p = &shared.provider;
     // Without -verify-peer BoringSSL's client runs in SSL_VERIFY_NONE mode: a failing verify
     // callback is ignored ("soft fail").
-    let key: VerifierKey = (c.verify_fail && c.verify_peer, verify_schemes(c, p)?);
+    let fail = c.verify_fail && c.verify_peer;
+    let soft_fail = c.verify_fail && !c.verify_peer;
+    let key: VerifierKey = verify_schemes(c, p)?;
     let mut slot = shared.client_verifier.borrow_mut();
     if let Some((k, v)) = &*slot {
         if *k == key {
+            v.fail.store(fail, Ordering::Relaxed);
+            v.soft_fail.store(soft_fail, Ordering::Relaxed);
+            v.last_failed.store(false, Ordering::Relaxed);
             return Ok(v.clone());
         }
     }
     let v = Arc::new(TestVerifier {
-        fail: key.0,
+        fail: fail.into(),
+        soft_fail: soft_fail.into(),
+        last_failed: false.into(),
         mandatory: false,
         verifiers: p.verifiers,
-        schemes: key.1.clone(),
+        schemes: key.clone(),
     });
     *slot = Some((key, v.clone()));
     Ok(v)
@@ -467,11 +576,7 @@ fn client_cert(
     shared: &Shared,
     c: &Conn,
 ) -> Result<Option<Arc<clasp::sign::SingleClientCert>>, Failure> {
-    let key: ClientCertKey = (
-        c.cert_file.clone(),
-        c.key_file.clone(),
-        c.signing_prefs.clone(),
-    );
+    let key: ClientCertKey = (c.cert_file.clone(), c.key_file.clone(), signing_prefs(c));
     let mut slot = shared.client_cert.borrow_mut();
     if let Some((k, r)) = &*slot {
         if *k == key {
@@ -519,11 +624,16 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         .with_ticket_keys(shared.ticket_keys.clone());
     if c.require_any_client_certificate || c.verify_peer {
         b = b.with_client_cert_verifier(Arc::new(TestVerifier {
-            fail: c.verify_fail,
+            fail: c.verify_fail.into(),
+            soft_fail: false.into(),
+            last_failed: false.into(),
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
             schemes: verify_schemes(c, p)?,
         }));
+    }
+    if let Some(p) = policy(c) {
+        b = b.with_cipher_suites(p.suites);
     }
     if let (Some(alpn), false) = (&c.select_alpn, c.decline_alpn) {
         b = b.with_alpn_protocols(vec![alpn.clone()]);
@@ -682,8 +792,10 @@ fn check_properties(
     } else {
         &c.expect_alpn
     };
+    // An empty `-expect-alpn ""` expects no protocol, as an absent one does.
     let want_alpn = want_alpn
         .as_deref()
+        .filter(|a| !a.is_empty())
         .filter(|_| !(c.server && c.decline_alpn));
     check(n.alpn_protocol.as_deref() == want_alpn, || {
         format!("negotiated alpn proto mismatch: {:?}", n.alpn_protocol)
@@ -693,7 +805,13 @@ fn check_properties(
     // original connection's values).
     let fresh = !n.resumed;
     if let (Some(want), true) = (c.expect_peer_signature_algorithm, fresh) {
-        let got = n.signature_scheme.map_or(0, |s| s.0);
+        // The server checks the client's CertificateVerify scheme.
+        let got = if c.server {
+            n.client_signature_scheme
+        } else {
+            n.signature_scheme
+        };
+        let got = got.map_or(0, |s| s.0);
         check(got == want, || {
             format!("Peer signature algorithm was {got:04x}, wanted {want:04x}.")
         })?;
@@ -741,6 +859,43 @@ fn check_properties(
     Ok(())
 }
 
+/// Why the client's 0-RTT was used or not, in BoringSSL's words (`ssl_early_data_reason_t`),
+/// derived from what clasp reports: whether early data was enabled, offered and accepted, the
+/// version, whether a HelloRetryRequest came and whether the session was resumed.
+fn client_early_data_reason(
+    c: &Conn,
+    n: &clasp::conn::Negotiated,
+    is_resume: bool,
+    alpn_dropped: bool,
+) -> &'static str {
+    if !c.enable_early_data {
+        return "disabled";
+    }
+    if n.version == Some(ProtocolVersion::TLSv1_2) {
+        return "protocol_version";
+    }
+    match n.early_data_accepted {
+        Some(true) => "accept",
+        Some(false) if n.hello_retry => "hello_retry_request",
+        Some(false) if !n.resumed => "session_not_resumed",
+        Some(false) => "peer_declined",
+        // Not offered: no session, the session's ALPN no longer offered, or (resumed) a
+        // session whose ticket allows no 0-RTT.
+        None if is_resume && n.resumed && alpn_dropped => "alpn_mismatch",
+        None if is_resume && n.resumed => "unsupported_for_session",
+        None => "no_session_offered",
+    }
+}
+
+fn check_early_data_reason(c: &Conn, got: &str) -> Result<(), Failure> {
+    match &c.expect_early_data_reason {
+        Some(want) if want != got => Err(Failure::Check(format!(
+            "Early data reason was \"{got}\", expected \"{want}\""
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// One connection: BoringSSL's `DoConnection` + `DoExchange`.
 fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> Result<(), Failure> {
     let mut sock = connect(c)?;
@@ -754,6 +909,8 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         io.handshake()?;
         let name = conn.server_name().map(str::to_owned);
         check_properties(&conn, c, is_resume, name.as_deref())?;
+        // Server 0-RTT is refused as unimplemented up front, so "disabled" is all there is.
+        check_early_data_reason(c, "disabled")?;
         exchange(&mut conn, &mut sock, c, 0)?;
     } else {
         let config = client_config(shared, c)?;
@@ -796,6 +953,30 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         // After a 0-RTT rejection BoringSSL resets and continues at 1-RTT with the retry flags.
         let c = if accepted == Some(false) { retry } else { c };
         check_properties(&conn, c, is_resume, None)?;
+        // The session's ALPN protocol is no longer offered: clasp then offers no 0-RTT.
+        let alpn_dropped = shared.last_alpn.as_ref().is_some_and(|a| {
+            !c.advertise_alpn
+                .as_deref()
+                .and_then(|w| alpn_list(w).ok())
+                .is_some_and(|l| l.contains(a))
+        });
+        let reason = client_early_data_reason(c, conn.negotiated(), is_resume, alpn_dropped);
+        // BoringSSL's SSL_get_verify_result: the callback's verdict on this connection's chain
+        // (a resumption without re-verification reports the original one, not kept here).
+        if c.expect_verify_result && !conn.negotiated().resumed {
+            let failed = shared
+                .client_verifier
+                .borrow()
+                .as_ref()
+                .is_some_and(|(_, v)| v.last_failed.load(Ordering::Relaxed));
+            check(failed == c.verify_fail, || {
+                "Wrong certificate verification result".into()
+            })?;
+        }
+        check_early_data_reason(c, reason)?;
+        shared
+            .last_alpn
+            .clone_from(&conn.negotiated().alpn_protocol);
         let hello_sent = if accepted == Some(true) {
             early_sent
         } else {

@@ -19,7 +19,8 @@ use std::collections::VecDeque;
 use std::io;
 
 use super::{
-    protection::RecordDecrypter, RecordHeader, HEADER_LEN, MAX_FRAGMENT_LEN, MAX_WIRE_RECORD_LEN,
+    protection::RecordDecrypter, RecordHeader, HEADER_LEN, MAX_CIPHERTEXT_LEN_TLS13,
+    MAX_FRAGMENT_LEN, MAX_WIRE_RECORD_LEN,
 };
 use crate::error::{Error, InvalidMessage};
 use crate::msgs::enums::{ContentType, ProtocolVersion};
@@ -55,6 +56,13 @@ pub struct Deframer {
     last: Option<Range<usize>>,
     /// Application data kept in place for the reader, in order.
     retained: VecDeque<Range<usize>>,
+    /// Wire length (header included) of the record most recently consumed by `next_record`,
+    /// whether or not it opened: what skipped 0-RTT is counted in (RFC 8446 §4.2.10).
+    last_wire_len: usize,
+    /// A server skipping 0-RTT it has no key for (after a HelloRetryRequest): application_data
+    /// records without a decrypter are protected records, bounded as such (2^14 + 256, RFC
+    /// 8446 §5.2), not as plaintext.
+    skipping_early_data: bool,
 }
 
 impl Deframer {
@@ -147,9 +155,15 @@ impl Deframer {
                 && (header.typ == ContentType::ChangeCipherSpec
                     || (header.typ == ContentType::Alert && d.seq() == 0)))
         });
+        let plaintext_limit =
+            if self.skipping_early_data && header.typ == ContentType::ApplicationData {
+                MAX_CIPHERTEXT_LEN_TLS13
+            } else {
+                MAX_FRAGMENT_LEN
+            };
         let limit = dec
             .as_ref()
-            .map_or(MAX_FRAGMENT_LEN, |d| d.max_ciphertext_len());
+            .map_or(plaintext_limit, |d| d.max_ciphertext_len());
         let len = usize::from(header.len);
         if len > limit {
             return Err(InvalidMessage::RecordTooLarge.into());
@@ -160,6 +174,7 @@ impl Deframer {
             return Ok(None);
         }
         self.start = body_end;
+        self.last_wire_len = HEADER_LEN + len;
         let (typ, range) = match dec {
             None => (header.typ, body_start..body_end),
             Some(d) => {
@@ -179,6 +194,17 @@ impl Deframer {
             version: header.version,
             payload: &self.buf[range],
         }))
+    }
+
+    /// Wire length (header included) of the record the last `next_record` consumed, whether it
+    /// opened or not.
+    pub(crate) fn last_wire_len(&self) -> usize {
+        self.last_wire_len
+    }
+
+    /// See the `skipping_early_data` field: set while a server skips rejected 0-RTT.
+    pub(crate) fn set_skipping_early_data(&mut self, on: bool) {
+        self.skipping_early_data = on;
     }
 
     /// Keeps the plaintext of the record just returned by [`Self::next_record`] in the buffer

@@ -135,15 +135,25 @@ pub(crate) fn start(
                     .iter()
                     .any(|s| s.suite == t.session.suite)
             })
+            .filter(|t| still_trusted(&details.config, &details.server_name, &t.session.peer_certs))
     } else {
         None
     };
-    // RFC 8446 §4.2.10: 0-RTT only with a ticket that allows it, when the caller asked for it.
+    // RFC 8446 §4.2.10: 0-RTT only with a ticket that allows it, when the caller asked for it,
+    // and only if we still offer the ticket's ALPN protocol: the server accepts early data only
+    // for "the selected ALPN protocol" of the ticket, which it cannot select if we no longer
+    // offer it, and early data written for one protocol means nothing under another.
     let mut details = details;
     let mut hello = hello;
     let early_budget = resuming
         .as_ref()
         .filter(|_| details.config.enable_early_data)
+        .filter(|t| {
+            t.session
+                .alpn
+                .as_ref()
+                .map_or(true, |a| details.config.alpn_protocols.contains(a))
+        })
         .map(|t| t.session.max_early_data)
         .filter(|max| *max > 0);
     if let (Some(_), Some(t)) = (early_budget, resuming.as_ref()) {
@@ -240,6 +250,28 @@ fn start_early_data(
 /// SHOULD set this field to that value"); with only a ticket, the random compatibility value
 /// (or a fresh random one when offering TLS 1.2 alone) lets us see the server accept it by
 /// echoing (RFC 5077 §3.4). Returns the session offered.
+/// Whether a stored session's server chain still verifies under `config`'s verifier, for the
+/// server name and now (see [`crate::config::ClientConfigBuilder::without_resumption_reverification`]):
+/// DESIGN, "every decision cached across connections ... is re-checked against the current
+/// configuration when reused". A session that fails is not offered; the full handshake then
+/// verifies whatever chain the server sends.
+fn still_trusted(
+    config: &ClientConfig,
+    server_name: &ServerName<'static>,
+    certs: &[crate::verify::CertificateDer<'static>],
+) -> bool {
+    if !config.reverify_on_resumption {
+        return true;
+    }
+    let Some((ee, rest)) = certs.split_first() else {
+        return false;
+    };
+    config
+        .verifier
+        .verify_server_cert(ee, rest, server_name, config.time.now())
+        .is_ok()
+}
+
 fn offer_tls12_session(
     config: &ClientConfig,
     server_name: &ServerName<'static>,
@@ -255,7 +287,8 @@ fn offer_tls12_session(
     let stored = config
         .session_cache
         .get_tls12(&cache_key(server_name), now, config)
-        .filter(|s| s.session.ems && config.suites.iter().any(|c| c.suite == s.session.suite));
+        .filter(|s| s.session.ems && config.suites.iter().any(|c| c.suite == s.session.suite))
+        .filter(|s| still_trusted(config, server_name, &s.server_certs));
     let ticket = stored
         .as_ref()
         .map(|s| s.ticket.clone())

@@ -286,7 +286,15 @@ struct ExpectCertificate(Tls12Client);
 /// keyEncipherment, the signed key exchanges digitalSignature, "if the key usage extension is
 /// present". The type is checked first: a key of the wrong type is the server's choice of suite
 /// gone wrong (illegal_parameter), a KeyUsage bit the certificate's limit (unsupported_certificate).
-fn check_key_fits_suite(ee: &CertificateDer<'_>, suite: &SuiteInfo) -> Result<(), Error> {
+///
+/// RFC 4492 §5.1: an ECC suite "must be negotiated only if the server can successfully complete
+/// the handshake while using the curves ... supported by the client (cf. Sections 5.3 and
+/// 5.4)": an ECDSA key must be on a curve we offered in supported_groups.
+fn check_key_fits_suite(
+    ee: &CertificateDer<'_>,
+    suite: &SuiteInfo,
+    offered_groups: &[&'static dyn crate::crypto::SupportedKxGroup],
+) -> Result<(), Error> {
     let key = end_entity_key(ee)?;
     let fits = match suite.auth {
         Authentication::Rsa => key.kind == KeyKind::Rsa,
@@ -295,6 +303,13 @@ fn check_key_fits_suite(ee: &CertificateDer<'_>, suite: &SuiteInfo) -> Result<()
     };
     if !fits {
         return Err(PeerMisbehaved::CertificateKeyMismatchesSuite.into());
+    }
+    if key.kind == KeyKind::Ecdsa
+        && !key
+            .curve
+            .is_some_and(|c| offered_groups.iter().any(|g| g.name() == c))
+    {
+        return Err(PeerMisbehaved::CertificateCurveNotOffered.into());
     }
     key.check_usage(if suite.kx == KeyExchange::Rsa {
         LeafKeyUse::Encipher
@@ -326,7 +341,7 @@ impl State for ExpectCertificate {
             config.time.now(),
         )?;
         // 2. The key fits the suite and its KeyUsage allows the use we make of it.
-        check_key_fits_suite(ee, st.suite)?;
+        check_key_fits_suite(ee, st.suite, &config.groups)?;
         // The verified path (leaf and the intermediates used), not extras the server appended.
         cx.negotiated.peer_certificates = verified
             .take_path()

@@ -443,7 +443,7 @@ impl State for ExpectCertificateVerify {
             .first()
             .ok_or(PeerMisbehaved::NoCertificate)?;
         // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
-        crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
+        crate::verify::end_entity_key(ee)?.check_tls13_scheme(sig.scheme)?;
         let sig_valid =
             config
                 .verifier

@@ -822,6 +822,7 @@ impl State for ExpectCertificateVerify {
         // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
         crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
         let _valid = verifier.verify_tls12_signature(message, ee, sig.scheme, &sig.signature)?;
+        cx.negotiated.client_signature_scheme = Some(sig.scheme);
         st.transcript.add(msg.encoded());
         st.transcript.release_buffer();
         Ok(Box::new(ExpectCcs { st, master }))

@@ -41,8 +41,22 @@ use crate::verify::{end_entity_key, ClientCertVerified, HandshakeSignatureValid,
 /// Our record_size_limit: 2^14 plus the inner content type (RFC 8449 §4).
 const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
 
-/// Bound on records skipped after refusing 0-RTT (each at most 2^14 bytes of early data).
-const MAX_SKIPPED_EARLY_RECORDS: usize = 64;
+/// How many bytes of 0-RTT records (headers included) a server that refused them skips.
+///
+/// RFC 8446 §4.2.10: the server skips "up to the configured max_early_data_size". That size
+/// counts plaintext, and records we cannot open show only their wire size, so each
+/// 2^14-byte record of it is allowed the TLS 1.3 record expansion (header and up to 256 bytes,
+/// §5.2) on top. A server that configures no early data skips at most 2^14 bytes (as
+/// BoringSSL does), enough for a client holding a ticket from a server that allowed it.
+fn early_data_skip_budget(max_early_data: u32) -> usize {
+    const RECORD: usize = 1 << 14;
+    const EXPANSION: usize = crate::record::HEADER_LEN + 256;
+    match usize::try_from(max_early_data) {
+        Ok(0) => RECORD,
+        Ok(max) => max.saturating_add(max.div_ceil(RECORD).saturating_mul(EXPANSION)),
+        Err(_) => usize::MAX,
+    }
+}
 
 /// What a HelloRetryRequest fixed for the second ClientHello.
 pub(crate) struct Retry {
@@ -50,6 +64,9 @@ pub(crate) struct Retry {
     group: NamedGroup,
     transcript: Transcript,
     session_id: Vec<u8>,
+    /// The identity of the PSK we could have resumed at the first ClientHello (with this
+    /// suite's hash): the second ClientHello must offer it again (RFC 8446 §4.1.2).
+    psk_identity: Option<Vec<u8>>,
 }
 
 /// RFC 8446 §4.1.1: choose suite, certificate, signature scheme and group; answer with
@@ -158,7 +175,20 @@ pub(crate) fn handle_client_hello(
         match choose_group(cx, &config, ch, retry.as_ref())? {
             GroupChoice::Completed(kx) => Some(kx),
             GroupChoice::Retry(group) => {
-                return emit_hello_retry_request(cx, config.clone(), ch, msg, suite, group);
+                // The PSK we could resume with this suite must be offered again (§4.1.2).
+                let psk_identity = resumed.as_ref().and_then(|r| {
+                    ch.psk()
+                        .and_then(|p| p.identities.get(usize::from(r.index)))
+                        .map(|i| i.identity.clone())
+                });
+                return emit_hello_retry_request(
+                    cx,
+                    config.clone(),
+                    ch,
+                    msg,
+                    (suite, group),
+                    psk_identity,
+                );
             }
         }
     };
@@ -291,7 +321,7 @@ pub(crate) fn handle_client_hello(
             // a HelloRetryRequest: the second ClientHello "MUST NOT include the early_data
             // extension" (RFC 8446 §4.1.2), so no 0-RTT can follow it.
             if offered_early && retry_was_none {
-                cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
+                cx.early_data_skip = Some(early_data_skip_budget(config.max_early_data));
             }
         }
     }
@@ -856,8 +886,8 @@ fn emit_hello_retry_request(
     config: Arc<ServerConfig>,
     ch: &ClientHello,
     msg: &HandshakeMessage,
-    suite: &'static SuiteInfo,
-    group: NamedGroup,
+    (suite, group): (&'static SuiteInfo, NamedGroup),
+    psk_identity: Option<Vec<u8>>,
 ) -> Result<Box<dyn State>, Error> {
     let mut transcript = Transcript::new();
     transcript.start_hash(config.provider.hash(suite.hash))?;
@@ -886,7 +916,7 @@ fn emit_hello_retry_request(
     if ch.has_extension(ExtensionType::EarlyData) {
         // RFC 8446 §4.2.10: after a HelloRetryRequest the server skips the client's 0-RTT
         // records ("ignoring records with external content type of application_data").
-        cx.early_data_skip = MAX_SKIPPED_EARLY_RECORDS;
+        cx.early_data_skip = Some(early_data_skip_budget(config.max_early_data));
         cx.negotiated.early_data_accepted = Some(false);
     }
     Ok(Box::new(ExpectClientHello2 {
@@ -897,6 +927,7 @@ fn emit_hello_retry_request(
             group,
             transcript,
             session_id: ch.legacy_session_id.clone(),
+            psk_identity,
         },
     }))
 }
@@ -919,7 +950,7 @@ impl State for ExpectClientHello2 {
         // RFC 8446 §4.2.10: 0-RTT records are skipped only before the second ClientHello (which
         // "MUST NOT include the early_data extension"); from here a record that fails to open
         // is bad_record_mac.
-        cx.early_data_skip = 0;
+        cx.early_data_skip = None;
         // RFC 8446 §4.1.2: "If a TLS 1.3 ClientHello is received with any other value [than a
         // single null compression method], the server MUST abort the handshake with an
         // "illegal_parameter" alert" (hello.rs checks the first ClientHello only).
@@ -945,10 +976,20 @@ impl State for ExpectClientHello2 {
         if ch.has_extension(ExtensionType::EarlyData) {
             return Err(PeerMisbehaved::IllegalClientHello.into());
         }
+        // RFC 8446 §4.1.2: the client may only "remove any PSKs which are incompatible with the
+        // server's indicated cipher suite"; the one we could resume with that suite must stay.
+        if let Some(id) = &self.retry.psk_identity {
+            let kept = ch
+                .psk()
+                .is_some_and(|p| p.identities.iter().any(|i| &i.identity == id));
+            if !kept {
+                return Err(PeerMisbehaved::IllegalClientHello.into());
+            }
+        }
         // The client sent its 0-RTT records before this ClientHello (§4.2.10: the server skips
         // them "up to the configured max_early_data_size"); from here on every record must
         // open, so nothing is left to skip.
-        cx.early_data_skip = 0;
+        cx.early_data_skip = None;
         if self.config.retain_client_hello {
             cx.received_client_hello = Some(Box::new((ch.clone(), msg.encoded().to_vec())));
         }
@@ -1086,9 +1127,10 @@ impl State for ExpectCertificateVerify {
             .first()
             .ok_or(PeerMisbehaved::NoCertificate)?;
         // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
-        crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
+        crate::verify::end_entity_key(ee)?.check_tls13_scheme(sig.scheme)?;
         let _valid: HandshakeSignatureValid =
             verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
+        cx.negotiated.client_signature_scheme = Some(sig.scheme);
         st.transcript.add(msg.encoded());
         Ok(Box::new(ExpectFinished {
             st,
@@ -1247,7 +1289,7 @@ impl ExpectTraffic {
                 let message = tls13_signed_message(false, hash.as_ref());
                 let ee = chain.first().ok_or(PeerMisbehaved::NoCertificate)?;
                 // RFC 8446 §4.4.3: the scheme must fit the key before the signature is checked.
-                crate::verify::end_entity_key(ee)?.check_scheme(sig.scheme)?;
+                crate::verify::end_entity_key(ee)?.check_tls13_scheme(sig.scheme)?;
                 verifier.verify_tls13_signature(&message, ee, sig.scheme, &sig.signature)?;
                 transcript.add(msg.encoded());
                 PostHandshakeAuth::ExpectFinished { transcript, chain }

@@ -7,9 +7,7 @@
 
 use std::fmt::Write as _;
 
-use clasp::msgs::enums::{
-    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
-};
+use clasp::msgs::enums::ProtocolVersion;
 use clasp::ServerConnection;
 
 use crate::i18n::Lang;
@@ -115,17 +113,18 @@ fn names(v: &[u16], name: impl Fn(u16) -> String) -> Vec<String> {
     v.iter().map(|x| named(*x, &name)).collect()
 }
 
+// Every list on the page names what IANA has named, not only what clasp implements.
 fn suite(v: u16) -> String {
-    CipherSuite::from(v).to_string()
+    crate::iana::cipher_suite(v).to_string()
 }
 fn ext(v: u16) -> String {
-    ExtensionType::from(v).to_string()
+    crate::iana::extension(v).to_string()
 }
 fn group(v: u16) -> String {
-    NamedGroup::from(v).to_string()
+    crate::iana::group(v).to_string()
 }
 fn sig(v: u16) -> String {
-    SignatureScheme::from(v).to_string()
+    crate::iana::signature_scheme(v).to_string()
 }
 fn version(v: u16) -> String {
     ProtocolVersion::from(v).to_string()

@@ -17,7 +17,7 @@
 //!   HKDF-Extract, `tls12::prf`), and the secrets the key log also gave are compared with the
 //!   derived ones: a ✓ means the formula printed is the one the library used.
 //!
-//! Secret bytes live in `SecretBytes` (zeroized on drop, redacted in `Debug`); nothing here
+//! Secret bytes live in `SharedSecret` (zeroized on drop, redacted in `Debug`); nothing here
 //! derives `Debug` over them or makes them public fields. They are printed only by
 //! [`Derivation::render`], for `clasp demo --secrets`.
 
@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use clasp::conn::Negotiated;
 use clasp::crypto::{
     aws_lc, ActiveKeyExchange, CompletedKeyExchange, CryptoError, CryptoProvider, HashAlgorithm,
-    RsaEncrypter, SecretBytes, SharedSecret, SupportedKxGroup,
+    RsaEncrypter, SharedSecret, SupportedKxGroup,
 };
 use clasp::key_schedule::tls12::prf;
 use clasp::key_schedule::tls13::hkdf_expand_label;
@@ -61,6 +61,7 @@ pub enum Text {
     TrafficSecret,
     RecordKey,
     RecordIv,
+    RecordIv12Gcm,
     Checked,
     Mismatch,
     Unavailable,
@@ -109,6 +110,8 @@ impl Text {
             (RecordKey, Lang::Ru) => "ключ AEAD, которым шифруются записи в этом направлении",
             (RecordIv, Lang::En) => "mixed with the record sequence number into each nonce",
             (RecordIv, Lang::Ru) => "смешивается с порядковым номером записи в каждый одноразовый номер",
+            (RecordIv12Gcm, Lang::En) => "the implicit first 4 bytes of each nonce; the other 8 travel with each record (RFC 5288 §3)",
+            (RecordIv12Gcm, Lang::Ru) => "неявные первые 4 байта каждого одноразового номера; остальные 8 передаются с каждой записью (RFC 5288 §3)",
             (Checked, Lang::En) => "✓ equals the value the library logged",
             (Checked, Lang::Ru) => "✓ совпадает со значением из журнала ключей библиотеки",
             (Mismatch, Lang::En) => "✗ differs from the value the library logged",
@@ -125,11 +128,11 @@ impl Text {
 #[derive(Default)]
 struct Captured {
     /// The server's key-exchange result and its group.
-    shared: Option<(NamedGroup, SecretBytes)>,
+    shared: Option<(NamedGroup, SharedSecret)>,
     /// The client's RSA pre-master secret.
-    pre_master: Option<SecretBytes>,
+    pre_master: Option<SharedSecret>,
     /// Key-log lines: label and secret.
-    logged: Vec<(String, SecretBytes)>,
+    logged: Vec<(String, SharedSecret)>,
 }
 
 /// The sink the demo's wrapped providers and key log write to. One per `clasp demo --secrets`
@@ -222,11 +225,11 @@ impl fmt::Debug for DemoKeyLog {
 }
 
 impl KeyLog for DemoKeyLog {
-    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+    fn log(&self, label: &str, client_random: &[u8], value: &[u8]) {
         self.sink
-            .with(|c| c.logged.push((label.to_string(), SecretBytes::new(secret))));
+            .with(|c| c.logged.push((label.to_string(), secret(value))));
         if let Some(t) = &self.tee {
-            t.log(label, client_random, secret);
+            t.log(label, client_random, value);
         }
     }
 }
@@ -245,7 +248,7 @@ impl fmt::Debug for CapturingRsa {
 impl RsaEncrypter for CapturingRsa {
     fn encrypt_pkcs1(&self, spki: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.sink
-            .with(|c| c.pre_master = Some(SecretBytes::new(plaintext)));
+            .with(|c| c.pre_master = Some(secret(plaintext)));
         self.inner.encrypt_pkcs1(spki, plaintext)
     }
 }
@@ -277,7 +280,7 @@ impl SupportedKxGroup for CapturingGroup {
         // The inner group's own one-step path (encapsulation for ML-KEM hybrids).
         let done = self.inner.start_and_complete(peer_share)?;
         self.sink.with(|c| {
-            c.shared = Some((done.group, SecretBytes::new(done.secret.as_bytes())));
+            c.shared = Some((done.group, secret(done.secret.as_bytes())));
         });
         Ok(done)
     }
@@ -297,18 +300,25 @@ impl ActiveKeyExchange for CapturingKx {
     }
     fn complete(self: Box<Self>, peer_share: &[u8]) -> Result<SharedSecret, clasp::Error> {
         let group = self.inner.group();
-        let secret = self.inner.complete(peer_share)?;
+        let shared = self.inner.complete(peer_share)?;
         self.sink
-            .with(|c| c.shared = Some((group, SecretBytes::new(secret.as_bytes()))));
-        Ok(secret)
+            .with(|c| c.shared = Some((group, secret(shared.as_bytes()))));
+        Ok(shared)
     }
+}
+
+/// A copy of secret bytes that is wiped on drop (`SharedSecret`: zeroizing, redacted `Debug`,
+/// no `Clone`, any length; the library's `SecretBytes` holds at most 64 bytes, less than an
+/// FFDHE result or a ChaCha20 key block).
+fn secret(b: &[u8]) -> SharedSecret {
+    SharedSecret::new(b.to_vec())
 }
 
 /// One printed value: its name with the formula that made it, the bytes, what it is, and
 /// whether it was checked against the key log.
 struct Line {
     name: String,
-    value: Option<SecretBytes>,
+    value: Option<SharedSecret>,
     note: Option<Text>,
     check: Option<bool>,
 }
@@ -325,7 +335,7 @@ impl fmt::Debug for Derivation {
 }
 
 impl Derivation {
-    fn push(&mut self, name: impl Into<String>, value: Option<SecretBytes>, note: Option<Text>) {
+    fn push(&mut self, name: impl Into<String>, value: Option<SharedSecret>, note: Option<Text>) {
         self.lines.push(Line {
             name: name.into(),
             value,
@@ -335,7 +345,7 @@ impl Derivation {
     }
 
     /// Pushes a derived secret and compares it with the key log's `label`, if logged.
-    fn push_checked(&mut self, name: &str, value: SecretBytes, logged: Option<&SecretBytes>, note: Option<Text>) {
+    fn push_checked(&mut self, name: &str, value: SharedSecret, logged: Option<&SharedSecret>, note: Option<Text>) {
         let check = logged.map(|l| l.as_bytes() == value.as_bytes());
         self.lines.push(Line {
             name: name.into(),
@@ -381,7 +391,7 @@ impl Derivation {
     }
 }
 
-fn logged<'a>(seen: &'a Captured, label: &str) -> Option<&'a SecretBytes> {
+fn logged<'a>(seen: &'a Captured, label: &str) -> Option<&'a SharedSecret> {
     seen.logged
         .iter()
         .rev()
@@ -417,19 +427,19 @@ fn find(msgs: &[(String, Vec<u8>)], typ: HandshakeType, from: usize) -> Option<u
         .map(|(i, _)| i)
 }
 
-fn expand(p: &CryptoProvider, alg: HashAlgorithm, secret: &[u8], label: &str, ctx: &[u8], len: usize) -> SecretBytes {
-    let mut out = SecretBytes::zeroed(len);
+fn expand(p: &CryptoProvider, alg: HashAlgorithm, secret: &[u8], label: &str, ctx: &[u8], len: usize) -> SharedSecret {
+    let mut out = vec![0u8; len];
     // Lengths are the suite's own (≤ 48), always within HkdfLabel's fields.
-    if hkdf_expand_label(p.hkdf(alg), secret, label.as_bytes(), ctx, out.as_mut()).is_err() {
-        return SecretBytes::zeroed(0);
+    if hkdf_expand_label(p.hkdf(alg), secret, label.as_bytes(), ctx, &mut out).is_err() {
+        out.clear();
     }
-    out
+    SharedSecret::new(out)
 }
 
 fn derive(seen: &Captured, t: &Transcript, n: &Negotiated) -> Derivation {
     let mut d = Derivation { lines: Vec::new() };
-    d.push("client_random", Some(SecretBytes::new(&t.client_random)), Some(Text::ClientRandom));
-    d.push("server_random", Some(SecretBytes::new(&t.server_random)), Some(Text::ServerRandom));
+    d.push("client_random", Some(secret(&t.client_random)), Some(Text::ClientRandom));
+    d.push("server_random", Some(secret(&t.server_random)), Some(Text::ServerRandom));
     let Some(suite) = n.cipher_suite.and_then(clasp::suites::lookup) else {
         return d;
     };
@@ -448,7 +458,7 @@ fn shared_line(d: &mut Derivation, seen: &Captured) {
             let kem = g.name().is_some_and(|n| n.contains("MLKEM"));
             d.push(
                 format!("shared_secret ({g})"),
-                Some(SecretBytes::new(s.as_bytes())),
+                Some(secret(s.as_bytes())),
                 Some(if kem { Text::SharedKem } else { Text::SharedDh }),
             );
         }
@@ -468,12 +478,12 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         let zeros = vec![0u8; hlen];
         let empty_hash = p.hash(alg).hash(&[]);
         let early = p.hkdf(alg).extract(&zeros, &zeros);
-        d.push("early_secret = HKDF-Extract(0, 0)", Some(SecretBytes::new(early.as_bytes())), Some(Text::EarlyZero));
+        d.push("early_secret = HKDF-Extract(0, 0)", Some(secret(early.as_bytes())), Some(Text::EarlyZero));
         let derived = expand(p, alg, early.as_bytes(), "derived", empty_hash.as_ref(), hlen);
         let hs = p.hkdf(alg).extract(derived.as_bytes(), shared.as_bytes());
         d.push(
             "handshake_secret = HKDF-Extract(Derive-Secret(early_secret, \"derived\", \"\"), shared_secret)",
-            Some(SecretBytes::new(hs.as_bytes())),
+            Some(secret(hs.as_bytes())),
             Some(Text::HandshakeSecret),
         );
         if let Some(sh) = find(msgs, HandshakeType::ServerHello, 0) {
@@ -485,7 +495,7 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 let s = expand(p, alg, hs.as_bytes(), label, &th, hlen);
                 d.push_checked(
                     &format!("{who}_handshake_traffic_secret = Derive-Secret(handshake_secret, \"{label}\", ClientHello…ServerHello)"),
-                    SecretBytes::new(s.as_bytes()),
+                    secret(s.as_bytes()),
                     logged(seen, log),
                     Some(Text::TrafficSecret),
                 );
@@ -496,7 +506,7 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         let ms = p.hkdf(alg).extract(derived.as_bytes(), &zeros);
         d.push(
             "master_secret = HKDF-Extract(Derive-Secret(handshake_secret, \"derived\", \"\"), 0)",
-            Some(SecretBytes::new(ms.as_bytes())),
+            Some(secret(ms.as_bytes())),
             Some(Text::MasterSecret13),
         );
         let sfin = find(msgs, HandshakeType::ServerHello, 0).and_then(|sh| find(msgs, HandshakeType::Finished, sh));
@@ -509,7 +519,7 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 let s = expand(p, alg, ms.as_bytes(), label, &th, hlen);
                 d.push_checked(
                     &format!("{who}_application_traffic_secret_0 = Derive-Secret(master_secret, \"{label}\", ClientHello…server Finished)"),
-                    SecretBytes::new(s.as_bytes()),
+                    secret(s.as_bytes()),
                     logged(seen, log),
                     Some(Text::TrafficSecret),
                 );
@@ -527,14 +537,14 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         ("SERVER_TRAFFIC_SECRET_0", "server_application_traffic_secret_0", "server"),
     ] {
         if let Some(s) = logged(seen, log) {
-            d.push(format!("{name} ({log})"), Some(SecretBytes::new(s.as_bytes())), Some(Text::TrafficSecret));
+            d.push(format!("{name} ({log})"), Some(secret(s.as_bytes())), Some(Text::TrafficSecret));
             keys13(d, p, suite, s, who);
         }
     }
 }
 
 /// RFC 8446 §7.3: `[sender]_write_key` and `[sender]_write_iv` from a traffic secret.
-fn keys13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, secret: &SecretBytes, who: &str) {
+fn keys13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, secret: &SharedSecret, who: &str) {
     let key = expand(p, suite.hash, secret.as_bytes(), "key", &[], suite.aead.key_len());
     let iv = expand(p, suite.hash, secret.as_bytes(), "iv", &[], 12);
     d.push(format!("  {who}_write_key = HKDF-Expand-Label(secret, \"key\", \"\", {})", suite.aead.key_len()), Some(key), Some(Text::RecordKey));
@@ -549,14 +559,14 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
     let master = if resumed {
         d.push(
             "master_secret",
-            logged_ms.map(|m| SecretBytes::new(m.as_bytes())),
+            logged_ms.map(|m| secret(m.as_bytes())),
             Some(Text::MasterFromTicket12),
         );
-        logged_ms.map(|m| SecretBytes::new(m.as_bytes()))
+        logged_ms.map(|m| secret(m.as_bytes()))
     } else {
         let pms = if suite.kx == KeyExchange::Rsa {
-            let pm = seen.pre_master.as_ref().map(|s| SecretBytes::new(s.as_bytes()));
-            d.push("pre_master_secret", pm.as_ref().map(|s| SecretBytes::new(s.as_bytes())), Some(Text::PreMasterRsa));
+            let pm = seen.pre_master.as_ref().map(|s| secret(s.as_bytes()));
+            d.push("pre_master_secret", pm.as_ref().map(|s| secret(s.as_bytes())), Some(Text::PreMasterRsa));
             pm
         } else {
             shared_line(d, seen);
@@ -568,9 +578,9 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 } else {
                     0
                 };
-                SecretBytes::new(b.get(skip..).unwrap_or_default())
+                secret(b.get(skip..).unwrap_or_default())
             });
-            d.push("pre_master_secret = shared_secret", pm.as_ref().map(|s| SecretBytes::new(s.as_bytes())), Some(Text::PreMasterDh));
+            d.push("pre_master_secret = shared_secret", pm.as_ref().map(|s| secret(s.as_bytes())), Some(Text::PreMasterDh));
             pm
         };
         let name = if t.extended_master_secret {
@@ -578,7 +588,7 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         } else {
             "master_secret = PRF(pre_master_secret, \"master secret\", client_random + server_random)"
         };
-        let mut ms = SecretBytes::zeroed(48);
+        let mut ms = vec![0u8; 48];
         let ok = match &pms {
             None => false,
             Some(pms) if t.extended_master_secret => {
@@ -586,7 +596,7 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 match find(&t.messages, HandshakeType::ClientKeyExchange, 0) {
                     Some(cke) => {
                         let session_hash = transcript_hash(p, alg, &t.messages, cke);
-                        prf(hmac, pms.as_bytes(), b"extended master secret", &[&session_hash], ms.as_mut()).is_ok()
+                        prf(hmac, pms.as_bytes(), b"extended master secret", &[&session_hash], &mut ms).is_ok()
                     }
                     None => false,
                 }
@@ -596,12 +606,13 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 pms.as_bytes(),
                 b"master secret",
                 &[&t.client_random, &t.server_random],
-                ms.as_mut(),
+                &mut ms,
             )
             .is_ok(),
         };
+        let ms = SharedSecret::new(ms);
         if ok {
-            d.push_checked(name, SecretBytes::new(ms.as_bytes()), logged_ms, Some(Text::MasterSecret12));
+            d.push_checked(name, secret(ms.as_bytes()), logged_ms, Some(Text::MasterSecret12));
             Some(ms)
         } else {
             d.push(name, None, None);
@@ -618,20 +629,27 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
     } else {
         4
     };
-    let mut block = SecretBytes::zeroed(2 * (key_len + iv_len));
-    if prf(hmac, master.as_bytes(), b"key expansion", &[&t.server_random, &t.client_random], block.as_mut()).is_err() {
+    let mut block = vec![0u8; 2 * (key_len + iv_len)];
+    let ok = prf(hmac, master.as_bytes(), b"key expansion", &[&t.server_random, &t.client_random], &mut block).is_ok();
+    let block = SharedSecret::new(block);
+    if !ok {
         return;
     }
-    d.push("key_block = PRF(master_secret, \"key expansion\", server_random + client_random)", Some(SecretBytes::new(block.as_bytes())), Some(Text::KeyBlock12));
+    d.push("key_block = PRF(master_secret, \"key expansion\", server_random + client_random)", Some(secret(block.as_bytes())), Some(Text::KeyBlock12));
     let b = block.as_bytes();
+    let iv_note = if iv_len == 4 {
+        Text::RecordIv12Gcm
+    } else {
+        Text::RecordIv
+    };
     let parts = [
         ("client_write_key", 0, key_len, Text::RecordKey),
         ("server_write_key", key_len, key_len, Text::RecordKey),
-        ("client_write_IV", 2 * key_len, iv_len, Text::RecordIv),
-        ("server_write_IV", 2 * key_len + iv_len, iv_len, Text::RecordIv),
+        ("client_write_IV", 2 * key_len, iv_len, iv_note),
+        ("server_write_IV", 2 * key_len + iv_len, iv_len, iv_note),
     ];
     for (name, at, len, note) in parts {
-        let v = b.get(at..at + len).map(SecretBytes::new);
+        let v = b.get(at..at + len).map(secret);
         d.push(format!("  {name}"), v, Some(note));
     }
 }

@@ -32,6 +32,7 @@ Examples:
   clasp demo                      TLS 1.3 with the default groups and an ECDSA P-256 certificate
   clasp demo --mutual             the server also asks for and checks a client certificate
   clasp demo --group secp384r1    restrict key exchange to one group
+  clasp demo --hrr                the server asks for a second ClientHello (HelloRetryRequest)
   clasp demo --tls12 --kx rsa     TLS 1.2 with RSA key transport (RSA certificate)
   clasp demo --resume             a full handshake, then a resumed one (TLS 1.3 PSK from a ticket)
   clasp demo --early-data         the resumed connection sends its request as 0-RTT data
@@ -81,6 +82,10 @@ pub struct Args {
     /// Both sides require the TLS 1.2 extended master secret (RFC 7627).
     #[arg(long)]
     pub require_ems: bool,
+    /// Force a HelloRetryRequest: the client sends an x25519 key share, the server accepts only
+    /// secp256r1, so it asks for another ClientHello (TLS 1.3; e.g. `clasp demo --hrr`).
+    #[arg(long, conflicts_with_all = ["tls12", "group"])]
+    pub hrr: bool,
     /// Mutual TLS: the server requests a client certificate (e.g. `clasp demo --mutual`).
     #[arg(long)]
     pub mutual: bool,
@@ -287,6 +292,13 @@ pub fn run(args: &Args) -> u8 {
     if let Some(g) = group {
         cb = cb.with_groups(&[g]).with_key_shares(&[g]);
         sb = sb.with_groups(&[g]);
+    }
+    if args.hrr {
+        // RFC 8446 §4.1.4: no acceptable key share, but a group both support.
+        cb = cb
+            .with_groups(&[NamedGroup::X25519, NamedGroup::secp256r1])
+            .with_key_shares(&[NamedGroup::X25519]);
+        sb = sb.with_groups(&[NamedGroup::secp256r1]);
     }
     // --suites overrides the suites --kx chose (both sides); the key exchanges they need are
     // enabled on both sides. --require-ems makes both sides strict (RFC 7627).

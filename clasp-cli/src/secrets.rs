@@ -547,8 +547,8 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
 fn keys13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, secret: &SharedSecret, who: &str) {
     let key = expand(p, suite.hash, secret.as_bytes(), "key", &[], suite.aead.key_len());
     let iv = expand(p, suite.hash, secret.as_bytes(), "iv", &[], 12);
-    d.push(format!("  {who}_write_key = HKDF-Expand-Label(secret, \"key\", \"\", {})", suite.aead.key_len()), Some(key), Some(Text::RecordKey));
-    d.push(format!("  {who}_write_iv = HKDF-Expand-Label(secret, \"iv\", \"\", 12)"), Some(iv), Some(Text::RecordIv));
+    d.push(format!("  {who}_write_key = HKDF-Expand-Label(traffic_secret, \"key\", \"\", {})", suite.aead.key_len()), Some(key), Some(Text::RecordKey));
+    d.push(format!("  {who}_write_iv = HKDF-Expand-Label(traffic_secret, \"iv\", \"\", 12)"), Some(iv), Some(Text::RecordIv));
 }
 
 /// RFC 5246 §8.1 and §6.3, RFC 7627 §4.

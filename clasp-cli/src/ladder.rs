@@ -198,6 +198,10 @@ fn iana_list(items: impl Iterator<Item = u16>, name: fn(u16) -> &'static str) ->
 }
 
 fn version_name(v: ProtocolVersion) -> String {
+    // RFC 8701: browsers put GREASE into supported_versions too.
+    if crate::iana::is_grease(v.0) {
+        return crate::iana::show(v.0, crate::iana::group);
+    }
     match v {
         ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
         ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),

@@ -193,12 +193,35 @@ pub fn parse_group(name: &str) -> Option<NamedGroup> {
         .find(|g| g.name().is_some_and(|n| n.eq_ignore_ascii_case(&alias)))
 }
 
+/// The step that failed, in `lang` (the library's own error text stays English).
+fn step_name(lang: Lang, what: &str) -> &str {
+    if lang == Lang::En {
+        return what;
+    }
+    match what {
+        "generating certificates" => "создание сертификатов",
+        "loading the demo CA" => "загрузка демонстрационного УЦ",
+        "client configuration" => "настройка клиента",
+        "server configuration" => "настройка сервера",
+        "binding 127.0.0.1" => "открытие порта на 127.0.0.1",
+        "client" => "клиент",
+        "client (second connection)" => "клиент (второе соединение)",
+        "server" => "сервер",
+        "connecting to the demo server" => "подключение к демонстрационному серверу",
+        "starting the client" => "запуск клиента",
+        "writing early data" => "отправка ранних данных",
+        "the server thread panicked" => "поток сервера аварийно завершился",
+        other => other,
+    }
+}
+
 fn fail(lang: Lang, what: &str, e: &dyn std::fmt::Display) -> u8 {
     let prefix = if lang == Lang::Ru {
         "ошибка"
     } else {
         "error"
     };
+    let what = step_name(lang, what);
     eprintln!("clasp demo: {prefix}: {what}: {e}");
     exit::PROTOCOL
 }
@@ -342,10 +365,7 @@ pub fn run(args: &Args) -> u8 {
         }
     };
     if let Some(c) = &capture {
-        eprintln!(
-            "clasp demo: {}",
-            crate::secrets::Text::Warning.text(lang)
-        );
+        eprintln!("clasp demo: {}", crate::secrets::Text::Warning.text(lang));
         cb = cb
             .with_provider(c.client_provider())
             .with_key_log(c.key_log(file_log));
@@ -470,7 +490,11 @@ pub fn run(args: &Args) -> u8 {
     match server_result {
         Ok(Ok(())) => exit::OK,
         Ok(Err(e)) => fail(lang, "server", &e),
-        Err(_) => fail(lang, "server", &"the server thread panicked"),
+        Err(_) => fail(
+            lang,
+            "server",
+            &step_name(lang, "the server thread panicked"),
+        ),
     }
 }
 

@@ -629,7 +629,10 @@ mod tests {
         assert_eq!(cipher_suite(0x0a0a), "GREASE");
         assert_eq!(signature_scheme(0x0904), "mldsa44");
         assert_eq!(signature_scheme(0x0906), "mldsa87");
-        assert_eq!(signature_scheme(0x081a), "ecdsa_brainpoolP256r1tls13_sha256");
+        assert_eq!(
+            signature_scheme(0x081a),
+            "ecdsa_brainpoolP256r1tls13_sha256"
+        );
         assert_eq!(signature_scheme(0x0201), "rsa_pkcs1_sha1");
         assert_eq!(group(0x11ec), "X25519MLKEM768");
         assert_eq!(group(0x11eb), "SecP256r1MLKEM768");

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clasp::conn::Negotiated;
+use clasp::msgs::enums::AlertLevel;
 use clasp::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion};
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
-use clasp::msgs::enums::AlertLevel;
 use clasp::suites::KeyExchange;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
 
@@ -249,10 +249,16 @@ fn describe(
             }
             f.push((
                 "cipher_suites",
-                iana_list(ch.cipher_suites.iter().map(|c| c.0), crate::iana::cipher_suite),
+                iana_list(
+                    ch.cipher_suites.iter().map(|c| c.0),
+                    crate::iana::cipher_suite,
+                ),
             ));
             if let Some(g) = ch.supported_groups() {
-                f.push(("groups", iana_list(g.iter().map(|g| g.0), crate::iana::group)));
+                f.push((
+                    "groups",
+                    iana_list(g.iter().map(|g| g.0), crate::iana::group),
+                ));
             }
             if let Some(ks) = ch.key_shares() {
                 f.push((
@@ -330,7 +336,10 @@ fn describe(
             f.push(("cipher_suite", Value::Text(sh.cipher_suite.to_string())));
             if sh.is_hello_retry_request() {
                 if let Some(g) = sh.hrr_selected_group() {
-                    f.push(("key_share", Value::Said(Msg::ValGroupRequested, g.to_string())));
+                    f.push((
+                        "key_share",
+                        Value::Said(Msg::ValGroupRequested, g.to_string()),
+                    ));
                 }
                 ("HelloRetryRequest", Msg::HelloRetryRequest)
             } else {

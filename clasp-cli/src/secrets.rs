@@ -247,8 +247,7 @@ impl fmt::Debug for CapturingRsa {
 
 impl RsaEncrypter for CapturingRsa {
     fn encrypt_pkcs1(&self, spki: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.sink
-            .with(|c| c.pre_master = Some(secret(plaintext)));
+        self.sink.with(|c| c.pre_master = Some(secret(plaintext)));
         self.inner.encrypt_pkcs1(spki, plaintext)
     }
 }
@@ -345,7 +344,13 @@ impl Derivation {
     }
 
     /// Pushes a derived secret and compares it with the key log's `label`, if logged.
-    fn push_checked(&mut self, name: &str, value: SharedSecret, logged: Option<&SharedSecret>, note: Option<Text>) {
+    fn push_checked(
+        &mut self,
+        name: &str,
+        value: SharedSecret,
+        logged: Option<&SharedSecret>,
+        note: Option<Text>,
+    ) {
         let check = logged.map(|l| l.as_bytes() == value.as_bytes());
         self.lines.push(Line {
             name: name.into(),
@@ -359,7 +364,11 @@ impl Derivation {
     pub fn render(&self, lang: Lang, st: Style) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "{}", st.bold(&format!("{}:", Text::Title.text(lang))));
-        let _ = writeln!(o, "  {}", st.yellow(&format!("⚠ {}", Text::Warning.text(lang))));
+        let _ = writeln!(
+            o,
+            "  {}",
+            st.yellow(&format!("⚠ {}", Text::Warning.text(lang)))
+        );
         for l in &self.lines {
             let _ = writeln!(o, "  {}", st.bold(&l.name));
             match &l.value {
@@ -401,10 +410,17 @@ fn logged<'a>(seen: &'a Captured, label: &str) -> Option<&'a SharedSecret> {
 
 /// The transcript hash over `messages[..=last]` (RFC 8446 §4.4.1): after a HelloRetryRequest
 /// the first ClientHello is replaced by `message_hash` (254, 00 00 Hash.length, Hash(CH1)).
-fn transcript_hash(p: &CryptoProvider, alg: HashAlgorithm, msgs: &[(String, Vec<u8>)], last: usize) -> Vec<u8> {
+fn transcript_hash(
+    p: &CryptoProvider,
+    alg: HashAlgorithm,
+    msgs: &[(String, Vec<u8>)],
+    last: usize,
+) -> Vec<u8> {
     let h = p.hash(alg);
     let mut ctx = h.start();
-    let hrr = msgs.get(1).is_some_and(|(_, m)| m.get(6..38) == Some(&HELLO_RETRY_REQUEST_RANDOM[..]));
+    let hrr = msgs
+        .get(1)
+        .is_some_and(|(_, m)| m.get(6..38) == Some(&HELLO_RETRY_REQUEST_RANDOM[..]));
     for (i, (_, m)) in msgs.iter().enumerate().take(last + 1) {
         if i == 0 && hrr {
             let ch1 = h.hash(m);
@@ -423,11 +439,22 @@ fn find(msgs: &[(String, Vec<u8>)], typ: HandshakeType, from: usize) -> Option<u
     msgs.iter()
         .enumerate()
         .skip(from)
-        .find(|(_, (k, m))| *k == name && !(typ == HandshakeType::ServerHello && m.get(6..38) == Some(&HELLO_RETRY_REQUEST_RANDOM[..])))
+        .find(|(_, (k, m))| {
+            *k == name
+                && !(typ == HandshakeType::ServerHello
+                    && m.get(6..38) == Some(&HELLO_RETRY_REQUEST_RANDOM[..]))
+        })
         .map(|(i, _)| i)
 }
 
-fn expand(p: &CryptoProvider, alg: HashAlgorithm, secret: &[u8], label: &str, ctx: &[u8], len: usize) -> SharedSecret {
+fn expand(
+    p: &CryptoProvider,
+    alg: HashAlgorithm,
+    secret: &[u8],
+    label: &str,
+    ctx: &[u8],
+    len: usize,
+) -> SharedSecret {
     let mut out = vec![0u8; len];
     // Lengths are the suite's own (≤ 48), always within HkdfLabel's fields.
     if hkdf_expand_label(p.hkdf(alg), secret, label.as_bytes(), ctx, &mut out).is_err() {
@@ -438,8 +465,16 @@ fn expand(p: &CryptoProvider, alg: HashAlgorithm, secret: &[u8], label: &str, ct
 
 fn derive(seen: &Captured, t: &Transcript, n: &Negotiated) -> Derivation {
     let mut d = Derivation { lines: Vec::new() };
-    d.push("client_random", Some(secret(&t.client_random)), Some(Text::ClientRandom));
-    d.push("server_random", Some(secret(&t.server_random)), Some(Text::ServerRandom));
+    d.push(
+        "client_random",
+        Some(secret(&t.client_random)),
+        Some(Text::ClientRandom),
+    );
+    d.push(
+        "server_random",
+        Some(secret(&t.server_random)),
+        Some(Text::ServerRandom),
+    );
     let Some(suite) = n.cipher_suite.and_then(clasp::suites::lookup) else {
         return d;
     };
@@ -467,19 +502,41 @@ fn shared_line(d: &mut Derivation, seen: &Captured) {
 }
 
 /// RFC 8446 §7.1 and §7.3.
-fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Captured, t: &Transcript, resumed: bool) {
+fn derive13(
+    d: &mut Derivation,
+    p: &CryptoProvider,
+    suite: &SuiteInfo,
+    seen: &Captured,
+    t: &Transcript,
+    resumed: bool,
+) {
     let alg = suite.hash;
     let hlen = alg.output_len();
     let msgs = &t.messages;
     shared_line(d, seen);
     if resumed {
-        d.push("early_secret = HKDF-Extract(0, PSK)", None, Some(Text::EarlyFromPsk));
+        d.push(
+            "early_secret = HKDF-Extract(0, PSK)",
+            None,
+            Some(Text::EarlyFromPsk),
+        );
     } else if let Some((_, shared)) = &seen.shared {
         let zeros = vec![0u8; hlen];
         let empty_hash = p.hash(alg).hash(&[]);
         let early = p.hkdf(alg).extract(&zeros, &zeros);
-        d.push("early_secret = HKDF-Extract(0, 0)", Some(secret(early.as_bytes())), Some(Text::EarlyZero));
-        let derived = expand(p, alg, early.as_bytes(), "derived", empty_hash.as_ref(), hlen);
+        d.push(
+            "early_secret = HKDF-Extract(0, 0)",
+            Some(secret(early.as_bytes())),
+            Some(Text::EarlyZero),
+        );
+        let derived = expand(
+            p,
+            alg,
+            early.as_bytes(),
+            "derived",
+            empty_hash.as_ref(),
+            hlen,
+        );
         let hs = p.hkdf(alg).extract(derived.as_bytes(), shared.as_bytes());
         d.push(
             "handshake_secret = HKDF-Extract(Derive-Secret(early_secret, \"derived\", \"\"), shared_secret)",
@@ -509,7 +566,8 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
             Some(secret(ms.as_bytes())),
             Some(Text::MasterSecret13),
         );
-        let sfin = find(msgs, HandshakeType::ServerHello, 0).and_then(|sh| find(msgs, HandshakeType::Finished, sh));
+        let sfin = find(msgs, HandshakeType::ServerHello, 0)
+            .and_then(|sh| find(msgs, HandshakeType::Finished, sh));
         if let Some(sfin) = sfin {
             let th = transcript_hash(p, alg, msgs, sfin);
             for (label, who, log) in [
@@ -530,29 +588,84 @@ fn derive13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
     }
     // Resumed (or no shared secret seen): the traffic secrets as the key log gave them.
     for (log, name, who) in [
-        ("CLIENT_EARLY_TRAFFIC_SECRET", "client_early_traffic_secret", "client"),
-        ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "client_handshake_traffic_secret", "client"),
-        ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "server_handshake_traffic_secret", "server"),
-        ("CLIENT_TRAFFIC_SECRET_0", "client_application_traffic_secret_0", "client"),
-        ("SERVER_TRAFFIC_SECRET_0", "server_application_traffic_secret_0", "server"),
+        (
+            "CLIENT_EARLY_TRAFFIC_SECRET",
+            "client_early_traffic_secret",
+            "client",
+        ),
+        (
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            "client_handshake_traffic_secret",
+            "client",
+        ),
+        (
+            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            "server_handshake_traffic_secret",
+            "server",
+        ),
+        (
+            "CLIENT_TRAFFIC_SECRET_0",
+            "client_application_traffic_secret_0",
+            "client",
+        ),
+        (
+            "SERVER_TRAFFIC_SECRET_0",
+            "server_application_traffic_secret_0",
+            "server",
+        ),
     ] {
         if let Some(s) = logged(seen, log) {
-            d.push(format!("{name} ({log})"), Some(secret(s.as_bytes())), Some(Text::TrafficSecret));
+            d.push(
+                format!("{name} ({log})"),
+                Some(secret(s.as_bytes())),
+                Some(Text::TrafficSecret),
+            );
             keys13(d, p, suite, s, who);
         }
     }
 }
 
 /// RFC 8446 §7.3: `[sender]_write_key` and `[sender]_write_iv` from a traffic secret.
-fn keys13(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, secret: &SharedSecret, who: &str) {
-    let key = expand(p, suite.hash, secret.as_bytes(), "key", &[], suite.aead.key_len());
+fn keys13(
+    d: &mut Derivation,
+    p: &CryptoProvider,
+    suite: &SuiteInfo,
+    secret: &SharedSecret,
+    who: &str,
+) {
+    let key = expand(
+        p,
+        suite.hash,
+        secret.as_bytes(),
+        "key",
+        &[],
+        suite.aead.key_len(),
+    );
     let iv = expand(p, suite.hash, secret.as_bytes(), "iv", &[], 12);
-    d.push(format!("  {who}_write_key = HKDF-Expand-Label(traffic_secret, \"key\", \"\", {})", suite.aead.key_len()), Some(key), Some(Text::RecordKey));
-    d.push(format!("  {who}_write_iv = HKDF-Expand-Label(traffic_secret, \"iv\", \"\", 12)"), Some(iv), Some(Text::RecordIv));
+    d.push(
+        format!(
+            "  {who}_write_key = HKDF-Expand-Label(traffic_secret, \"key\", \"\", {})",
+            suite.aead.key_len()
+        ),
+        Some(key),
+        Some(Text::RecordKey),
+    );
+    d.push(
+        format!("  {who}_write_iv = HKDF-Expand-Label(traffic_secret, \"iv\", \"\", 12)"),
+        Some(iv),
+        Some(Text::RecordIv),
+    );
 }
 
 /// RFC 5246 §8.1 and §6.3, RFC 7627 §4.
-fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Captured, t: &Transcript, resumed: bool) {
+fn derive12(
+    d: &mut Derivation,
+    p: &CryptoProvider,
+    suite: &SuiteInfo,
+    seen: &Captured,
+    t: &Transcript,
+    resumed: bool,
+) {
     let alg = suite.hash;
     let hmac = p.hmac(alg);
     let logged_ms = logged(seen, "CLIENT_RANDOM");
@@ -566,7 +679,11 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
     } else {
         let pms = if suite.kx == KeyExchange::Rsa {
             let pm = seen.pre_master.as_ref().map(|s| secret(s.as_bytes()));
-            d.push("pre_master_secret", pm.as_ref().map(|s| secret(s.as_bytes())), Some(Text::PreMasterRsa));
+            d.push(
+                "pre_master_secret",
+                pm.as_ref().map(|s| secret(s.as_bytes())),
+                Some(Text::PreMasterRsa),
+            );
             pm
         } else {
             shared_line(d, seen);
@@ -580,7 +697,11 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 };
                 secret(b.get(skip..).unwrap_or_default())
             });
-            d.push("pre_master_secret = shared_secret", pm.as_ref().map(|s| secret(s.as_bytes())), Some(Text::PreMasterDh));
+            d.push(
+                "pre_master_secret = shared_secret",
+                pm.as_ref().map(|s| secret(s.as_bytes())),
+                Some(Text::PreMasterDh),
+            );
             pm
         };
         let name = if t.extended_master_secret {
@@ -596,7 +717,14 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
                 match find(&t.messages, HandshakeType::ClientKeyExchange, 0) {
                     Some(cke) => {
                         let session_hash = transcript_hash(p, alg, &t.messages, cke);
-                        prf(hmac, pms.as_bytes(), b"extended master secret", &[&session_hash], &mut ms).is_ok()
+                        prf(
+                            hmac,
+                            pms.as_bytes(),
+                            b"extended master secret",
+                            &[&session_hash],
+                            &mut ms,
+                        )
+                        .is_ok()
                     }
                     None => false,
                 }
@@ -612,7 +740,12 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         };
         let ms = SharedSecret::new(ms);
         if ok {
-            d.push_checked(name, secret(ms.as_bytes()), logged_ms, Some(Text::MasterSecret12));
+            d.push_checked(
+                name,
+                secret(ms.as_bytes()),
+                logged_ms,
+                Some(Text::MasterSecret12),
+            );
             Some(ms)
         } else {
             d.push(name, None, None);
@@ -630,12 +763,23 @@ fn derive12(d: &mut Derivation, p: &CryptoProvider, suite: &SuiteInfo, seen: &Ca
         4
     };
     let mut block = vec![0u8; 2 * (key_len + iv_len)];
-    let ok = prf(hmac, master.as_bytes(), b"key expansion", &[&t.server_random, &t.client_random], &mut block).is_ok();
+    let ok = prf(
+        hmac,
+        master.as_bytes(),
+        b"key expansion",
+        &[&t.server_random, &t.client_random],
+        &mut block,
+    )
+    .is_ok();
     let block = SharedSecret::new(block);
     if !ok {
         return;
     }
-    d.push("key_block = PRF(master_secret, \"key expansion\", server_random + client_random)", Some(secret(block.as_bytes())), Some(Text::KeyBlock12));
+    d.push(
+        "key_block = PRF(master_secret, \"key expansion\", server_random + client_random)",
+        Some(secret(block.as_bytes())),
+        Some(Text::KeyBlock12),
+    );
     let b = block.as_bytes();
     let iv_note = if iv_len == 4 {
         Text::RecordIv12Gcm

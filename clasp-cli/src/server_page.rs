@@ -411,7 +411,11 @@ mod tests {
     #[test]
     fn the_listed_code_points_are_named() {
         for (v, f, name) in [
-            (0x00ffu16, suite as fn(u16) -> String, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
+            (
+                0x00ffu16,
+                suite as fn(u16) -> String,
+                "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+            ),
             (0x000a, suite, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
             (0x0201, sig, "rsa_pkcs1_sha1"),
             (0x081b, sig, "ecdsa_brainpoolP384r1tls13_sha384"),

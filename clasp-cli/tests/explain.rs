@@ -42,16 +42,96 @@ const PATHS: &[(&str, &[&str])] = &[
 
 /// Our English words, as they would leak into Russian output.
 const ENGLISH: &[&str] = &[
-    "the", "and", "of", "to", "is", "are", "with", "from", "for", "by", "key", "keys", "share",
-    "shares", "secret", "secrets", "server", "client", "address", "requested", "offered",
-    "accepted", "acknowledged", "resuming", "encrypted", "application", "handshake", "plaintext",
-    "early", "none", "true", "false", "bytes", "error", "yes", "no", "identity", "warning",
-    "fatal", "derived", "master", "traffic", "random", "record", "write", "took", "level",
-    "description", "versions", "suites", "groups", "chosen", "session", "ticket", "data", "new",
-    "each", "this", "that", "not", "only", "shared", "checked", "logged", "value", "equals",
-    "differs", "connection", "certificate", "certificates", "signature", "algorithms", "valid",
-    "subject", "issuer", "lifetime", "length", "public", "private", "fresh", "every", "now",
-    "in", "use", "negotiated", "resumed", "sent", "time", "not", "ms",
+    "the",
+    "and",
+    "of",
+    "to",
+    "is",
+    "are",
+    "with",
+    "from",
+    "for",
+    "by",
+    "key",
+    "keys",
+    "share",
+    "shares",
+    "secret",
+    "secrets",
+    "server",
+    "client",
+    "address",
+    "requested",
+    "offered",
+    "accepted",
+    "acknowledged",
+    "resuming",
+    "encrypted",
+    "application",
+    "handshake",
+    "plaintext",
+    "early",
+    "none",
+    "true",
+    "false",
+    "bytes",
+    "error",
+    "yes",
+    "no",
+    "identity",
+    "warning",
+    "fatal",
+    "derived",
+    "master",
+    "traffic",
+    "random",
+    "record",
+    "write",
+    "took",
+    "level",
+    "description",
+    "versions",
+    "suites",
+    "groups",
+    "chosen",
+    "session",
+    "ticket",
+    "data",
+    "new",
+    "each",
+    "this",
+    "that",
+    "not",
+    "only",
+    "shared",
+    "checked",
+    "logged",
+    "value",
+    "equals",
+    "differs",
+    "connection",
+    "certificate",
+    "certificates",
+    "signature",
+    "algorithms",
+    "valid",
+    "subject",
+    "issuer",
+    "lifetime",
+    "length",
+    "public",
+    "private",
+    "fresh",
+    "every",
+    "now",
+    "in",
+    "use",
+    "negotiated",
+    "resumed",
+    "sent",
+    "time",
+    "not",
+    "ms",
 ];
 
 /// English words of ours left in `ru`. Exempt: certificate subject/issuer values (the demo's
@@ -65,7 +145,11 @@ fn english_left(ru: &str) -> Vec<String> {
             continue;
         }
         let trimmed = line.trim_start_matches(|c: char| c.is_whitespace() || c == '│');
-        if trimmed.split_whitespace().next().is_some_and(|w| w.contains('_')) {
+        if trimmed
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| w.contains('_'))
+        {
             continue;
         }
         // Drop "quoted" RFC labels.
@@ -159,7 +243,10 @@ fn every_path_reads_true_in_english_and_russian() {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
     });
     let mut failures = Vec::new();
     for (name, flags, en, ru) in &results {
@@ -184,14 +271,20 @@ fn every_path_reads_true_in_english_and_russian() {
             let ack = out.find("TCP ACK");
             let hello = out.find("ClientHello");
             if !(syn < synack && synack < ack && ack < hello && syn.is_some()) {
-                failures.push(format!("{name} ({lang}): no SYN, SYN-ACK, ACK before ClientHello"));
+                failures.push(format!(
+                    "{name} ({lang}): no SYN, SYN-ACK, ACK before ClientHello"
+                ));
             }
             // Secrets: every derived value that the key log also has must match it.
             if out.contains('✗') {
-                failures.push(format!("{name} ({lang}): a derived secret differs from the key log"));
+                failures.push(format!(
+                    "{name} ({lang}): a derived secret differs from the key log"
+                ));
             }
             if !out.contains('✓') {
-                failures.push(format!("{name} ({lang}): no secret was checked against the key log"));
+                failures.push(format!(
+                    "{name} ({lang}): no secret was checked against the key log"
+                ));
             }
             if tls12 {
                 for p in TLS13_ONLY {
@@ -203,7 +296,9 @@ fn every_path_reads_true_in_english_and_russian() {
             if flags.contains(&"rsa") {
                 for p in DIFFIE_HELLMAN {
                     if out.contains(p) {
-                        failures.push(format!("{name} ({lang}): Diffie-Hellman word {p:?} with RSA key transport"));
+                        failures.push(format!(
+                            "{name} ({lang}): Diffie-Hellman word {p:?} with RSA key transport"
+                        ));
                     }
                 }
             }
@@ -213,7 +308,9 @@ fn every_path_reads_true_in_english_and_russian() {
             dedup.sort();
             dedup.dedup();
             if keys.is_empty() || dedup.len() != keys.len() {
-                failures.push(format!("{name} ({lang}): record keys missing or repeated: {keys:?}"));
+                failures.push(format!(
+                    "{name} ({lang}): record keys missing or repeated: {keys:?}"
+                ));
             }
         }
         // What each path must say (English).
@@ -259,7 +356,9 @@ fn every_path_reads_true_in_english_and_russian() {
                 c.is_some() && s.is_some() && c < s
             };
             if !client_first(first) {
-                failures.push(format!("{name}: the client does not finish first in the full handshake"));
+                failures.push(format!(
+                    "{name}: the client does not finish first in the full handshake"
+                ));
             }
             if let Some(r) = resumed {
                 if client_first(r) {
@@ -275,5 +374,8 @@ fn every_path_reads_true_in_english_and_russian() {
 fn the_word_check_catches_english() {
     let leaks = english_left("    │   ⇒ сервер выбирает the key share\n  адрес: 127.0.0.1");
     assert_eq!(leaks.len(), 3, "{leaks:?}");
-    assert!(english_left("    │   уровень: предупреждение\n  master_secret = PRF(x, \"master secret\")").is_empty());
+    assert!(english_left(
+        "    │   уровень: предупреждение\n  master_secret = PRF(x, \"master secret\")"
+    )
+    .is_empty());
 }

@@ -139,7 +139,10 @@ fn chromium_sees_its_handshake_over_h2_and_http11() {
     let mut rest = dom.as_str();
     while let Some(at) = rest.find("unknown") {
         let tail = rest.get(at..at + 16).unwrap_or_default();
-        assert_eq!(tail, "unknown (0xca34)", "a code point without its IANA name: {dom}");
+        assert_eq!(
+            tail, "unknown (0xca34)",
+            "a code point without its IANA name: {dom}"
+        );
         rest = &rest[at + 7..];
     }
 

@@ -554,7 +554,11 @@ fn connect_once(
     lang: Lang,
     capture: Option<&Arc<crate::secrets::Capture>>,
 ) -> Result<Handshake, u8> {
-    let rec = Recorder::new(Peer::Client);
+    let rec = if capture.is_some() {
+        Recorder::with_transcript(Peer::Client)
+    } else {
+        Recorder::new(Peer::Client)
+    };
     // RFC 9293 §3.5: the three-way handshake happens inside connect(); only its duration is
     // visible here, so the three segments are drawn from what the RFC says they carry.
     let started = std::time::Instant::now();

@@ -114,6 +114,9 @@ struct Inner {
     entries: Vec<Entry>,
     version: Option<ProtocolVersion>,
     path: Path,
+    /// Keep the handshake bytes (`clasp demo --secrets` only: a server recording every visitor's
+    /// ladder has no use for them).
+    keep_transcript: bool,
     transcript: Transcript,
     offered_resumption: bool,
     /// The session ID of the last ClientHello (TLS 1.2 resumption echoes it, RFC 5077 §3.4).
@@ -138,6 +141,15 @@ impl Recorder {
             me,
             inner: Mutex::new(Inner::default()),
         })
+    }
+
+    /// A recorder that also keeps the randoms and the handshake messages ([`Self::transcript`]).
+    pub fn with_transcript(me: Peer) -> Arc<Self> {
+        let r = Self::new(me);
+        if let Ok(mut i) = r.inner.lock() {
+            i.keep_transcript = true;
+        }
+        r
     }
 
     /// Adds a step not seen by the observer (TCP connect).
@@ -526,10 +538,12 @@ impl Observer for Recorder {
         let tls13 = inner.version != Some(ProtocolVersion::TLSv1_2);
         let step = match event.kind {
             EventKind::Handshake(msg) => {
-                inner
-                    .transcript
-                    .messages
-                    .push((msg.payload().typ().to_string(), msg.encoded().to_vec()));
+                if inner.keep_transcript {
+                    inner
+                        .transcript
+                        .messages
+                        .push((msg.payload().typ().to_string(), msg.encoded().to_vec()));
+                }
                 if let HandshakePayload::ClientHello(ch) = msg.payload() {
                     inner.transcript.client_random = ch.random.to_vec();
                     inner.client_session_id.clone_from(&ch.legacy_session_id);

@@ -32,11 +32,13 @@ Examples:
   clasp demo                      TLS 1.3 with the default groups and an ECDSA P-256 certificate
   clasp demo --mutual             the server also asks for and checks a client certificate
   clasp demo --group secp384r1    restrict key exchange to one group
+  clasp demo --hrr                the server asks for a second ClientHello (HelloRetryRequest)
   clasp demo --tls12 --kx rsa     TLS 1.2 with RSA key transport (RSA certificate)
   clasp demo --resume             a full handshake, then a resumed one (TLS 1.3 PSK from a ticket)
   clasp demo --early-data         the resumed connection sends its request as 0-RTT data
   clasp demo --tls12 --resume     TLS 1.2 abbreviated handshake with a session ticket
   clasp demo --json | jq .        machine-readable output
+  clasp demo --secrets            also print this demo's randoms, secrets and record keys
   clasp demo --lang ru            explanations in Russian (default follows LANG / LC_ALL)
 
 Everything runs on this machine: a throwaway CA and certificates are generated with rcgen, a
@@ -48,6 +50,12 @@ when stdout is a terminal and NO_COLOR is unset.
 
 With --tls12 --resume the second connection is a TLS 1.2 abbreviated handshake (RFC 5246 §7.3)
 resumed by the RFC 5077 ticket from the first.
+
+With --secrets the demo also prints, for its own throwaway connections only, the values every key
+is derived from: both randoms, the (EC)DHE shared secret or the RSA pre-master secret, the TLS 1.3
+early, handshake and master secrets (or the TLS 1.2 master secret and key block), the traffic
+secrets and the record keys and IVs. Secrets from the key log are checked against the RFC
+formulas. Never print the keys of a real connection: they decrypt it.
 
 Exit codes: 0 success; 2 usage error or unsupported option (--early-data with --tls12; --tls12
 --resume if the TLS 1.2 client offered no session ID or ticket); 5 a handshake failed or the
@@ -74,6 +82,10 @@ pub struct Args {
     /// Both sides require the TLS 1.2 extended master secret (RFC 7627).
     #[arg(long)]
     pub require_ems: bool,
+    /// Force a HelloRetryRequest: the client sends an x25519 key share, the server accepts only
+    /// secp256r1, so it asks for another ClientHello (TLS 1.3; e.g. `clasp demo --hrr`).
+    #[arg(long, conflicts_with_all = ["tls12", "group"])]
+    pub hrr: bool,
     /// Mutual TLS: the server requests a client certificate (e.g. `clasp demo --mutual`).
     #[arg(long)]
     pub mutual: bool,
@@ -98,6 +110,11 @@ pub struct Args {
     /// SSLKEYLOGFILE environment variable does the same; a warning is printed).
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<std::path::PathBuf>,
+    /// Print the secrets of this local demo as they are derived: randoms, the (EC)DHE shared
+    /// secret or RSA pre-master, master/traffic secrets and record keys, so you can see a new
+    /// symmetric key for each session (demo connections only; a warning is printed).
+    #[arg(long, conflicts_with = "json")]
+    pub secrets: bool,
 }
 
 /// A throwaway PKI: CA, server leaf for "localhost", optional client leaf.
@@ -176,12 +193,35 @@ pub fn parse_group(name: &str) -> Option<NamedGroup> {
         .find(|g| g.name().is_some_and(|n| n.eq_ignore_ascii_case(&alias)))
 }
 
+/// The step that failed, in `lang` (the library's own error text stays English).
+fn step_name(lang: Lang, what: &str) -> &str {
+    if lang == Lang::En {
+        return what;
+    }
+    match what {
+        "generating certificates" => "создание сертификатов",
+        "loading the demo CA" => "загрузка демонстрационного УЦ",
+        "client configuration" => "настройка клиента",
+        "server configuration" => "настройка сервера",
+        "binding 127.0.0.1" => "открытие порта на 127.0.0.1",
+        "client" => "клиент",
+        "client (second connection)" => "клиент (второе соединение)",
+        "server" => "сервер",
+        "connecting to the demo server" => "подключение к демонстрационному серверу",
+        "starting the client" => "запуск клиента",
+        "writing early data" => "отправка ранних данных",
+        "the server thread panicked" => "поток сервера аварийно завершился",
+        other => other,
+    }
+}
+
 fn fail(lang: Lang, what: &str, e: &dyn std::fmt::Display) -> u8 {
     let prefix = if lang == Lang::Ru {
         "ошибка"
     } else {
         "error"
     };
+    let what = step_name(lang, what);
     eprintln!("clasp demo: {prefix}: {what}: {e}");
     exit::PROTOCOL
 }
@@ -228,6 +268,9 @@ pub fn run(args: &Args) -> u8 {
     } else {
         &[ProtocolVersion::TLSv1_3]
     };
+    // --secrets: both sides get a provider whose key exchange (server) and RSA encryption
+    // (client) also hand their result to `capture`; see `crate::secrets` for why.
+    let capture = args.secrets.then(crate::secrets::Capture::new);
     let mut cb = ClientConfig::builder()
         .with_root_certificates(roots.clone())
         .with_protocol_versions(versions)
@@ -273,6 +316,13 @@ pub fn run(args: &Args) -> u8 {
         cb = cb.with_groups(&[g]).with_key_shares(&[g]);
         sb = sb.with_groups(&[g]);
     }
+    if args.hrr {
+        // RFC 8446 §4.1.4: no acceptable key share, but a group both support.
+        cb = cb
+            .with_groups(&[NamedGroup::X25519, NamedGroup::secp256r1])
+            .with_key_shares(&[NamedGroup::X25519]);
+        sb = sb.with_groups(&[NamedGroup::secp256r1]);
+    }
     // --suites overrides the suites --kx chose (both sides); the key exchanges they need are
     // enabled on both sides. --require-ems makes both sides strict (RFC 7627).
     if let Some(list) = &args.suites {
@@ -307,13 +357,21 @@ pub fn run(args: &Args) -> u8 {
         sb = sb.with_client_auth(ClientAuth::Required(roots));
     }
     // The client side logs (both sides derive the same secrets).
-    match crate::local::key_log("clasp demo", args.keylog.as_deref()) {
-        Ok(Some(k)) => cb = cb.with_key_log(k),
-        Ok(None) => {}
+    let file_log = match crate::local::key_log("clasp demo", args.keylog.as_deref()) {
+        Ok(k) => k,
         Err(m) => {
             eprintln!("clasp demo: {m}");
             return exit::USAGE;
         }
+    };
+    if let Some(c) = &capture {
+        eprintln!("clasp demo: {}", crate::secrets::Text::Warning.text(lang));
+        cb = cb
+            .with_provider(c.client_provider())
+            .with_key_log(c.key_log(file_log));
+        sb = sb.with_provider(c.server_provider());
+    } else if let Some(k) = file_log {
+        cb = cb.with_key_log(k);
     }
     let ccfg = match cb.build() {
         Ok(c) => Arc::new(c),
@@ -345,7 +403,7 @@ pub fn run(args: &Args) -> u8 {
     // 4. The client, observed: one full handshake, then (with --resume) a second one on a new
     // TCP connection from the same ClientConfig, whose session cache now holds the tickets
     // that arrived with the first connection's response.
-    let first = match connect_once(&ccfg, addr, false, lang) {
+    let first = match connect_once(&ccfg, addr, false, lang, capture.as_ref()) {
         Ok(h) => h,
         Err(code) => return code,
     };
@@ -354,7 +412,7 @@ pub fn run(args: &Args) -> u8 {
         return fail(lang, "client", e);
     }
     let second = if resume {
-        match connect_once(&ccfg, addr, args.early_data, lang) {
+        match connect_once(&ccfg, addr, args.early_data, lang, capture.as_ref()) {
             Ok(h) => Some(h),
             Err(code) => return code,
         }
@@ -388,7 +446,9 @@ pub fn run(args: &Args) -> u8 {
         text.push_str("\n\n");
         for (i, h) in handshakes.iter().enumerate() {
             if resume {
-                let title = if i == 0 {
+                let title = if i == 0 && args.tls12 {
+                    Msg::FullTitle12
+                } else if i == 0 {
                     Msg::FullTitle
                 } else {
                     Msg::ResumedTitle
@@ -398,6 +458,10 @@ pub fn run(args: &Args) -> u8 {
             }
             text.push_str(&render_one(h, lang, st));
             text.push('\n');
+            if let Some(sec) = &h.secrets {
+                text.push_str(&sec.render(lang, st));
+                text.push('\n');
+            }
         }
         if let Some(s) = summary.as_ref().filter(|s| s.resumed) {
             text.push_str(&s.text(lang, st));
@@ -426,7 +490,11 @@ pub fn run(args: &Args) -> u8 {
     match server_result {
         Ok(Ok(())) => exit::OK,
         Ok(Err(e)) => fail(lang, "server", &e),
-        Err(_) => fail(lang, "server", &"the server thread panicked"),
+        Err(_) => fail(
+            lang,
+            "server",
+            &step_name(lang, "the server thread panicked"),
+        ),
     }
 }
 
@@ -469,6 +537,8 @@ fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
 /// One client connection as the demo saw it.
 struct Handshake {
     entries: Vec<Entry>,
+    /// With --secrets: what this connection's keys were derived from.
+    secrets: Option<crate::secrets::Derivation>,
     negotiated: Negotiated,
     offered_resumption: bool,
     result: std::io::Result<Vec<u8>>,
@@ -482,17 +552,48 @@ fn connect_once(
     addr: SocketAddr,
     early: bool,
     lang: Lang,
+    capture: Option<&Arc<crate::secrets::Capture>>,
 ) -> Result<Handshake, u8> {
-    let rec = Recorder::new(Peer::Client);
+    let rec = if capture.is_some() {
+        Recorder::with_transcript(Peer::Client)
+    } else {
+        Recorder::new(Peer::Client)
+    };
+    // RFC 9293 §3.5: the three-way handshake happens inside connect(); only its duration is
+    // visible here, so the three segments are drawn from what the RFC says they carry.
+    let started = std::time::Instant::now();
     let sock =
         TcpStream::connect(addr).map_err(|e| fail(lang, "connecting to the demo server", &e))?;
-    rec.push(Step {
-        from: Peer::Client,
-        kind: "TCP connect".into(),
-        protection: None,
-        fields: vec![("address", ladder::Value::Text(addr.to_string()))],
-        note: Some(Msg::TcpConnect),
-    });
+    let took = started.elapsed();
+    for (from, kind, fields, note) in [
+        (
+            Peer::Client,
+            "TCP SYN",
+            vec![("address", ladder::Value::Text(addr.to_string()))],
+            Msg::TcpSyn,
+        ),
+        (Peer::Server, "TCP SYN-ACK", Vec::new(), Msg::TcpSynAck),
+        (
+            Peer::Client,
+            "TCP ACK",
+            vec![(
+                "connect_time",
+                ladder::Value::Said(
+                    Msg::ValMillis,
+                    format!("{:.3}", took.as_secs_f64() * 1000.0),
+                ),
+            )],
+            Msg::TcpAck,
+        ),
+    ] {
+        rec.push(Step {
+            from,
+            kind: kind.into(),
+            protection: None,
+            fields,
+            note: Some(note),
+        });
+    }
     // "localhost" is a valid DNS name; the literal cannot fail to parse.
     let name = ServerName::try_from("localhost").map(|n| n.to_owned());
     let mut conn = name
@@ -527,7 +628,10 @@ fn connect_once(
         c.send_close_notify()?;
         Ok(resp)
     })();
+    let negotiated = c.conn().negotiated().clone();
+    let secrets = capture.map(|cap| cap.derive(&rec.transcript(), &negotiated));
     Ok(Handshake {
+        secrets,
         entries: rec.entries(),
         negotiated: c.conn().negotiated().clone(),
         offered_resumption: rec.offered_resumption(),
@@ -541,7 +645,19 @@ fn render_one(h: &Handshake, lang: Lang, st: Style) -> String {
     text.push('\n');
     text.push_str(&st.bold(&format!("{}:", Msg::Negotiated.text(lang))));
     text.push('\n');
+    let tls12 = h.negotiated.version == Some(ProtocolVersion::TLSv1_2);
     for (k, v) in ladder::negotiated_fields(&h.negotiated) {
+        // HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4).
+        if tls12 && k == "hello_retry" {
+            continue;
+        }
+        // Our own words are translated; protocol names stay as the registries spell them.
+        let v = match (lang, v.as_str()) {
+            (Lang::Ru, "true") => Msg::ValYes.text(lang).to_string(),
+            (Lang::Ru, "false") => Msg::ValNo.text(lang).to_string(),
+            (Lang::Ru, "none") => Msg::ValNone.text(lang).to_string(),
+            _ => v,
+        };
         text.push_str(&format!(
             "  {}: {}\n",
             crate::i18n::label(k, lang),

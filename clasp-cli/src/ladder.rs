@@ -5,8 +5,10 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clasp::conn::Negotiated;
+use clasp::msgs::enums::AlertLevel;
 use clasp::msgs::enums::{AlertDescription, ExtensionType, ProtocolVersion};
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use clasp::suites::KeyExchange;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
 
 use crate::escape::printable;
@@ -31,6 +33,23 @@ pub enum Value {
     List(Vec<String>),
     /// A list of records (certificates).
     Records(Vec<Vec<(&'static str, String)>>),
+    /// A phrase of ours, translated: the sentence of `Msg` with its `{}` replaced by the
+    /// string (JSON keeps the English sentence).
+    Said(Msg, String),
+}
+
+impl Value {
+    /// A phrase of ours without an argument.
+    #[must_use]
+    pub fn said(m: Msg) -> Self {
+        Self::Said(m, String::new())
+    }
+}
+
+/// The sentence of `m` in `lang` with its `{}` replaced by `arg`.
+#[must_use]
+pub fn fill(m: Msg, lang: Lang, arg: &str) -> String {
+    m.text(lang).replacen("{}", arg, 1)
 }
 
 /// One arrow in the ladder.
@@ -62,14 +81,44 @@ pub enum Entry {
     },
 }
 
+/// What a message's explanation depends on besides its type and sender, learned from the
+/// ClientHello and ServerHello as they pass (RFC 8446 §2 vs RFC 5246 §7.3 message flows).
+#[derive(Debug, Default, Clone, Copy)]
+struct Path {
+    /// TLS 1.2 was negotiated.
+    tls12: bool,
+    /// The TLS 1.2 key exchange of the chosen suite.
+    kx: Option<KeyExchange>,
+    /// The server accepted the offered session (TLS 1.3 PSK, or a TLS 1.2 abbreviated handshake).
+    resumed: bool,
+    /// The TLS 1.3 group is a hybrid with ML-KEM (a KEM, not only Diffie-Hellman).
+    kem: bool,
+}
+
+/// Public values of one handshake that `clasp demo --secrets` derives from: the randoms and the
+/// handshake messages as sent (what the transcript hash covers). Nothing secret.
+#[derive(Debug, Default, Clone)]
+pub struct Transcript {
+    /// ClientHello.random (of the last ClientHello).
+    pub client_random: Vec<u8>,
+    /// ServerHello.random.
+    pub server_random: Vec<u8>,
+    /// Every handshake message, in order, with its type name.
+    pub messages: Vec<(String, Vec<u8>)>,
+    /// The TLS 1.2 ServerHello carried extended_master_secret (RFC 7627).
+    pub extended_master_secret: bool,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     entries: Vec<Entry>,
     version: Option<ProtocolVersion>,
-    rsa_kx: bool,
+    path: Path,
+    /// Keep the handshake bytes (`clasp demo --secrets` only: a server recording every visitor's
+    /// ladder has no use for them).
+    keep_transcript: bool,
+    transcript: Transcript,
     offered_resumption: bool,
-    /// The server accepted the offered session (TLS 1.3 PSK, or a TLS 1.2 abbreviated handshake).
-    psk_accepted: bool,
     /// The session ID of the last ClientHello (TLS 1.2 resumption echoes it, RFC 5077 §3.4).
     client_session_id: Vec<u8>,
     /// A client's recorder: every certificate of the server's last Certificate message, as
@@ -92,6 +141,15 @@ impl Recorder {
             me,
             inner: Mutex::new(Inner::default()),
         })
+    }
+
+    /// A recorder that also keeps the randoms and the handshake messages ([`Self::transcript`]).
+    pub fn with_transcript(me: Peer) -> Arc<Self> {
+        let r = Self::new(me);
+        if let Ok(mut i) = r.inner.lock() {
+            i.keep_transcript = true;
+        }
+        r
     }
 
     /// Adds a step not seen by the observer (TCP connect).
@@ -125,6 +183,14 @@ impl Recorder {
             .unwrap_or_default()
     }
 
+    /// The randoms and handshake messages recorded so far.
+    pub fn transcript(&self) -> Transcript {
+        self.inner
+            .lock()
+            .map(|i| i.transcript.clone())
+            .unwrap_or_default()
+    }
+
     fn other(&self) -> Peer {
         match self.me {
             Peer::Client => Peer::Server,
@@ -137,7 +203,17 @@ fn list<T: std::fmt::Display>(items: &[T]) -> Value {
     Value::List(items.iter().map(ToString::to_string).collect())
 }
 
+/// A list of code points by their IANA names (also those clasp does not implement: a
+/// browser's ClientHello on the server page offers many).
+fn iana_list(items: impl Iterator<Item = u16>, name: fn(u16) -> &'static str) -> Value {
+    Value::List(items.map(|v| crate::iana::show(v, name)).collect())
+}
+
 fn version_name(v: ProtocolVersion) -> String {
+    // RFC 8701: browsers put GREASE into supported_versions too.
+    if crate::iana::is_grease(v.0) {
+        return crate::iana::show(v.0, crate::iana::group);
+    }
     match v {
         ProtocolVersion::TLSv1_3 => "TLS 1.3".into(),
         ProtocolVersion::TLSv1_2 => "TLS 1.2".into(),
@@ -163,11 +239,11 @@ fn cert_records(certs: &[&[u8]]) -> Value {
 }
 
 /// Decodes the key fields of a handshake message.
+#[allow(clippy::too_many_lines)]
 fn describe(
     msg: &HandshakeMessage,
     from: Peer,
-    rsa_kx: bool,
-    psk_accepted: bool,
+    path: Path,
 ) -> (String, Vec<(&'static str, Value)>, Option<Msg>) {
     let mut f: Vec<(&'static str, Value)> = Vec::new();
     let (kind, note) = match msg.payload() {
@@ -183,22 +259,40 @@ fn describe(
                     Value::List(vec![version_name(ch.legacy_version)]),
                 ));
             }
-            f.push(("cipher_suites", list(&ch.cipher_suites)));
+            f.push((
+                "cipher_suites",
+                iana_list(
+                    ch.cipher_suites.iter().map(|c| c.0),
+                    crate::iana::cipher_suite,
+                ),
+            ));
             if let Some(g) = ch.supported_groups() {
-                f.push(("groups", list(g)));
+                f.push((
+                    "groups",
+                    iana_list(g.iter().map(|g| g.0), crate::iana::group),
+                ));
             }
             if let Some(ks) = ch.key_shares() {
                 f.push((
                     "key_shares",
                     Value::List(
                         ks.iter()
-                            .map(|k| format!("{} ({} bytes)", k.group, k.key_exchange.len()))
+                            .map(|k| {
+                                format!(
+                                    "{} ({} B)",
+                                    crate::iana::show(k.group.0, crate::iana::group),
+                                    k.key_exchange.len()
+                                )
+                            })
                             .collect(),
                     ),
                 ));
             }
             if let Some(s) = ch.signature_algorithms() {
-                f.push(("signature_algorithms", list(s)));
+                f.push((
+                    "signature_algorithms",
+                    iana_list(s.iter().map(|s| s.0), crate::iana::signature_scheme),
+                ));
             }
             if let Some(a) = ch.alpn_protocols() {
                 f.push((
@@ -214,7 +308,7 @@ fn describe(
                 f.push(("server_name", Value::Text(n.to_string())));
             }
             if ch.find_extension(ExtensionType::EarlyData).is_some() {
-                f.push(("early_data", Value::Text("offered".into())));
+                f.push(("early_data", Value::said(Msg::ValOffered)));
             }
             if let Some(modes) = ch.psk_modes() {
                 f.push(("psk_modes", list(modes)));
@@ -225,11 +319,11 @@ fn describe(
             if let Some(t) = ticket {
                 // RFC 5077 §3.2: empty asks for a ticket, non-empty presents one.
                 let v = if t.is_empty() {
-                    "requested".to_string()
+                    Value::said(Msg::ValRequested)
                 } else {
-                    format!("{} bytes (resuming)", t.len())
+                    Value::Said(Msg::ValResuming, t.len().to_string())
                 };
-                f.push(("session_ticket", Value::Text(v)));
+                f.push(("session_ticket", v));
             }
             if let Some(psk) = ch.psk() {
                 f.push((
@@ -241,8 +335,11 @@ fn describe(
                 || (ch.supported_versions().is_none() && !ch.legacy_session_id.is_empty())
             {
                 ("ClientHello", Msg::ClientHelloResume12)
-            } else {
+            } else if ch.key_shares().is_some() {
                 ("ClientHello", Msg::ClientHello)
+            } else {
+                // RFC 5246 §7.4.1.2: a TLS 1.2 hello carries no key exchange.
+                ("ClientHello", Msg::ClientHello12)
             }
         }
         HandshakePayload::ServerHello(sh) => {
@@ -251,14 +348,17 @@ fn describe(
             f.push(("cipher_suite", Value::Text(sh.cipher_suite.to_string())));
             if sh.is_hello_retry_request() {
                 if let Some(g) = sh.hrr_selected_group() {
-                    f.push(("key_share", Value::Text(format!("{g} (requested)"))));
+                    f.push((
+                        "key_share",
+                        Value::Said(Msg::ValGroupRequested, g.to_string()),
+                    ));
                 }
                 ("HelloRetryRequest", Msg::HelloRetryRequest)
             } else {
                 if let Some(k) = sh.key_share() {
                     f.push((
                         "key_share",
-                        Value::Text(format!("{} ({} bytes)", k.group, k.key_exchange.len())),
+                        Value::Text(format!("{} ({} B)", k.group, k.key_exchange.len())),
                     ));
                 }
                 if let Some(a) = sh.alpn_protocol() {
@@ -273,10 +373,19 @@ fn describe(
                 }
                 // RFC 8446 §4.2.11: the server names the PSK identity it accepted.
                 if let Some(i) = sh.psk_selected_identity() {
-                    f.push(("psk", Value::Text(format!("identity {i} accepted"))));
+                    f.push(("psk", Value::Said(Msg::ValIdentityAccepted, i.to_string())));
                     ("ServerHello", Msg::ServerHelloResume)
-                } else if psk_accepted {
+                } else if path.resumed {
                     ("ServerHello", Msg::ServerHelloResume12)
+                } else if path.tls12 {
+                    // RFC 5246 §7.4.1.3: the suite fixes the key exchange that follows.
+                    match path.kx {
+                        Some(KeyExchange::Rsa) => ("ServerHello", Msg::ServerHello12Rsa),
+                        Some(KeyExchange::Dhe) => ("ServerHello", Msg::ServerHello12Dhe),
+                        _ => ("ServerHello", Msg::ServerHello12Ecdhe),
+                    }
+                } else if path.kem {
+                    ("ServerHello", Msg::ServerHelloKem)
                 } else {
                     ("ServerHello", Msg::ServerHello)
                 }
@@ -294,14 +403,16 @@ fn describe(
                                 .collect(),
                         ),
                     )),
-                    E::ServerNameAck => f.push(("server_name", Value::Text("acknowledged".into()))),
+                    E::ServerNameAck => {
+                        f.push(("server_name", Value::said(Msg::ValAcknowledged)));
+                    }
                     E::SupportedGroups(g) => f.push(("groups", list(g))),
                     _ => {}
                 }
             }
             // RFC 8446 §4.2.10: an empty early_data extension here accepts the 0-RTT data.
             if ee.early_data_accepted() {
-                f.push(("early_data", Value::Text("accepted".into())));
+                f.push(("early_data", Value::said(Msg::ValAccepted)));
             }
             ("EncryptedExtensions", Msg::EncryptedExtensions)
         }
@@ -322,10 +433,13 @@ fn describe(
         HandshakePayload::CertificateTls12(c) => {
             let ders: Vec<&[u8]> = c.certificate_list.iter().map(AsRef::as_ref).collect();
             f.push(("certificates", cert_records(&ders)));
-            let note = if from == Peer::Server {
-                Msg::ServerCertificate
-            } else {
+            let note = if from == Peer::Client {
                 Msg::ClientCertificate
+            } else if path.kx == Some(KeyExchange::Rsa) {
+                // RFC 5246 §7.4.7.1: the pre-master secret is encrypted to this key.
+                Msg::ServerCertificateRsaKx
+            } else {
+                Msg::ServerCertificate
             };
             ("Certificate", note)
         }
@@ -353,7 +467,13 @@ fn describe(
                 "length",
                 Value::Text(msg.encoded().len().saturating_sub(4).to_string()),
             ));
-            ("ServerKeyExchange", Msg::ServerKeyExchange)
+            // RFC 8422 §5.4 (ECDHE) / RFC 5246 §7.4.3 (DHE): the server's signed parameters.
+            let note = if path.kx == Some(KeyExchange::Dhe) {
+                Msg::ServerKeyExchangeDhe
+            } else {
+                Msg::ServerKeyExchangeEcdhe
+            };
+            ("ServerKeyExchange", note)
         }
         HandshakePayload::ServerHelloDone => ("ServerHelloDone", Msg::ServerHelloDone),
         HandshakePayload::ClientKeyExchange(_) => {
@@ -361,10 +481,10 @@ fn describe(
                 "length",
                 Value::Text(msg.encoded().len().saturating_sub(4).to_string()),
             ));
-            let note = if rsa_kx {
-                Msg::ClientKeyExchangeRsa
-            } else {
-                Msg::ClientKeyExchangeEcdhe
+            let note = match path.kx {
+                Some(KeyExchange::Rsa) => Msg::ClientKeyExchangeRsa,
+                Some(KeyExchange::Dhe) => Msg::ClientKeyExchangeDhe,
+                _ => Msg::ClientKeyExchangeEcdhe,
             };
             ("ClientKeyExchange", note)
         }
@@ -373,12 +493,22 @@ fn describe(
                 "verify_data_len",
                 Value::Text(fin.verify_data.len().to_string()),
             ));
-            let note = if from == Peer::Server && psk_accepted {
-                Msg::ServerFinishedResumed
-            } else if from == Peer::Server {
-                Msg::ServerFinished
-            } else {
-                Msg::ClientFinished
+            // Who finishes first: TLS 1.3 and a TLS 1.2 resumption, the server (RFC 8446 §2,
+            // RFC 5246 §7.3 Figure 2); a full TLS 1.2 handshake, the client (Figure 1).
+            let note = match (path.tls12, path.resumed, from) {
+                (false, true, Peer::Server) => Msg::ServerFinishedResumed,
+                (false, false, Peer::Server) => Msg::ServerFinished,
+                (false, _, Peer::Client) => Msg::ClientFinished,
+                (true, true, Peer::Server) => Msg::ServerFinished12Resumed,
+                (true, true, Peer::Client) => Msg::ClientFinished12Resumed,
+                (true, false, Peer::Client) => Msg::ClientFinished12,
+                (true, false, Peer::Server) => {
+                    if path.kx == Some(KeyExchange::Rsa) {
+                        Msg::ServerFinished12Rsa
+                    } else {
+                        Msg::ServerFinished12
+                    }
+                }
             };
             ("Finished", note)
         }
@@ -389,7 +519,7 @@ fn describe(
             }
             ("NewSessionTicket", Msg::NewSessionTicket)
         }
-        HandshakePayload::NewSessionTicketTls12(_) => ("NewSessionTicket", Msg::NewSessionTicket),
+        HandshakePayload::NewSessionTicketTls12(_) => ("NewSessionTicket", Msg::NewSessionTicket12),
         HandshakePayload::EndOfEarlyData => ("EndOfEarlyData", Msg::EndOfEarlyData),
         other => return (format!("{}", other.typ()), f, None),
     };
@@ -408,7 +538,14 @@ impl Observer for Recorder {
         let tls13 = inner.version != Some(ProtocolVersion::TLSv1_2);
         let step = match event.kind {
             EventKind::Handshake(msg) => {
+                if inner.keep_transcript {
+                    inner
+                        .transcript
+                        .messages
+                        .push((msg.payload().typ().to_string(), msg.encoded().to_vec()));
+                }
                 if let HandshakePayload::ClientHello(ch) = msg.payload() {
+                    inner.transcript.client_random = ch.random.to_vec();
                     inner.client_session_id.clone_from(&ch.legacy_session_id);
                     inner.offered_resumption = ch.psk().is_some()
                         || ch.session_ticket().is_some_and(|t| !t.is_empty())
@@ -436,16 +573,25 @@ impl Observer for Recorder {
                 }
                 if let HandshakePayload::ServerHello(sh) = msg.payload() {
                     inner.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
-                    inner.rsa_kx = clasp::suites::lookup(sh.cipher_suite)
-                        .is_some_and(|s| s.kx == clasp::suites::KeyExchange::Rsa);
+                    if !sh.is_hello_retry_request() {
+                        inner.transcript.server_random = sh.random.to_vec();
+                    }
+                    inner.transcript.extended_master_secret = sh
+                        .find_extension(ExtensionType::ExtendedMasterSecret)
+                        .is_some();
+                    inner.path.tls12 = inner.version == Some(ProtocolVersion::TLSv1_2);
+                    inner.path.kx = clasp::suites::lookup(sh.cipher_suite).map(|s| s.kx);
+                    inner.path.kem = sh
+                        .key_share()
+                        .is_some_and(|k| k.group.name().is_some_and(|n| n.contains("MLKEM")));
                     // RFC 5246 §7.4.1.3 / RFC 5077 §3.4: a TLS 1.2 server that resumes echoes
                     // the client's session ID.
                     let tls12_resumed = sh.selected_version().is_none()
                         && !sh.legacy_session_id_echo.is_empty()
                         && sh.legacy_session_id_echo == inner.client_session_id;
-                    inner.psk_accepted = sh.psk_selected_identity().is_some() || tls12_resumed;
+                    inner.path.resumed = sh.psk_selected_identity().is_some() || tls12_resumed;
                 }
-                let (kind, fields, note) = describe(msg, from, inner.rsa_kx, inner.psk_accepted);
+                let (kind, fields, note) = describe(msg, from, inner.path);
                 Step {
                     from,
                     kind,
@@ -476,7 +622,14 @@ impl Observer for Recorder {
                 },
                 protection: Some(event.protection),
                 fields: vec![
-                    ("level", Value::Text(format!("{level:?}"))),
+                    (
+                        "level",
+                        Value::said(if level == AlertLevel::Fatal {
+                            Msg::LevelFatal
+                        } else {
+                            Msg::LevelWarning
+                        }),
+                    ),
                     ("description", Value::Text(desc.to_string())),
                 ],
                 note: Some(if desc == AlertDescription::CloseNotify {
@@ -492,6 +645,8 @@ impl Observer for Recorder {
                 fields: vec![("bytes", Value::Text(n.to_string()))],
                 note: Some(if event.protection == Protection::EarlyData {
                     Msg::EarlyData
+                } else if inner.path.tls12 {
+                    Msg::ApplicationData12
                 } else {
                     Msg::ApplicationData
                 }),
@@ -581,9 +736,30 @@ fn arrow(step: &Step, lang: Lang, st: Style) -> String {
     format!("    {line}")
 }
 
+/// Whether the recorded handshake is TLS 1.2 (its ServerHello chose it).
+fn is_tls12(entries: &[Entry]) -> bool {
+    entries.iter().any(|e| {
+        matches!(e, Entry::Step(s) if s.kind == "ServerHello"
+            && s.fields.iter().any(|(k, v)| *k == "version" && matches!(v, Value::Text(t) if t == "TLS 1.2")))
+    })
+}
+
+/// The keys a step travelled under, for people: TLS 1.2 has one set of record keys from the key
+/// block (RFC 5246 §6.3), TLS 1.3 a key per stage (RFC 8446 §7.3).
+fn protection_text(p: Option<Protection>, tls12: bool, lang: Lang) -> String {
+    let m = match p {
+        Some(Protection::EarlyData) => Msg::ProtEarly,
+        Some(Protection::HandshakeKeys) => Msg::ProtHandshake,
+        Some(_) if tls12 => Msg::ProtSession12,
+        _ => Msg::ProtApplication,
+    };
+    m.text(lang).to_string()
+}
+
 /// Renders the ladder as text.
 pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
     let mut out = String::new();
+    let tls12 = is_tls12(entries);
     let c = Msg::Client.text(lang);
     let s = Msg::Server.text(lang);
     let gap = (WIDTH + 4).saturating_sub(c.chars().count() + 2);
@@ -593,6 +769,7 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
             Entry::Keys { who, to } => {
                 let msg = match to {
                     Protection::HandshakeKeys => Msg::KeysHandshake,
+                    Protection::ApplicationKeys if tls12 => Msg::KeysTls12,
                     Protection::ApplicationKeys => Msg::KeysApplication,
                     Protection::EarlyData => Msg::KeysEarly,
                     _ => continue,
@@ -613,7 +790,7 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
                     format!(
                         "[{}: {}]",
                         Msg::Encrypted.text(lang),
-                        protection_name(step.protection)
+                        protection_text(step.protection, tls12, lang)
                     )
                 } else {
                     format!("[{}]", Msg::Plaintext.text(lang))
@@ -639,6 +816,14 @@ pub fn render_text(entries: &[Entry], lang: Lang, st: Style) -> String {
                                 "    │   {}: {}",
                                 label(k, lang),
                                 st.cyan(&printable(&l.join(", ")))
+                            );
+                        }
+                        Value::Said(m, arg) => {
+                            let _ = writeln!(
+                                out,
+                                "    │   {}: {}",
+                                label(k, lang),
+                                st.cyan(&printable(&fill(*m, lang, arg)))
                             );
                         }
                         Value::Records(rs) => {
@@ -741,6 +926,7 @@ pub fn json_str(s: &str) -> String {
 fn json_value(v: &Value) -> String {
     match v {
         Value::Text(t) => json_str(t),
+        Value::Said(m, arg) => json_str(&fill(*m, Lang::En, arg)),
         Value::List(l) => format!(
             "[{}]",
             l.iter().map(|s| json_str(s)).collect::<Vec<_>>().join(",")

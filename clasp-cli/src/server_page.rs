@@ -7,9 +7,7 @@
 
 use std::fmt::Write as _;
 
-use clasp::msgs::enums::{
-    CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
-};
+use clasp::msgs::enums::ProtocolVersion;
 use clasp::ServerConnection;
 
 use crate::i18n::Lang;
@@ -115,17 +113,18 @@ fn names(v: &[u16], name: impl Fn(u16) -> String) -> Vec<String> {
     v.iter().map(|x| named(*x, &name)).collect()
 }
 
+// Every list on the page names what IANA has named, not only what clasp implements.
 fn suite(v: u16) -> String {
-    CipherSuite::from(v).to_string()
+    crate::iana::cipher_suite(v).to_string()
 }
 fn ext(v: u16) -> String {
-    ExtensionType::from(v).to_string()
+    crate::iana::extension(v).to_string()
 }
 fn group(v: u16) -> String {
-    NamedGroup::from(v).to_string()
+    crate::iana::group(v).to_string()
 }
 fn sig(v: u16) -> String {
-    SignatureScheme::from(v).to_string()
+    crate::iana::signature_scheme(v).to_string()
 }
 fn version(v: u16) -> String {
     ProtocolVersion::from(v).to_string()
@@ -343,6 +342,92 @@ mod tests {
             resumed: false,
             ladder_text: "a <b> & c".into(),
             ladder_json: "{\"messages\":[]}".into(),
+        }
+    }
+
+    /// The ClientHello of Chromium 156.0.8078.114 (Debian 12), as `clasp server` recorded it
+    /// when the browser harness of `tests/server_browser.rs` loaded /handshake.json (2026-12-02):
+    /// GREASE, CBC suites, ML-DSA, X25519MLKEM768, ECH, compress_certificate, ALPS.
+    fn chromium_hello() -> HelloSummary {
+        HelloSummary {
+            legacy_version: 0x0303,
+            supported_versions: vec![0xbaba, 0x0304, 0x0303],
+            cipher_suites: vec![
+                0xeaea, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+                0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035,
+            ],
+            groups: vec![0xbaba, 0x11ec, 0x001d, 0x0017, 0x0018],
+            key_share_groups: vec![0xbaba, 0x11ec, 0x001d],
+            signature_algorithms: vec![
+                0xeaea, 0x0904, 0x0905, 0x0906, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501,
+                0x0806, 0x0601,
+            ],
+            extensions: vec![
+                0x0a0a, 0xff01, 0x000d, 0x000b, 0x44cd, 0x0012, 0x0005, 0x001b, 0x000a, 0x0010,
+                0x0023, 0xca34, 0x002d, 0x0033, 0x0000, 0x002b, 0x0017, 0xfe0d, 0x4a4a,
+            ],
+            server_name: Some("localhost".into()),
+            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        }
+    }
+
+    /// Values IANA has not assigned that Chromium sends: 0xca34 is Chromium's experimental
+    /// trust-anchor code point; every other value on the page must be named.
+    const NOT_ASSIGNED: &[&str] = &["unknown (0xca34)"];
+
+    #[test]
+    fn a_chromium_hello_has_no_unknown_code_point_that_iana_names() {
+        let mut i = info();
+        let hello = chromium_hello();
+        i.ja4 = Some(ja4::ja4(&hello));
+        i.hello = Some(hello);
+        let page = render_html(&i, "HTTP/2");
+        let json = render_json(&i, "HTTP/2");
+        for out in [&page, &json] {
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find("unknown") {
+                let tail = rest.get(at..at + 16).unwrap_or_default();
+                assert!(NOT_ASSIGNED.contains(&tail), "{tail} in {out}");
+                rest = &rest[at + 7..];
+            }
+        }
+        for named in [
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (0xc013)",
+            "TLS_RSA_WITH_AES_256_CBC_SHA (0x0035)",
+            "mldsa44 (0x0904)",
+            "mldsa87 (0x0906)",
+            "X25519MLKEM768 (0x11ec)",
+            "encrypted_client_hello (0xfe0d)",
+            "application_settings (0x44cd)",
+            "compress_certificate (0x001b)",
+            "renegotiation_info (0xff01)",
+            "GREASE (0x4a4a)",
+            "GREASE (0xbaba)",
+        ] {
+            assert!(page.contains(named), "{named} missing");
+        }
+    }
+
+    #[test]
+    fn the_listed_code_points_are_named() {
+        for (v, f, name) in [
+            (
+                0x00ffu16,
+                suite as fn(u16) -> String,
+                "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+            ),
+            (0x000a, suite, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+            (0x0201, sig, "rsa_pkcs1_sha1"),
+            (0x081b, sig, "ecdsa_brainpoolP384r1tls13_sha384"),
+            (0x0905, sig, "mldsa65"),
+            (0x11eb, group, "SecP256r1MLKEM768"),
+            (0x11ed, group, "SecP384r1MLKEM1024"),
+            (0x0104, group, "ffdhe8192"),
+            (0x4469, ext, "application_settings"),
+            (0x0015, ext, "padding"),
+            (0x0023, ext, "session_ticket"),
+        ] {
+            assert_eq!(named(v, f), format!("{name} (0x{v:04x})"));
         }
     }
 

@@ -118,7 +118,7 @@ fn demo_text_ladder_explains_steps() {
     let out = run(&["demo", "--lang", "en"], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
-    assert!(s.contains("TCP connect"), "{s}");
+    assert!(s.contains("TCP SYN-ACK"), "{s}");
     assert!(s.contains("it signed the transcript so far"), "{s}");
     assert!(s.contains("close_notify"), "{s}");
     assert!(

@@ -134,6 +134,17 @@ fn chromium_sees_its_handshake_over_h2_and_http11() {
     assert_handshake(&dom, "HTTP/2");
     // Chromium sends GREASE (RFC 8701), which the page names and JA4 ignores.
     assert!(dom.contains("GREASE (0x"), "{dom}");
+    // Every code point IANA has named is named (issue 12 item 6). 0xca34, Chromium's
+    // experimental trust-anchor extension, has no IANA assignment.
+    let mut rest = dom.as_str();
+    while let Some(at) = rest.find("unknown") {
+        let tail = rest.get(at..at + 16).unwrap_or_default();
+        assert_eq!(
+            tail, "unknown (0xca34)",
+            "a code point without its IANA name: {dom}"
+        );
+        rest = &rest[at + 7..];
+    }
 
     let dom = dump_dom(&url, &s.spki, &["--disable-http2"]);
     assert_handshake(&dom, "HTTP/1.1");

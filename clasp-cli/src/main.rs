@@ -5,6 +5,7 @@
 //! thin driver: every protocol decision is the library's.
 
 mod client;
+mod cost;
 mod demo;
 mod escape;
 mod i18n;
@@ -16,6 +17,8 @@ mod out;
 mod server;
 mod server_limits;
 mod server_page;
+mod steal_key;
+mod wire;
 mod x509;
 
 use std::process::ExitCode;

@@ -140,7 +140,7 @@ impl Cost {
         t.push_str(&format!(
             "{} {}\n",
             st.bold(&format!("{}:", WireMsg::CostTitle.text(lang))),
-            st.yellow(&format!("{rt} {}", WireMsg::RoundTrips.text(lang)))
+            st.yellow(&format!("{}: {rt}", WireMsg::RoundTrips.text(lang)))
         ));
         let opt =
             |d: Option<Duration>| d.map_or_else(|| "-".into(), |d| format!("{:.1} ms", ms(d)));
@@ -179,7 +179,7 @@ impl Cost {
             t.push_str(&format!(
                 "  {:<4} {:<22} {:>7.1} ms {:>7.1} ms {:>8} {:>7}{what}\n",
                 i + 1,
-                f.dir.json(),
+                f.dir.arrow(lang),
                 ms(f.start),
                 ms(f.end),
                 f.records,

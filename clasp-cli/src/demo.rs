@@ -37,6 +37,11 @@ Examples:
   clasp demo --early-data         the resumed connection sends its request as 0-RTT data
   clasp demo --tls12 --resume     TLS 1.2 abbreviated handshake with a session ticket
   clasp demo --json | jq .        machine-readable output
+  clasp demo --wire               also show every record as an eavesdropper on the wire sees it
+  clasp demo --tls12 --kx rsa --steal-key
+                                  record, steal the server key later, decrypt the request
+  clasp demo --steal-key          the same attack against TLS 1.3 fails (forward secrecy)
+  clasp demo --delay 50           50 ms each way: round trips show in milliseconds
   clasp demo --lang ru            explanations in Russian (default follows LANG / LC_ALL)
 
 Everything runs on this machine: a throwaway CA and certificates are generated with rcgen, a
@@ -48,6 +53,9 @@ when stdout is a terminal and NO_COLOR is unset.
 
 With --tls12 --resume the second connection is a TLS 1.2 abbreviated handshake (RFC 5246 §7.3)
 resumed by the RFC 5077 ticket from the first.
+
+After each ladder the cost is printed: round trips before the first application byte (TCP
+included), the time of each flight and its bytes on the wire, measured on the client's socket.
 
 Exit codes: 0 success; 2 usage error or unsupported option (--early-data with --tls12; --tls12
 --resume if the TLS 1.2 client offered no session ID or ticket); 5 a handshake failed or the
@@ -538,13 +546,24 @@ fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
     if let Some(mut e) = s.conn_mut().early_data() {
         e.read_to_end(&mut early)?;
     }
+    let mut req = [0u8; 1024];
     let (n, how) = if early.is_empty() {
-        let mut req = [0u8; 1024];
         (s.read(&mut req)?, "")
     } else {
         (early.len(), " as 0-RTT early data")
     };
-    let body = format!("hello from the clasp server; you sent {n} bytes{how}\n");
+    // The request's X-Note line (`--request-note`) is echoed, so that a test's secret travels
+    // both ways (issue 16: the wire view must show neither).
+    let got = if early.is_empty() {
+        req.get(..n).unwrap_or_default()
+    } else {
+        &early
+    };
+    let note = String::from_utf8_lossy(got)
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Note: ").map(|v| format!("; note: {v}")))
+        .unwrap_or_default();
+    let body = format!("hello from the clasp server; you sent {n} bytes{how}{note}\n");
     s.write_all(
         format!(
             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -299,6 +299,9 @@ pub enum WireMsg {
     SvcTcp,
     SvcNone,
     SvcHelloDone,
+    Offered,
+    Accepted,
+    Yes,
     WireTitle,
     WireLegend,
     Flight,
@@ -416,6 +419,9 @@ impl WireMsg {
                 "TCP сам по себе ничего не защищает",
             ),
             SvcNone => ("", ""),
+            Offered => ("offered", "предложено"),
+            Accepted => ("accepted", "принято"),
+            Yes => ("yes", "да"),
             SvcHelloDone => (
                 "the server's hello is complete; it now waits for the client",
                 "приветствие сервера закончено; теперь он ждёт клиента",
@@ -438,7 +444,7 @@ impl WireMsg {
             CostTitle => ("Cost", "Цена"),
             RoundTrips => (
                 "round trips before the first application byte (TCP included)",
-                "обмена туда и обратно до первого байта приложения (с TCP)",
+                "обменов туда и обратно до первого байта приложения (с TCP)",
             ),
             TcpConnectTime => ("TCP connect", "TCP-соединение"),
             HandshakeTime => ("handshake done at", "рукопожатие завершено через"),

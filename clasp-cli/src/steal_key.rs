@@ -176,9 +176,8 @@ pub fn attack(
             let Ok(ct) = cke.rsa_encrypted_pre_master_secret() else {
                 return Outcome::Failed(Failure::KeyDoesNotDecrypt);
             };
-            let key = match provider.key_provider.load_private_key(stolen.clone_key()) {
-                Ok(k) => k,
-                Err(_) => return Outcome::Failed(Failure::KeyDoesNotDecrypt),
+            let Ok(key) = provider.key_provider.load_private_key(stolen.clone_key()) else {
+                return Outcome::Failed(Failure::KeyDoesNotDecrypt);
             };
             let Some(dec) = key.rsa_decrypter() else {
                 return Outcome::Failed(Failure::KeyDoesNotDecrypt);

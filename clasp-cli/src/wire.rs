@@ -53,7 +53,8 @@ impl Dir {
         }
     }
 
-    fn arrow(self, lang: Lang) -> String {
+    /// "client → server" in `lang`.
+    pub fn arrow(self, lang: Lang) -> String {
         match self {
             Self::ClientToServer => format!(
                 "{} → {}",
@@ -347,10 +348,7 @@ pub fn observe(cap: &Capture) -> Observation {
         let d = usize::from(chunk.dir == Dir::ServerToClient);
         let Some(s) = st.get_mut(d) else { continue };
         s.buf.extend_from_slice(&chunk.bytes);
-        loop {
-            let Ok(Some(header)) = RecordHeader::parse(&s.buf) else {
-                break;
-            };
+        while let Ok(Some(header)) = RecordHeader::parse(&s.buf) {
             let end = HEADER_LEN + usize::from(header.len);
             if s.buf.len() < end {
                 break;
@@ -380,7 +378,8 @@ pub fn observe(cap: &Capture) -> Observation {
                     let raw: Vec<u8> = s.hs.drain(..4 + len).collect();
                     let version = o.version.unwrap_or(ProtocolVersion::TLSv1_2);
                     let m = HandshakeMessage::read_version(&raw, version).ok();
-                    if let Some(HandshakePayload::ServerHello(sh)) = m.as_ref().map(|m| m.payload())
+                    if let Some(HandshakePayload::ServerHello(sh)) =
+                        m.as_ref().map(HandshakeMessage::payload)
                     {
                         if !sh.is_hello_retry_request() {
                             o.version = Some(sh.selected_version().unwrap_or(sh.legacy_version));
@@ -670,6 +669,16 @@ fn field_label(k: &str, lang: Lang) -> &str {
     }
 }
 
+/// The few words the observer's fields use as values (the JSON keeps them in English).
+fn value_text<'a>(v: &'a str, lang: Lang) -> &'a str {
+    match v {
+        "offered" => WireMsg::Offered.text(lang),
+        "accepted" => WireMsg::Accepted.text(lang),
+        "yes" => WireMsg::Yes.text(lang),
+        other => other,
+    }
+}
+
 /// The eavesdropper's view as text: per flight, each record's header and what can be read in
 /// it, then what the endpoints saw in that flight and which service each step provides.
 pub fn render_text(
@@ -727,8 +736,9 @@ pub fn render_text(
                 t.push_str(&format!("                 {}\n", st.bold(&m.kind)));
                 for (k, v) in &m.fields {
                     t.push_str(&format!(
-                        "                   {}: {v}\n",
-                        field_label(k, lang)
+                        "                   {}: {}\n",
+                        field_label(k, lang),
+                        value_text(v, lang)
                     ));
                 }
             }

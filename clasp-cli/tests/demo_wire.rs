@@ -208,10 +208,11 @@ fn steal_key_recovers_the_rsa_request_and_nothing_else() {
         s["client_application_data"],
         format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-Note: {SECRET}\r\n\r\n")
     );
-    assert!(s["server_application_data"]
-        .as_str()
-        .unwrap()
-        .contains(RESPONSE));
+    let response = s["server_application_data"].as_str().unwrap();
+    assert!(
+        response.contains(RESPONSE) && response.contains(SECRET),
+        "{response}"
+    );
     assert_eq!(s["extended_master_secret"], true);
 
     // A resumed RSA session falls with the first one (same master secret, RFC 5246 §7.3).
@@ -264,7 +265,7 @@ fn round_trips_before_the_first_application_byte_per_mode() {
     assert!(f[2]["bytes"].as_u64().unwrap() > 100);
     let text = ok(&[]);
     assert!(
-        text.contains("2 round trips before the first application byte"),
+        text.contains("round trips before the first application byte (TCP included): 2"),
         "{text}"
     );
 }
@@ -277,8 +278,11 @@ fn delay_makes_tls13_finish_a_round_trip_before_tls12() {
         assert_eq!(c["delay_ms"], 50);
         c["handshake_ms"].as_f64().unwrap()
     };
-    let t13 = t(&["--delay", "50"]);
-    let t12 = t(&["--tls12", "--delay", "50"]);
+    // The least of three runs each: a loaded machine only ever adds time (scheduling), and the
+    // claim is about the protocol's flights, not about the load.
+    let least = |args: &[&str]| (0..3).map(|_| t(args)).fold(f64::INFINITY, f64::min);
+    let t13 = least(&["--delay", "50"]);
+    let t12 = least(&["--tls12", "--delay", "50"]);
     // One round trip is two one-way delays: 100 ms.
     assert!(t12 - t13 >= 100.0, "TLS 1.3 {t13} ms, TLS 1.2 {t12} ms");
     // TCP (1 RTT) + TLS 1.3 (1 RTT) at least.

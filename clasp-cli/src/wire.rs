@@ -623,16 +623,17 @@ pub fn services(step: &Step, tls13: bool) -> (&'static [Service], WireMsg) {
 /// The ladder steps (what the endpoints see) that travelled in each flight: a step the client
 /// sent went out in the first client write made after it was recorded; a step the client
 /// received came in the last server chunk read before it was recorded. `None`: the TCP connect.
+/// With each step, the time of that chunk: the step's measured time on the client's socket.
 pub fn steps_by_flight(
     entries: &[Entry],
     cap: &Capture,
     o: &Observation,
-) -> Vec<(Option<usize>, Step)> {
+) -> Vec<(Option<usize>, Option<Duration>, Step)> {
     let mut out = Vec::new();
     for (j, e) in entries.iter().enumerate() {
         let Entry::Step(s) = e else { continue };
         if s.protection.is_none() {
-            out.push((None, s.clone()));
+            out.push((None, Some(cap.connect), s.clone()));
             continue;
         }
         let idx = match s.from {
@@ -646,7 +647,8 @@ pub fn steps_by_flight(
                 .rposition(|c| c.dir == Dir::ServerToClient && c.ladder_len <= j),
         };
         let flight = idx.and_then(|i| o.chunk_flight.get(i).copied());
-        out.push((flight, s.clone()));
+        let at = idx.and_then(|i| cap.chunks.get(i)).map(|c| c.at);
+        out.push((flight, at, s.clone()));
     }
     out
 }
@@ -700,8 +702,8 @@ pub fn render_text(
         st.cyan("TCP"),
         ms(cap.connect)
     ));
-    for (_, s) in steps.iter().filter(|(f, _)| f.is_none()) {
-        push_services(&mut t, s, tls13, lang, st);
+    for (_, at, s) in steps.iter().filter(|(f, _, _)| f.is_none()) {
+        push_services(&mut t, s, *at, tls13, lang, st);
     }
     let flights = o
         .records
@@ -747,8 +749,8 @@ pub fn render_text(
             "    {}\n",
             st.dim(WireMsg::EndpointsSee.text(lang))
         ));
-        for (_, s) in steps.iter().filter(|(fl, _)| *fl == Some(f)) {
-            push_services(&mut t, s, tls13, lang, st);
+        for (_, at, s) in steps.iter().filter(|(fl, _, _)| *fl == Some(f)) {
+            push_services(&mut t, s, *at, tls13, lang, st);
         }
     }
     if cap.truncated {
@@ -757,7 +759,14 @@ pub fn render_text(
     t
 }
 
-fn push_services(t: &mut String, s: &Step, tls13: bool, lang: Lang, st: Style) {
+fn push_services(
+    t: &mut String,
+    s: &Step,
+    at: Option<Duration>,
+    tls13: bool,
+    lang: Lang,
+    st: Style,
+) {
     let (svc, why) = services(s, tls13);
     let names = if svc.is_empty() {
         WireMsg::NoService.text(lang).to_string()
@@ -767,8 +776,9 @@ fn push_services(t: &mut String, s: &Step, tls13: bool, lang: Lang, st: Style) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let at = at.map_or_else(|| "-".into(), |d| format!("{:.1} ms", ms(d)));
     t.push_str(&format!(
-        "      {:<22} [{}] {}\n",
+        "    {at:>11}  {:<22} [{}] {}\n",
         s.kind,
         st.cyan(&names),
         st.dim(why.text(lang))
@@ -808,11 +818,12 @@ pub fn render_json(entries: &[Entry], cap: &Capture, o: &Observation, lang: Lang
         .collect();
     let steps: Vec<Json> = steps_by_flight(entries, cap, o)
         .iter()
-        .map(|(f, s)| {
+        .map(|(f, at, s)| {
             let (svc, why) = services(s, tls13);
             json!({
                 "type": s.kind,
                 "flight": f.map(|f| f + 1),
+                "time_ms": at.map(ms),
                 "services": svc.iter().map(|s| s.json()).collect::<Vec<_>>(),
                 "why": why.text(lang),
             })

@@ -672,7 +672,7 @@ fn field_label(k: &str, lang: Lang) -> &str {
 }
 
 /// The few words the observer's fields use as values (the JSON keeps them in English).
-fn value_text<'a>(v: &'a str, lang: Lang) -> &'a str {
+fn value_text(v: &str, lang: Lang) -> &str {
     match v {
         "offered" => WireMsg::Offered.text(lang),
         "accepted" => WireMsg::Accepted.text(lang),

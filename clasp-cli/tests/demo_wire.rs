@@ -278,22 +278,22 @@ fn delay_makes_tls13_finish_a_round_trip_before_tls12() {
         assert_eq!(c["delay_ms"], 50);
         c["handshake_ms"].as_f64().unwrap()
     };
-    // The least of five runs each: a loaded machine only ever adds time (scheduling), and the
-    // claim is about the protocol's flights, not about the load. Both use the same key exchange
-    // (x25519) and certificate: with the default hybrid X25519MLKEM768 the TLS 1.3 side also
-    // computes more (two key shares and ML-KEM), which is not what this compares.
-    let least = |args: &[&str]| (0..5).map(|_| t(args)).fold(f64::INFINITY, f64::min);
-    let t13 = least(&["--group", "x25519", "--delay", "50"]);
-    let t12 = least(&["--tls12", "--group", "x25519", "--delay", "50"]);
-    // One round trip is two one-way delays: 100 ms. Counted in whole round trips (the loaded
-    // machine's noise is a few ms, never half a round trip), TLS 1.3 finishes one earlier. The
-    // raw difference is 100 ms plus the difference of the two versions' own computing, which
-    // is a few ms either way (seen: 97.1 to 110 ms on a 2-core machine at load 20), so it is
-    // held to 90% of a round trip.
-    let rtt = 100.0;
-    let msg = format!("TLS 1.3 {t13} ms, TLS 1.2 {t12} ms");
-    assert!((t12 / rtt).round() - (t13 / rtt).round() >= 1.0, "{msg}");
-    assert!(t12 - t13 >= 0.9 * rtt, "{msg}");
+    // Each version's time is the least of its runs: a loaded machine only ever adds time
+    // (scheduling; seen: +5 to +50 ms at load 30 on 2 cores), the flights are what is compared.
+    // The runs alternate so that both versions see the same load from the tests alongside, and
+    // stop as soon as the minimums show the round trip (at most 10 pairs). Both use the same
+    // key exchange (x25519) and certificate: with the default hybrid X25519MLKEM768 the TLS 1.3
+    // side also computes more (two key shares and ML-KEM), which is not what this compares.
+    let (mut t13, mut t12) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..10 {
+        t13 = t13.min(t(&["--group", "x25519", "--delay", "50"]));
+        t12 = t12.min(t(&["--tls12", "--group", "x25519", "--delay", "50"]));
+        if t12 - t13 >= 100.0 {
+            break;
+        }
+    }
+    // One round trip is two one-way delays: 100 ms.
+    assert!(t12 - t13 >= 100.0, "TLS 1.3 {t13} ms, TLS 1.2 {t12} ms");
     // TCP (1 RTT) + TLS 1.3 (1 RTT) at least.
     assert!(t13 >= 200.0, "{t13}");
 

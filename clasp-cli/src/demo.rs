@@ -39,6 +39,11 @@ Examples:
   clasp demo --tls12 --resume     TLS 1.2 abbreviated handshake with a session ticket
   clasp demo --json | jq .        machine-readable output
   clasp demo --secrets            also print this demo's randoms, secrets and record keys
+  clasp demo --wire               also show every record as an eavesdropper on the wire sees it
+  clasp demo --tls12 --kx rsa --steal-key
+                                  record, steal the server key later, decrypt the request
+  clasp demo --steal-key          the same attack against TLS 1.3 fails (forward secrecy)
+  clasp demo --delay 50           50 ms each way: round trips show in milliseconds
   clasp demo --lang ru            explanations in Russian (default follows LANG / LC_ALL)
 
 Everything runs on this machine: a throwaway CA and certificates are generated with rcgen, a
@@ -56,6 +61,9 @@ is derived from: both randoms, the (EC)DHE shared secret or the RSA pre-master s
 early, handshake and master secrets (or the TLS 1.2 master secret and key block), the traffic
 secrets and the record keys and IVs. Secrets from the key log are checked against the RFC
 formulas. Never print the keys of a real connection: they decrypt it.
+
+After each ladder the cost is printed: round trips before the first application byte (TCP
+included), the time of each flight and its bytes on the wire, measured on the client's socket.
 
 Exit codes: 0 success; 2 usage error or unsupported option (--early-data with --tls12; --tls12
 --resume if the TLS 1.2 client offered no session ID or ticket); 5 a handshake failed or the
@@ -115,6 +123,24 @@ pub struct Args {
     /// symmetric key for each session (demo connections only; a warning is printed).
     #[arg(long, conflicts_with = "json")]
     pub secrets: bool,
+    /// Also show every record as an eavesdropper on the wire sees it: type, version, length,
+    /// time, the hellos' plaintext fields (SNI, ALPN, JA4), and for encrypted records only
+    /// their size; beside it what the endpoints saw and which service each step provides.
+    #[arg(long)]
+    pub wire: bool,
+    /// Then act as an attacker who recorded the connection and later steals the server's
+    /// private key: with `--tls12 --kx rsa` it decrypts the recorded request; with ECDHE, DHE
+    /// or TLS 1.3 the attempt fails, and the demo says why.
+    #[arg(long)]
+    pub steal_key: bool,
+    /// Simulated one-way latency on the loopback path, in milliseconds (0 to 2000), so the
+    /// round trips show in the timings (e.g. `--delay 50`).
+    #[arg(long, value_name = "MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=crate::wire::MAX_DELAY_MS))]
+    pub delay: u64,
+    /// A header line added to the demo's HTTP request (tests send a distinctive secret).
+    #[arg(long, hide = true, value_name = "TEXT")]
+    pub request_note: Option<String>,
 }
 
 /// A throwaway PKI: CA, server leaf for "localhost", optional client leaf.
@@ -395,15 +421,31 @@ pub fn run(args: &Args) -> u8 {
     let server = std::thread::spawn(move || -> std::io::Result<()> {
         for _ in 0..rounds {
             let (sock, _) = listener.accept()?;
+            // As the client's socket (crate::wire::connect): no Nagle delay in the timings.
+            sock.set_nodelay(true)?;
             serve_one(Arc::clone(&scfg), sock)?;
         }
         Ok(())
     });
+    // --delay: the client talks to a relay that holds each chunk for the delay (issue 16).
+    let delay = std::time::Duration::from_millis(args.delay);
+    let addr = if args.delay > 0 {
+        match TcpListener::bind("127.0.0.1:0").and_then(|l| Ok((l.local_addr()?, l))) {
+            Ok((relay_addr, l)) => {
+                crate::wire::relay(l, addr, delay, rounds);
+                relay_addr
+            }
+            Err(e) => return fail(lang, "binding 127.0.0.1", &e),
+        }
+    } else {
+        addr
+    };
+    let request = request(args.request_note.as_deref());
 
     // 4. The client, observed: one full handshake, then (with --resume) a second one on a new
     // TCP connection from the same ClientConfig, whose session cache now holds the tickets
     // that arrived with the first connection's response.
-    let first = match connect_once(&ccfg, addr, false, lang, capture.as_ref()) {
+    let first = match connect_once(&ccfg, addr, false, lang, capture.as_ref(), &request, delay) {
         Ok(h) => h,
         Err(code) => return code,
     };
@@ -412,7 +454,7 @@ pub fn run(args: &Args) -> u8 {
         return fail(lang, "client", e);
     }
     let second = if resume {
-        match connect_once(&ccfg, addr, args.early_data, lang, capture.as_ref()) {
+        match connect_once(&ccfg, addr, args.early_data, lang, capture.as_ref(), &request, delay) {
             Ok(h) => Some(h),
             Err(code) => return code,
         }
@@ -424,17 +466,36 @@ pub fn run(args: &Args) -> u8 {
     let mut handshakes = vec![&first];
     handshakes.extend(second.as_ref());
     let summary = second.as_ref().map(|s| ResumeSummary::new(&first, s));
+    let observed: Vec<crate::wire::Observation> = handshakes
+        .iter()
+        .map(|h| crate::wire::observe(&h.capture))
+        .collect();
+    let stolen = if args.steal_key {
+        steal(&pki.server.1, &observed)
+    } else {
+        Vec::new()
+    };
     if args.json {
         let hs: Vec<String> = handshakes
             .iter()
-            .map(|h| {
-                ladder::render_json(&h.entries, &ladder::negotiated_fields(&h.negotiated), lang)
+            .zip(&observed)
+            .map(|(h, o)| {
+                let j = ladder::render_json(
+                    &h.entries,
+                    &ladder::negotiated_fields(&h.negotiated),
+                    lang,
+                );
+                crate::wire::splice_json(j, &h.entries, &h.capture, o, args.wire, lang)
             })
             .collect();
-        let extra = summary
+        let mut extra = summary
             .as_ref()
             .filter(|s| s.resumed)
             .map_or_else(String::new, |s| format!(",\"resumption\":{}", s.json(lang)));
+        if args.steal_key {
+            let s: Vec<serde_json::Value> = stolen.iter().map(|o| o.json(lang)).collect();
+            extra.push_str(&format!(",\"steal_key\":{}", serde_json::Value::from(s)));
+        }
         crate::out::outln!("{{\"handshakes\":[{}]{extra}}}", hs.join(","));
     } else {
         let out = std::io::stdout();
@@ -462,9 +523,22 @@ pub fn run(args: &Args) -> u8 {
                 text.push_str(&sec.render(lang, st));
                 text.push('\n');
             }
+            if let Some(o) = observed.get(i) {
+                text.push_str(&crate::wire::render_extra(
+                    &h.entries, &h.capture, o, args.wire, lang, st,
+                ));
+            }
         }
         if let Some(s) = summary.as_ref().filter(|s| s.resumed) {
             text.push_str(&s.text(lang, st));
+        }
+        if args.steal_key {
+            text.push('\n');
+            text.push_str(&st.bold(crate::i18n::WireMsg::StealTitle.text(lang)));
+            text.push('\n');
+            for o in &stolen {
+                text.push_str(&o.text(lang, st));
+            }
         }
         crate::out::write_all(text.as_bytes());
     }
@@ -501,6 +575,33 @@ pub fn run(args: &Args) -> u8 {
 /// The request the demo client sends (as 0-RTT data with `--early-data`).
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
+/// [`REQUEST`], with `note` as an extra header line (tests send a distinctive secret).
+fn request(note: Option<&str>) -> Vec<u8> {
+    match note {
+        None => REQUEST.to_vec(),
+        Some(n) => format!("GET / HTTP/1.1\r\nHost: localhost\r\nX-Note: {n}\r\n\r\n").into_bytes(),
+    }
+}
+
+/// `--steal-key` on every recorded connection, in order: a TLS 1.2 resumed session is opened
+/// with the master secret recovered from the one before it.
+fn steal(
+    key: &PrivateKeyDer<'static>,
+    observed: &[crate::wire::Observation],
+) -> Vec<crate::steal_key::Outcome> {
+    let mut earlier: Option<clasp::crypto::SecretBytes> = None;
+    observed
+        .iter()
+        .map(|o| {
+            let out = crate::steal_key::attack(o, key, earlier.as_ref());
+            if let crate::steal_key::Outcome::Recovered(r) = &out {
+                earlier = Some(r.master.duplicate());
+            }
+            out
+        })
+        .collect()
+}
+
 /// Answers one demo connection: read the request, send a short HTTP response, close.
 fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
     let conn = ServerConnection::new(cfg).map_err(std::io::Error::other)?;
@@ -513,13 +614,24 @@ fn serve_one(cfg: Arc<ServerConfig>, sock: TcpStream) -> std::io::Result<()> {
     if let Some(mut e) = s.conn_mut().early_data() {
         e.read_to_end(&mut early)?;
     }
+    let mut req = [0u8; 1024];
     let (n, how) = if early.is_empty() {
-        let mut req = [0u8; 1024];
         (s.read(&mut req)?, "")
     } else {
         (early.len(), " as 0-RTT early data")
     };
-    let body = format!("hello from the clasp server; you sent {n} bytes{how}\n");
+    // The request's X-Note line (`--request-note`) is echoed, so that a test's secret travels
+    // both ways (issue 16: the wire view must show neither).
+    let got = if early.is_empty() {
+        req.get(..n).unwrap_or_default()
+    } else {
+        &early
+    };
+    let note = String::from_utf8_lossy(got)
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Note: ").map(|v| format!("; note: {v}")))
+        .unwrap_or_default();
+    let body = format!("hello from the clasp server; you sent {n} bytes{how}{note}\n");
     s.write_all(
         format!(
             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -539,6 +651,8 @@ struct Handshake {
     entries: Vec<Entry>,
     /// With --secrets: what this connection's keys were derived from.
     secrets: Option<crate::secrets::Derivation>,
+    /// The bytes on the wire (issue 16).
+    capture: crate::wire::Capture,
     negotiated: Negotiated,
     offered_resumption: bool,
     result: std::io::Result<Vec<u8>>,
@@ -553,6 +667,8 @@ fn connect_once(
     early: bool,
     lang: Lang,
     capture: Option<&Arc<crate::secrets::Capture>>,
+    request: &[u8],
+    delay: std::time::Duration,
 ) -> Result<Handshake, u8> {
     let rec = if capture.is_some() {
         Recorder::with_transcript(Peer::Client)
@@ -562,8 +678,8 @@ fn connect_once(
     // RFC 9293 §3.5: the three-way handshake happens inside connect(); only its duration is
     // visible here, so the three segments are drawn from what the RFC says they carry.
     let started = std::time::Instant::now();
-    let sock =
-        TcpStream::connect(addr).map_err(|e| fail(lang, "connecting to the demo server", &e))?;
+    let (sock, tap) = crate::wire::connect(addr, delay, Arc::clone(&rec))
+        .map_err(|e| fail(lang, "connecting to the demo server", &e))?;
     let took = started.elapsed();
     for (from, kind, fields, note) in [
         (
@@ -605,22 +721,27 @@ fn connect_once(
         .map_err(|e| fail(lang, "starting the client", &e))?;
     // RFC 8446 §2.3: 0-RTT data goes out right behind the ClientHello, before any answer.
     let early_sent = if early {
-        conn.write_early_data(REQUEST)
+        conn.write_early_data(request)
             .map_err(|e| fail(lang, "writing early data", &e))?
     } else {
         0
     };
+    tap.set_app(early_sent > 0);
     let mut c = Stream::new(conn, sock);
     let result = (|| -> std::io::Result<Vec<u8>> {
         c.complete_handshake()?;
+        tap.handshake_done();
         // Data the server refused (or that did not fit the ticket's limit) is sent again
         // now, under the application keys (RFC 8446 §4.2.10).
         let taken = if c.conn().negotiated().early_data_accepted == Some(true) {
             early_sent
         } else {
+            // Refused 0-RTT data did not deliver the first application byte.
+            tap.set_app(false);
             0
         };
-        if let Some(rest) = REQUEST.get(taken..).filter(|r| !r.is_empty()) {
+        if let Some(rest) = request.get(taken..).filter(|r| !r.is_empty()) {
+            tap.set_app(true);
             c.write_all(rest)?;
         }
         let mut resp = Vec::new();
@@ -632,6 +753,7 @@ fn connect_once(
     let secrets = capture.map(|cap| cap.derive(&rec.transcript(), &negotiated));
     Ok(Handshake {
         secrets,
+        capture: tap.capture(),
         entries: rec.entries(),
         negotiated: c.conn().negotiated().clone(),
         offered_resumption: rec.offered_resumption(),
@@ -806,5 +928,126 @@ impl ResumeSummary {
         }
         j.push('}');
         j
+    }
+}
+
+/// `--steal-key` against recordings of real demo connections (issue 16): the typed outcome.
+#[cfg(test)]
+mod steal_key_tests {
+    use super::*;
+    use crate::steal_key::{attack, Ephemeral, Outcome};
+
+    /// One demo connection (TLS 1.3 when `kx` is `None`), recorded; and the server's key.
+    fn record(kx: Option<Kx>) -> (Handshake, PrivateKeyDer<'static>) {
+        let pki = make_pki(matches!(kx, Some(Kx::Rsa | Kx::Dhe))).unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(&pki.ca).unwrap();
+        let versions: &[ProtocolVersion] = if kx.is_some() {
+            &[ProtocolVersion::TLSv1_2]
+        } else {
+            &[ProtocolVersion::TLSv1_3]
+        };
+        let mut cb = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_protocol_versions(versions);
+        let mut sb = ServerConfig::builder()
+            .with_single_cert(pki.server.0.clone(), pki.server.1.clone_key())
+            .with_protocol_versions(versions);
+        if let Some(kx) = kx {
+            let want = match kx {
+                Kx::Ecdhe => KeyExchange::Ecdhe,
+                Kx::Dhe => KeyExchange::Dhe,
+                Kx::Rsa => KeyExchange::Rsa,
+            };
+            let suites: Vec<CipherSuite> = ALL_SUITES
+                .iter()
+                .filter(|s| s.version == ProtocolVersion::TLSv1_2 && s.kx == want)
+                .map(|s| s.suite)
+                .collect();
+            cb = cb.with_cipher_suites(&suites);
+            sb = sb.with_cipher_suites(&suites);
+            match kx {
+                Kx::Rsa => {
+                    cb = cb.allow_rsa_key_exchange(true);
+                    sb = sb.allow_rsa_key_exchange(true);
+                }
+                Kx::Dhe => {
+                    sb = sb.allow_dhe(true);
+                    cb = cb.with_groups(&[NamedGroup::FFDHE2048]);
+                    sb = sb.with_groups(&[NamedGroup::FFDHE2048]);
+                }
+                Kx::Ecdhe => {}
+            }
+        }
+        let ccfg = Arc::new(cb.build().unwrap());
+        let scfg = Arc::new(sb.build().unwrap());
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            serve_one(scfg, s).unwrap();
+        });
+        let Ok(h) = connect_once(
+            &ccfg,
+            addr,
+            false,
+            Lang::En,
+            REQUEST,
+            std::time::Duration::ZERO,
+        ) else {
+            panic!("demo connection failed")
+        };
+        server.join().unwrap();
+        (h, pki.server.1.clone_key())
+    }
+
+    #[test]
+    fn rsa_key_transport_gives_up_the_request_and_the_response() {
+        let (h, key) = record(Some(Kx::Rsa));
+        let response = h.result.as_ref().unwrap().clone();
+        let o = crate::wire::observe(&h.capture);
+        let Outcome::Recovered(r) = attack(&o, &key, None) else {
+            panic!("not recovered")
+        };
+        assert_eq!(r.client, REQUEST);
+        assert_eq!(r.server, response);
+        assert!(r.ems);
+        assert!(!r.resumed);
+        // The key of another server opens nothing.
+        let (_, other) = record(Some(Kx::Rsa));
+        assert!(matches!(
+            attack(&o, &other, None),
+            Outcome::Failed(
+                crate::steal_key::Failure::KeyDoesNotDecrypt | crate::steal_key::Failure::Library
+            )
+        ));
+    }
+
+    #[test]
+    fn ephemeral_key_exchange_leaves_nothing_to_decrypt() {
+        for (kx, want) in [
+            (None, Ephemeral::Tls13),
+            (Some(Kx::Ecdhe), Ephemeral::Ecdhe),
+            (Some(Kx::Dhe), Ephemeral::Dhe),
+        ] {
+            let (h, key) = record(kx);
+            assert!(h.result.is_ok());
+            let o = crate::wire::observe(&h.capture);
+            match attack(&o, &key, None) {
+                Outcome::NoKeyTransport(e) => assert_eq!(e, want, "{kx:?}"),
+                other => panic!("{kx:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ja4_from_the_decoded_hello_matches_the_raw_parser() {
+        let (h, _) = record(None);
+        let o = crate::wire::observe(&h.capture);
+        let ch = &o.records[0].messages[0];
+        assert_eq!(ch.kind, "ClientHello");
+        let raw = crate::ja4::ja4(&crate::ja4::summarize(&ch.raw).unwrap()).ja4;
+        let decoded = ch.fields.iter().find(|(k, _)| *k == "ja4").unwrap();
+        assert_eq!(decoded.1, raw);
     }
 }

@@ -381,3 +381,255 @@ pub fn label(key: &str, lang: Lang) -> &str {
         _ => key,
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: the eavesdropper's view (`--wire`), forward secrecy by attack (`--steal-key`) and
+// the cost of the handshake. A separate enum so that the ladder's own strings stay untouched.
+
+/// The sentences of `clasp demo --wire`, `--steal-key` and the cost summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireMsg {
+    ClientWord,
+    ServerWord,
+    Confidentiality,
+    Authentication,
+    Integrity,
+    NoService,
+    SvcHello,
+    SvcServerHello13,
+    SvcServerHello12,
+    SvcEncryptedExtensions,
+    SvcCertificate,
+    SvcCertificateRequest,
+    SvcCertificateVerify,
+    SvcServerKeyExchange,
+    SvcClientKeyExchange,
+    SvcCcs12,
+    SvcCcs13,
+    SvcFinished,
+    SvcApplicationData,
+    SvcCloseNotify,
+    SvcTicket,
+    SvcTcp,
+    SvcNone,
+    SvcHelloDone,
+    Offered,
+    Accepted,
+    Yes,
+    WireTitle,
+    WireLegend,
+    Flight,
+    OnTheWire,
+    EncryptedOnly,
+    Readable,
+    Length,
+    EndpointsSee,
+    Truncated,
+    CostTitle,
+    RoundTrips,
+    TcpConnectTime,
+    HandshakeTime,
+    FirstAppTime,
+    Delay,
+    Direction,
+    Start,
+    End,
+    Records,
+    Bytes,
+    CarriesApp,
+    StealTitle,
+    StealRecovered,
+    StealStepRsa,
+    StealStepEms,
+    StealStepMaster,
+    StealStepResumed,
+    StealStepKeyBlock,
+    StealStepRecords,
+    StealRequest,
+    StealResponse,
+    StealMoral,
+    StealFailed,
+    StealWhyTls13,
+    StealWhyEcdhe,
+    StealWhyDhe,
+    StealError,
+}
+
+impl WireMsg {
+    /// The sentence in `lang`.
+    #[allow(clippy::too_many_lines)]
+    pub fn text(self, lang: Lang) -> &'static str {
+        use WireMsg::*;
+        let ru = lang == Lang::Ru;
+        let (en, r) = match self {
+            ClientWord => ("client", "клиент"),
+            ServerWord => ("server", "сервер"),
+            Confidentiality => ("confidentiality", "конфиденциальность"),
+            Authentication => ("authentication", "аутентификация"),
+            Integrity => ("integrity", "целостность"),
+            NoService => ("none", "никакой"),
+            SvcHello => (
+                "sent in the clear: an offer, nothing is protected yet",
+                "идёт открыто: это предложение, пока ничего не защищено",
+            ),
+            SvcServerHello13 => (
+                "completes the key exchange: everything after it is encrypted",
+                "завершает обмен ключами: всё, что идёт дальше, зашифровано",
+            ),
+            SvcServerHello12 => (
+                "the server's choices, in the clear; the keys come later",
+                "выбор сервера, открыто; ключи появятся позже",
+            ),
+            SvcEncryptedExtensions => (
+                "the first encrypted message: the rest of the handshake is hidden from the observer",
+                "первое зашифрованное сообщение: остальное рукопожатие скрыто от наблюдателя",
+            ),
+            SvcCertificate => (
+                "the identity claim; the signature that follows proves it",
+                "заявка на личность; её доказывает следующая подпись",
+            ),
+            SvcCertificateRequest => (
+                "the server asks the client to prove who it is",
+                "сервер просит клиента доказать, кто он",
+            ),
+            SvcCertificateVerify => (
+                "a signature over the transcript with the certificate's key: proves possession of the key",
+                "подпись над перепиской ключом сертификата: доказывает владение ключом",
+            ),
+            SvcServerKeyExchange => (
+                "the server's ephemeral share, signed with the certificate's key",
+                "одноразовая доля сервера, подписанная ключом сертификата",
+            ),
+            SvcClientKeyExchange => (
+                "the client's contribution to the keys (a share, or the RSA-encrypted pre-master)",
+                "вклад клиента в ключи (доля или зашифрованный RSA предварительный секрет)",
+            ),
+            SvcCcs12 => (
+                "from here this side's records are encrypted and authenticated",
+                "с этого места записи этой стороны зашифрованы и защищены от изменений",
+            ),
+            SvcCcs13 => (
+                "compatibility only; changes nothing",
+                "только для совместимости; ничего не меняет",
+            ),
+            SvcFinished => (
+                "a MAC over the whole transcript: any change on the wire is detected, and the peer proves it holds the keys",
+                "код аутентификации над всей перепиской: любое изменение на линии обнаруживается, а сторона доказывает, что у неё есть ключи",
+            ),
+            SvcApplicationData => (
+                "only its size is visible; a changed byte fails the record's tag",
+                "видна только длина; изменённый байт не пройдёт проверку тега записи",
+            ),
+            SvcCloseNotify => (
+                "an authenticated end: an attacker cannot fake a truncation",
+                "подтверждённый конец: злоумышленник не подделает обрыв",
+            ),
+            SvcTicket => (
+                "a ticket to resume later; it protects nothing now",
+                "билет для будущего возобновления; сейчас ничего не защищает",
+            ),
+            SvcTcp => (
+                "TCP itself protects nothing",
+                "TCP сам по себе ничего не защищает",
+            ),
+            SvcNone => ("", ""),
+            Offered => ("offered", "предложено"),
+            Accepted => ("accepted", "принято"),
+            Yes => ("yes", "да"),
+            SvcHelloDone => (
+                "the server's hello is complete; it now waits for the client",
+                "приветствие сервера закончено; теперь он ждёт клиента",
+            ),
+            WireTitle => (
+                "On the wire: what an eavesdropper sees",
+                "На линии: что видит подслушивающий",
+            ),
+            WireLegend => (
+                "each record as it crossed the wire (type, legacy version, length, time); then what the endpoints saw, and which of the three services (confidentiality, authentication, integrity) each step provides",
+                "каждая запись, как она прошла по линии (тип, версия заголовка, длина, время); затем что увидели стороны и какую из трёх услуг (конфиденциальность, аутентификация, целостность) даёт каждый шаг",
+            ),
+            Flight => ("flight", "полёт"),
+            OnTheWire => ("on the wire", "на линии"),
+            EncryptedOnly => ("encrypted: only the size is visible", "зашифровано: видна только длина"),
+            Readable => ("readable by anyone", "читается кем угодно"),
+            Length => ("length", "длина"),
+            EndpointsSee => ("what the endpoints see, and what each step provides:", "что видят стороны и что даёт каждый шаг:"),
+            Truncated => ("(capture truncated)", "(запись обрезана)"),
+            CostTitle => ("Cost", "Цена"),
+            RoundTrips => (
+                "round trips before the first application byte (TCP included)",
+                "обменов туда и обратно до первого байта приложения (с TCP)",
+            ),
+            TcpConnectTime => ("TCP connect", "TCP-соединение"),
+            HandshakeTime => ("handshake done at", "рукопожатие завершено через"),
+            FirstAppTime => ("first application byte at", "первый байт приложения через"),
+            Delay => ("simulated one-way delay", "имитируемая задержка в одну сторону"),
+            Direction => ("direction", "направление"),
+            Start => ("start", "начало"),
+            End => ("end", "конец"),
+            Records => ("records", "записей"),
+            Bytes => ("bytes", "байт"),
+            CarriesApp => ("(the first application data)", "(первые данные приложения)"),
+            StealTitle => (
+                "Later, an attacker who recorded these bytes steals the server's private key",
+                "Позже злоумышленник, записавший эти байты, крадёт закрытый ключ сервера",
+            ),
+            StealRecovered => (
+                "The stolen key opens the recorded session:",
+                "Украденный ключ открывает записанный сеанс:",
+            ),
+            StealStepRsa => (
+                "decrypted the recorded ClientKeyExchange with the private key (RSA PKCS#1 v1.5): the 48-byte pre-master secret",
+                "расшифровал записанный ClientKeyExchange закрытым ключом (RSA PKCS#1 v1.5): 48 байт предварительного секрета",
+            ),
+            StealStepEms => (
+                "master secret = PRF(pre-master, \"extended master secret\", hash of the recorded handshake) (RFC 7627)",
+                "главный секрет = PRF(предварительный секрет, \"extended master secret\", хеш записанного рукопожатия) (RFC 7627)",
+            ),
+            StealStepMaster => (
+                "master secret = PRF(pre-master, \"master secret\", client random + server random) (RFC 5246 §8.1)",
+                "главный секрет = PRF(предварительный секрет, \"master secret\", случайные числа клиента и сервера) (RFC 5246 §8.1)",
+            ),
+            StealStepResumed => (
+                "a resumed session: the master secret recovered from the earlier connection, with the new randoms (RFC 5246 §7.3)",
+                "возобновлённый сеанс: главный секрет, добытый из прошлого соединения, с новыми случайными числами (RFC 5246 §7.3)",
+            ),
+            StealStepKeyBlock => (
+                "key block = PRF(master secret, \"key expansion\", server random + client random): both sides' write keys (RFC 5246 §6.3)",
+                "блок ключей = PRF(главный секрет, \"key expansion\", случайные числа сервера и клиента): ключи записи обеих сторон (RFC 5246 §6.3)",
+            ),
+            StealStepRecords => (
+                "opened the recorded records with those keys (AES-GCM, RFC 5288)",
+                "открыл записанные записи этими ключами (AES-GCM, RFC 5288)",
+            ),
+            StealRequest => ("the client's request, decrypted", "запрос клиента, расшифрованный"),
+            StealResponse => ("the server's response, decrypted", "ответ сервера, расшифрованный"),
+            StealMoral => (
+                "RSA key transport has no forward secrecy: whoever gets the server's key later reads every recorded session",
+                "у передачи ключа через RSA нет прямой секретности: кто позже получит ключ сервера, прочтёт каждый записанный сеанс",
+            ),
+            StealFailed => (
+                "The same attack fails: there is no key transport to decrypt.",
+                "Та же атака не удаётся: расшифровывать нечего, ключ не передавался.",
+            ),
+            StealWhyTls13 => (
+                "TLS 1.3 always uses ephemeral (EC)DHE: the private key only signed CertificateVerify; the session keys came from one-time private values that were never stored",
+                "TLS 1.3 всегда использует одноразовый (EC)DHE: закрытый ключ только подписал CertificateVerify; ключи сеанса получены из одноразовых закрытых значений, которые нигде не сохранились",
+            ),
+            StealWhyEcdhe => (
+                "ECDHE: the private key only signed the server's ephemeral share; the session keys came from one-time private values that were never stored",
+                "ECDHE: закрытый ключ только подписал одноразовую долю сервера; ключи сеанса получены из одноразовых закрытых значений, которые нигде не сохранились",
+            ),
+            StealWhyDhe => (
+                "DHE: the private key only signed the server's ephemeral share; the session keys came from one-time private values that were never stored",
+                "DHE: закрытый ключ только подписал одноразовую долю сервера; ключи сеанса получены из одноразовых закрытых значений, которые нигде не сохранились",
+            ),
+            StealError => ("the attack could not run", "атаку провести не удалось"),
+        };
+        if ru {
+            r
+        } else {
+            en
+        }
+    }
+}

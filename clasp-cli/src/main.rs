@@ -5,6 +5,7 @@
 //! thin driver: every protocol decision is the library's.
 
 mod client;
+mod cost;
 mod demo;
 mod escape;
 mod i18n;
@@ -18,6 +19,8 @@ mod secrets;
 mod server;
 mod server_limits;
 mod server_page;
+mod steal_key;
+mod wire;
 mod x509;
 
 use std::process::ExitCode;

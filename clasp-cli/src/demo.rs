@@ -992,6 +992,7 @@ mod steal_key_tests {
             addr,
             false,
             Lang::En,
+            None,
             REQUEST,
             std::time::Duration::ZERO,
         ) else {

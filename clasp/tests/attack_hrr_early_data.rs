@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use clasp::error::PeerMisbehaved;
-use clasp::msgs::enums::{ContentType, NamedGroup, ProtocolVersion};
+use clasp::msgs::enums::{NamedGroup, ProtocolVersion};
 use clasp::msgs::extensions::ClientExtension;
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
 use clasp::{ClientConfig, ClientConnection, Error, ServerConfig, ServerConnection};
@@ -67,7 +67,7 @@ fn junk_record() -> Vec<u8> {
 fn junk_record_of(len: u16) -> Vec<u8> {
     let mut r = vec![23, 3, 3];
     r.extend_from_slice(&len.to_be_bytes());
-    r.extend(std::iter::repeat(0x5a).take(usize::from(len)));
+    r.extend(std::iter::repeat_n(0x5a, usize::from(len)));
     r
 }
 

@@ -262,7 +262,7 @@ fn policy(c: &Conn) -> Option<&'static Policy> {
 
 /// BoringSSL's default groups (X25519, P-256, P-384), or `-curves`, within the policy.
 fn groups(c: &Conn, provider: &CryptoProvider) -> Result<Vec<NamedGroup>, Failure> {
-    let allowed = |g: &NamedGroup| policy(c).map_or(true, |p| p.groups.contains(g));
+    let allowed = |g: &NamedGroup| policy(c).is_none_or(|p| p.groups.contains(g));
     if c.curves.is_empty() {
         return Ok([
             NamedGroup::X25519,
@@ -378,7 +378,7 @@ fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureSc
         .supported_schemes()
         .iter()
         .copied()
-        .filter(|s| policy(c).map_or(true, |p| p.schemes.contains(s)))
+        .filter(|s| policy(c).is_none_or(|p| p.schemes.contains(s)))
         .collect();
     if c.verify_prefs.is_empty() {
         return Ok(supported);

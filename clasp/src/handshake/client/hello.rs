@@ -152,7 +152,7 @@ pub(crate) fn start(
             t.session
                 .alpn
                 .as_ref()
-                .map_or(true, |a| details.config.alpn_protocols.contains(a))
+                .is_none_or(|a| details.config.alpn_protocols.contains(a))
         })
         .map(|t| t.session.max_early_data)
         .filter(|max| *max > 0);

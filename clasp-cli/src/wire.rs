@@ -614,7 +614,8 @@ pub fn services(step: &Step, tls13: bool) -> (&'static [Service], WireMsg) {
         "ApplicationData" => (&[C, I], WireMsg::SvcApplicationData),
         "Alert (close_notify)" => (&[I], WireMsg::SvcCloseNotify),
         "NewSessionTicket" => (&[], WireMsg::SvcTicket),
-        "TCP SYN" | "TCP SYN-ACK" | "TCP ACK" => (&[], WireMsg::SvcTcp),
+        // "TCP connect", or the three segments of RFC 9293 §3.5 when the ladder draws them.
+        k if k.starts_with("TCP") => (&[], WireMsg::SvcTcp),
         "ServerHelloDone" => (&[], WireMsg::SvcHelloDone),
         _ => (&[], WireMsg::SvcNone),
     }

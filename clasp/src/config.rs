@@ -12,6 +12,7 @@ use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
 use crate::error::{ConfigError, Error};
 use crate::keylog::{KeyLog, KeyLogFile};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion};
+use crate::ocsp::{OcspResponder, StaticOcspResponse};
 use crate::sign::{
     CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert,
 };
@@ -197,6 +198,8 @@ pub struct ClientConfig {
     pub(crate) record_size_limit: Option<u16>,
     /// TLS 1.2: refuse a server that does not negotiate the extended master secret (RFC 7627).
     pub(crate) require_ems: bool,
+    /// Send status_request (RFC 6066 §8) asking for a stapled OCSP response.
+    pub(crate) request_ocsp: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -231,6 +234,7 @@ pub struct ClientConfigBuilder {
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
     record_size_limit: Option<u16>,
+    no_ocsp_request: bool,
 }
 
 impl ClientConfigBuilder {
@@ -411,6 +415,17 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Whether to ask the server for a stapled OCSP response (RFC 6066 §8 status_request;
+    /// in TLS 1.3 it arrives in the end-entity CertificateEntry, RFC 8446 §4.4.2.1). On by
+    /// default, as in browsers. The response is not judged by clasp (see [`crate::ocsp`]); read
+    /// it with [`crate::ConnectionCommon::ocsp_response`]. A server that staples without being
+    /// asked is refused either way.
+    #[must_use]
+    pub fn request_ocsp_stapling(mut self, request: bool) -> Self {
+        self.no_ocsp_request = !request;
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -485,6 +500,7 @@ impl ClientConfigBuilder {
             enable_early_data: self.enable_early_data,
             record_size_limit: self.record_size_limit,
             require_ems: common.require_ems,
+            request_ocsp: !self.no_ocsp_request,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -563,6 +579,8 @@ pub struct ServerConfig {
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
     pub(crate) retain_client_hello: bool,
+    /// Where the OCSP response to staple comes from (RFC 6066 §8, RFC 8446 §4.4.2.1).
+    pub(crate) ocsp: Option<Arc<dyn OcspResponder>>,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -600,6 +618,8 @@ pub struct ServerConfigBuilder {
     no_tls12_tickets: bool,
     retain_client_hello: bool,
     max_session_age: Option<u64>,
+    ocsp_response: Option<Vec<u8>>,
+    ocsp_responder: Option<Arc<dyn OcspResponder>>,
 }
 
 impl ServerConfigBuilder {
@@ -819,6 +839,25 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Staples this DER OCSP response (RFC 6960) for the end-entity certificate, to clients
+    /// that ask for one (RFC 6066 §8 status_request; in TLS 1.3 inside the end-entity
+    /// CertificateEntry, RFC 8446 §4.4.2.1). clasp does not parse or judge it (see
+    /// [`crate::ocsp`]): keep it fresh yourself, or use [`Self::with_ocsp_responder`].
+    /// `build()` refuses an empty or over-64 KiB response (`ConfigError::BadOcspResponse`).
+    #[must_use]
+    pub fn with_ocsp_response(mut self, der: Vec<u8>) -> Self {
+        self.ocsp_response = Some(der);
+        self
+    }
+
+    /// Asks `responder` for the response to staple on each full handshake where the client
+    /// requested one (takes precedence over [`Self::with_ocsp_response`]).
+    #[must_use]
+    pub fn with_ocsp_responder(mut self, responder: Arc<dyn OcspResponder>) -> Self {
+        self.ocsp_responder = Some(responder);
+        self
+    }
+
     /// Validates and builds the config.
     ///
     /// # Errors
@@ -867,6 +906,11 @@ impl ServerConfigBuilder {
                     WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Required),
                 )),
             };
+        let ocsp: Option<Arc<dyn OcspResponder>> = match (self.ocsp_responder, self.ocsp_response) {
+            (Some(r), _) => Some(r),
+            (None, Some(der)) => Some(Arc::new(StaticOcspResponse::new(der)?)),
+            (None, None) => None,
+        };
         let key_log = common.take_key_log();
         let time = common.take_time();
         let tickets = match (common.disable_resumption, self.ticket_keys) {
@@ -911,6 +955,7 @@ impl ServerConfigBuilder {
             allow_rsa_kx: common.allow_rsa_kx,
             require_ems: common.require_ems,
             retain_client_hello: self.retain_client_hello,
+            ocsp,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]

@@ -77,6 +77,7 @@ mod handshake;
 pub mod key_schedule;
 pub mod keylog;
 pub mod msgs;
+pub mod ocsp;
 pub mod record;
 pub mod session;
 pub mod sign;

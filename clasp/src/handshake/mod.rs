@@ -20,6 +20,8 @@ mod extension_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod ocsp_tests;
+#[cfg(test)]
 mod resumption_tests;
 #[cfg(test)]
 mod review_tests;

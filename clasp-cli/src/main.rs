@@ -12,9 +12,11 @@ mod ja4;
 mod knobs;
 mod ladder;
 mod local;
+mod ocsp;
 mod out;
 mod server;
 mod server_limits;
+mod server_ocsp;
 mod server_page;
 mod x509;
 

@@ -81,6 +81,8 @@ pub struct Conn {
     /// Verify the peer again on resumption: what clasp's server always does (DESIGN: resumption
     /// never weakens authentication); its client keeps no peer certificate to verify again.
     pub reverify_on_resume: bool,
+    /// OCSP stapling flags (see `crate::ocsp`).
+    pub ocsp: crate::ocsp::Ocsp,
 }
 
 /// Why the command line cannot be run.
@@ -253,8 +255,10 @@ const VALUE_FLAGS: &[&str] = &[
 ];
 
 fn takes_value(name: &str) -> Result<bool, FlagError> {
-    if VALUE_FLAGS.contains(&name) {
+    if VALUE_FLAGS.contains(&name) || crate::ocsp::VALUE_FLAGS.contains(&name) {
         Ok(true)
+    } else if crate::ocsp::BOOL_FLAGS.contains(&name) {
+        Ok(false)
     } else if BOOL_FLAGS.contains(&name) || NO_OPS.contains(&name) {
         Ok(false)
     } else {
@@ -337,7 +341,10 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
             }
         }
         n if NO_OPS.contains(&n) => {}
-        n => return Err(FlagError::Unimplemented(n.to_owned())),
+        n => match crate::ocsp::apply(&mut c.ocsp, n, value) {
+            Some(r) => r?,
+            None => return Err(FlagError::Unimplemented(n.to_owned())),
+        },
     }
     Ok(())
 }

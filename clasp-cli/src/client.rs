@@ -55,6 +55,15 @@ its own close_notify in that time; with --ign-eof it keeps reading until the ser
 s_client's -ign_eof. A server that closes without close_notify is reported as a possible
 truncation (exit 5). If stdout is closed (`| head -1`), the client sends close_notify and exits 0.
 
+OCSP stapling: the client asks for a stapled OCSP response (RFC 6066 §8 status_request, as
+browsers do). If the server staples one, the summary shows the certificate's status (good, revoked,
+unknown), producedAt, thisUpdate and nextUpdate, whether it is current, whether it is signed by the
+certificate's issuer (found in the verified path, the chain the server sent, or --ca) or by a
+responder the issuer delegated to, and a verdict: VALID, or INVALID with the reasons (a forged
+signature, another certificate's serial, revoked, expired). The verdict is shown, not enforced: the
+connection goes on either way. --json also prints the summary, the OCSP reading included, as one
+JSON object on stdout before any data from the server.
+
 When the certificate is refused, the certificates the server sent are listed (subject, issuer,
 validity, names, key, SHA-256 fingerprint) before the reason, so you see what was received.
 --showcerts also prints them as PEM on stdout, before any data from the server.

@@ -205,7 +205,7 @@ fn fill(
     r.this_update = Some(show_time(this));
     r.next_update = next.map(show_time);
     let now = now.as_secs();
-    r.current = this <= now && next.map_or(true, |n| now < n);
+    r.current = this <= now && next.is_none_or(|n| now < n);
     if this > now {
         r.problems
             .push("not valid yet (thisUpdate is in the future)".into());

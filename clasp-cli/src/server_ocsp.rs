@@ -50,7 +50,7 @@ fn read(path: &Path) -> Result<(Option<SystemTime>, Vec<u8>), String> {
         ));
     }
     let der = fs::read(path).map_err(|e| format!("--ocsp {name}: {e}"))?;
-    if der.is_empty() || u64::try_from(der.len()).map_or(true, |n| n > MAX_FILE) {
+    if der.is_empty() || der.len() > clasp::msgs::extensions::MAX_OCSP_RESPONSE_SIZE {
         return Err(format!("--ocsp {name}: empty or too large"));
     }
     x509_ocsp::OcspResponse::from_der(&der).map_err(|e| {

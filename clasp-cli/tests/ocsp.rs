@@ -387,3 +387,30 @@ fn clasp_client_shows_forged_staples_as_invalid() {
         assert!(text.contains("wrong serial"), "{v:?}: {text}");
     }
 }
+
+/// `/handshake.json` says the response was stapled (curl --cert-status asks for it and checks
+/// it), and the TLS 1.2 ladder shows the CertificateStatus message.
+#[test]
+fn handshake_page_shows_the_staple() {
+    require_peers!("curl", "openssl");
+    let pki = Pki::new("page");
+    let staple = pki.response("leaf.pem", 'V', "ca", "good.der");
+    let server = ClaspServer::start(&pki, &staple);
+    for (max, message) in [("1.2", "CertificateStatus"), ("1.3", "\"ocsp_staple\"")] {
+        let out = Command::new("curl")
+            .args(["-sS", "--cert-status", "--cacert", &pki.path("ca.pem")])
+            .args(["--tls-max", max])
+            .args(["--resolve", &format!("localhost:{}:127.0.0.1", server.port)])
+            .arg(format!("https://localhost:{}/handshake.json", server.port))
+            .output()
+            .expect("run curl");
+        let body = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{body}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(body.contains("\"ocsp_stapled\":true"), "TLS {max}: {body}");
+        assert!(body.contains(message), "TLS {max}: {body}");
+    }
+}

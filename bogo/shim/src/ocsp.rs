@@ -118,22 +118,19 @@ impl OcspResponder for Callback {
 }
 
 /// The server's settings.
-///
-/// # Errors
-/// None today; the signature leaves room for flags clasp cannot honour.
-pub fn server(o: &Ocsp, b: ServerConfigBuilder) -> Result<ServerConfigBuilder, Failure> {
+pub fn server(o: &Ocsp, b: ServerConfigBuilder) -> ServerConfigBuilder {
     if o.use_callback {
         // Set before the callback or in it: the same response either way.
-        return Ok(b.with_ocsp_responder(Arc::new(Callback {
+        return b.with_ocsp_responder(Arc::new(Callback {
             response: o.response.clone(),
             decline: o.decline_callback,
             fail: o.fail_callback,
-        })));
+        }));
     }
-    Ok(match &o.response {
+    match &o.response {
         Some(r) => b.with_ocsp_response(r.clone()),
         None => b,
-    })
+    }
 }
 
 /// BoringSSL `CheckAuthProperties`: the stapled response, if one was expected.

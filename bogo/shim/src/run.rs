@@ -533,7 +533,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         // BoringSSL's SSL_OP_NO_TICKET: no tickets in either version; TLS 1.2 session IDs stay.
         b = b.without_tls12_tickets().with_tickets(0);
     }
-    b = crate::ocsp::server(&c.ocsp, b)?;
+    b = crate::ocsp::server(&c.ocsp, b);
     let cfg = Arc::new(b.build().map_err(Failure::Tls)?);
     shared.server = Some((key, cfg.clone()));
     Ok(cfg)

@@ -133,10 +133,10 @@ fn client_refuses(
     c: &mut ClientConnection,
     s: &mut ServerConnection,
     forged: &[u8],
-    want: Error,
+    want: &Error,
     alert: AlertDescription,
 ) {
-    assert_eq!(give(c, forged).unwrap_err(), want);
+    assert_eq!(&give(c, forged).unwrap_err(), want);
     assert_eq!(
         give(s, &take(c)).unwrap_err(),
         Error::AlertReceived(alert),
@@ -315,7 +315,7 @@ fn tls13_unsolicited_staple_is_refused() {
         &mut c,
         &mut s,
         &flight,
-        Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension),
+        &Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension),
         AlertDescription::UnsupportedExtension,
     );
 }
@@ -413,7 +413,7 @@ fn tls12_certificate_status_of_unknown_type_is_decode_error() {
         &mut c,
         &mut s,
         &join_messages(&msgs),
-        Error::InvalidMessage(InvalidMessage::IllegalValue(
+        &Error::InvalidMessage(InvalidMessage::IllegalValue(
             "CertificateStatus.status_type",
         )),
         AlertDescription::DecodeError,
@@ -470,7 +470,7 @@ fn tls12_unsolicited_acknowledgement_is_refused() {
         &mut c,
         &mut s,
         &join_messages(&msgs),
-        Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension),
+        &Error::PeerMisbehaved(PeerMisbehaved::UnsolicitedExtension),
         AlertDescription::UnsupportedExtension,
     );
 }

@@ -23,7 +23,7 @@ use crate::exit;
 use crate::i18n::Lang;
 use crate::knobs::{self, NameList};
 use crate::ladder::{self, Entry, Peer, Recorder, Style};
-use crate::{local, out, x509};
+use crate::{local, ocsp, out, x509};
 
 const CLIENT_HELP: &str = "\
 Examples:
@@ -54,6 +54,15 @@ sends for --wait seconds (2 by default), and exits 0, whether or not the server 
 its own close_notify in that time; with --ign-eof it keeps reading until the server closes, like
 s_client's -ign_eof. A server that closes without close_notify is reported as a possible
 truncation (exit 5). If stdout is closed (`| head -1`), the client sends close_notify and exits 0.
+
+OCSP stapling: the client asks for a stapled OCSP response (RFC 6066 §8 status_request, as
+browsers do). If the server staples one, the summary shows the certificate's status (good, revoked,
+unknown), producedAt, thisUpdate and nextUpdate, whether it is current, whether it is signed by the
+certificate's issuer (found in the verified path, the chain the server sent, or --ca) or by a
+responder the issuer delegated to, and a verdict: VALID, or INVALID with the reasons (a forged
+signature, another certificate's serial, revoked, expired). The verdict is shown, not enforced: the
+connection goes on either way. --json also prints the summary, the OCSP reading included, as one
+JSON object on stdout before any data from the server.
 
 When the certificate is refused, the certificates the server sent are listed (subject, issuer,
 validity, names, key, SHA-256 fingerprint) before the reason, so you see what was received.
@@ -186,6 +195,10 @@ pub struct Args {
     /// and no certificate is sent; otherwise the certificate is verified as usual.
     #[command(flatten)]
     pub psk: knobs::PskArgs,
+    /// Also print the summary as one JSON object on stdout, before any data from the server
+    /// (what was negotiated and the stapled OCSP response, if any).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The certificate verifier with `signature_algorithms` restricted to `--sigalgs`.
@@ -557,6 +570,87 @@ fn print_summary(c: &ClientConnection, received: &[Vec<u8>], resumed: Option<&st
     eprintln!("{:>18}: {}", "verified", st.green("yes"));
 }
 
+/// The stapled OCSP response read against the server's certificates; `None` when there is none.
+/// The issuer is looked for among the verified path, what the server sent and the --ca file.
+fn ocsp_report(
+    c: &ClientConnection,
+    received: &[Vec<u8>],
+    ca: Option<&str>,
+) -> Option<ocsp::Report> {
+    let response = c.ocsp_response()?;
+    let path = c.peer_certificates();
+    let leaf = path.first()?;
+    let mut candidates: Vec<CertificateDer<'static>> = path.iter().skip(1).cloned().collect();
+    candidates.extend(received.iter().map(|d| CertificateDer::from(d.clone())));
+    if let Some(ca) = ca.and_then(|p| std::fs::read(p).ok()) {
+        candidates.extend(
+            pem::parse_many(ca)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.tag() == "CERTIFICATE")
+                .map(|p| CertificateDer::from(p.into_contents())),
+        );
+    }
+    Some(ocsp::examine(
+        response,
+        leaf,
+        &candidates,
+        UnixTime::now(),
+        &clasp::crypto::aws_lc::default_provider(),
+    ))
+}
+
+/// The OCSP lines of the summary.
+fn print_ocsp(c: &ClientConnection, report: Option<&ocsp::Report>, st: Style) {
+    let Some(r) = report else {
+        let why = if c.negotiated().resumed {
+            "none (none was stapled when this session was made)"
+        } else {
+            "none stapled"
+        };
+        eprintln!("{:>18}: {why}", "ocsp");
+        return;
+    };
+    for (k, v) in r.lines() {
+        let v = printable(&v);
+        let v = if k != "ocsp response" {
+            st.yellow(&v)
+        } else if r.valid() {
+            st.green(&v)
+        } else {
+            st.yellow(&v)
+        };
+        eprintln!("{k:>18}: {v}");
+    }
+}
+
+/// `--json`: the summary as one JSON object.
+fn summary_json(c: &ClientConnection, report: Option<&ocsp::Report>) -> String {
+    const BOOLEANS: [&str; 4] = [
+        "resumed",
+        "hello_retry",
+        "early_data_accepted",
+        "ocsp_stapled",
+    ];
+    let fields: Vec<String> = ladder::negotiated_fields(c.negotiated())
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if BOOLEANS.contains(&k) && (v == "true" || v == "false") {
+                v
+            } else {
+                ladder::json_str(&v)
+            };
+            format!("{}:{v}", ladder::json_str(k))
+        })
+        .collect();
+    format!(
+        "{{\"negotiated\":{{{}}},\"peer_certificates\":{},\"ocsp\":{}}}\n",
+        fields.join(","),
+        c.peer_certificates().len(),
+        report.map_or_else(|| "null".to_string(), ocsp::Report::json)
+    )
+}
+
 /// The TCP socket under the TLS stream, with an optional deadline: while the handshake runs,
 /// each read and write may wait only for the time left, so a server that drips its handshake
 /// a byte at a time cannot stretch it past `--handshake-timeout`.
@@ -910,6 +1004,11 @@ pub fn run(args: &Args) -> u8 {
         resumed.as_deref(),
         err_st,
     );
+    let report = ocsp_report(tls.conn(), &rec.received_certificates(), args.ca.as_deref());
+    print_ocsp(tls.conn(), report.as_ref(), err_st);
+    if args.json {
+        out::write_all(summary_json(tls.conn(), report.as_ref()).as_bytes());
+    }
     if args.showcerts {
         print_pem(&rec.received_certificates());
     }

@@ -423,6 +423,17 @@ fn describe(
                 .map(|e| e.cert_data.as_ref())
                 .collect();
             f.push(("certificates", cert_records(&ders)));
+            // RFC 8446 §4.4.2.1: a stapled OCSP response rides in the end-entity's entry.
+            if let Some(n) = c.certificate_list.first().and_then(|e| {
+                e.extensions.iter().find_map(|x| match x {
+                    clasp::msgs::extensions::CertificateExtension::CertificateStatus(s) => {
+                        Some(s.ocsp_response.len())
+                    }
+                    _ => None,
+                })
+            }) {
+                f.push(("ocsp_staple", Value::Text(format!("{n} bytes"))));
+            }
             let note = if from == Peer::Server {
                 Msg::ServerCertificate
             } else {
@@ -474,6 +485,13 @@ fn describe(
                 Msg::ServerKeyExchangeEcdhe
             };
             ("ServerKeyExchange", note)
+        }
+        HandshakePayload::CertificateStatus(s) => {
+            f.push((
+                "ocsp_staple",
+                Value::Text(format!("{} bytes", s.ocsp_response.len())),
+            ));
+            ("CertificateStatus", Msg::CertificateStatus)
         }
         HandshakePayload::ServerHelloDone => ("ServerHelloDone", Msg::ServerHelloDone),
         HandshakePayload::ClientKeyExchange(_) => {
@@ -894,11 +912,18 @@ pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
     if let Some(a) = n.early_data_accepted {
         v.push(("early_data_accepted", a.to_string()));
     }
+    // RFC 6066 §8 / RFC 8446 §4.4.2.1: an OCSP response was stapled (sent or received).
+    v.push(("ocsp_stapled", n.ocsp_stapled.to_string()));
     v
 }
 
 /// Negotiated keys whose values are JSON booleans rather than strings.
-const BOOLEAN_KEYS: [&str; 3] = ["resumed", "hello_retry", "early_data_accepted"];
+const BOOLEAN_KEYS: [&str; 4] = [
+    "resumed",
+    "hello_retry",
+    "early_data_accepted",
+    "ocsp_stapled",
+];
 
 /// Escapes `s` as a JSON string.
 pub fn json_str(s: &str) -> String {

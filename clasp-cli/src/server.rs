@@ -50,6 +50,7 @@ Examples:
   clasp server --client-auth ca.pem              require a client certificate issued by ca.pem
   clasp server --tls12 --allow-rsa-kx --allow-dhe    TLS 1.2 only, with RSA and DHE key exchange
   clasp server --max-connections 4000 --idle-timeout 30    more connections, shorter keep-alive
+  clasp server --cert cert.pem --key key.pem --ocsp staple.der    staple an OCSP response
   curl --cacert ca.pem https://localhost:8443/
   curl -k --http2 https://127.0.0.1:8443/handshake.json
 
@@ -207,6 +208,11 @@ pub struct Args {
     /// TLS 1.3 NewSessionTickets sent after each full handshake (0: none).
     #[arg(long, value_name = "N")]
     pub tickets: Option<usize>,
+    /// Staple this DER OCSP response (RFC 6960) to clients that ask (RFC 6066 §8 status_request;
+    /// TLS 1.2 and 1.3). The file is checked for changes every 2 s at most, when a client asks;
+    /// a bad or missing file keeps the previous response (e.g. `--ocsp staple.der`).
+    #[arg(long, value_name = "FILE")]
+    pub ocsp: Option<PathBuf>,
 }
 
 impl Args {
@@ -388,6 +394,15 @@ fn build_rest(
         b = b.with_key_log(k);
     }
     b = apply_knobs(b, args)?;
+    if let Some(path) = &args.ocsp {
+        let file = crate::server_ocsp::OcspFile::load(path)?;
+        eprintln!(
+            "clasp server: stapling the OCSP response in {} ({} bytes); reloaded when it changes",
+            printable(&path.display().to_string()),
+            file.current().len()
+        );
+        b = b.with_ocsp_responder(Arc::new(file));
+    }
     if args.tls12 {
         b = b.with_protocol_versions(&[ProtocolVersion::TLSv1_2]);
     } else if args.tls13 {

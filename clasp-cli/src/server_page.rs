@@ -40,6 +40,8 @@ pub struct HandshakeInfo {
     pub hello_retry: bool,
     /// Whether the session was resumed.
     pub resumed: bool,
+    /// Whether an OCSP response was stapled (RFC 6066 §8, RFC 8446 §4.4.2.1).
+    pub ocsp_stapled: bool,
     /// The handshake ladder, as text.
     pub ladder_text: String,
     /// The handshake ladder, as the JSON `clasp demo --json` prints.
@@ -75,6 +77,7 @@ impl HandshakeInfo {
                 .map(|c| x509::summarize(c).map_or_else(|| "(unparsed)".into(), |s| s.subject)),
             hello_retry: n.hello_retry,
             resumed: n.resumed,
+            ocsp_stapled: n.ocsp_stapled,
             ladder_text: ladder::render_text(entries, Lang::En, Style { color: false }),
             ladder_json: ladder::render_json(entries, &ladder::negotiated_fields(n), Lang::En),
         }
@@ -272,7 +275,7 @@ pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
     let mut out = format!(
         "{{\"negotiated\":{{\"version\":{},\"cipher_suite\":{},\"group\":{},\
          \"signature_scheme\":{},\"alpn\":{},\"http_version\":{},\"server_name\":{},\
-         \"client_certificate\":{},\"hello_retry\":{},\"resumed\":{}}}",
+         \"client_certificate\":{},\"hello_retry\":{},\"resumed\":{},\"ocsp_stapled\":{}}}",
         s(&info.version),
         s(&info.cipher_suite),
         s(&info.group),
@@ -283,6 +286,7 @@ pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
         o(info.client_certificate.as_deref()),
         info.hello_retry,
         info.resumed,
+        info.ocsp_stapled,
     );
     match &info.ja4 {
         Some(j) => {
@@ -340,6 +344,7 @@ mod tests {
             client_certificate: None,
             hello_retry: false,
             resumed: false,
+            ocsp_stapled: false,
             ladder_text: "a <b> & c".into(),
             ladder_json: "{\"messages\":[]}".into(),
         }

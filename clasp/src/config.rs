@@ -12,6 +12,7 @@ use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
 use crate::error::{ConfigError, Error};
 use crate::keylog::{KeyLog, KeyLogFile};
 use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode};
+use crate::ocsp::{OcspResponder, StaticOcspResponse};
 use crate::psk::{ExternalPsk, ExternalPskStore, ResolvesExternalPsk};
 use crate::sign::{
     CertifiedKey, ResolvesClientCert, ResolvesServerCert, SingleCert, SingleClientCert,
@@ -255,6 +256,8 @@ pub struct ClientConfig {
     pub(crate) psk_modes: Vec<PskKeyExchangeMode>,
     /// Verify a stored session's server chain again before offering the session (default on).
     pub(crate) reverify_on_resumption: bool,
+    /// Send status_request (RFC 6066 §8) asking for a stapled OCSP response.
+    pub(crate) request_ocsp: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -292,6 +295,7 @@ pub struct ClientConfigBuilder {
     external_psks: Vec<Arc<ExternalPsk>>,
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
     no_resumption_reverification: bool,
+    no_ocsp_request: bool,
 }
 
 impl ClientConfigBuilder {
@@ -494,6 +498,17 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Whether to ask the server for a stapled OCSP response (RFC 6066 §8 status_request;
+    /// in TLS 1.3 it arrives in the end-entity CertificateEntry, RFC 8446 §4.4.2.1). On by
+    /// default, as in browsers. The response is not judged by clasp (see [`crate::ocsp`]); read
+    /// it with [`crate::ConnectionCommon::ocsp_response`]. A server that staples without being
+    /// asked is refused either way.
+    #[must_use]
+    pub fn request_ocsp_stapling(mut self, request: bool) -> Self {
+        self.no_ocsp_request = !request;
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -603,6 +618,7 @@ impl ClientConfigBuilder {
             require_ems: common.require_ems,
             external_psks: self.external_psks,
             psk_modes,
+            request_ocsp: !self.no_ocsp_request,
             #[cfg(test)]
             test_hello_hook: None,
         })
@@ -690,6 +706,8 @@ pub struct ServerConfig {
     pub(crate) refuse_unknown_psk: bool,
     /// Whether there is a certificate to fall back to (false: PSK-only server).
     pub(crate) has_certificate: bool,
+    /// Where the OCSP response to staple comes from (RFC 6066 §8, RFC 8446 §4.4.2.1).
+    pub(crate) ocsp: Option<Arc<dyn OcspResponder>>,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -731,6 +749,8 @@ pub struct ServerConfigBuilder {
     psk_resolver: Option<Arc<dyn ResolvesExternalPsk>>,
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
     refuse_unknown_psk: bool,
+    ocsp_response: Option<Vec<u8>>,
+    ocsp_responder: Option<Arc<dyn OcspResponder>>,
 }
 
 impl ServerConfigBuilder {
@@ -998,6 +1018,25 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Staples this DER OCSP response (RFC 6960) for the end-entity certificate, to clients
+    /// that ask for one (RFC 6066 §8 status_request; in TLS 1.3 inside the end-entity
+    /// CertificateEntry, RFC 8446 §4.4.2.1). clasp does not parse or judge it (see
+    /// [`crate::ocsp`]): keep it fresh yourself, or use [`Self::with_ocsp_responder`].
+    /// `build()` refuses an empty or over-64 KiB response (`ConfigError::BadOcspResponse`).
+    #[must_use]
+    pub fn with_ocsp_response(mut self, der: Vec<u8>) -> Self {
+        self.ocsp_response = Some(der);
+        self
+    }
+
+    /// Asks `responder` for the response to staple on each full handshake where the client
+    /// requested one (takes precedence over [`Self::with_ocsp_response`]).
+    #[must_use]
+    pub fn with_ocsp_responder(mut self, responder: Arc<dyn OcspResponder>) -> Self {
+        self.ocsp_responder = Some(responder);
+        self
+    }
+
     /// Validates and builds the config.
     ///
     /// # Errors
@@ -1064,6 +1103,11 @@ impl ServerConfigBuilder {
                     WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Required),
                 )),
             };
+        let ocsp: Option<Arc<dyn OcspResponder>> = match (self.ocsp_responder, self.ocsp_response) {
+            (Some(r), _) => Some(r),
+            (None, Some(der)) => Some(Arc::new(StaticOcspResponse::new(der)?)),
+            (None, None) => None,
+        };
         let key_log = common.take_key_log();
         let time = common.take_time();
         let tickets = match (common.disable_resumption, self.ticket_keys) {
@@ -1112,6 +1156,7 @@ impl ServerConfigBuilder {
             psk_modes,
             refuse_unknown_psk: self.refuse_unknown_psk,
             has_certificate,
+            ocsp,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]

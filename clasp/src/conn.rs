@@ -71,6 +71,12 @@ pub struct Negotiated {
     /// 0-RTT: `None` if not offered, `Some(true)` if the server accepted the early data,
     /// `Some(false)` if it was refused (a client should then send it again).
     pub early_data_accepted: Option<bool>,
+    /// Client: the DER OCSP response the server stapled (see
+    /// [`ConnectionCommon::ocsp_response`]). Always `None` on a server, which does not keep a
+    /// copy per connection.
+    pub ocsp_response: Option<Vec<u8>>,
+    /// An OCSP response was stapled in this handshake: received (client) or sent (server).
+    pub ocsp_stapled: bool,
 }
 
 /// Connection state shared by the handshake states: the record layer, the outgoing flight, what
@@ -887,6 +893,17 @@ impl ConnectionCommon {
     #[must_use]
     pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
         &self.common.negotiated.peer_certificates
+    }
+
+    /// Client: the OCSP response the server stapled for its end-entity certificate (RFC 6066
+    /// §8 CertificateStatus in TLS 1.2, the leaf CertificateEntry's status_request in TLS 1.3,
+    /// RFC 8446 §4.4.2.1), as raw DER bytes; `None` if the server sent none. On a resumed
+    /// connection, the response received when the session was made. clasp does not parse or
+    /// validate it (see [`crate::ocsp`] for why): the application decides what it proves.
+    /// Always `None` on a server (see [`Negotiated::ocsp_stapled`]).
+    #[must_use]
+    pub fn ocsp_response(&self) -> Option<&[u8]> {
+        self.common.negotiated.ocsp_response.as_deref()
     }
 
     /// Sets an observer that receives every handshake event (for tracing tools).

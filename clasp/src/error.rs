@@ -288,6 +288,9 @@ pub enum InternalError {
     SigningFailed,
     /// The state machine reached a point that should be impossible.
     Unreachable(&'static str),
+    /// The server's [`crate::ocsp::OcspResponder`] refused to produce a response for this
+    /// handshake (`internal_error`: it is our failure, not the peer's).
+    OcspResponderFailed,
 }
 
 /// Builder validation errors.
@@ -314,6 +317,9 @@ pub enum ConfigError {
     KeyMismatch,
     /// An external PSK or PSK key exchange mode setting is unusable (the reason says which).
     BadExternalPsk(&'static str),
+    /// An OCSP response to staple that is empty or longer than 64 KiB (RFC 6066 §8:
+    /// `opaque OCSPResponse<1..2^24-1>`).
+    BadOcspResponse,
 }
 
 impl From<InvalidMessage> for Error {
@@ -703,6 +709,16 @@ mod tests {
                 "{m:?}"
             );
         }
+    }
+
+    /// A server whose OCSP responder fails is at fault itself: internal_error (RFC 8446 §6.2),
+    /// never an alert that blames the client.
+    #[test]
+    fn ocsp_responder_failure_is_internal_error() {
+        assert_eq!(
+            AlertDescription::from(&Error::Internal(InternalError::OcspResponderFailed)),
+            AlertDescription::InternalError
+        );
     }
 
     /// TLS 1.2 has no certificate_required or missing_extension (RFC 5246 §7.2.2).

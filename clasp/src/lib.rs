@@ -78,6 +78,7 @@ pub mod key_schedule;
 pub mod keylog;
 pub mod msgs;
 pub mod psk;
+pub mod ocsp;
 pub mod record;
 pub mod session;
 pub mod sign;

@@ -427,6 +427,8 @@ pub(crate) struct ClientTicket {
     pub(crate) session: Tls13Session,
     /// The config that made it (see [`SessionBinding`]).
     pub(crate) binding: SessionBinding,
+    /// The OCSP response stapled in the full handshake, reported again on resumption.
+    pub(crate) ocsp_response: Option<Vec<u8>>,
 }
 
 /// The client's session cache: tickets by server name, bounded in both names and tickets per
@@ -827,6 +829,8 @@ pub(crate) struct ClientTls12Session {
     pub(crate) server_certs: Vec<rustls_pki_types::CertificateDer<'static>>,
     /// The config that made it (see [`SessionBinding`]).
     pub(crate) binding: SessionBinding,
+    /// The OCSP response stapled in the full handshake, reported again on resumption.
+    pub(crate) ocsp_response: Option<Vec<u8>>,
 }
 
 impl ClientTls12Session {
@@ -837,6 +841,7 @@ impl ClientTls12Session {
             session: self.session.duplicate(),
             server_certs: self.server_certs.clone(),
             binding: self.binding.clone(),
+            ocsp_response: self.ocsp_response.clone(),
         }
     }
 }
@@ -1060,6 +1065,7 @@ mod tests {
             session: tls12_session(0),
             server_certs: Vec::new(),
             binding: SessionBinding::of(&config),
+            ocsp_response: None,
         };
         c.insert_tls12("a", entry(1));
         assert_eq!(c.get_tls12("a", 1, &config).unwrap().session_id, [1]);

@@ -12,6 +12,9 @@ use clasp::Error;
 #[must_use]
 pub fn code(e: &Error) -> String {
     use PeerMisbehaved as P;
+    if let Some(c) = crate::ocsp::error_code(e) {
+        return c.to_owned();
+    }
     let s = match e {
         Error::InvalidMessage(InvalidMessage::RecordTooLarge) | Error::RecordOverflow => {
             ":RECORD_OVERFLOW:"

@@ -88,6 +88,8 @@ pub struct Conn {
     pub wpa_202304: bool,
     /// Why 0-RTT was (not) used, in BoringSSL's words (`SSL_early_data_reason_string`).
     pub expect_early_data_reason: Option<String>,
+    /// OCSP stapling flags (see `crate::ocsp`).
+    pub ocsp: crate::ocsp::Ocsp,
 }
 
 /// Why the command line cannot be run.
@@ -263,8 +265,10 @@ const VALUE_FLAGS: &[&str] = &[
 ];
 
 fn takes_value(name: &str) -> Result<bool, FlagError> {
-    if VALUE_FLAGS.contains(&name) {
+    if VALUE_FLAGS.contains(&name) || crate::ocsp::VALUE_FLAGS.contains(&name) {
         Ok(true)
+    } else if crate::ocsp::BOOL_FLAGS.contains(&name) {
+        Ok(false)
     } else if BOOL_FLAGS.contains(&name) || NO_OPS.contains(&name) {
         Ok(false)
     } else {
@@ -350,7 +354,10 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
             }
         }
         n if NO_OPS.contains(&n) => {}
-        n => return Err(FlagError::Unimplemented(n.to_owned())),
+        n => match crate::ocsp::apply(&mut c.ocsp, n, value) {
+            Some(r) => r?,
+            None => return Err(FlagError::Unimplemented(n.to_owned())),
+        },
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 mod errors;
 mod flags;
+mod ocsp;
 mod run;
 
 use std::process::ExitCode;

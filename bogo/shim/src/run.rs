@@ -539,6 +539,7 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         // the stored chain before offering it unless told not to.
         b = b.without_resumption_reverification();
     }
+    b = crate::ocsp::client(&c.ocsp, b)?;
     b.build().map(Arc::new).map_err(Failure::Tls)
 }
 
@@ -642,6 +643,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         // BoringSSL's SSL_OP_NO_TICKET: no tickets in either version; TLS 1.2 session IDs stay.
         b = b.without_tls12_tickets().with_tickets(0);
     }
+    b = crate::ocsp::server(&c.ocsp, b);
     let cfg = Arc::new(b.build().map_err(Failure::Tls)?);
     shared.server = Some((key, cfg.clone()));
     Ok(cfg)
@@ -856,6 +858,7 @@ fn check_properties(
     check(!(c.expect_no_hrr && n.hello_retry), || {
         "Got HRR, but wanted opposite.".into()
     })?;
+    crate::ocsp::check(conn, &c.ocsp)?;
     Ok(())
 }
 

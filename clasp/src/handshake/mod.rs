@@ -22,6 +22,8 @@ mod external_psk_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod ocsp_tests;
+#[cfg(test)]
 mod resumption_tests;
 #[cfg(test)]
 mod review_tests;

@@ -13,8 +13,8 @@ use crate::msgs::enums::{
     CipherSuite, Compression, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion,
 };
 use crate::msgs::extensions::{
-    ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName, PskIdentity, ServerExtension,
-    ServerNameList,
+    CertificateStatusRequest, ClientExtension, KeyShareEntry, OfferedPsks, ProtocolName,
+    PskIdentity, ServerExtension, ServerNameList,
 };
 use crate::msgs::handshake::{
     placeholder_binders, ClientHello, HandshakeMessage, HandshakePayload, ServerHello,
@@ -416,6 +416,12 @@ fn build_client_hello(
             )));
         }
     }
+    if config.request_ocsp {
+        // RFC 6066 §8: ask for a stapled OCSP response (TLS 1.3: RFC 8446 §4.4.2.1).
+        ext.push(ClientExtension::StatusRequest(
+            CertificateStatusRequest::ocsp(),
+        ));
+    }
     if tls12 {
         // RFC 7627 §5.1: offer extended_master_secret.
         ext.push(ClientExtension::ExtendedMasterSecret);
@@ -614,6 +620,7 @@ impl State for ExpectServerHello {
                     // A PSK handshake sends no Certificate (RFC 8446 §2.2): report the server
                     // chain verified when the session was made.
                     cx.negotiated.peer_certificates = t.session.peer_certs;
+                    cx.negotiated.ocsp_response = t.ocsp_response;
                     Some((
                         EarlySecret::new(crypto, Some(t.session.psk.as_bytes())),
                         super::tls13::PskAuth::Resumption,

@@ -87,6 +87,9 @@ struct Tls12Client {
     new_ticket: Option<NewSessionTicketTls12>,
     /// The session being resumed (abbreviated handshake).
     resumed: Option<ClientTls12Session>,
+    /// RFC 6066 §8: the server acknowledged our status_request; a CertificateStatus may
+    /// follow its Certificate.
+    ocsp_acked: bool,
 }
 
 /// RFC 5246 §7.4.1.3: check the ServerHello's extensions and wait for the server Certificate.
@@ -100,6 +103,7 @@ pub(crate) fn handle_server_hello(
     let mut ems = false;
     let mut saw_reneg = false;
     let mut ticket_promised = false;
+    let mut ocsp_acked = false;
     for e in &server_hello.extensions {
         match e {
             // RFC 5746 §3.4: "the client MUST ... verify that the length of the
@@ -159,6 +163,18 @@ pub(crate) fn handle_server_hello(
                     cx.max_received_fragment = usize::from(ours).min(1 << 14);
                 }
             }
+            // RFC 6066 §8: an empty status_request answers ours; the server "MAY" then send
+            // CertificateStatus. On resumption it means nothing (OpenSSL sends it anyway) and
+            // is ignored: the abbreviated handshake has no Certificate.
+            ServerExtension::StatusRequestAck => {
+                let sent = details
+                    .hello
+                    .has_extension(crate::msgs::enums::ExtensionType::StatusRequest);
+                if !sent {
+                    return Err(PeerMisbehaved::UnsolicitedExtension.into());
+                }
+                ocsp_acked = true;
+            }
             // RFC 7301 §3.1: exactly one protocol, one we offered.
             ServerExtension::Alpn(list) => {
                 // RFC 5246 §7.4.1.4: nothing in ServerHello that the ClientHello lacked.
@@ -209,6 +225,7 @@ pub(crate) fn handle_server_hello(
         server_session_id: server_hello.legacy_session_id_echo.clone(),
         new_ticket: None,
         resumed: None,
+        ocsp_acked,
     };
     if !resuming {
         return Ok(Box::new(ExpectCertificate(st)));
@@ -256,6 +273,9 @@ fn resume(
     st.transcript.release_buffer();
     cx.negotiated.resumed = true;
     cx.negotiated.peer_certificates = session.server_certs.clone();
+    cx.negotiated
+        .ocsp_response
+        .clone_from(&session.ocsp_response);
     // RFC 5246 §7.2.2: "any connection terminated with a fatal alert MUST NOT be resumed".
     // Forget the session while its abbreviated handshake runs; `store_session` puts it back
     // once the server's Finished has verified, so only a failed attempt loses it.
@@ -348,14 +368,67 @@ impl State for ExpectCertificate {
             .unwrap_or_else(|| cert.certificate_list.clone());
         st.transcript.add(msg.encoded());
         // 3. RFC 5246 §7.4.3: ServerKeyExchange follows for (EC)DHE, never for RSA key transport.
-        Ok(match st.suite.kx {
-            KeyExchange::Rsa => Box::new(ExpectCertificateRequestOrDone {
+        let ocsp_acked = st.ocsp_acked;
+        let next = match st.suite.kx {
+            KeyExchange::Rsa => AfterCertificate::RequestOrDone(ExpectCertificateRequestOrDone {
                 st,
                 kx: ClientKx::Rsa,
                 _verified: verified,
             }),
-            _ => Box::new(ExpectServerKeyExchange { st, verified }),
+            _ => AfterCertificate::KeyExchange(ExpectServerKeyExchange { st, verified }),
+        };
+        // 4. RFC 6066 §8: after an acknowledged status_request, CertificateStatus may come
+        // next; without the acknowledgement it is an unexpected message.
+        Ok(if ocsp_acked {
+            Box::new(ExpectCertificateStatus(next))
+        } else {
+            next.into_state()
         })
+    }
+}
+
+/// What follows the server's Certificate (and its optional CertificateStatus).
+enum AfterCertificate {
+    KeyExchange(ExpectServerKeyExchange),
+    RequestOrDone(ExpectCertificateRequestOrDone),
+}
+
+impl AfterCertificate {
+    fn st(&mut self) -> &mut Tls12Client {
+        match self {
+            Self::KeyExchange(s) => &mut s.st,
+            Self::RequestOrDone(s) => &mut s.st,
+        }
+    }
+
+    fn into_state(self) -> Box<dyn State> {
+        match self {
+            Self::KeyExchange(s) => Box::new(s),
+            Self::RequestOrDone(s) => Box::new(s),
+        }
+    }
+}
+
+/// RFC 6066 §8: the server acknowledged status_request; "a server MAY also choose not to send
+/// a "CertificateStatus" message", so anything else is handed to the state that follows.
+struct ExpectCertificateStatus(AfterCertificate);
+
+impl State for ExpectCertificateStatus {
+    fn handle(
+        self: Box<Self>,
+        cx: &mut CommonState,
+        msg: HandshakeMessage,
+    ) -> Result<Box<dyn State>, Error> {
+        let mut next = self.0;
+        let HandshakePayload::CertificateStatus(status) = msg.payload() else {
+            return next.into_state().handle(cx, msg);
+        };
+        // The codec already refused an empty response (`OCSPResponse<1..2^24-1>`: decode_error)
+        // and one over MAX_OCSP_RESPONSE_SIZE. The response is kept, not judged (crate::ocsp).
+        cx.negotiated.ocsp_response = Some(status.ocsp_response.clone());
+        cx.negotiated.ocsp_stapled = true;
+        next.st().transcript.add(msg.encoded());
+        Ok(next.into_state())
     }
 }
 
@@ -860,6 +933,7 @@ fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
                 },
                 server_certs: cx.negotiated.peer_certificates.clone(),
                 binding: SessionBinding::of(config),
+                ocsp_response: cx.negotiated.ocsp_response.clone(),
             }
         }
     };

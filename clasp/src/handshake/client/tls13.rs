@@ -16,7 +16,9 @@ use crate::key_schedule::tls13::{
     EarlySecret, HandshakeSecret, HandshakeTrafficSecret, ResumptionMasterSecret, Tls13Crypto,
 };
 use crate::msgs::enums::{HandshakeType, PskKeyExchangeMode, SignatureScheme};
-use crate::msgs::extensions::{CertReqExtension, EncryptedExtension, ServerExtension};
+use crate::msgs::extensions::{
+    CertReqExtension, CertificateExtension, EncryptedExtension, ServerExtension,
+};
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
     HandshakePayload, NewSessionTicketTls13, ServerHello,
@@ -86,6 +88,16 @@ pub(crate) fn handle_server_hello(
         match e {
             ServerExtension::KeyShare(_) | ServerExtension::SupportedVersions(_) => {}
             ServerExtension::PreSharedKey(_) if early.is_some() => {}
+            // RFC 8446 §4.2: an extension we sent but "not specified for the message in which
+            // it appears" is illegal_parameter: status_request belongs in the Certificate
+            // (§4.4.2.1), never in ServerHello.
+            ServerExtension::StatusRequestAck
+                if details
+                    .hello
+                    .has_extension(crate::msgs::enums::ExtensionType::StatusRequest) =>
+            {
+                return Err(PeerMisbehaved::IllegalExtensionValue.into())
+            }
             _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
         }
     }
@@ -374,14 +386,25 @@ fn handle_certificate(
         return Err(InvalidMessage::IllegalValue("empty server Certificate").into());
     };
     // RFC 8446 §4.4.2: CertificateEntry extensions "MUST correspond to ones from the
-    // ClientHello"; we offer none that belong there (no status_request, no SCT).
-    if cert
-        .certificate_list
-        .iter()
-        .any(|e| !e.extensions.is_empty())
-    {
-        return Err(PeerMisbehaved::UnsolicitedExtension.into());
+    // ClientHello"; of ours only status_request belongs there (§4.4.2.1), and only if we sent
+    // it ("unsupported_extension" otherwise, §4.2). The end-entity's response is the one that
+    // speaks for the server; one on an intermediate is allowed and ignored.
+    let asked_ocsp = st
+        .details
+        .hello
+        .has_extension(crate::msgs::enums::ExtensionType::StatusRequest);
+    for entry in &cert.certificate_list {
+        for e in &entry.extensions {
+            match e {
+                CertificateExtension::CertificateStatus(_) if asked_ocsp => {}
+                _ => return Err(PeerMisbehaved::UnsolicitedExtension.into()),
+            }
+        }
     }
+    let staple = ee.extensions.iter().find_map(|e| match e {
+        CertificateExtension::CertificateStatus(s) => Some(s.ocsp_response.clone()),
+        _ => None,
+    });
     let intermediates: Vec<_> = rest.iter().map(|e| e.cert_data.clone()).collect();
     let config = Arc::clone(&st.details.config);
     // 1. verify the chain and the name.
@@ -401,6 +424,8 @@ fn handle_certificate(
             .map(|e| e.cert_data.clone())
             .collect()
     });
+    cx.negotiated.ocsp_stapled = staple.is_some();
+    cx.negotiated.ocsp_response = staple;
     st.transcript.add(msg.encoded());
     Ok(Box::new(ExpectCertificateVerify { st, req, verified }))
 }
@@ -704,6 +729,7 @@ impl ExpectTraffic {
                 ticket: nst.ticket.clone(),
                 session,
                 binding: SessionBinding::of(&self.config),
+                ocsp_response: cx.negotiated.ocsp_response.clone(),
             },
         );
         Ok(())

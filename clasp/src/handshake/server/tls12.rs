@@ -41,7 +41,7 @@ use crate::msgs::enums::{
     HandshakeType, ProtocolVersion,
 };
 use crate::msgs::extensions::{
-    ClientExtension, DistinguishedName as WireDn, ProtocolName, ServerExtension,
+    CertificateStatus, ClientExtension, DistinguishedName as WireDn, ProtocolName, ServerExtension,
 };
 use crate::msgs::handshake::{
     CertificateRequestTls12, CertificateTls12, ClientHello, Finished, HandshakeMessage,
@@ -201,6 +201,9 @@ pub(crate) fn handle_client_hello(
     let alpn = choose_alpn(&config, ch)?;
     cx.negotiated.alpn_protocol.clone_from(&alpn);
 
+    // 5a. OCSP stapling (RFC 6066 §8): only for a client that sent status_request.
+    let staple = crate::ocsp::staple_for(config.ocsp.as_ref(), ch, certified.cert.first())?;
+
     // 6. ServerHello. RFC 8446 §4.1.3: a server that could have negotiated TLS 1.3 writes
     // DOWNGRD\x01 into the last 8 bytes of its random when it negotiates TLS 1.2.
     let mut random = [0u8; 32];
@@ -227,6 +230,11 @@ pub(crate) fn handle_client_hello(
     if send_ticket {
         // RFC 5077 §3.2: an empty session_ticket promises a NewSessionTicket.
         extensions.push(ServerExtension::SessionTicketAck);
+    }
+    if staple.is_some() {
+        // RFC 6066 §8: "a server ... MUST include an extension of type "status_request"
+        // with empty "extension_data" in the extended server hello" before CertificateStatus.
+        extensions.push(ServerExtension::StatusRequestAck);
     }
     // RFC 5246 §7.4.1.3: an empty session_id means the session will not be cached. Only
     // sessions with an extended master secret are worth caching (RFC 7627 §5.3).
@@ -269,6 +277,17 @@ pub(crate) fn handle_client_hello(
     }));
     transcript.add(cert.encoded());
     cx.send_handshake(&cert);
+
+    // 7a. CertificateStatus (RFC 6066 §8): "immediately after the Certificate message".
+    if let Some(ocsp_response) = staple {
+        let status =
+            HandshakeMessage::new(HandshakePayload::CertificateStatus(CertificateStatus {
+                ocsp_response,
+            }));
+        transcript.add(status.encoded());
+        cx.send_handshake(&status);
+        cx.negotiated.ocsp_stapled = true;
+    }
 
     // 8. ServerKeyExchange (§7.4.3): params signed with client_random ‖ server_random.
     let kx = match (suite.kx, group) {

@@ -21,8 +21,8 @@ use crate::msgs::enums::{
     ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{
-    CertReqExtension, DistinguishedName as WireDn, EncryptedExtension, KeyShareEntry,
-    NewSessionTicketExtension, ProtocolName, ServerExtension,
+    CertReqExtension, CertificateExtension, CertificateStatus, DistinguishedName as WireDn,
+    EncryptedExtension, KeyShareEntry, NewSessionTicketExtension, ProtocolName, ServerExtension,
 };
 use crate::msgs::handshake::{
     CertificateEntry, CertificateRequestTls13, CertificateTls13, ClientHello, EncryptedExtensions,
@@ -378,6 +378,9 @@ pub(crate) fn handle_client_hello(
 
     // 9. Certificate and CertificateVerify (§4.4.2, §4.4.3); none when resuming.
     if let Some((certified, signer)) = &auth {
+        // RFC 8446 §4.4.2.1: the OCSP response goes in the end-entity CertificateEntry's
+        // status_request extension, and only for a client that sent status_request.
+        let staple = crate::ocsp::staple_for(config.ocsp.as_ref(), ch, certified.cert.first())?;
         #[allow(unused_mut)]
         let mut cert_msg = CertificateTls13 {
             certificate_request_context: Vec::new(),
@@ -390,6 +393,13 @@ pub(crate) fn handle_client_hello(
                 })
                 .collect(),
         };
+        if let (Some(ocsp_response), Some(leaf)) = (staple, cert_msg.certificate_list.first_mut()) {
+            leaf.extensions
+                .push(CertificateExtension::CertificateStatus(CertificateStatus {
+                    ocsp_response,
+                }));
+            cx.negotiated.ocsp_stapled = true;
+        }
         #[cfg(test)]
         if let Some(hook) = config.test_cert_hook {
             hook(&mut cert_msg);

@@ -103,7 +103,11 @@ impl ChainCache {
         intermediates: &[CertificateDer<'_>],
         name: &ServerName<'_>,
     ) -> Option<Vec<u8>> {
-        let total: usize = end_entity.len() + intermediates.iter().map(|c| c.len()).sum::<usize>();
+        let total: usize = end_entity.len()
+            + intermediates
+                .iter()
+                .map(|c| c.as_ref().len())
+                .sum::<usize>();
         if total > MAX_CACHED_CHAIN_BYTES {
             return None;
         }

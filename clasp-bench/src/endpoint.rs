@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 
-use openssl::ssl::{ErrorCode, Ssl, SslContext, SslStream};
+use openssl::ssl::{ErrorCode, Ssl, SslContext, SslSession, SslSessionRef, SslStream};
 
 use crate::setup::{server_name, Configs};
 
@@ -45,6 +45,8 @@ pub trait Endpoint {
     fn read_plain(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     /// Bytes held in the connection's buffers, if the stack reports it (clasp does).
     fn buffer_capacity(&self) -> Option<usize>;
+    /// Whether the handshake resumed a session.
+    fn resumed(&self) -> bool;
 
     /// Appends every pending TLS byte to `wire`: `write_tls` while `wants_write`.
     ///
@@ -122,6 +124,9 @@ macro_rules! clasp_endpoint {
             fn buffer_capacity(&self) -> Option<usize> {
                 Some(clasp::ConnectionCommon::buffer_capacity(self))
             }
+            fn resumed(&self) -> bool {
+                self.negotiated().resumed
+            }
         }
     };
 }
@@ -159,6 +164,9 @@ macro_rules! rustls_endpoint {
             }
             fn buffer_capacity(&self) -> Option<usize> {
                 None
+            }
+            fn resumed(&self) -> bool {
+                (**self).handshake_kind() == Some(rustls::HandshakeKind::Resumed)
             }
         }
     };
@@ -237,7 +245,24 @@ pub struct OpensslConn {
 impl OpensslConn {
     /// A client for "localhost" (SNI and certificate host name check), its ClientHello written.
     fn client(ctx: &SslContext) -> Result<Self, String> {
+        Self::client_with_session(ctx, None)
+    }
+
+    /// [`OpensslConn::client`] offering to resume `session` (from a client of `ctx`).
+    pub(crate) fn client_with_session(
+        ctx: &SslContext,
+        session: Option<&SslSessionRef>,
+    ) -> Result<Self, String> {
         let mut ssl = Ssl::new(ctx).map_err(|e| e.to_string())?;
+        if let Some(session) = session {
+            // SAFETY (rust-openssl's contract for `SSL_set_session`): the session must come
+            // from a connection of the same context; the bench only hands back sessions of
+            // clients of `ctx` (`kinds::OpensslStack` keeps one per context).
+            #[allow(unsafe_code)]
+            unsafe {
+                ssl.set_session(session).map_err(|e| e.to_string())?;
+            }
+        }
         ssl.set_hostname("localhost").map_err(|e| e.to_string())?;
         ssl.param_mut()
             .set_host("localhost")
@@ -249,6 +274,19 @@ impl OpensslConn {
         // Like `ClientConnection::new` in clasp and rustls: build the key share and ClientHello.
         c.process()?;
         Ok(c)
+    }
+
+    /// The client's current session (after the server's NewSessionTicket was read), to resume.
+    pub(crate) fn session(&self) -> Option<SslSession> {
+        self.stream.ssl().session().map(ToOwned::to_owned)
+    }
+
+    /// Closes the connection cleanly (queues a close_notify, untimed), so freeing it leaves
+    /// its session resumable (`SSL_free` of a connection not shut down invalidates it).
+    pub(crate) fn mark_closed(&mut self) {
+        // A failure only means the session is not kept; the next handshake then reports that
+        // it did not resume.
+        let _ = self.stream.shutdown();
     }
 
     /// A server waiting for a ClientHello.
@@ -325,6 +363,9 @@ impl Endpoint for OpensslConn {
     fn buffer_capacity(&self) -> Option<usize> {
         None
     }
+    fn resumed(&self) -> bool {
+        self.stream.ssl().session_reused()
+    }
     fn write_all_tls(&mut self, wire: &mut Vec<u8>) -> io::Result<()> {
         self.stream.get_mut().take(wire);
         Ok(())
@@ -362,6 +403,8 @@ pub trait Stack {
     fn new_client(&self) -> Self::Client;
     /// A new server connection.
     fn new_server(&self) -> Self::Server;
+    /// Called after each handshake with the client (OpenSSL keeps its session to resume).
+    fn remember(&self, _client: &mut Self::Client) {}
 }
 
 impl Stack for Configs<clasp::ClientConfig, clasp::ServerConfig> {

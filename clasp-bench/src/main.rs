@@ -11,6 +11,7 @@
 mod alloc;
 mod breakdown;
 mod endpoint;
+mod kinds;
 mod marvin;
 mod scenarios;
 mod setup;
@@ -22,8 +23,8 @@ mod fuzz_bodies;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use endpoint::Stack;
-use scenarios::{bulk, handshakes, idle_memory, raw_seal, raw_seal_openssl, Memory};
+use kinds::{FloorKit, Kind, KINDS};
+use scenarios::{bulk, handshakes_resuming, idle_memory, raw_seal, raw_seal_openssl, Memory};
 use setup::{clasp_configs, openssl_configs, rustls_configs, Pki, Suite};
 
 #[global_allocator]
@@ -48,6 +49,10 @@ struct Params {
     only_stack: Option<&'static str>,
     /// Print only the itemised memory of one idle clasp client and server.
     memory_breakdown: bool,
+    /// Only this handshake kind (`Kind::id`); all kinds when `None`.
+    kind: Option<&'static str>,
+    /// Print the table as JSON instead of Markdown.
+    json: bool,
 }
 
 impl Params {
@@ -60,27 +65,27 @@ impl Params {
         handshake_only: false,
         only_stack: None,
         memory_breakdown: false,
+        kind: None,
+        json: false,
     };
+    /// Every row, a tiny number of times: checks that the bench runs (CI), measures nothing.
     const QUICK: Self = Self {
-        runs: 3,
-        handshakes: 50,
-        bulk_bytes: 16 << 20,
-        pairs: 20,
-        mem_transfer: 256 << 10,
-        handshake_only: false,
-        only_stack: None,
-        memory_breakdown: false,
-    };
-    #[cfg(test)]
-    const TINY: Self = Self {
         runs: 1,
-        handshakes: 1,
-        bulk_bytes: 128 << 10,
+        handshakes: 2,
+        bulk_bytes: 256 << 10,
         pairs: 2,
         mem_transfer: 64 << 10,
         handshake_only: false,
         only_stack: None,
         memory_breakdown: false,
+        kind: None,
+        json: false,
+    };
+    #[cfg(test)]
+    const TINY: Self = Self {
+        handshakes: 1,
+        bulk_bytes: 128 << 10,
+        ..Self::QUICK
     };
 }
 
@@ -90,15 +95,19 @@ clasp-bench: clasp vs rustls 0.23 (both on aws-lc-rs) vs OpenSSL (system libssl)
 USAGE: cargo run --release -p clasp-bench -- [OPTIONS]
 
 OPTIONS:
-  --quick           fewer runs and smaller sizes (3 runs, 50 handshakes, 16 MiB)
+  --quick           every row a tiny number of times (1 run, 2 handshakes, 256 KiB): checks
+                    that the bench runs (CI); its figures mean nothing
+  --json            print the table as JSON (rows with medians in µs, CPU, load average)
+  --kind ID         only this handshake kind (see the ids below)
   --runs N          timed runs per scenario and stack (default 11)
   --handshakes N    handshakes per run (default 500)
   --mib N           bulk transfer size in MiB (default 64)
   --pairs N         idle connection pairs for the memory rows (default 100)
   --only handshake  run only the handshake rows (e.g. under valgrind --tool=callgrind)
   --only clasp-handshakes | rustls-handshakes | openssl-handshakes
-                    run only that stack's handshakes (--handshakes N of them, no warm-up, no
-                    table): for instruction counts per stack, compare two values of N
+                    run only that stack's handshakes of --kind ID (default the first kind;
+                    --handshakes N of them, no warm-up, no table): for instruction counts per
+                    stack, compare two values of N
   --only memory-breakdown
                     itemise the memory of one idle clasp client and server after the handshake
                     and check the parts against the counting allocator
@@ -121,7 +130,21 @@ fn parse_args() -> Result<Option<Params>, String> {
                 .ok_or_else(|| format!("{name} needs a positive number"))
         };
         match a.as_str() {
-            "--quick" => p = Params::QUICK,
+            "--quick" => {
+                p = Params {
+                    json: p.json,
+                    kind: p.kind,
+                    ..Params::QUICK
+                }
+            }
+            "--json" => p.json = true,
+            "--kind" => {
+                let id = args.next().unwrap_or_default();
+                match KINDS.iter().find(|k| k.id == id) {
+                    Some(k) => p.kind = Some(k.id),
+                    None => return Err(format!("--kind: unknown kind {id:?}\n\n{USAGE}")),
+                }
+            }
             "--runs" => p.runs = num("--runs")?,
             "--handshakes" => p.handshakes = num("--handshakes")?,
             "--mib" => p.bulk_bytes = num("--mib")? << 20,
@@ -166,6 +189,15 @@ impl Stat {
     }
 }
 
+/// Medians behind a handshake row, µs (for `--json`).
+#[derive(Debug, Clone, Copy)]
+struct Medians {
+    clasp: f64,
+    rustls: Option<f64>,
+    openssl: Option<f64>,
+    floor: f64,
+}
+
 /// One line of the table.
 #[derive(Debug, Clone)]
 struct Row {
@@ -178,6 +210,12 @@ struct Row {
     ratio: String,
     /// clasp ÷ OpenSSL.
     ratio_openssl: String,
+    /// The primitive floor (handshake rows; "—" elsewhere).
+    floor: String,
+    /// Protocol overhead, (clasp − floor) ÷ (rustls − floor) (handshake rows; "—" elsewhere).
+    overhead: String,
+    /// The medians, where the row has them.
+    medians: Option<Medians>,
 }
 
 impl Row {
@@ -193,6 +231,9 @@ impl Row {
             openssl,
             ratio,
             ratio_openssl,
+            floor: "—".into(),
+            overhead: "—".into(),
+            medians: None,
         }
     }
 }
@@ -230,66 +271,91 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Per-run values: one vector of metrics per run.
-type Runs = Vec<Vec<f64>>;
-
-/// Runs `f(clasp)`, `f(rustls)` and `f(openssl)` in turn, `runs` times each after one untimed
-/// warm-up apiece, and returns the per-run values.
-fn alternate<A: Stack, B: Stack, C: Stack>(
-    runs: usize,
-    (a, b, c): (&A, &B, &C),
-    mut fa: impl FnMut(&A) -> Result<Vec<f64>, String>,
-    mut fb: impl FnMut(&B) -> Result<Vec<f64>, String>,
-    mut fc: impl FnMut(&C) -> Result<Vec<f64>, String>,
-) -> Result<(Runs, Runs, Runs), String> {
-    fa(a)?;
-    fb(b)?;
-    fc(c)?;
-    let (mut va, mut vb, mut vc) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs {
-        va.push(fa(a)?);
-        vb.push(fb(b)?);
-        vc.push(fc(c)?);
-    }
-    Ok((va, vb, vc))
-}
-
 /// Column `i` of per-run vectors, as a stat.
 fn col(v: &[Vec<f64>], i: usize) -> Stat {
     Stat::of(v.iter().map(|r| r[i]).collect())
 }
 
+fn kinds(p: &Params) -> impl Iterator<Item = Kind> + '_ {
+    KINDS
+        .iter()
+        .copied()
+        .filter(|k| p.kind.is_none_or(|id| id == k.id))
+}
+
+/// Every handshake kind: client and server rows, each with the three stacks, the primitive
+/// floor, and the ratios. Per run: floor, clasp, rustls, OpenSSL in turn, so load changes hit
+/// all of them.
 fn handshake_rows(p: &Params, pki: &Pki, rows: &mut Vec<Row>) -> Result<(), String> {
-    let c = clasp_configs(pki, Suite::Aes128Gcm);
-    let r = rustls_configs(pki, Suite::Aes128Gcm);
-    let o = openssl_configs(pki, Suite::Aes128Gcm, false);
+    let kit = FloorKit::new(pki);
     let n = p.handshakes;
-    let per_run = |t: scenarios::HandshakeTimes| {
-        vec![us(t.client, n), us(t.server, n), us(t.client + t.server, n)]
-    };
-    let (vc, vr, vo) = alternate(
-        p.runs,
-        (&c, &r, &o),
-        |s| handshakes(s, n).map(per_run),
-        |s| handshakes(s, n).map(per_run),
-        |s| handshakes(s, n).map(per_run),
-    )?;
-    let sc = "TLS 1.3 full handshake, X25519, ECDSA P-256, AES-128-GCM";
-    for (i, metric) in [
-        "client side, µs",
-        "server side, µs",
-        "total (client + server), µs",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let (a, b, o) = (col(&vc, i), col(&vr, i), col(&vo, i));
-        rows.push(Row::new(
-            sc,
-            metric,
-            [fmt_time(a), fmt_time(b), fmt_time(o)],
-            [ratio(a.median / b.median), ratio(a.median / o.median)],
-        ));
+    let per_run = |t: scenarios::HandshakeTimes| vec![us(t.client, n), us(t.server, n)];
+    for kind in kinds(p) {
+        let c = kinds::clasp_configs(pki, kind);
+        let r = kinds::rustls_configs(pki, kind);
+        let o = kinds::openssl_stack(pki, kind);
+        let floor = |kit: &FloorKit| {
+            kit.measure(kind, n)
+                .map(|f| vec![us(f.client, n), us(f.server, n)])
+        };
+        let (mut vf, mut vc, mut vr, mut vo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // One untimed warm-up each, then the timed runs.
+        for run in 0..=p.runs {
+            let f = floor(&kit).map_err(|e| format!("{}: floor: {e}", kind.id))?;
+            let a = handshakes_resuming(&c, n, kind.resumed)
+                .map(per_run)
+                .map_err(|e| format!("{}: clasp: {e}", kind.id))?;
+            let b = r
+                .as_ref()
+                .map(|r| handshakes_resuming(r, n, kind.resumed).map(per_run))
+                .transpose()
+                .map_err(|e| format!("{}: rustls: {e}", kind.id))?;
+            let d = o
+                .as_ref()
+                .map(|o| handshakes_resuming(o, n, kind.resumed).map(per_run))
+                .transpose()
+                .map_err(|e| format!("{}: openssl: {e}", kind.id))?;
+            if run > 0 {
+                vf.push(f);
+                vc.push(a);
+                vr.extend(b);
+                vo.extend(d);
+            }
+        }
+        for (i, metric) in ["client side, µs", "server side, µs"].iter().enumerate() {
+            let (f, a) = (col(&vf, i), col(&vc, i));
+            let b = (!vr.is_empty()).then(|| col(&vr, i));
+            let o = (!vo.is_empty()).then(|| col(&vo, i));
+            let dash = || "—".to_string();
+            let mut row = Row::new(
+                kind.name,
+                metric,
+                [
+                    fmt_time(a),
+                    b.map_or_else(dash, fmt_time),
+                    o.map_or_else(dash, fmt_time),
+                ],
+                [
+                    b.map_or_else(dash, |b| ratio(a.median / b.median)),
+                    o.map_or_else(dash, |o| ratio(a.median / o.median)),
+                ],
+            );
+            row.floor = format!("{:.1}", f.median);
+            // The repeat-visit kind skips a primitive (the chain) on clasp's side only, so
+            // "overhead" over the common floor means nothing there.
+            if !kind.chain_cache {
+                if let Some(b) = b {
+                    row.overhead = ratio((a.median - f.median) / (b.median - f.median));
+                }
+            }
+            row.medians = Some(Medians {
+                clasp: a.median,
+                rustls: b.map(|b| b.median),
+                openssl: o.map(|o| o.median),
+                floor: f.median,
+            });
+            rows.push(row);
+        }
     }
     Ok(())
 }
@@ -446,15 +512,23 @@ fn run(p: &Params) -> Result<Vec<Row>, String> {
     let pki = Pki::generate();
     let mut rows = Vec::new();
     if let Some(stack) = p.only_stack {
-        let t = match stack {
-            "clasp" => handshakes(&clasp_configs(&pki, Suite::Aes128Gcm), p.handshakes)?,
-            "openssl" => handshakes(
-                &openssl_configs(&pki, Suite::Aes128Gcm, false),
-                p.handshakes,
-            )?,
-            _ => handshakes(&rustls_configs(&pki, Suite::Aes128Gcm), p.handshakes)?,
-        };
+        let kind = kinds(p).next().ok_or("no such kind")?;
         let n = p.handshakes;
+        let (res, name) = (kind.resumed, kind.id);
+        let t = match stack {
+            "clasp" => handshakes_resuming(&kinds::clasp_configs(&pki, kind), n, res)?,
+            "openssl" => handshakes_resuming(
+                &kinds::openssl_stack(&pki, kind).ok_or("OpenSSL cannot do this kind")?,
+                n,
+                res,
+            )?,
+            _ => handshakes_resuming(
+                &kinds::rustls_configs(&pki, kind).ok_or("rustls cannot do this kind")?,
+                n,
+                res,
+            )?,
+        };
+        print!("{name}: ");
         println!(
             "{stack}: {n} handshakes, client {:.1} µs, server {:.1} µs each",
             us(t.client, n),
@@ -479,19 +553,69 @@ fn openssl_name() -> String {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| scenario | metric | clasp | rustls 0.23 | {} | clasp ÷ rustls | clasp ÷ OpenSSL |",
+        "| scenario | metric | clasp | rustls 0.23 | {} | floor | clasp ÷ rustls | clasp ÷ OpenSSL | overhead ÷ rustls |",
         openssl_name()
     );
-    println!("|---|---|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut last = "";
     for r in rows {
         let sc = if r.scenario == last { "" } else { &r.scenario };
         last = &r.scenario;
         println!(
-            "| {sc} | {} | {} | {} | {} | {} | {} |",
-            r.metric, r.clasp, r.rustls, r.openssl, r.ratio, r.ratio_openssl
+            "| {sc} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.metric, r.clasp, r.rustls, r.openssl, r.floor, r.ratio, r.ratio_openssl, r.overhead
         );
     }
+}
+
+/// The CPU's model name (first `model name` of /proc/cpuinfo).
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// The table as one JSON document.
+fn table_json(p: &Params, rows: &[Row], load_before: &str, load_after: &str) -> serde_json::Value {
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "scenario": r.scenario,
+                "metric": r.metric,
+                "clasp": r.clasp,
+                "rustls": r.rustls,
+                "openssl": r.openssl,
+                "floor": r.floor,
+                "clasp_over_rustls": r.ratio,
+                "clasp_over_openssl": r.ratio_openssl,
+                "overhead_over_rustls": r.overhead,
+                "median_us": r.medians.map(|m| serde_json::json!({
+                    "clasp": m.clasp,
+                    "rustls": m.rustls,
+                    "openssl": m.openssl,
+                    "floor": m.floor,
+                })),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "cpu": cpu_model(),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "openssl": openssl::version::version(),
+        "runs": p.runs,
+        "handshakes_per_run": p.handshakes,
+        "bulk_bytes": p.bulk_bytes,
+        "idle_pairs": p.pairs,
+        "rows": rows,
+    })
 }
 
 /// `clasp-bench marvin [--samples N]`.
@@ -536,6 +660,10 @@ fn main() -> ExitCode {
         Ok(Some(p)) => p,
         Ok(None) => {
             print!("{USAGE}");
+            println!("\nHANDSHAKE KINDS (--kind ID):");
+            for k in KINDS {
+                println!("  {:<28} {}", k.id, k.name);
+            }
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -546,14 +674,18 @@ fn main() -> ExitCode {
     if cfg!(debug_assertions) {
         eprintln!("warning: debug build; use `cargo run --release -p clasp-bench` for numbers");
     }
-    println!(
-        "clasp-bench: {} runs per scenario, {} handshakes per run, {} MiB bulk, {} idle pairs",
-        p.runs,
-        p.handshakes,
-        p.bulk_bytes >> 20,
-        p.pairs
-    );
-    println!("load average before: {}", loadavg());
+    let load_before = loadavg();
+    if !p.json {
+        println!(
+            "clasp-bench: {} runs per scenario, {} handshakes per run, {} KiB bulk, {} idle pairs",
+            p.runs,
+            p.handshakes,
+            p.bulk_bytes >> 10,
+            p.pairs
+        );
+        println!("CPU: {}", cpu_model());
+        println!("load average before: {load_before}");
+    }
     if p.memory_breakdown {
         let pki = Pki::generate();
         return match breakdown::memory_breakdown(&clasp_configs(&pki, Suite::Aes128Gcm), p.pairs) {
@@ -575,8 +707,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("load average after:  {}", loadavg());
+    let load_after = loadavg();
+    if p.json {
+        println!("{:#}", table_json(&p, &rows, &load_before, &load_after));
+        return ExitCode::SUCCESS;
+    }
+    println!("load average after:  {load_after}");
     println!();
+    println!("Floor: the same primitives called directly (aws-lc-rs, rustls-webpki), median µs;");
+    println!("overhead ÷ rustls = (clasp − floor) ÷ (rustls − floor).");
     println!("Times: median (best run). Rates: median (best run). Ratios: clasp ÷ rustls and");
     println!("clasp ÷ OpenSSL of the medians as time or bytes (below 1.00 = clasp faster or");
     println!("smaller). {}", openssl::version::version());
@@ -588,7 +727,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint::Endpoint;
+    use crate::endpoint::{Endpoint, Stack};
     use crate::scenarios::{connected, stream};
     use clasp::msgs::enums::CipherSuite;
 
@@ -597,17 +736,25 @@ mod tests {
     #[test]
     fn every_scenario_runs_once() {
         let rows = run(&Params::TINY).unwrap();
-        // 3 handshake rows, 2 suites × 5 bulk rows, 2 × 7 memory rows.
-        assert_eq!(rows.len(), 3 + 10 + 14);
+        // 2 rows per handshake kind, 2 suites × 5 bulk rows, 2 × 7 memory rows.
+        assert_eq!(rows.len(), 2 * KINDS.len() + 10 + 14);
         for r in &rows {
-            for cell in [&r.clasp, &r.rustls, &r.openssl, &r.ratio, &r.ratio_openssl] {
+            for cell in [
+                &r.clasp,
+                &r.rustls,
+                &r.openssl,
+                &r.ratio,
+                &r.ratio_openssl,
+                &r.floor,
+                &r.overhead,
+            ] {
                 assert!(!cell.contains("NaN") && !cell.contains("inf"), "{r:?}");
             }
         }
     }
 
     fn check_stack<S: Stack>(stack: &S) {
-        let t = handshakes(stack, 1).unwrap();
+        let t = handshakes_resuming(stack, 1, false).unwrap();
         assert!(t.client > Duration::ZERO && t.server > Duration::ZERO);
 
         // Bytes arrive, in order, both ways (stream verifies every byte against the pattern).
@@ -707,6 +854,26 @@ mod tests {
         }
         for suite in [Suite::Aes128Gcm, Suite::Chacha20Poly1305] {
             assert!(raw_seal_openssl(suite, 64 << 10).unwrap() > Duration::ZERO);
+        }
+    }
+
+    /// Every kind handshakes on every stack that can do it, and the resumed kinds really
+    /// resume (handshakes_resuming fails otherwise).
+    #[test]
+    fn every_kind_on_every_stack() {
+        let pki = Pki::generate();
+        for &kind in KINDS {
+            let c = kinds::clasp_configs(&pki, kind);
+            handshakes_resuming(&c, 2, kind.resumed).unwrap_or_else(|e| panic!("{e}"));
+            if let Some(r) = kinds::rustls_configs(&pki, kind) {
+                handshakes_resuming(&r, 2, kind.resumed)
+                    .unwrap_or_else(|e| panic!("{}: rustls: {e}", kind.id));
+            }
+            if let Some(o) = kinds::openssl_stack(&pki, kind) {
+                handshakes_resuming(&o, 2, kind.resumed)
+                    .unwrap_or_else(|e| panic!("{}: openssl: {e}", kind.id));
+            }
+            kinds::FloorKit::new(&pki).measure(kind, 1).unwrap();
         }
     }
 

@@ -127,18 +127,37 @@ pub struct HandshakeTimes {
     pub server: Duration,
 }
 
-/// `n` full handshakes between fresh connections.
+/// `n` handshakes between fresh connections, resuming when `resume`: an untimed full handshake
+/// first gives the client a session, then every timed handshake must resume the session the one
+/// before it left (the client reads the server's NewSessionTicket, charged to the client).
 ///
 /// # Errors
-/// A handshake fails.
-pub fn handshakes<S: Stack>(stack: &S, n: usize) -> Result<HandshakeTimes, String> {
+/// A handshake fails, or (with `resume`) does not resume.
+pub fn handshakes_resuming<S: Stack>(
+    stack: &S,
+    n: usize,
+    resume: bool,
+) -> Result<HandshakeTimes, String> {
     let mut t = HandshakeTimes::default();
     let mut wire = Vec::with_capacity(8192);
-    for _ in 0..n {
+    let mut sink = [0u8; 64];
+    let one = |t: &mut HandshakeTimes, wire: &mut Vec<u8>, sink: &mut [u8]| {
         let mut c = timed(&mut t.client, || stack.new_client());
         let mut s = timed(&mut t.server, || stack.new_server());
-        complete_handshake(&mut c, &mut s, &mut wire, &mut t.client, &mut t.server)?;
-        black_box((&c, &s));
+        complete_handshake(&mut c, &mut s, wire, &mut t.client, &mut t.server)?;
+        // Post-handshake messages (OpenSSL processes tickets only when reading).
+        timed(&mut t.client, || c.read_plain(sink)).map_err(|e| e.to_string())?;
+        stack.remember(&mut c);
+        black_box(&s);
+        Ok::<bool, String>(c.resumed())
+    };
+    if resume {
+        one(&mut HandshakeTimes::default(), &mut wire, &mut sink)?;
+    }
+    for _ in 0..n {
+        if one(&mut t, &mut wire, &mut sink)? != resume {
+            return Err(format!("handshake resumed: expected {resume}"));
+        }
     }
     Ok(t)
 }

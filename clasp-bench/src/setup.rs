@@ -20,6 +20,14 @@ pub struct Pki {
     pub chain: Vec<CertificateDer<'static>>,
     /// The leaf's private key, PKCS#8.
     pub key: PrivatePkcs8KeyDer<'static>,
+    /// An RSA-2048 leaf for "localhost" signed by the same CA (the RSA handshake kinds).
+    pub rsa_chain: Vec<CertificateDer<'static>>,
+    /// Its private key, PKCS#8.
+    pub rsa_key: PrivatePkcs8KeyDer<'static>,
+    /// A client certificate (ECDSA P-256, clientAuth) from the same CA.
+    pub client_chain: Vec<CertificateDer<'static>>,
+    /// Its private key, PKCS#8.
+    pub client_key: PrivatePkcs8KeyDer<'static>,
 }
 
 impl Pki {
@@ -42,11 +50,35 @@ impl Pki {
         let mut params =
             rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("leaf params");
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf = params.signed_by(&key, &ca, &ca_key).expect("sign leaf");
+        let leaf = params
+            .clone()
+            .signed_by(&key, &ca, &ca_key)
+            .expect("sign leaf");
+        let rsa_key =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                .expect("generate RSA leaf key");
+        let rsa_leaf = params
+            .signed_by(&rsa_key, &ca, &ca_key)
+            .expect("sign RSA leaf");
+        let client_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            .expect("generate client key");
+        let mut client_params =
+            rcgen::CertificateParams::new(Vec::<String>::new()).expect("client params");
+        client_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "clasp-bench client");
+        client_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let client_leaf = client_params
+            .signed_by(&client_key, &ca, &ca_key)
+            .expect("sign client leaf");
         Self {
             ca: ca.der().clone(),
             chain: vec![leaf.der().clone()],
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            rsa_chain: vec![rsa_leaf.der().clone()],
+            rsa_key: PrivatePkcs8KeyDer::from(rsa_key.serialize_der()),
+            client_chain: vec![client_leaf.der().clone()],
+            client_key: PrivatePkcs8KeyDer::from(client_key.serialize_der()),
         }
     }
 }

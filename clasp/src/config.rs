@@ -296,6 +296,7 @@ pub struct ClientConfigBuilder {
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
     no_resumption_reverification: bool,
     no_ocsp_request: bool,
+    chain_cache_capacity: Option<usize>,
 }
 
 impl ClientConfigBuilder {
@@ -556,6 +557,17 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Keeps at most `capacity` verified server chains (default 64; 0 turns the cache off), so a
+    /// client reconnecting to a server skips re-verifying the chain's signatures; the server's
+    /// handshake signature is still verified every time. An entry is used for at most an hour
+    /// and never past the earliest `notAfter` on its path; see [`WebPkiServerVerifier`]. Applies
+    /// to the built-in verifier only (not to one given with [`Self::with_verifier`]).
+    #[must_use]
+    pub fn with_verified_chain_cache(mut self, capacity: usize) -> Self {
+        self.chain_cache_capacity = Some(capacity);
+        self
+    }
+
     /// Dangerous options, for tests only.
     #[must_use]
     pub fn dangerous(self) -> DangerousClientConfigBuilder {
@@ -581,10 +593,14 @@ impl ClientConfigBuilder {
         }
         let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
             Some(v) => v,
-            None => Arc::new(WebPkiServerVerifier::new(
-                Arc::new(self.roots.unwrap_or_default()),
-                &provider,
-            )),
+            None => {
+                let v =
+                    WebPkiServerVerifier::new(Arc::new(self.roots.unwrap_or_default()), &provider);
+                Arc::new(match self.chain_cache_capacity {
+                    Some(n) => v.with_chain_cache(n, crate::verify::CHAIN_CACHE_MAX_AGE_SECS),
+                    None => v,
+                })
+            }
         };
         let client_cert = match (self.client_cert, self.client_cert_pending) {
             (Some(r), _) => Some(r),

@@ -25,8 +25,12 @@ pub use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls_pki_types::{SubjectPublicKeyInfoDer, TrustAnchor};
 
 use crate::crypto::{CryptoProvider, SignatureVerifiers};
+
+mod chain_cache;
 use crate::error::{CertificateError, ConfigError, Error, PeerMisbehaved};
 use crate::msgs::enums::SignatureScheme;
+use chain_cache::ChainCache;
+pub(crate) use chain_cache::DEFAULT_MAX_AGE_SECS as CHAIN_CACHE_MAX_AGE_SECS;
 
 /// The host name to send in `server_name` (RFC 6066 §3), if any: only DNS names are sent;
 /// "Literal IPv4 and IPv6 addresses are not permitted in "HostName"".
@@ -106,6 +110,9 @@ fn put_der_len(out: &mut Vec<u8>, len: usize) {
 #[derive(Clone, Default)]
 pub struct RootCertStore {
     roots: Vec<TrustAnchor<'static>>,
+    /// Changes whenever `roots` does (0: empty since creation): the trust-anchor set's identity
+    /// in the verified-chain cache's key, so a chain verified under other anchors never matches.
+    identity: u64,
 }
 
 impl fmt::Debug for RootCertStore {
@@ -120,6 +127,7 @@ impl RootCertStore {
     /// Adds every anchor of `other` to this store.
     pub fn extend(&mut self, other: RootCertStore) {
         self.roots.extend(other.roots);
+        self.identity = chain_cache::next_roots_identity();
     }
 
     /// An empty store.
@@ -137,6 +145,7 @@ impl RootCertStore {
             .map_err(|_| ConfigError::BadTrustAnchor)?
             .to_owned();
         self.roots.push(anchor);
+        self.identity = chain_cache::next_roots_identity();
         Ok(())
     }
 
@@ -619,20 +628,41 @@ pub trait ClientCertVerifier: Send + Sync + fmt::Debug {
 }
 
 /// Verifies server certificates against a [`RootCertStore`] with `rustls-webpki`.
+///
+/// It keeps a small cache of chains it verified (64 by default; see
+/// [`WebPkiServerVerifier::with_chain_cache`]), so a client reconnecting to the same server
+/// skips the chain's signature checks; the server's `CertificateVerify` is checked every time.
+/// The cache's key, bounds and security argument are documented in `verify/chain_cache.rs`.
 #[derive(Debug, Clone)]
 pub struct WebPkiServerVerifier {
     roots: Arc<RootCertStore>,
     verifiers: &'static dyn SignatureVerifiers,
+    cache: Arc<ChainCache>,
 }
 
 impl WebPkiServerVerifier {
-    /// A verifier trusting `roots`, checking signatures with `provider.verifiers`.
+    /// A verifier trusting `roots`, checking signatures with `provider.verifiers`, with the
+    /// default verified-chain cache (64 chains, each for at most an hour and never past the
+    /// earliest `notAfter` on its path).
     #[must_use]
     pub fn new(roots: Arc<RootCertStore>, provider: &CryptoProvider) -> Self {
         Self {
             roots,
             verifiers: provider.verifiers,
+            cache: Arc::new(ChainCache::new(
+                chain_cache::DEFAULT_CAPACITY,
+                chain_cache::DEFAULT_MAX_AGE_SECS,
+            )),
         }
+    }
+
+    /// Sets the verified-chain cache: at most `capacity` chains (0 turns the cache off), each
+    /// used for at most `max_age_secs` after it was verified (and never past the earliest
+    /// `notAfter` on its path). Replaces the current cache with an empty one.
+    #[must_use]
+    pub fn with_chain_cache(mut self, capacity: usize, max_age_secs: u64) -> Self {
+        self.cache = Arc::new(ChainCache::new(capacity, max_age_secs));
+        self
     }
 }
 
@@ -644,6 +674,18 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         server_name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        // 0. A chain this verifier already verified for this name under these anchors, still
+        //    within every certificate's validity period (see verify/chain_cache.rs for why that
+        //    gives the same answer as steps 1 and 2).
+        let key = self
+            .cache
+            .is_enabled()
+            .then(|| ChainCache::key(self.roots.identity, end_entity, intermediates, server_name))
+            .flatten();
+        if let Some(path) = key.as_deref().and_then(|k| self.cache.get(k, now)) {
+            return Ok(ServerCertVerified::assertion_with_path(path));
+        }
+        self.cache.count_verification();
         // 1. The chain: a path to a trust anchor, valid at `now`, with the serverAuth EKU.
         let (ee, path) = verify_chain(
             self.verifiers,
@@ -656,6 +698,9 @@ impl ServerCertVerifier for WebPkiServerVerifier {
         // 2. The name: a DNS or IP SAN matching what we connected to (RFC 6125 via webpki).
         ee.verify_is_valid_for_subject_name(server_name)
             .map_err(|e| map_name_error(&e, server_name))?;
+        if let Some(key) = key {
+            self.cache.insert(key, &path, now);
+        }
         Ok(ServerCertVerified::assertion_with_path(path))
     }
 

@@ -151,6 +151,20 @@ pub const KINDS: &[Kind] = &[
 ];
 
 impl Kind {
+    /// The client's groups: the kind's group, and in TLS 1.2 with an ECDSA P-256 certificate
+    /// P-256 too (RFC 4492 §5.1: the certificate's curve must be one the client offered; the
+    /// server still picks the kind's group, the only one it has).
+    fn clasp_client_groups(self) -> Vec<NamedGroup> {
+        let mut groups = vec![self.clasp_group()];
+        if self.version == Version::Tls12
+            && self.cert == Cert::EcdsaP256
+            && self.clasp_group() != NamedGroup::secp256r1
+        {
+            groups.push(NamedGroup::secp256r1);
+        }
+        groups
+    }
+
     fn clasp_group(self) -> NamedGroup {
         match self.kx {
             Kx::X25519 => NamedGroup::X25519,
@@ -200,7 +214,7 @@ pub fn clasp_configs(pki: &Pki, kind: Kind) -> Configs<clasp::ClientConfig, clas
         .with_root_certificates(roots.clone())
         .with_protocol_versions(&[version])
         .with_cipher_suites(&[kind.clasp_suite()])
-        .with_groups(&[kind.clasp_group()]);
+        .with_groups(&kind.clasp_client_groups());
     if !kind.chain_cache {
         client = client.with_verified_chain_cache(0);
     }

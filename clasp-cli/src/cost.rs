@@ -142,10 +142,15 @@ impl Cost {
             st.bold(&format!("{}:", WireMsg::CostTitle.text(lang))),
             st.yellow(&format!("{}: {rt}", WireMsg::RoundTrips.text(lang)))
         ));
+        // Milliseconds in the reader's language ("ms" is English in a Russian line).
+        let unit = match lang {
+            Lang::En => "ms",
+            Lang::Ru => "мс",
+        };
         let opt =
-            |d: Option<Duration>| d.map_or_else(|| "-".into(), |d| format!("{:.1} ms", ms(d)));
+            |d: Option<Duration>| d.map_or_else(|| "-".into(), |d| format!("{:.1} {unit}", ms(d)));
         t.push_str(&format!(
-            "  {}: {:.1} ms; {}: {}; {}: {}; {}: {} ms\n",
+            "  {}: {:.1} {unit}; {}: {}; {}: {}; {}: {} {unit}\n",
             WireMsg::TcpConnectTime.text(lang),
             ms(self.connect),
             WireMsg::HandshakeTime.text(lang),
@@ -177,7 +182,7 @@ impl Cost {
                 String::new()
             };
             t.push_str(&format!(
-                "  {:<4} {:<22} {:>7.1} ms {:>7.1} ms {:>8} {:>7}{what}\n",
+                "  {:<4} {:<22} {:>7.1} {unit} {:>7.1} {unit} {:>8} {:>7}{what}\n",
                 i + 1,
                 f.dir.arrow(lang),
                 ms(f.start),

@@ -454,7 +454,15 @@ pub fn run(args: &Args) -> u8 {
         return fail(lang, "client", e);
     }
     let second = if resume {
-        match connect_once(&ccfg, addr, args.early_data, lang, capture.as_ref(), &request, delay) {
+        match connect_once(
+            &ccfg,
+            addr,
+            args.early_data,
+            lang,
+            capture.as_ref(),
+            &request,
+            delay,
+        ) {
             Ok(h) => Some(h),
             Err(code) => return code,
         }

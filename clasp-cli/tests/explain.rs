@@ -187,7 +187,7 @@ const TLS13_ONLY: &[&str] = &[
     "HelloRetryRequest",
     "EncryptedExtensions",
     "early secret",
-    "round trip",
+    "after one round trip",
     "psk_dhe_ke",
     "HKDF",
     "доля ключа",

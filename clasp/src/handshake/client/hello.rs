@@ -264,7 +264,9 @@ fn still_trusted(
         return true;
     }
     let Some((ee, rest)) = certs.split_first() else {
-        return false;
+        // No chain: the session was authenticated by an external PSK (RFC 8446 §2.2), which
+        // only a config that still holds external PSKs may lean on again.
+        return !config.external_psks.is_empty();
     };
     config
         .verifier

@@ -203,6 +203,8 @@ impl ClaspServer {
             .spawn()
             .expect("spawn clasp server");
         let stdout = child.stdout.take().expect("stdout");
+        // From here the guard kills and reaps the child on every path (a panic included).
+        let mut server = Self { child, port: 0 };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -214,12 +216,11 @@ impl ClaspServer {
         });
         loop {
             let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
-                let _ = child.kill();
                 panic!("clasp server did not start");
             };
             if let Some(rest) = line.strip_prefix("listening on https://127.0.0.1:") {
-                let port = rest.trim_end_matches('/').parse().expect("port");
-                return Self { child, port };
+                server.port = rest.trim_end_matches('/').parse().expect("port");
+                return server;
             }
         }
     }

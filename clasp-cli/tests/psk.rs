@@ -54,6 +54,8 @@ fn start_server(args: &[&str]) -> Server {
         .spawn()
         .expect("spawn clasp server");
     let stdout = child.stdout.take().expect("stdout");
+    // From here the guard kills and reaps the child on every path (a panic included).
+    let mut server = Server(child, 0);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -65,12 +67,11 @@ fn start_server(args: &[&str]) -> Server {
     });
     loop {
         let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) else {
-            let _ = child.kill();
             panic!("clasp server did not start");
         };
         if let Some(rest) = line.strip_prefix("listening on https://127.0.0.1:") {
-            let port = rest.trim_end_matches('/').parse().expect("port");
-            return Server(child, port);
+            server.1 = rest.trim_end_matches('/').parse().expect("port");
+            return server;
         }
     }
 }

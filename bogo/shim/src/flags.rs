@@ -267,9 +267,10 @@ const VALUE_FLAGS: &[&str] = &[
 fn takes_value(name: &str) -> Result<bool, FlagError> {
     if VALUE_FLAGS.contains(&name) || crate::ocsp::VALUE_FLAGS.contains(&name) {
         Ok(true)
-    } else if crate::ocsp::BOOL_FLAGS.contains(&name) {
-        Ok(false)
-    } else if BOOL_FLAGS.contains(&name) || NO_OPS.contains(&name) {
+    } else if crate::ocsp::BOOL_FLAGS.contains(&name)
+        || BOOL_FLAGS.contains(&name)
+        || NO_OPS.contains(&name)
+    {
         Ok(false)
     } else {
         Err(FlagError::Unimplemented(name.to_owned()))

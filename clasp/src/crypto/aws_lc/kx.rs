@@ -490,10 +490,11 @@ mod tests {
         ),
     ];
 
+    #[allow(clippy::needless_pass_by_value)] // called with temporaries: reads better
     fn is_invalid_share<T>(r: Result<T, Error>) -> bool {
         matches!(
-            r,
-            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
+            r.as_ref().err(),
+            Some(Error::PeerMisbehaved(PeerMisbehaved::InvalidKeyShare))
         )
     }
 

@@ -80,15 +80,14 @@ fn openssl_psk_server(hex: &str, extra: &[&str]) -> OpensslServer {
 // ---------------------------------------------------------------------------------------------
 // clasp client -> openssl s_server -nocert
 
-#[test]
-fn clasp_client_to_openssl_psk_dhe_ke() {
-    require_peers!("openssl");
-    let server = openssl_psk_server(KEY_HEX, &[]);
-    let mut conn = ClientConnection::new(
-        psk_client(ID, KEY_HEX, &[PskKeyExchangeMode::PskDheKe]),
-        localhost(),
-    )
-    .unwrap();
+/// One echo exchange between a clasp client offering `modes` and `openssl s_server -psk`
+/// started with `server_args`; returns the connection and what s_server printed.
+fn echo_with_openssl(
+    server_args: &[&str],
+    modes: &[PskKeyExchangeMode],
+) -> (ClientConnection, clasp_testkit::PeerOutput) {
+    let server = openssl_psk_server(KEY_HEX, server_args);
+    let mut conn = ClientConnection::new(psk_client(ID, KEY_HEX, modes), localhost()).unwrap();
     let mut sock = connect(server.port());
     if let Err(e) = handshake(&mut conn, &mut sock) {
         panic!(
@@ -100,7 +99,13 @@ fn clasp_client_to_openssl_psk_dhe_ke() {
     assert_eq!(read_until(&mut conn, &mut sock, b"\n"), LINE_REV);
     close(&mut conn, &mut sock);
     drop(sock);
-    let out = server.finish(T);
+    (conn, server.finish(T))
+}
+
+#[test]
+fn clasp_client_to_openssl_psk_dhe_ke() {
+    require_peers!("openssl");
+    let (conn, out) = echo_with_openssl(&[], &[PskKeyExchangeMode::PskDheKe]);
     assert!(!out.contains("CONNECTION FAILURE"), "{out}");
     let n = conn.negotiated();
     assert_eq!(n.external_psk_identity.as_deref(), Some(ID.as_bytes()));
@@ -114,24 +119,7 @@ fn clasp_client_to_openssl_psk_dhe_ke() {
 #[test]
 fn clasp_client_to_openssl_psk_ke() {
     require_peers!("openssl");
-    let server = openssl_psk_server(KEY_HEX, &["-allow_no_dhe_kex"]);
-    let mut conn = ClientConnection::new(
-        psk_client(ID, KEY_HEX, &[PskKeyExchangeMode::PskKe]),
-        localhost(),
-    )
-    .unwrap();
-    let mut sock = connect(server.port());
-    if let Err(e) = handshake(&mut conn, &mut sock) {
-        panic!(
-            "handshake with s_server -psk failed: {e:?}\n{}",
-            server.finish(T)
-        );
-    }
-    send(&mut conn, &mut sock, LINE);
-    assert_eq!(read_until(&mut conn, &mut sock, b"\n"), LINE_REV);
-    close(&mut conn, &mut sock);
-    drop(sock);
-    let _ = server.finish(T);
+    let (conn, _) = echo_with_openssl(&["-allow_no_dhe_kex"], &[PskKeyExchangeMode::PskKe]);
     let n = conn.negotiated();
     assert_eq!(n.psk_key_exchange_mode, Some(PskKeyExchangeMode::PskKe));
     assert_eq!(n.group, None);

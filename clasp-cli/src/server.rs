@@ -623,13 +623,20 @@ async fn connection(
         }
         b.serve_connection(io, svc).await
     } else {
-        hyper::server::conn::http1::Builder::new()
+        let http1 = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             // At least hyper's minimum (8 KiB), which the flag's range guarantees.
             .max_buf_size(limits.max_head_bytes)
-            .serve_connection(io, svc)
-            .await
+            .serve_connection(io, svc);
+        // Without hyper's own shutdown, so the close can linger (below).
+        match http1.without_shutdown().await {
+            Ok(parts) => {
+                lingering_close(parts.io.into_inner()).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     };
     if let Err(e) = result {
         if e.is_timeout() {
@@ -639,6 +646,38 @@ async fn connection(
             eprintln!("{peer}: {}", printable(&e.to_string()));
         }
     }
+}
+
+/// How long, and how much, a closing HTTP/1 connection still reads and discards.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// Lingering close, RFC 9112 §9.6: a server that closes after a response (an upload refused with
+/// 413 before its body was read, a client that asked for `Connection: close`) must not close while
+/// request bytes are still arriving: the kernel answers them with a TCP reset, and a reset can
+/// destroy the response before the client has read it. So the write side is closed first
+/// (close_notify, then FIN) and what the client still sends is read and thrown away, undecrypted,
+/// until it closes too or the bounds run out.
+async fn lingering_close<IO>(mut tls: clasp_tokio::server::TlsStream<IO>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let drain = async {
+        tls.shutdown().await?;
+        let tcp = tls.get_mut().0;
+        let mut buf = [0u8; 8192];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match tcp.read(&mut buf).await? {
+                0 => break,
+                n => left = left.saturating_sub(n),
+            }
+        }
+        Ok::<_, io::Error>(())
+    };
+    // Errors and the time limit end the linger the same way: the connection is dropped.
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
 
 /// A client that just went away (without close_notify, or mid-request) is normal for a web

@@ -454,6 +454,35 @@ fn echo_bodies_and_heads_are_bounded() {
     s.assert_alive();
 }
 
+/// RFC 9112 §9.6: an upload refused with 413 from its Content-Length alone must still reach a
+/// client that goes on sending the body before it reads (as curl does). Closing at once made the
+/// kernel answer the body with a TCP reset: the client's next write failed and it never read the
+/// 413 (curl printed status 000).
+#[test]
+fn a_refused_upload_is_answered_to_a_client_still_sending_its_body() {
+    let mut s = Server::start(&["--echo", "--max-body-bytes", "1000"]);
+    let mut tls = s.tls(b"http/1.1");
+    tls.write_all(b"POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 65536\r\n\r\n")
+        .unwrap();
+    tls.flush().unwrap();
+    // Time for the server to answer and close; only then does the body follow.
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..16 {
+        tls.write_all(&[b'x'; 4096])
+            .and_then(|()| tls.flush())
+            .unwrap_or_else(|e| panic!("body write {i} after the 413: {e}"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut answer = Vec::new();
+    tls.get_mut()
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let read = tls.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?} ({read:?})");
+    s.assert_alive();
+}
+
 #[test]
 fn slowly_dripped_upload_is_cut_at_the_idle_timeout() {
     let mut s = Server::start(&["--echo", "--idle-timeout", "2", "--header-timeout", "60"]);

@@ -430,12 +430,13 @@ fn build_client_hello(
         // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
         ext.push(ClientExtension::RenegotiationInfo(Vec::new()));
     }
-    // RFC 8446 §4.2.7 / RFC 8422 §5.1.1.
+    // RFC 8446 §4.2.7 / RFC 8422 §5.1.1 / RFC 7919 §3. Without TLS 1.3 on offer, only groups
+    // TLS 1.2 can use: the ML-KEM hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §3).
     let groups: Vec<NamedGroup> = config
         .groups
         .iter()
         .map(|g| g.name())
-        .filter(|g| tls12 || !g.is_ffdhe() || tls13)
+        .filter(|g| tls13 || super::tls12::is_tls12_ec_group(*g) || g.is_ffdhe())
         .collect();
     ext.push(ClientExtension::SupportedGroups(groups));
     if tls12 {
@@ -815,5 +816,57 @@ impl ExpectServerHello {
             resuming,
             externals,
         }))
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+    use crate::verify::RootCertStore;
+
+    fn offered_groups(versions: &[ProtocolVersion]) -> Vec<NamedGroup> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(&clasp_testkit::TestPki::shared().ca_cert())
+            .unwrap();
+        let config = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_protocol_versions(versions)
+            .with_groups(&[
+                NamedGroup::X25519MLKEM768,
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+            ])
+            .build()
+            .unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let hello = build_client_hello(&config, &name, [0; 32], &[], &[], None);
+        hello
+            .extensions
+            .iter()
+            .find_map(|e| match e {
+                ClientExtension::SupportedGroups(g) => Some(g.clone()),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    /// A TLS 1.2-only hello must not list a group TLS 1.2 cannot use (the hybrid): a TLS 1.2
+    /// server picking from supported_groups could otherwise choose it (found in review; the
+    /// old filter kept every group whenever TLS 1.2 was offered).
+    #[test]
+    fn tls12_only_hello_lists_no_tls13_only_group() {
+        assert_eq!(
+            offered_groups(&[ProtocolVersion::TLSv1_2]),
+            [NamedGroup::X25519, NamedGroup::secp256r1]
+        );
+        assert_eq!(
+            offered_groups(&[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]),
+            [
+                NamedGroup::X25519MLKEM768,
+                NamedGroup::X25519,
+                NamedGroup::secp256r1
+            ]
+        );
     }
 }

@@ -590,6 +590,7 @@ async fn connection(
     let info = Arc::new(HandshakeInfo::capture(conn, &entries));
     drop(entries);
     let h2 = conn.alpn_protocol() == Some(&b"h2"[..]);
+    let tls13 = conn.protocol_version() == Some(ProtocolVersion::TLSv1_3);
     // Everything the page shows is captured: the ClientHello (up to 64 KiB) need not live on.
     drop(tls.get_mut().1.take_client_hello());
     drop(obs);
@@ -626,6 +627,13 @@ async fn connection(
         let http1 = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
+            // A client may send its request and then close_notify (`clasp client` does at stdin
+            // EOF): in TLS 1.3 that closes only its write side (RFC 8446 §6.1), and the answer is
+            // still owed; hyper dropped the request when the close_notify arrived in the same
+            // read. In TLS 1.2 the receiver "MUST respond with a close_notify alert of its own
+            // and close down the connection immediately, discarding any pending writes"
+            // (RFC 5246 §7.2.1), so there it stays off.
+            .half_close(tls13)
             // At least hyper's minimum (8 KiB), which the flag's range guarantees.
             .max_buf_size(limits.max_head_bytes)
             .serve_connection(io, svc);

@@ -252,7 +252,13 @@ pub fn render_html(info: &HandshakeInfo, http_version: &str) -> String {
         o,
         "<h2>The handshake</h2>\n<pre id=\"ladder\">{}</pre>\n\
          <p>Also as JSON: <a href=\"/handshake.json\">/handshake.json</a></p>\n</body></html>",
-        esc(&info.ladder_text)
+        // Line by line: the ladder's own line breaks are layout and stay; a control character
+        // inside a line (peer text) is escaped like everywhere else.
+        info.ladder_text
+            .split('\n')
+            .map(esc)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     o
 }
@@ -458,13 +464,17 @@ mod tests {
         }
         i.server_name = Some("a\u{9b}2J".into());
         i.client_certificate = Some("CN=\u{1b}[31mred\u{7f}".into());
-        i.ladder_text = "CN=\u{1b}[5m".into();
+        i.ladder_text = "ClientHello\n  CN=\u{1b}[5m\r\n".into();
         let page = render_html(&i, "HTTP/1.1");
         assert!(!page.chars().any(|c| c != '\n' && c.is_control()), "{page}");
         assert!(page.contains("<li>h2\\x1b]0;pwned\\x07</li>"), "{page}");
         assert!(page.contains("a\\x9b2J"), "{page}");
         assert!(page.contains("CN=\\x1b[31mred\\x7f"), "{page}");
-        assert!(page.contains("CN=\\x1b[5m"), "{page}");
+        // The ladder keeps its line breaks (it is a <pre>); a CR inside a line does not pass.
+        assert!(
+            page.contains("ClientHello\n  CN=\\x1b[5m\\x0d\n</pre>"),
+            "{page}"
+        );
         let json = render_json(&i, "HTTP/1.1");
         assert!(!json.chars().any(char::is_control), "{json}");
         assert!(json.contains("h2\\u001b]0;pwned\\u0007"), "{json}");

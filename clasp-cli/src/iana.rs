@@ -430,16 +430,27 @@ pub const SUPPORTED_GROUPS: &[(u16, &str)] = &[
 
 /// TLS SignatureScheme (registry "TLS SignatureScheme", tls-signaturescheme), including the
 /// legacy SHA-1 schemes, brainpool (RFC 8734) and ML-DSA (draft-ietf-tls-mldsa).
+///
+/// OpenSSL's clients still offer TLS 1.2 hash/signature pairs the registry only reserves
+/// (RFC 5246 §7.4.1.4.1: hash sha224 = 3, signature dsa = 2): the DSA ones carry the
+/// registry's `_RESERVED` names, the SHA-224 ones the names OpenSSL gives them.
 pub const SIGNATURE_SCHEMES: &[(u16, &str)] = &[
     (0x0201, "rsa_pkcs1_sha1"),
+    (0x0202, "dsa_sha1_RESERVED"),
     (0x0203, "ecdsa_sha1"),
+    (0x0301, "rsa_pkcs1_sha224"),
+    (0x0302, "dsa_sha224"),
+    (0x0303, "ecdsa_sha224"),
     (0x0401, "rsa_pkcs1_sha256"),
+    (0x0402, "dsa_sha256_RESERVED"),
     (0x0403, "ecdsa_secp256r1_sha256"),
     (0x0420, "rsa_pkcs1_sha256_legacy"),
     (0x0501, "rsa_pkcs1_sha384"),
+    (0x0502, "dsa_sha384_RESERVED"),
     (0x0503, "ecdsa_secp384r1_sha384"),
     (0x0520, "rsa_pkcs1_sha384_legacy"),
     (0x0601, "rsa_pkcs1_sha512"),
+    (0x0602, "dsa_sha512_RESERVED"),
     (0x0603, "ecdsa_secp521r1_sha512"),
     (0x0620, "rsa_pkcs1_sha512_legacy"),
     (0x0704, "eccsi_sha256"),
@@ -634,6 +645,10 @@ mod tests {
             "ecdsa_brainpoolP256r1tls13_sha256"
         );
         assert_eq!(signature_scheme(0x0201), "rsa_pkcs1_sha1");
+        // What `openssl s_client` (3.0) offers besides the modern schemes.
+        for v in [0x0303, 0x0301, 0x0302, 0x0402, 0x0502, 0x0602] {
+            assert_ne!(signature_scheme(v), "unknown", "{v:#06x}");
+        }
         assert_eq!(group(0x11ec), "X25519MLKEM768");
         assert_eq!(group(0x11eb), "SecP256r1MLKEM768");
         assert_eq!(group(0x11ed), "SecP384r1MLKEM1024");

@@ -103,9 +103,19 @@ impl Server {
 
     /// A completed TLS handshake offering `alpn`.
     fn tls(&self, alpn: &[u8]) -> Stream<ClientConnection, TcpStream> {
+        self.tls_with(&[ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2], alpn)
+    }
+
+    /// A completed TLS handshake offering `versions` and `alpn`.
+    fn tls_with(
+        &self,
+        versions: &[ProtocolVersion],
+        alpn: &[u8],
+    ) -> Stream<ClientConnection, TcpStream> {
         let config = ClientConfig::builder()
             .with_ca_file(TestPki::shared().ca_path())
             .expect("ca")
+            .with_protocol_versions(versions)
             .with_alpn_protocols(vec![alpn.to_vec()])
             .build()
             .expect("client config");
@@ -457,16 +467,7 @@ fn echo_bodies_and_heads_are_bounded() {
 
 /// Sends a request and close_notify in one flight over `version`; returns what came back.
 fn request_then_close_notify(s: &Server, version: ProtocolVersion) -> String {
-    let config = ClientConfig::builder()
-        .with_ca_file(TestPki::shared().ca_path())
-        .expect("ca")
-        .with_protocol_versions(&[version])
-        .build()
-        .expect("client config");
-    let name = ServerName::try_from("localhost").unwrap();
-    let conn = ClientConnection::new(Arc::new(config), name).expect("client");
-    let mut tls = Stream::new(conn, s.tcp());
-    tls.complete_handshake().expect("handshake");
+    let mut tls = s.tls_with(&[version], b"http/1.1");
     tls.conn_mut()
         .writer()
         .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")

@@ -548,8 +548,12 @@ impl FloorKit {
 
     /// `n` handshakes' worth of `kind`'s primitives on each side.
     ///
+    /// Never inlined, so `valgrind --tool=callgrind
+    /// --toggle-collect='clasp_bench::kinds::FloorKit::measure'` can count it alone.
+    ///
     /// # Errors
     /// A primitive fails.
+    #[inline(never)]
     pub fn measure(&self, kind: Kind, n: usize) -> Result<Floor, String> {
         let mut f = Floor::default();
         let msg = [0x20u8; 130];

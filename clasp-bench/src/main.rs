@@ -108,6 +108,8 @@ OPTIONS:
                     run only that stack's handshakes of --kind ID (default the first kind;
                     --handshakes N of them, no warm-up, no table): for instruction counts per
                     stack, compare two values of N
+  --only floor      the same for --kind ID's primitive floor (the public-key operations
+                    alone): protocol overhead in instructions = stack − floor
   --only memory-breakdown
                     itemise the memory of one idle clasp client and server after the handshake
                     and check the parts against the counting allocator
@@ -154,6 +156,7 @@ fn parse_args() -> Result<Option<Params>, String> {
                 Some("clasp-handshakes") => p.only_stack = Some("clasp"),
                 Some("rustls-handshakes") => p.only_stack = Some("rustls"),
                 Some("openssl-handshakes") => p.only_stack = Some("openssl"),
+                Some("floor") => p.only_stack = Some("floor"),
                 Some("memory-breakdown") => p.memory_breakdown = true,
                 _ => return Err(format!("--only: unknown scenario\n\n{USAGE}")),
             },
@@ -517,6 +520,13 @@ fn run(p: &Params) -> Result<Vec<Row>, String> {
         let (res, name) = (kind.resumed, kind.id);
         let t = match stack {
             "clasp" => handshakes_resuming(&kinds::clasp_configs(&pki, kind), n, res)?,
+            "floor" => {
+                let f = kinds::FloorKit::new(&pki).measure(kind, n)?;
+                scenarios::HandshakeTimes {
+                    client: f.client,
+                    server: f.server,
+                }
+            }
             "openssl" => handshakes_resuming(
                 &kinds::openssl_stack(&pki, kind).ok_or("OpenSSL cannot do this kind")?,
                 n,

@@ -68,8 +68,11 @@ pub struct Kind {
     pub resumed: bool,
     /// The server requires a client certificate (ECDSA P-256, same CA).
     pub client_auth: bool,
-    /// clasp's client keeps its verified-chain cache on (a client reconnecting to the same
-    /// server); every other kind turns it off so clasp re-verifies like the other stacks.
+    /// clasp's client keeps its verified-chain cache on, as by default: a client reconnecting
+    /// to the same server, and the resumed kinds, where clasp's client checks the stored chain
+    /// again before it offers the session (DESIGN: cached decisions are re-checked) and the
+    /// cache answers that check. The full-handshake kinds turn it off so clasp verifies the
+    /// chain like the other stacks.
     pub chain_cache: bool,
 }
 
@@ -118,6 +121,7 @@ pub const KINDS: &[Kind] = &[
     Kind {
         name: "TLS 1.3 resumed (psk_dhe_ke, X25519)",
         id: "tls13-resumed",
+        chain_cache: true,
         resumed: true,
         ..FULL
     },
@@ -136,6 +140,7 @@ pub const KINDS: &[Kind] = &[
     Kind {
         name: "TLS 1.2 ECDHE resumed by ticket",
         id: "tls12-ecdhe-resumed",
+        chain_cache: true,
         version: Version::Tls12,
         resumed: true,
         ..FULL

@@ -221,6 +221,29 @@ fn version_name(v: ProtocolVersion) -> String {
     }
 }
 
+/// RFC 8701 §2: the PskKeyExchangeMode GREASE values (0x0B + 0x1F·i) print as GREASE.
+fn psk_mode_name(m: clasp::msgs::enums::PskKeyExchangeMode) -> String {
+    if m.0 % 0x1f == 0x0b {
+        format!("GREASE (0x{:02x})", m.0)
+    } else {
+        m.to_string()
+    }
+}
+
+/// Whether a ClientHello carries any RFC 8701 GREASE value.
+fn has_grease(ch: &clasp::msgs::handshake::ClientHello) -> bool {
+    use crate::iana::is_grease;
+    use clasp::msgs::extensions::ExtensionCodec as _;
+    ch.cipher_suites.iter().any(|c| is_grease(c.0))
+        || ch.extensions.iter().any(|e| is_grease(e.ext_type().0))
+        || ch
+            .supported_groups()
+            .is_some_and(|g| g.iter().any(|g| is_grease(g.0)))
+        || ch
+            .supported_versions()
+            .is_some_and(|v| v.iter().any(|v| is_grease(v.0)))
+}
+
 fn cert_records(certs: &[&[u8]]) -> Value {
     Value::Records(
         certs
@@ -311,7 +334,14 @@ fn describe(
                 f.push(("early_data", Value::said(Msg::ValOffered)));
             }
             if let Some(modes) = ch.psk_modes() {
-                f.push(("psk_modes", list(modes)));
+                f.push((
+                    "psk_modes",
+                    Value::List(modes.iter().map(|m| psk_mode_name(*m)).collect()),
+                ));
+            }
+            // RFC 8701: say what the GREASE values are for, when the hello carries some.
+            if has_grease(ch) {
+                f.push(("grease", Value::said(Msg::ValGrease)));
             }
             // RFC 8446 §4.2.11: pre_shared_key is the last extension; its identities are the
             // tickets the client holds for this server.

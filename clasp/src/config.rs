@@ -258,6 +258,8 @@ pub struct ClientConfig {
     pub(crate) reverify_on_resumption: bool,
     /// Send status_request (RFC 6066 §8) asking for a stapled OCSP response.
     pub(crate) request_ocsp: bool,
+    /// Put GREASE values (RFC 8701) into the ClientHello.
+    pub(crate) grease: bool,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -296,6 +298,7 @@ pub struct ClientConfigBuilder {
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
     no_resumption_reverification: bool,
     no_ocsp_request: bool,
+    no_grease: bool,
     chain_cache_capacity: Option<usize>,
 }
 
@@ -510,6 +513,18 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Whether to put GREASE values (RFC 8701) into the ClientHello: a reserved cipher suite,
+    /// group (with a one-byte key share), signature scheme, version, PSK mode and two
+    /// extensions, drawn per connection from the provider's random source. On by default, as in
+    /// browsers: a server that breaks on code points it does not know is found now, not when a
+    /// new real one ships. Values are the same in a second ClientHello after
+    /// HelloRetryRequest (RFC 8446 §4.1.2); a server selecting any of them is refused.
+    #[must_use]
+    pub fn with_grease(mut self, enabled: bool) -> Self {
+        self.no_grease = !enabled;
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -635,6 +650,7 @@ impl ClientConfigBuilder {
             external_psks: self.external_psks,
             psk_modes,
             request_ocsp: !self.no_ocsp_request,
+            grease: !self.no_grease,
             #[cfg(test)]
             test_hello_hook: None,
         })

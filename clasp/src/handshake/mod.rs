@@ -20,6 +20,8 @@ mod extension_tests;
 #[cfg(test)]
 mod external_psk_tests;
 #[cfg(test)]
+mod grease_tests;
+#[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
 mod ocsp_tests;

@@ -126,6 +126,8 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .without_resumption()
             // Recorded before clasp asked for OCSP staples by default: keep the wire the same.
             .request_ocsp_stapling(false)
+            // Recorded before clasp sent GREASE (RFC 8701) by default: same wire.
+            .with_grease(false)
             .build()
             .expect("golden client config"),
     )

@@ -471,6 +471,38 @@ fn describe(
             };
             ("Certificate", note)
         }
+        // RFC 8879 §4: the Certificate, compressed; shown decompressed, with what it saved.
+        HandshakePayload::CompressedCertificate(cc) => {
+            f.push((
+                "compression",
+                Value::Said(
+                    Msg::ValCompressed,
+                    format!(
+                        "{}: {} → {}",
+                        cc.algorithm,
+                        cc.uncompressed_length,
+                        cc.compressed.len()
+                    ),
+                ),
+            ));
+            match cc.decompress() {
+                Ok(c) => {
+                    let ders: Vec<&[u8]> = c
+                        .certificate_list
+                        .iter()
+                        .map(|e| e.cert_data.as_ref())
+                        .collect();
+                    f.push(("certificates", cert_records(&ders)));
+                }
+                Err(e) => f.push(("certificates", Value::Text(e.to_string()))),
+            }
+            let note = if from == Peer::Server {
+                Msg::ServerCertificate
+            } else {
+                Msg::ClientCertificate
+            };
+            ("CompressedCertificate", note)
+        }
         HandshakePayload::CertificateTls12(c) => {
             let ders: Vec<&[u8]> = c.certificate_list.iter().map(AsRef::as_ref).collect();
             f.push(("certificates", cert_records(&ders)));
@@ -613,6 +645,14 @@ impl Observer for Recorder {
                                 .map(|d| d.as_ref().to_vec())
                                 .collect(),
                         ),
+                        HandshakePayload::CompressedCertificate(cc) => {
+                            cc.decompress().ok().map(|c| {
+                                c.certificate_list
+                                    .iter()
+                                    .map(|e| e.cert_data.as_ref().to_vec())
+                                    .collect()
+                            })
+                        }
                         _ => None,
                     };
                     if let Some(certs) = sent {
@@ -944,6 +984,10 @@ pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
     }
     // RFC 6066 §8 / RFC 8446 §4.4.2.1: an OCSP response was stapled (sent or received).
     v.push(("ocsp_stapled", n.ocsp_stapled.to_string()));
+    // RFC 8879: the server's chain travelled as a CompressedCertificate.
+    if let Some(a) = n.certificate_compression {
+        v.push(("certificate_compression", a.to_string()));
+    }
     v
 }
 

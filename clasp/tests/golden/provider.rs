@@ -128,6 +128,8 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .request_ocsp_stapling(false)
             // Recorded before clasp sent GREASE (RFC 8701) by default: same wire.
             .with_grease(false)
+            // ... and before it offered certificate compression (RFC 8879).
+            .with_certificate_compression(&[])
             .build()
             .expect("golden client config"),
     )

@@ -538,6 +538,14 @@ fn build_client_hello(
             // RFC 8446 §4.2.6: we will answer a CertificateRequest after the handshake.
             ext.push(ClientExtension::PostHandshakeAuth);
         }
+        if !config.cert_compression.is_empty() {
+            // RFC 8879 §3: the algorithms we can decompress the server's chain with (TLS 1.3
+            // only: "if TLS 1.2 or earlier is negotiated, the peers MUST ignore this
+            // extension").
+            ext.push(ClientExtension::CompressCertificate(
+                config.cert_compression.clone(),
+            ));
+        }
     }
     // RFC 8701 §3: ... and one with a single zero byte last (pre_shared_key, added later, must
     // stay the very last, RFC 8446 §4.2.11).

@@ -199,7 +199,8 @@ fn demo_resume_json_second_handshake_resumes_without_certificate() {
     assert!(hs[1].contains("\"key_share\":\""), "psk_dhe_ke: {}", hs[1]);
     assert!(json.contains("\"key_exchange\":\"psk_dhe_ke\""), "{json}");
     assert!(
-        json.contains("\"skipped\":[{\"from\":\"server\",\"type\":\"Certificate\"}"),
+        // The first handshake's chain went compressed (RFC 8879).
+        json.contains("\"skipped\":[{\"from\":\"server\",\"type\":\"CompressedCertificate\"}"),
         "{json}"
     );
 }
@@ -211,7 +212,9 @@ fn demo_resume_text_says_what_was_skipped_in_both_languages() {
     let s = text(&out.stdout);
     assert!(s.contains("2. Resumed handshake"), "{s}");
     assert!(
-        s.contains("Not sent this time: Certificate (server), CertificateVerify (server)"),
+        s.contains(
+            "Not sent this time: CompressedCertificate (server), CertificateVerify (server)"
+        ),
         "{s}"
     );
     assert!(

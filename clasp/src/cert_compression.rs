@@ -9,9 +9,13 @@
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::codec::Codec;
 use crate::error::{Error, InternalError, PeerMisbehaved};
 use crate::msgs::enums::CertificateCompressionAlgorithm as Alg;
-use crate::msgs::handshake::{CompressedCertificate, MAX_CERTIFICATE_LIST_SIZE};
+use crate::msgs::handshake::{
+    CertificateEntry, CertificateTls13, CompressedCertificate, MAX_CERTIFICATE_LIST_SIZE,
+};
+use crate::sign::CertifiedKey;
 
 /// What clasp offers and accepts by default, in preference order: brotli (what browsers offer),
 /// zstd, zlib.
@@ -113,6 +117,32 @@ struct CacheEntry {
 const CACHE_ENTRIES: usize = 12;
 
 impl CompressionCache {
+    /// A cache holding `cert`'s chain (as a TLS 1.3 server sends it without a staple)
+    /// compressed with each of `algs`: brotli at its best quality takes milliseconds, better
+    /// spent when the config is built than in a handshake.
+    pub(crate) fn warmed(cert: Option<&CertifiedKey>, algs: &[Alg]) -> Result<Self, Error> {
+        let cache = Self::default();
+        if let Some(ck) = cert {
+            let msg = CertificateTls13 {
+                certificate_request_context: Vec::new(),
+                certificate_list: ck
+                    .cert
+                    .iter()
+                    .map(|c| CertificateEntry {
+                        cert_data: c.clone(),
+                        extensions: Vec::new(),
+                    })
+                    .collect(),
+            };
+            let mut body = Vec::new();
+            msg.encode(&mut body);
+            for alg in algs {
+                cache.get(*alg, &body)?;
+            }
+        }
+        Ok(cache)
+    }
+
     /// The compressed form of `body` under `alg`, from the cache or compressed now.
     pub(crate) fn get(&self, alg: Alg, body: &[u8]) -> Result<Arc<Vec<u8>>, Error> {
         {

@@ -789,6 +789,10 @@ pub struct ServerConfig {
     /// Test-only: rewrites each sealed ticket (TLS 1.3 and 1.2) before it is sent.
     #[cfg(test)]
     pub(crate) test_ticket_hook: Option<fn(&mut Vec<u8>)>,
+    /// Test-only: rewrites the CompressedCertificate (RFC 8879) before it is sent.
+    #[cfg(test)]
+    pub(crate) test_compressed_cert_hook:
+        Option<fn(&mut crate::msgs::handshake::CompressedCertificate)>,
 }
 
 impl ServerConfig {
@@ -1163,21 +1167,31 @@ impl ServerConfigBuilder {
             suites,
             groups,
         } = common.negotiable(self.allow_dhe, &default_groups)?;
+        // The one certificate of a single-certificate server, whose compressed forms are made
+        // now rather than in the first handshake (RFC 8879).
+        let mut single: Option<Arc<CertifiedKey>> = None;
         let cert_resolver: Arc<dyn ResolvesServerCert> = if let Some(r) = self.resolver {
             r
         } else if let Some((chain, key)) = self.cert {
-            Arc::new(SingleCert(Arc::new(CertifiedKey::from_der(
-                chain, key, &provider,
-            )?)))
+            let ck = Arc::new(CertifiedKey::from_der(chain, key, &provider)?);
+            single = Some(Arc::clone(&ck));
+            Arc::new(SingleCert(ck))
         } else if let Some((chain, key)) = self.cert_files {
-            Arc::new(SingleCert(Arc::new(CertifiedKey::from_pem_files(
-                &chain, &key, &provider,
-            )?)))
+            let ck = Arc::new(CertifiedKey::from_pem_files(&chain, &key, &provider)?);
+            single = Some(Arc::clone(&ck));
+            Arc::new(SingleCert(ck))
         } else if external_psks.is_some() {
             Arc::new(crate::sign::NoServerCert)
         } else {
             return Err(ConfigError::BadCertificateChain.into());
         };
+        let cert_compression = check_cert_compression(self.cert_compression)?;
+        let cert_compression_cache = crate::cert_compression::CompressionCache::warmed(
+            single
+                .as_deref()
+                .filter(|_| versions.contains(&ProtocolVersion::TLSv1_3)),
+            &cert_compression,
+        )?;
         let client_verifier: Option<Arc<dyn ClientCertVerifier>> =
             match (self.client_verifier, self.client_auth) {
                 (Some(v), _) => Some(v),
@@ -1243,14 +1257,16 @@ impl ServerConfigBuilder {
             refuse_unknown_psk: self.refuse_unknown_psk,
             has_certificate,
             ocsp,
-            cert_compression: check_cert_compression(self.cert_compression)?,
-            cert_compression_cache: crate::cert_compression::CompressionCache::default(),
+            cert_compression_cache,
+            cert_compression,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]
             test_cert_hook: None,
             #[cfg(test)]
             test_ticket_hook: None,
+            #[cfg(test)]
+            test_compressed_cert_hook: None,
         })
     }
 }

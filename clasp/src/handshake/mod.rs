@@ -14,6 +14,8 @@ use crate::msgs::handshake::HandshakeMessage;
 mod alert_tests;
 #[cfg(test)]
 mod attack_tests;
+#[cfg(test)]
+mod cert_compression_tests;
 pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;

@@ -417,13 +417,17 @@ pub(crate) fn handle_client_hello(
                 let mut body = Vec::new();
                 cert_msg.encode(&mut body);
                 cx.negotiated.certificate_compression = Some(alg);
-                HandshakeMessage::new(HandshakePayload::CompressedCertificate(
-                    crate::cert_compression::compressed_message(
-                        alg,
-                        &body,
-                        Some(&config.cert_compression_cache),
-                    )?,
-                ))
+                #[allow(unused_mut)]
+                let mut cc = crate::cert_compression::compressed_message(
+                    alg,
+                    &body,
+                    Some(&config.cert_compression_cache),
+                )?;
+                #[cfg(test)]
+                if let Some(hook) = config.test_compressed_cert_hook {
+                    hook(&mut cc);
+                }
+                HandshakeMessage::new(HandshakePayload::CompressedCertificate(cc))
             }
             None => HandshakeMessage::new(HandshakePayload::CertificateTls13(cert_msg)),
         };

@@ -44,8 +44,11 @@ pub(crate) fn compress(alg: Alg, body: &[u8]) -> Result<Vec<u8>, Error> {
         Alg::Brotli => {
             let mut out = Vec::new();
             {
-                // Quality 11 (best), window 22 bits: a chain is compressed once per config.
-                let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+                // Quality 11 (best): a chain is compressed once per config. The window just
+                // covers the body (10 to 18 bits): the peer's decoder sizes its ring buffer
+                // from it, and a 4 MiB default window would cost it that much memory.
+                let lgwin = (usize::BITS - body.len().leading_zeros()).clamp(10, 18);
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, lgwin);
                 w.write_all(body).map_err(failed)?;
                 w.flush().map_err(failed)?;
             }

@@ -688,3 +688,28 @@ fn demo_tls12_every_key_exchange() {
         assert_eq!(has_ske, ske, "{kx}: {got:?}");
     }
 }
+
+/// RFC 8701 and RFC 8879 in the demo ladder: the client's GREASE values are named GREASE (never
+/// "unknown") and explained once; the server's chain arrives as a CompressedCertificate that
+/// the ladder decodes (algorithm, sizes, the certificates), and the summary names the algorithm.
+#[test]
+fn demo_names_grease_and_decodes_the_compressed_certificate() {
+    let out = run(&["demo", "--lang", "en"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("cipher suites offered: GREASE (0x"), "{s}");
+    assert!(s.contains("PSK modes: GREASE (0x"), "{s}");
+    assert!(
+        s.contains("GREASE: the values marked GREASE are reserved decoys (RFC 8701)"),
+        "{s}"
+    );
+    assert!(!s.contains("unknown"), "{s}");
+    assert!(s.contains("CompressedCertificate"), "{s}");
+    assert!(s.contains("compressed: brotli: "), "{s}");
+    assert!(s.contains("certificate_compression: brotli"), "{s}");
+    let json = text(&run(&["demo", "--json"], b"").stdout);
+    assert!(
+        json.contains("\"certificate_compression\":\"brotli\""),
+        "{json}"
+    );
+}

@@ -10,6 +10,7 @@
 
 mod alloc;
 mod breakdown;
+mod compression;
 mod endpoint;
 mod kinds;
 mod marvin;
@@ -119,6 +120,11 @@ clasp-bench marvin [--samples N]
                     time the server's handling of RSA ClientKeyExchange messages of five
                     PKCS#1 v1.5 plaintext classes (N each, default 2000) and report
                     Kruskal-Wallis and Mann-Whitney rank tests (see README.md)
+
+clasp-bench cert-compression [--handshakes N]
+                    certificate compression (RFC 8879) with a 3-certificate RSA chain: the
+                    server's first flight in bytes and clasp <-> clasp handshake time (N each,
+                    default 200), uncompressed and with brotli, zstd and zlib
 ";
 
 fn parse_args() -> Result<Option<Params>, String> {
@@ -628,6 +634,40 @@ fn table_json(p: &Params, rows: &[Row], load_before: &str, load_after: &str) -> 
     })
 }
 
+/// `clasp-bench cert-compression [--handshakes N]`.
+fn compression_main(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let mut handshakes = 200;
+    while let Some(a) = args.next() {
+        match (
+            a.as_str(),
+            args.next().and_then(|v| v.parse::<usize>().ok()),
+        ) {
+            ("--handshakes", Some(n)) if n > 0 => handshakes = n,
+            _ => {
+                eprintln!("cert-compression: unknown argument {a:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: debug build; use `cargo run --release -p clasp-bench -- cert-compression`"
+        );
+    }
+    println!("load average before: {}", loadavg());
+    match compression::measure(handshakes) {
+        Ok(rows) => {
+            println!("load average after:  {}", loadavg());
+            compression::print(&rows);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cert-compression: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `clasp-bench marvin [--samples N]`.
 fn marvin_main(mut args: impl Iterator<Item = String>) -> ExitCode {
     let mut samples = 2000;
@@ -665,6 +705,10 @@ fn main() -> ExitCode {
     if args.peek().map(String::as_str) == Some("marvin") {
         args.next();
         return marvin_main(args);
+    }
+    if args.peek().map(String::as_str) == Some("cert-compression") {
+        args.next();
+        return compression_main(args);
     }
     let p = match parse_args() {
         Ok(Some(p)) => p,

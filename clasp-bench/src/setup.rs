@@ -141,6 +141,9 @@ pub fn clasp_configs(pki: &Pki, suite: Suite) -> Configs<clasp::ClientConfig, cl
         .with_cipher_suites(&[suite.clasp()])
         .with_groups(&[NamedGroup::X25519])
         .without_resumption()
+        // Like rustls here (built without its compression features): the chain goes plain.
+        // `clasp-bench cert-compression` measures compression.
+        .with_certificate_compression(&[])
         .build()
         .expect("clasp client config");
     let server = clasp::ServerConfig::builder()
@@ -149,6 +152,7 @@ pub fn clasp_configs(pki: &Pki, suite: Suite) -> Configs<clasp::ClientConfig, cl
         .with_cipher_suites(&[suite.clasp()])
         .with_groups(&[NamedGroup::X25519])
         .without_resumption()
+        .with_certificate_compression(&[])
         .build()
         .expect("clasp server config");
     Configs {

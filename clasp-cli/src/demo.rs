@@ -827,6 +827,7 @@ impl ResumeSummary {
             let auth = matches!(
                 step.1.as_str(),
                 "Certificate"
+                    | "CompressedCertificate"
                     | "CertificateVerify"
                     | "CertificateRequest"
                     | "ServerKeyExchange"

@@ -221,6 +221,29 @@ fn version_name(v: ProtocolVersion) -> String {
     }
 }
 
+/// RFC 8701 §2: the PskKeyExchangeMode GREASE values (0x0B + 0x1F·i) print as GREASE.
+fn psk_mode_name(m: clasp::msgs::enums::PskKeyExchangeMode) -> String {
+    if m.0 % 0x1f == 0x0b {
+        format!("GREASE (0x{:02x})", m.0)
+    } else {
+        m.to_string()
+    }
+}
+
+/// Whether a ClientHello carries any RFC 8701 GREASE value.
+fn has_grease(ch: &clasp::msgs::handshake::ClientHello) -> bool {
+    use crate::iana::is_grease;
+    use clasp::msgs::extensions::ExtensionCodec as _;
+    ch.cipher_suites.iter().any(|c| is_grease(c.0))
+        || ch.extensions.iter().any(|e| is_grease(e.ext_type().0))
+        || ch
+            .supported_groups()
+            .is_some_and(|g| g.iter().any(|g| is_grease(g.0)))
+        || ch
+            .supported_versions()
+            .is_some_and(|v| v.iter().any(|v| is_grease(v.0)))
+}
+
 fn cert_records(certs: &[&[u8]]) -> Value {
     Value::Records(
         certs
@@ -311,7 +334,14 @@ fn describe(
                 f.push(("early_data", Value::said(Msg::ValOffered)));
             }
             if let Some(modes) = ch.psk_modes() {
-                f.push(("psk_modes", list(modes)));
+                f.push((
+                    "psk_modes",
+                    Value::List(modes.iter().map(|m| psk_mode_name(*m)).collect()),
+                ));
+            }
+            // RFC 8701: say what the GREASE values are for, when the hello carries some.
+            if has_grease(ch) {
+                f.push(("grease", Value::said(Msg::ValGrease)));
             }
             // RFC 8446 §4.2.11: pre_shared_key is the last extension; its identities are the
             // tickets the client holds for this server.
@@ -440,6 +470,38 @@ fn describe(
                 Msg::ClientCertificate
             };
             ("Certificate", note)
+        }
+        // RFC 8879 §4: the Certificate, compressed; shown decompressed, with what it saved.
+        HandshakePayload::CompressedCertificate(cc) => {
+            f.push((
+                "compression",
+                Value::Said(
+                    Msg::ValCompressed,
+                    format!(
+                        "{}: {} → {}",
+                        cc.algorithm,
+                        cc.uncompressed_length,
+                        cc.compressed.len()
+                    ),
+                ),
+            ));
+            match cc.decompress() {
+                Ok(c) => {
+                    let ders: Vec<&[u8]> = c
+                        .certificate_list
+                        .iter()
+                        .map(|e| e.cert_data.as_ref())
+                        .collect();
+                    f.push(("certificates", cert_records(&ders)));
+                }
+                Err(e) => f.push(("certificates", Value::Text(e.to_string()))),
+            }
+            let note = if from == Peer::Server {
+                Msg::ServerCertificate
+            } else {
+                Msg::ClientCertificate
+            };
+            ("CompressedCertificate", note)
         }
         HandshakePayload::CertificateTls12(c) => {
             let ders: Vec<&[u8]> = c.certificate_list.iter().map(AsRef::as_ref).collect();
@@ -583,6 +645,14 @@ impl Observer for Recorder {
                                 .map(|d| d.as_ref().to_vec())
                                 .collect(),
                         ),
+                        HandshakePayload::CompressedCertificate(cc) => {
+                            cc.decompress().ok().map(|c| {
+                                c.certificate_list
+                                    .iter()
+                                    .map(|e| e.cert_data.as_ref().to_vec())
+                                    .collect()
+                            })
+                        }
                         _ => None,
                     };
                     if let Some(certs) = sent {
@@ -914,6 +984,10 @@ pub fn negotiated_fields(n: &Negotiated) -> Vec<(&'static str, String)> {
     }
     // RFC 6066 §8 / RFC 8446 §4.4.2.1: an OCSP response was stapled (sent or received).
     v.push(("ocsp_stapled", n.ocsp_stapled.to_string()));
+    // RFC 8879: the server's chain travelled as a CompressedCertificate.
+    if let Some(a) = n.certificate_compression {
+        v.push(("certificate_compression", a.to_string()));
+    }
     v
 }
 

@@ -42,6 +42,8 @@ pub struct HandshakeInfo {
     pub resumed: bool,
     /// Whether an OCSP response was stapled (RFC 6066 §8, RFC 8446 §4.4.2.1).
     pub ocsp_stapled: bool,
+    /// The algorithm our certificate chain went out compressed with (RFC 8879), if it did.
+    pub certificate_compression: Option<String>,
     /// The handshake ladder, as text.
     pub ladder_text: String,
     /// The handshake ladder, as the JSON `clasp demo --json` prints.
@@ -78,6 +80,7 @@ impl HandshakeInfo {
             hello_retry: n.hello_retry,
             resumed: n.resumed,
             ocsp_stapled: n.ocsp_stapled,
+            certificate_compression: n.certificate_compression.map(|a| a.to_string()),
             ladder_text: ladder::render_text(entries, Lang::En, Style { color: false }),
             ladder_json: ladder::render_json(entries, &ladder::negotiated_fields(n), Lang::En),
         }
@@ -214,6 +217,11 @@ pub fn render_html(info: &HandshakeInfo, http_version: &str) -> String {
             info.hello_retry.to_string(),
         ),
         ("resumed", "Resumed", info.resumed.to_string()),
+        (
+            "certificate-compression",
+            "Certificate compressed with (RFC 8879)",
+            opt(info.certificate_compression.as_deref()),
+        ),
     ];
     for (id, title, value) in rows {
         let _ = writeln!(
@@ -281,7 +289,8 @@ pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
     let mut out = format!(
         "{{\"negotiated\":{{\"version\":{},\"cipher_suite\":{},\"group\":{},\
          \"signature_scheme\":{},\"alpn\":{},\"http_version\":{},\"server_name\":{},\
-         \"client_certificate\":{},\"hello_retry\":{},\"resumed\":{},\"ocsp_stapled\":{}}}",
+         \"client_certificate\":{},\"hello_retry\":{},\"resumed\":{},\"ocsp_stapled\":{},\
+         \"certificate_compression\":{}}}",
         s(&info.version),
         s(&info.cipher_suite),
         s(&info.group),
@@ -293,6 +302,7 @@ pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
         info.hello_retry,
         info.resumed,
         info.ocsp_stapled,
+        o(info.certificate_compression.as_deref()),
     );
     match &info.ja4 {
         Some(j) => {
@@ -351,6 +361,7 @@ mod tests {
             hello_retry: false,
             resumed: false,
             ocsp_stapled: false,
+            certificate_compression: None,
             ladder_text: "a <b> & c".into(),
             ladder_json: "{\"messages\":[]}".into(),
         }

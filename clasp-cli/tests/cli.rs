@@ -60,6 +60,8 @@ fn assert_in_order(got: &[(String, String)], want: &[(&str, &str)]) {
 const S2C: &str = "server->client";
 const C2S: &str = "client->server";
 
+// TLS 1.3 demos: clasp client and server both offer certificate compression (RFC 8879), so each
+// chain crosses as a CompressedCertificate.
 #[test]
 fn demo_json_names_the_tls13_flight_in_order() {
     let out = run(&["demo", "--json"], b"");
@@ -76,7 +78,7 @@ fn demo_json_names_the_tls13_flight_in_order() {
             (C2S, "ClientHello"),
             (S2C, "ServerHello"),
             (S2C, "EncryptedExtensions"),
-            (S2C, "Certificate"),
+            (S2C, "CompressedCertificate"),
             (S2C, "CertificateVerify"),
             (S2C, "Finished"),
             (C2S, "Finished"),
@@ -103,10 +105,10 @@ fn demo_mutual_json_adds_client_authentication() {
             (S2C, "ServerHello"),
             (S2C, "EncryptedExtensions"),
             (S2C, "CertificateRequest"),
-            (S2C, "Certificate"),
+            (S2C, "CompressedCertificate"),
             (S2C, "CertificateVerify"),
             (S2C, "Finished"),
-            (C2S, "Certificate"),
+            (C2S, "CompressedCertificate"),
             (C2S, "CertificateVerify"),
             (C2S, "Finished"),
         ],
@@ -161,7 +163,7 @@ fn demo_resume_json_second_handshake_resumes_without_certificate() {
     assert_in_order(
         &first,
         &[
-            (S2C, "Certificate"),
+            (S2C, "CompressedCertificate"),
             (S2C, "CertificateVerify"),
             (C2S, "Finished"),
             (S2C, "NewSessionTicket"),
@@ -181,7 +183,7 @@ fn demo_resume_json_second_handshake_resumes_without_certificate() {
     assert!(
         !second
             .iter()
-            .any(|(_, t)| t == "Certificate" || t == "CertificateVerify"),
+            .any(|(_, t)| t.ends_with("Certificate") || t == "CertificateVerify"),
         "{second:?}"
     );
     assert_in_order(
@@ -197,7 +199,8 @@ fn demo_resume_json_second_handshake_resumes_without_certificate() {
     assert!(hs[1].contains("\"key_share\":\""), "psk_dhe_ke: {}", hs[1]);
     assert!(json.contains("\"key_exchange\":\"psk_dhe_ke\""), "{json}");
     assert!(
-        json.contains("\"skipped\":[{\"from\":\"server\",\"type\":\"Certificate\"}"),
+        // The first handshake's chain went compressed (RFC 8879).
+        json.contains("\"skipped\":[{\"from\":\"server\",\"type\":\"CompressedCertificate\"}"),
         "{json}"
     );
 }
@@ -209,7 +212,9 @@ fn demo_resume_text_says_what_was_skipped_in_both_languages() {
     let s = text(&out.stdout);
     assert!(s.contains("2. Resumed handshake"), "{s}");
     assert!(
-        s.contains("Not sent this time: Certificate (server), CertificateVerify (server)"),
+        s.contains(
+            "Not sent this time: CompressedCertificate (server), CertificateVerify (server)"
+        ),
         "{s}"
     );
     assert!(
@@ -682,4 +687,29 @@ fn demo_tls12_every_key_exchange() {
         let has_ske = got.iter().any(|(_, t)| t == "ServerKeyExchange");
         assert_eq!(has_ske, ske, "{kx}: {got:?}");
     }
+}
+
+/// RFC 8701 and RFC 8879 in the demo ladder: the client's GREASE values are named GREASE (never
+/// "unknown") and explained once; the server's chain arrives as a CompressedCertificate that
+/// the ladder decodes (algorithm, sizes, the certificates), and the summary names the algorithm.
+#[test]
+fn demo_names_grease_and_decodes_the_compressed_certificate() {
+    let out = run(&["demo", "--lang", "en"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("cipher suites offered: GREASE (0x"), "{s}");
+    assert!(s.contains("PSK modes: GREASE (0x"), "{s}");
+    assert!(
+        s.contains("GREASE: the values marked GREASE are reserved decoys (RFC 8701)"),
+        "{s}"
+    );
+    assert!(!s.contains("unknown"), "{s}");
+    assert!(s.contains("CompressedCertificate"), "{s}");
+    assert!(s.contains("compressed: brotli: "), "{s}");
+    assert!(s.contains("certificate_compression: brotli"), "{s}");
+    let json = text(&run(&["demo", "--json"], b"").stdout);
+    assert!(
+        json.contains("\"certificate_compression\":\"brotli\""),
+        "{json}"
+    );
 }

@@ -134,6 +134,10 @@ fn chromium_sees_its_handshake_over_h2_and_http11() {
     assert_handshake(&dom, "HTTP/2");
     // Chromium sends GREASE (RFC 8701), which the page names and JA4 ignores.
     assert!(dom.contains("GREASE (0x"), "{dom}");
+    // Chromium offers brotli certificate compression (RFC 8879): the chain went compressed,
+    // and the ladder still shows it decoded.
+    assert_eq!(field(&dom, "certificate-compression"), "brotli", "{dom}");
+    assert!(dom.contains("CompressedCertificate"), "{dom}");
     // Every code point IANA has named is named (issue 12 item 6). 0xca34, Chromium's
     // experimental trust-anchor extension, has no IANA assignment.
     let mut rest = dom.as_str();

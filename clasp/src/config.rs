@@ -11,7 +11,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use crate::crypto::{aws_lc, CryptoProvider, SupportedKxGroup};
 use crate::error::{ConfigError, Error};
 use crate::keylog::{KeyLog, KeyLogFile};
-use crate::msgs::enums::{CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode};
+use crate::msgs::enums::{
+    CertificateCompressionAlgorithm, CipherSuite, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
+};
 use crate::ocsp::{OcspResponder, StaticOcspResponse};
 use crate::psk::{ExternalPsk, ExternalPskStore, ResolvesExternalPsk};
 use crate::sign::{
@@ -258,6 +260,10 @@ pub struct ClientConfig {
     pub(crate) reverify_on_resumption: bool,
     /// Send status_request (RFC 6066 §8) asking for a stapled OCSP response.
     pub(crate) request_ocsp: bool,
+    /// Put GREASE values (RFC 8701) into the ClientHello.
+    pub(crate) grease: bool,
+    /// compress_certificate as offered (RFC 8879 §3), our preference first; empty: not sent.
+    pub(crate) cert_compression: Vec<CertificateCompressionAlgorithm>,
     /// Test-only: rewrites the ClientHello before it is sent (RFC 8448 replays use it to
     /// reproduce the trace's extension list). Not part of the public API.
     #[cfg(test)]
@@ -296,6 +302,8 @@ pub struct ClientConfigBuilder {
     psk_modes: Option<Vec<PskKeyExchangeMode>>,
     no_resumption_reverification: bool,
     no_ocsp_request: bool,
+    no_grease: bool,
+    cert_compression: Option<Vec<CertificateCompressionAlgorithm>>,
     chain_cache_capacity: Option<usize>,
 }
 
@@ -510,6 +518,32 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Whether to put GREASE values (RFC 8701) into the ClientHello: a reserved cipher suite,
+    /// group (with a one-byte key share), signature scheme, version, PSK mode and two
+    /// extensions, drawn per connection from the provider's random source. On by default, as in
+    /// browsers: a server that breaks on code points it does not know is found now, not when a
+    /// new real one ships. Values are the same in a second ClientHello after
+    /// HelloRetryRequest (RFC 8446 §4.1.2); a server selecting any of them is refused.
+    #[must_use]
+    pub fn with_grease(mut self, enabled: bool) -> Self {
+        self.no_grease = !enabled;
+        self
+    }
+
+    /// Certificate compression (RFC 8879) the client offers, in preference order: the server may
+    /// then send its chain as a CompressedCertificate, and the client compresses its own
+    /// certificate with one of these when the server's CertificateRequest accepts it. Default
+    /// brotli, zstd and zlib; an empty list turns compression off. TLS 1.3 only.
+    /// Decompression is bounded by the declared length (and at most the 256 KiB chain cap).
+    #[must_use]
+    pub fn with_certificate_compression(
+        mut self,
+        algorithms: &[CertificateCompressionAlgorithm],
+    ) -> Self {
+        self.cert_compression = Some(algorithms.to_vec());
+        self
+    }
+
     /// Offers 0-RTT data on resumed connections whose ticket allows it (see
     /// [`crate::ClientConnection::write_early_data`]). Off by default: early data can be
     /// replayed (RFC 8446 §8).
@@ -635,10 +669,28 @@ impl ClientConfigBuilder {
             external_psks: self.external_psks,
             psk_modes,
             request_ocsp: !self.no_ocsp_request,
+            grease: !self.no_grease,
+            cert_compression: check_cert_compression(self.cert_compression)?,
             #[cfg(test)]
             test_hello_hook: None,
         })
     }
+}
+
+/// The certificate compression list for a config: the default, or the caller's, which may
+/// hold only algorithms clasp implements, each once (RFC 8879 §3).
+fn check_cert_compression(
+    list: Option<Vec<CertificateCompressionAlgorithm>>,
+) -> Result<Vec<CertificateCompressionAlgorithm>, Error> {
+    let Some(list) = list else {
+        return Ok(crate::cert_compression::DEFAULT_ALGORITHMS.to_vec());
+    };
+    for (i, a) in list.iter().enumerate() {
+        if !crate::cert_compression::DEFAULT_ALGORITHMS.contains(a) || list[..i].contains(a) {
+            return Err(ConfigError::BadCertificateCompression.into());
+        }
+    }
+    Ok(list)
 }
 
 fn choose_key_shares(
@@ -724,6 +776,10 @@ pub struct ServerConfig {
     pub(crate) has_certificate: bool,
     /// Where the OCSP response to staple comes from (RFC 6066 §8, RFC 8446 §4.4.2.1).
     pub(crate) ocsp: Option<Arc<dyn OcspResponder>>,
+    /// Certificate compression we use and accept (RFC 8879), our preference first.
+    pub(crate) cert_compression: Vec<CertificateCompressionAlgorithm>,
+    /// Our chains, compressed once per algorithm (RFC 8879).
+    pub(crate) cert_compression_cache: crate::cert_compression::CompressionCache,
     /// Test-only: rewrites EncryptedExtensions before it is sent (RFC 8448 replays).
     #[cfg(test)]
     pub(crate) test_ee_hook: Option<fn(&mut crate::msgs::handshake::EncryptedExtensions)>,
@@ -733,6 +789,10 @@ pub struct ServerConfig {
     /// Test-only: rewrites each sealed ticket (TLS 1.3 and 1.2) before it is sent.
     #[cfg(test)]
     pub(crate) test_ticket_hook: Option<fn(&mut Vec<u8>)>,
+    /// Test-only: rewrites the CompressedCertificate (RFC 8879) before it is sent.
+    #[cfg(test)]
+    pub(crate) test_compressed_cert_hook:
+        Option<fn(&mut crate::msgs::handshake::CompressedCertificate)>,
 }
 
 impl ServerConfig {
@@ -767,6 +827,7 @@ pub struct ServerConfigBuilder {
     refuse_unknown_psk: bool,
     ocsp_response: Option<Vec<u8>>,
     ocsp_responder: Option<Arc<dyn OcspResponder>>,
+    cert_compression: Option<Vec<CertificateCompressionAlgorithm>>,
 }
 
 impl ServerConfigBuilder {
@@ -1034,6 +1095,19 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// Certificate compression (RFC 8879) the server uses, in preference order, for clients
+    /// that offer it (its chain then goes out as a CompressedCertificate, compressed once per
+    /// algorithm and cached), and accepts for client certificates (sent in CertificateRequest).
+    /// Default brotli, zstd and zlib; an empty list turns compression off. TLS 1.3 only.
+    #[must_use]
+    pub fn with_certificate_compression(
+        mut self,
+        algorithms: &[CertificateCompressionAlgorithm],
+    ) -> Self {
+        self.cert_compression = Some(algorithms.to_vec());
+        self
+    }
+
     /// Staples this DER OCSP response (RFC 6960) for the end-entity certificate, to clients
     /// that ask for one (RFC 6066 §8 status_request; in TLS 1.3 inside the end-entity
     /// CertificateEntry, RFC 8446 §4.4.2.1). clasp does not parse or judge it (see
@@ -1093,21 +1167,31 @@ impl ServerConfigBuilder {
             suites,
             groups,
         } = common.negotiable(self.allow_dhe, &default_groups)?;
+        // The one certificate of a single-certificate server, whose compressed forms are made
+        // now rather than in the first handshake (RFC 8879).
+        let mut single: Option<Arc<CertifiedKey>> = None;
         let cert_resolver: Arc<dyn ResolvesServerCert> = if let Some(r) = self.resolver {
             r
         } else if let Some((chain, key)) = self.cert {
-            Arc::new(SingleCert(Arc::new(CertifiedKey::from_der(
-                chain, key, &provider,
-            )?)))
+            let ck = Arc::new(CertifiedKey::from_der(chain, key, &provider)?);
+            single = Some(Arc::clone(&ck));
+            Arc::new(SingleCert(ck))
         } else if let Some((chain, key)) = self.cert_files {
-            Arc::new(SingleCert(Arc::new(CertifiedKey::from_pem_files(
-                &chain, &key, &provider,
-            )?)))
+            let ck = Arc::new(CertifiedKey::from_pem_files(&chain, &key, &provider)?);
+            single = Some(Arc::clone(&ck));
+            Arc::new(SingleCert(ck))
         } else if external_psks.is_some() {
             Arc::new(crate::sign::NoServerCert)
         } else {
             return Err(ConfigError::BadCertificateChain.into());
         };
+        let cert_compression = check_cert_compression(self.cert_compression)?;
+        let cert_compression_cache = crate::cert_compression::CompressionCache::warmed(
+            single
+                .as_deref()
+                .filter(|_| versions.contains(&ProtocolVersion::TLSv1_3)),
+            &cert_compression,
+        )?;
         let client_verifier: Option<Arc<dyn ClientCertVerifier>> =
             match (self.client_verifier, self.client_auth) {
                 (Some(v), _) => Some(v),
@@ -1173,12 +1257,16 @@ impl ServerConfigBuilder {
             refuse_unknown_psk: self.refuse_unknown_psk,
             has_certificate,
             ocsp,
+            cert_compression_cache,
+            cert_compression,
             #[cfg(test)]
             test_ee_hook: None,
             #[cfg(test)]
             test_cert_hook: None,
             #[cfg(test)]
             test_ticket_hook: None,
+            #[cfg(test)]
+            test_compressed_cert_hook: None,
         })
     }
 }

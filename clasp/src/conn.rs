@@ -77,6 +77,12 @@ pub struct Negotiated {
     pub ocsp_response: Option<Vec<u8>>,
     /// An OCSP response was stapled in this handshake: received (client) or sent (server).
     pub ocsp_stapled: bool,
+    /// The algorithm the server's certificate chain was compressed with (RFC 8879
+    /// CompressedCertificate), received (client) or sent (server); `None` when it went
+    /// uncompressed or there was none.
+    pub certificate_compression: Option<crate::msgs::enums::CertificateCompressionAlgorithm>,
+    /// The algorithm the client's certificate was compressed with, when it sent one compressed.
+    pub client_certificate_compression: Option<crate::msgs::enums::CertificateCompressionAlgorithm>,
 }
 
 /// Connection state shared by the handshake states: the record layer, the outgoing flight, what

@@ -176,6 +176,12 @@ pub enum PeerMisbehaved {
     /// (psk_ke) when we offered only psk_dhe_ke, or a key_share when we offered only psk_ke
     /// (RFC 8446 §4.2.9, §4.2.11: "illegal_parameter").
     UnofferedPskKeyExchangeMode,
+    /// A CompressedCertificate with an algorithm we did not offer in compress_certificate, or
+    /// when we offered none (RFC 8879 §4; illegal_parameter, as BoringSSL).
+    UnofferedCertificateCompression,
+    /// A CompressedCertificate that does not decompress, or not to exactly its declared
+    /// uncompressed_length, or declares more than we accept (RFC 8879 §4: "bad_certificate").
+    BadCompressedCertificate,
 }
 
 /// The peer is honest but we have nothing in common.
@@ -317,6 +323,9 @@ pub enum ConfigError {
     KeyMismatch,
     /// An external PSK or PSK key exchange mode setting is unusable (the reason says which).
     BadExternalPsk(&'static str),
+    /// A certificate compression list naming an algorithm clasp does not implement, or one
+    /// twice (RFC 8879: zlib, brotli and zstd are implemented).
+    BadCertificateCompression,
     /// An OCSP response to staple that is empty or longer than 64 KiB (RFC 6066 §8:
     /// `opaque OCSPResponse<1..2^24-1>`).
     BadOcspResponse,
@@ -420,7 +429,9 @@ impl From<&Error> for AlertDescription {
                 | P::CertificateCurveNotOffered
                 | P::IllegalClientHello
                 | P::InvalidDhParams
-                | P::UnofferedPskKeyExchangeMode => Self::IllegalParameter,
+                | P::UnofferedPskKeyExchangeMode
+                | P::UnofferedCertificateCompression => Self::IllegalParameter,
+                P::BadCompressedCertificate => Self::BadCertificate,
             },
             Error::PeerIncompatible(p) => match p {
                 PeerIncompatible::NoCommonVersion => Self::ProtocolVersion,
@@ -587,7 +598,11 @@ mod tests {
             // RFC 5246 §7.4.3: ServerDHParams that are not a group (p even, g out of range).
             | P::InvalidDhParams
             // RFC 8446 §4.2.11: key_share present/absent against psk_key_exchange_modes.
-            | P::UnofferedPskKeyExchangeMode => A::IllegalParameter,
+            | P::UnofferedPskKeyExchangeMode
+            // RFC 8879 §4: an algorithm we did not offer.
+            | P::UnofferedCertificateCompression => A::IllegalParameter,
+            // RFC 8879 §4: "cannot be decompressed ... "bad_certificate"".
+            P::BadCompressedCertificate => A::BadCertificate,
             // RFC 8446 §4.4.4, §4.4.3, §4.2.11: Finished, CertificateVerify, binder.
             P::IncorrectFinished | P::BadSignature | P::BadBinder => A::DecryptError,
             // RFC 8446 §5.1, §5, §5.4, §4.2.10.
@@ -674,6 +689,8 @@ mod tests {
         PeerMisbehaved::TooMuchSkippedEarlyData,
         PeerMisbehaved::ObsoleteLegacyVersion,
         PeerMisbehaved::UnofferedPskKeyExchangeMode,
+        PeerMisbehaved::UnofferedCertificateCompression,
+        PeerMisbehaved::BadCompressedCertificate,
     ];
 
     const ALL_INVALID_MESSAGE: &[InvalidMessage] = &[

@@ -68,6 +68,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cert_compression;
 pub mod codec;
 pub mod config;
 pub mod conn;

@@ -361,7 +361,11 @@ impl Observer for Recorder {
                 (HandshakeType::ClientHello, _) => ClientHello,
                 (HandshakeType::ServerHello, _) => ServerHello,
                 (HandshakeType::EncryptedExtensions, _) => EncryptedExtensions,
-                (HandshakeType::Certificate, _) => Certificate,
+                // RFC 8879 §4: CompressedCertificate stands in Certificate's place (clasp
+                // offers and uses certificate compression by default in TLS 1.3).
+                (HandshakeType::Certificate | HandshakeType::CompressedCertificate, _) => {
+                    Certificate
+                }
                 (HandshakeType::ServerKeyExchange, _) => ServerKeyExchange,
                 (HandshakeType::CertificateRequest, _) => CertificateRequest,
                 (HandshakeType::ServerHelloDone, _) => ServerHelloDone,

@@ -112,8 +112,9 @@ fn hello_with_copies(
     let used = first.len() + n * per_identity;
     let pad = target.saturating_sub(used).min(60_000);
     if pad > 4 {
+        // Not a GREASE type: the client's own GREASE extension (RFC 8701) could be the same.
         ch.extensions.push(ClientExtension::Unknown {
-            typ: crate::msgs::enums::ExtensionType(0xfafa),
+            typ: crate::msgs::enums::ExtensionType(0xcafe),
             body: vec![0; pad - 4],
         });
     }

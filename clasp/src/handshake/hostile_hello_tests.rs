@@ -104,6 +104,9 @@ fn client(versions: &[ProtocolVersion], hook: fn(&mut ClientHello)) -> ClientCon
     let mut cfg = ClientConfig::builder()
         .with_root_certificates(roots)
         .with_protocol_versions(versions)
+        // The junk extension types (0x9000..) include GREASE values (0x9a9a) the client
+        // might pick (RFC 8701): a repeat would make the hello undecodable.
+        .with_grease(false)
         .build()
         .unwrap();
     cfg.test_hello_hook = Some(hook);

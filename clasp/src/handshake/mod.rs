@@ -14,11 +14,15 @@ use crate::msgs::handshake::HandshakeMessage;
 mod alert_tests;
 #[cfg(test)]
 mod attack_tests;
+#[cfg(test)]
+mod cert_compression_tests;
 pub(crate) mod client;
 #[cfg(test)]
 mod extension_tests;
 #[cfg(test)]
 mod external_psk_tests;
+#[cfg(test)]
+mod grease_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]

@@ -280,6 +280,8 @@ fn client_config() -> ClientConfig {
         .with_groups(&[NamedGroup::X25519])
         .with_key_shares(&[NamedGroup::X25519])
         .with_verifier(Arc::new(TraceVerifier))
+        // The trace has no GREASE (RFC 8701), and its random queue holds only the trace's.
+        .with_grease(false)
         .build()
         .expect("client config");
     cfg.provider.secure_random = queued_random(&trace_client_hello().random);

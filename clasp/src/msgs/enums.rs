@@ -122,6 +122,7 @@ wire_enum! {
         Finished = 20 => "finished",
         CertificateStatus = 22 => "certificate_status",
         KeyUpdate = 24 => "key_update",
+        CompressedCertificate = 25 => "compressed_certificate",
         MessageHash = 254 => "message_hash",
     }
 }
@@ -315,6 +316,15 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// `CertificateCompressionAlgorithm` (RFC 8879 §3).
+    CertificateCompressionAlgorithm(u16) {
+        Zlib = 1 => "zlib",
+        Brotli = 2 => "brotli",
+        Zstd = 3 => "zstd",
+    }
+}
+
+wire_enum! {
     /// `KeyUpdateRequest` (RFC 8446 §4.6.3).
     KeyUpdateRequest(u8) {
         UpdateNotRequested = 0 => "update_not_requested",
@@ -373,6 +383,10 @@ impl TlsListElement for EcPointFormat {
 }
 impl TlsListElement for PskKeyExchangeMode {
     // RFC 8446 §4.2.9: PskKeyExchangeMode ke_modes<1..255>
+    const LEN: ListLength = ListLength::NonEmptyU8;
+}
+impl TlsListElement for CertificateCompressionAlgorithm {
+    // RFC 8879 §3: CertificateCompressionAlgorithm algorithms<2..2^8-2>
     const LEN: ListLength = ListLength::NonEmptyU8;
 }
 impl TlsListElement for Compression {

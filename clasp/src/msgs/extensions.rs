@@ -20,8 +20,8 @@
 use crate::codec::{Codec, LengthPrefixedBuffer, ListLength, Reader, TlsListElement};
 use crate::error::InvalidMessage;
 use crate::msgs::enums::{
-    CertificateStatusType, EcPointFormat, ExtensionType, NamedGroup, ProtocolVersion,
-    PskKeyExchangeMode, ServerNameType, SignatureScheme,
+    CertificateCompressionAlgorithm, CertificateStatusType, EcPointFormat, ExtensionType,
+    NamedGroup, ProtocolVersion, PskKeyExchangeMode, ServerNameType, SignatureScheme,
 };
 use crate::msgs::{put_opaque, read_opaque};
 
@@ -583,6 +583,8 @@ pub enum ClientExtension {
     CertificateAuthorities(Vec<DistinguishedName>),
     /// post_handshake_auth: empty (RFC 8446 §4.2.6).
     PostHandshakeAuth,
+    /// compress_certificate: `CertificateCompressionAlgorithm algorithms<2..2^8-2>` (RFC 8879 §3).
+    CompressCertificate(Vec<CertificateCompressionAlgorithm>),
     /// Any other extension, kept opaque.
     Unknown {
         /// RFC 8446 §4.2: ExtensionType extension_type
@@ -618,12 +620,14 @@ impl ExtensionCodec for ClientExtension {
             Self::Padding(_) => T::Padding,
             Self::CertificateAuthorities(_) => T::CertificateAuthorities,
             Self::PostHandshakeAuth => T::PostHandshakeAuth,
+            Self::CompressCertificate(_) => T::CompressCertificate,
             Self::Unknown { typ, .. } => *typ,
         }
     }
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         match self {
+            Self::CompressCertificate(v) => v.encode(out),
             Self::ServerName(v) => v.encode(out),
             Self::StatusRequest(v) => v.encode(out),
             Self::SupportedGroups(v) => v.encode(out),
@@ -677,6 +681,7 @@ impl ExtensionCodec for ClientExtension {
                 expect_empty_body(r, "post_handshake_auth")?;
                 Self::PostHandshakeAuth
             }
+            T::CompressCertificate => Self::CompressCertificate(Vec::read(r)?),
             _ => Self::Unknown {
                 typ,
                 body: r.rest().to_vec(),
@@ -909,6 +914,9 @@ pub enum CertReqExtension {
     SignatureAlgorithmsCert(Vec<SignatureScheme>),
     /// certificate_authorities (RFC 8446 §4.2.4).
     CertificateAuthorities(Vec<DistinguishedName>),
+    /// compress_certificate: the algorithms the server accepts for the client's certificate
+    /// (RFC 8879 §3).
+    CompressCertificate(Vec<CertificateCompressionAlgorithm>),
     /// Any other extension (oid_filters, status_request, ...), kept opaque.
     Unknown {
         /// RFC 8446 §4.2: ExtensionType extension_type
@@ -926,6 +934,7 @@ impl ExtensionCodec for CertReqExtension {
             Self::SignatureAlgorithms(_) => ExtensionType::SignatureAlgorithms,
             Self::SignatureAlgorithmsCert(_) => ExtensionType::SignatureAlgorithmsCert,
             Self::CertificateAuthorities(_) => ExtensionType::CertificateAuthorities,
+            Self::CompressCertificate(_) => ExtensionType::CompressCertificate,
             Self::Unknown { typ, .. } => *typ,
         }
     }
@@ -934,6 +943,7 @@ impl ExtensionCodec for CertReqExtension {
         match self {
             Self::SignatureAlgorithms(v) | Self::SignatureAlgorithmsCert(v) => v.encode(out),
             Self::CertificateAuthorities(v) => v.encode(out),
+            Self::CompressCertificate(v) => v.encode(out),
             Self::Unknown { body, .. } => out.extend_from_slice(body),
         }
     }
@@ -944,6 +954,7 @@ impl ExtensionCodec for CertReqExtension {
             T::SignatureAlgorithms => Self::SignatureAlgorithms(Vec::read(r)?),
             T::SignatureAlgorithmsCert => Self::SignatureAlgorithmsCert(Vec::read(r)?),
             T::CertificateAuthorities => Self::CertificateAuthorities(Vec::read(r)?),
+            T::CompressCertificate => Self::CompressCertificate(Vec::read(r)?),
             _ => Self::Unknown {
                 typ,
                 body: r.rest().to_vec(),

@@ -12,8 +12,9 @@ use rustls_pki_types::CertificateDer;
 use crate::codec::{put_u24, Codec, LengthPrefixedBuffer, ListLength, Reader};
 use crate::error::InvalidMessage;
 use crate::msgs::enums::{
-    CipherSuite, ClientCertificateType, Compression, ExtensionType, HandshakeType,
-    KeyUpdateRequest, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
+    CertificateCompressionAlgorithm, CipherSuite, ClientCertificateType, Compression,
+    ExtensionType, HandshakeType, KeyUpdateRequest, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{
     encode_extensions, find_extension, read_extensions, CertReqExtension, CertificateExtension,
@@ -225,6 +226,15 @@ impl ClientHello {
     pub fn signature_algorithms_cert(&self) -> Option<&[SignatureScheme]> {
         match self.find_extension(ExtensionType::SignatureAlgorithmsCert)? {
             ClientExtension::SignatureAlgorithmsCert(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// compress_certificate (RFC 8879 §3).
+    #[must_use]
+    pub fn compress_certificate(&self) -> Option<&[CertificateCompressionAlgorithm]> {
+        match self.find_extension(ExtensionType::CompressCertificate)? {
+            ClientExtension::CompressCertificate(v) => Some(v),
             _ => None,
         }
     }
@@ -623,6 +633,74 @@ impl CertificateRequestTls13 {
             _ => None,
         }
     }
+
+    /// compress_certificate (RFC 8879 §3): what the server accepts for our certificate.
+    #[must_use]
+    pub fn compress_certificate(&self) -> Option<&[CertificateCompressionAlgorithm]> {
+        match find_extension(&self.extensions, ExtensionType::CompressCertificate)? {
+            CertReqExtension::CompressCertificate(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// `CompressedCertificate` (RFC 8879 §4): a TLS 1.3 Certificate message body, compressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompressedCertificate {
+    /// RFC 8879 §4: CertificateCompressionAlgorithm algorithm
+    pub algorithm: CertificateCompressionAlgorithm,
+    /// RFC 8879 §4: uint24 uncompressed_length
+    pub uncompressed_length: u32,
+    /// RFC 8879 §4: opaque compressed_certificate_message<1..2^24-1> (capped at
+    /// [`MAX_CERTIFICATE_LIST_SIZE`]: compressed is never larger than a chain we would accept)
+    pub compressed: Vec<u8>,
+}
+
+impl CompressedCertificate {
+    /// The TLS 1.3 Certificate this carries, decompressed with any algorithm clasp implements
+    /// and bounded as a handshake bounds it (RFC 8879 §4: never past the declared
+    /// uncompressed_length, nor past the certificate cap): for tools that show a transcript.
+    ///
+    /// # Errors
+    /// `PeerMisbehaved::UnofferedCertificateCompression` for an algorithm clasp does not
+    /// implement, `PeerMisbehaved::BadCompressedCertificate` when it does not decompress to the
+    /// declared length, or the reason the body is no Certificate.
+    pub fn decompress(&self) -> Result<CertificateTls13, crate::Error> {
+        let body =
+            crate::cert_compression::decompress(crate::cert_compression::DEFAULT_ALGORITHMS, self)?;
+        let mut r = Reader::new(&body);
+        let cert = CertificateTls13::read(&mut r)?;
+        r.expect_empty("certificate")?;
+        Ok(cert)
+    }
+}
+
+impl<'a> Codec<'a> for CompressedCertificate {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.algorithm.encode(out);
+        put_u24(self.uncompressed_length, out);
+        put_opaque(
+            ListLength::NonEmptyU24 {
+                max: MAX_CERTIFICATE_LIST_SIZE,
+            },
+            &self.compressed,
+            out,
+        );
+    }
+
+    fn read(r: &mut Reader<'a>) -> Result<Self, InvalidMessage> {
+        Ok(Self {
+            algorithm: CertificateCompressionAlgorithm::read(r)?,
+            uncompressed_length: r.u24("uncompressed_length")?,
+            compressed: read_opaque(
+                r,
+                ListLength::NonEmptyU24 {
+                    max: MAX_CERTIFICATE_LIST_SIZE,
+                },
+                "compressed_certificate_message",
+            )?,
+        })
+    }
 }
 
 /// TLS 1.2 `CertificateRequest` (RFC 5246 §7.4.4).
@@ -787,6 +865,8 @@ pub enum HandshakePayload {
     NewSessionTicketTls12(NewSessionTicketTls12),
     /// CertificateStatus (RFC 6066 §8).
     CertificateStatus(CertificateStatus),
+    /// CompressedCertificate (RFC 8879 §4), TLS 1.3 only.
+    CompressedCertificate(CompressedCertificate),
     /// KeyUpdate: `KeyUpdateRequest request_update` (RFC 8446 §4.6.3). Values other than 0 and
     /// 1 decode; the state machine answers them with illegal_parameter.
     KeyUpdate(KeyUpdateRequest),
@@ -821,6 +901,7 @@ impl HandshakePayload {
             Self::Finished(_) => T::Finished,
             Self::NewSessionTicketTls13(_) | Self::NewSessionTicketTls12(_) => T::NewSessionTicket,
             Self::CertificateStatus(_) => T::CertificateStatus,
+            Self::CompressedCertificate(_) => T::CompressedCertificate,
             Self::KeyUpdate(_) => T::KeyUpdate,
             Self::Unknown { typ, .. } => *typ,
         }
@@ -844,6 +925,7 @@ impl HandshakePayload {
             Self::NewSessionTicketTls13(m) => m.encode(out),
             Self::NewSessionTicketTls12(m) => m.encode(out),
             Self::CertificateStatus(m) => m.encode(out),
+            Self::CompressedCertificate(m) => m.encode(out),
             Self::KeyUpdate(m) => m.encode(out),
             Self::Unknown { body, .. } => out.extend_from_slice(body),
         }
@@ -895,6 +977,9 @@ impl HandshakePayload {
             }
             T::NewSessionTicket => Self::NewSessionTicketTls12(NewSessionTicketTls12::read(r)?),
             T::CertificateStatus => Self::CertificateStatus(CertificateStatus::read(r)?),
+            T::CompressedCertificate if tls13 => {
+                Self::CompressedCertificate(CompressedCertificate::read(r)?)
+            }
             T::KeyUpdate => Self::KeyUpdate(KeyUpdateRequest::read(r)?),
             _ => Self::Unknown {
                 typ,

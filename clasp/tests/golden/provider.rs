@@ -126,6 +126,10 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .without_resumption()
             // Recorded before clasp asked for OCSP staples by default: keep the wire the same.
             .request_ocsp_stapling(false)
+            // Recorded before clasp sent GREASE (RFC 8701) by default: same wire.
+            .with_grease(false)
+            // ... and before it offered certificate compression (RFC 8879).
+            .with_certificate_compression(&[])
             .build()
             .expect("golden client config"),
     )

@@ -25,6 +25,8 @@ use crate::suites::{self, SuiteInfo};
 use crate::transcript::Transcript;
 use crate::verify::{sni_host_name, ServerName};
 
+use super::grease::Grease;
+
 /// Our record_size_limit in TLS 1.3: 2^14 plus the inner content type (RFC 8449 §4).
 pub(crate) const RECORD_SIZE_LIMIT_TLS13: u16 = 16385;
 /// Our record_size_limit when only TLS 1.2 is offered.
@@ -50,6 +52,8 @@ pub(crate) struct ClientHelloDetails {
     pub(crate) ccs_sent: bool,
     /// The TLS 1.2 session offered by session ID or ticket (see [`offer_tls12_session`]).
     pub(crate) tls12_resuming: Option<ClientTls12Session>,
+    /// The GREASE values of this connection (RFC 8701), reused in a second ClientHello.
+    pub(crate) grease: Option<Grease>,
 }
 
 /// Builds and queues the first ClientHello; returns the state waiting for ServerHello.
@@ -81,6 +85,12 @@ pub(crate) fn start(
         }
     }
 
+    // RFC 8701 §3: fresh GREASE values per connection, from the provider's random source.
+    let grease = if config.grease {
+        Some(Grease::random(provider)?)
+    } else {
+        None
+    };
     let (hello, tls12_resuming) = {
         let mut hello = build_client_hello(
             &config,
@@ -89,6 +99,7 @@ pub(crate) fn start(
             &session_id,
             &key_shares,
             None,
+            grease.as_ref(),
         );
         let offered = offer_tls12_session(&config, &server_name, &mut hello, &mut session_id)?;
         (hello, offered)
@@ -116,6 +127,7 @@ pub(crate) fn start(
         early_data_params: None,
         ccs_sent: false,
         tls12_resuming,
+        grease,
     };
     cx.client_random = random;
     // RFC 8446 §5.1: legacy_record_version "MAY be 0x0301 for an initial ClientHello".
@@ -406,10 +418,19 @@ fn build_client_hello(
     session_id: &[u8],
     key_shares: &[Box<dyn ActiveKeyExchange>],
     cookie: Option<&[u8]>,
+    grease: Option<&Grease>,
 ) -> ClientHello {
     let tls13 = config.versions.contains(&ProtocolVersion::TLSv1_3);
     let tls12 = config.versions.contains(&ProtocolVersion::TLSv1_2);
     let mut ext = Vec::new();
+    // RFC 8701 §3: "A client MAY select one or more GREASE extension values and advertise them
+    // as extensions with varying length and contents": an empty one first ...
+    if let Some(g) = grease {
+        ext.push(ClientExtension::Unknown {
+            typ: g.extension_empty,
+            body: Vec::new(),
+        });
+    }
     // RFC 6066 §3: DNS names only; "Literal IPv4 and IPv6 addresses are not permitted".
     if config.enable_sni {
         if let Some(host) = sni_host_name(server_name) {
@@ -430,13 +451,19 @@ fn build_client_hello(
         // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
         ext.push(ClientExtension::RenegotiationInfo(Vec::new()));
     }
-    // RFC 8446 §4.2.7 / RFC 8422 §5.1.1 / RFC 7919 §3. Without TLS 1.3 on offer, only groups
-    // TLS 1.2 can use: the ML-KEM hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §3).
-    let groups: Vec<NamedGroup> = config
-        .groups
-        .iter()
-        .map(|g| g.name())
-        .filter(|g| tls13 || super::tls12::is_tls12_ec_group(*g) || g.is_ffdhe())
+    // RFC 8446 §4.2.7 / RFC 8422 §5.1.1 / RFC 7919 §3; RFC 8701 §3: a GREASE group first.
+    // Without TLS 1.3 on offer, only groups TLS 1.2 can use: the ML-KEM hybrids are TLS 1.3
+    // only (draft-ietf-tls-ecdhe-mlkem §3).
+    let groups: Vec<NamedGroup> = grease
+        .map(|g| g.group)
+        .into_iter()
+        .chain(
+            config
+                .groups
+                .iter()
+                .map(|g| g.name())
+                .filter(|g| tls13 || super::tls12::is_tls12_ec_group(*g) || g.is_ffdhe()),
+        )
         .collect();
     ext.push(ClientExtension::SupportedGroups(groups));
     if tls12 {
@@ -445,9 +472,13 @@ fn build_client_hello(
             EcPointFormat::Uncompressed,
         ]));
     }
-    // RFC 8446 §4.2.3.
+    // RFC 8446 §4.2.3; RFC 8701 §3: a GREASE scheme first.
     ext.push(ClientExtension::SignatureAlgorithms(
-        config.verifier.supported_verify_schemes(),
+        grease
+            .map(|g| g.signature_scheme)
+            .into_iter()
+            .chain(config.verifier.supported_verify_schemes())
+            .collect(),
     ));
     if !config.alpn_protocols.is_empty() {
         // RFC 7301 §3.1.
@@ -468,21 +499,38 @@ fn build_client_hello(
         },
     ));
     if tls13 {
-        // RFC 8446 §4.2.1: supported_versions, our preference first.
-        ext.push(ClientExtension::SupportedVersions(config.versions.clone()));
-        // RFC 8446 §4.2.8.
-        ext.push(ClientExtension::KeyShare(
-            key_shares
-                .iter()
-                .map(|k| KeyShareEntry {
-                    group: k.group(),
-                    key_exchange: k.pub_key().to_vec(),
-                })
+        // RFC 8446 §4.2.1: supported_versions, our preference first (after a GREASE
+        // version, RFC 8701 §3).
+        ext.push(ClientExtension::SupportedVersions(
+            grease
+                .map(|g| g.version)
+                .into_iter()
+                .chain(config.versions.iter().copied())
                 .collect(),
         ));
-        // RFC 8446 §4.2.9: psk_dhe_ke unless psk_ke was explicitly enabled.
+        // RFC 8446 §4.2.8. RFC 8701 §3: a one-byte share for the GREASE group (taken out of a
+        // second ClientHello again, see `handle_hello_retry_request`).
+        let grease_share = grease.map(|g| KeyShareEntry {
+            group: g.group,
+            key_exchange: vec![0],
+        });
+        ext.push(ClientExtension::KeyShare(
+            grease_share
+                .into_iter()
+                .chain(key_shares.iter().map(|k| KeyShareEntry {
+                    group: k.group(),
+                    key_exchange: k.pub_key().to_vec(),
+                }))
+                .collect(),
+        ));
+        // RFC 8446 §4.2.9: psk_dhe_ke unless psk_ke was explicitly enabled; RFC 8701 §3: a
+        // GREASE mode before them.
         ext.push(ClientExtension::PskKeyExchangeModes(
-            config.psk_modes.clone(),
+            grease
+                .map(|g| g.psk_mode)
+                .into_iter()
+                .chain(config.psk_modes.iter().copied())
+                .collect(),
         ));
         if let Some(c) = cookie {
             // RFC 8446 §4.2.2: echo the HRR cookie.
@@ -492,13 +540,34 @@ fn build_client_hello(
             // RFC 8446 §4.2.6: we will answer a CertificateRequest after the handshake.
             ext.push(ClientExtension::PostHandshakeAuth);
         }
+        if !config.cert_compression.is_empty() {
+            // RFC 8879 §3: the algorithms we can decompress the server's chain with (TLS 1.3
+            // only: "if TLS 1.2 or earlier is negotiated, the peers MUST ignore this
+            // extension").
+            ext.push(ClientExtension::CompressCertificate(
+                config.cert_compression.clone(),
+            ));
+        }
+    }
+    // RFC 8701 §3: ... and one with a single zero byte last (pre_shared_key, added later, must
+    // stay the very last, RFC 8446 §4.2.11).
+    if let Some(g) = grease {
+        ext.push(ClientExtension::Unknown {
+            typ: g.extension_one_byte,
+            body: vec![0],
+        });
     }
     ClientHello {
         // RFC 8446 §4.1.2: legacy_version = 0x0303.
         legacy_version: ProtocolVersion::TLSv1_2,
         random,
         legacy_session_id: session_id.to_vec(),
-        cipher_suites: offered_suites(config),
+        // RFC 8701 §3: a GREASE suite first.
+        cipher_suites: grease
+            .map(|g| g.cipher_suite)
+            .into_iter()
+            .chain(offered_suites(config))
+            .collect(),
         legacy_compression_methods: vec![Compression::Null],
         extensions: ext,
         extensions_absent: false,
@@ -768,8 +837,19 @@ impl ExpectServerHello {
             &details.session_id,
             &key_shares,
             cookie.as_deref(),
+            details.grease.as_ref(),
         );
         repeat_session_ticket(&details.hello, &mut hello);
+        // RFC 8446 §4.1.2: the second key_share is "a list containing a single KeyShareEntry
+        // from the indicated group": no GREASE share there (the other GREASE values stay, and
+        // an HRR with only a cookie keeps the first list whole).
+        if let (Some(g), Some(_)) = (details.grease, group) {
+            for e in &mut hello.extensions {
+                if let ClientExtension::KeyShare(shares) = e {
+                    shares.retain(|k| k.group != g.group);
+                }
+            }
+        }
         #[cfg(test)]
         if let Some(hook) = config.test_hello_hook {
             hook(&mut hello);
@@ -840,7 +920,7 @@ mod group_tests {
             .build()
             .unwrap();
         let name = ServerName::try_from("localhost").unwrap();
-        let hello = build_client_hello(&config, &name, [0; 32], &[], &[], None);
+        let hello = build_client_hello(&config, &name, [0; 32], &[], &[], None, None);
         hello
             .extensions
             .iter()

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::codec::Codec;
 use crate::conn::CommonState;
 use crate::crypto::{ActiveKeyExchange, SharedSecret};
 use crate::error::{Error, InvalidMessage, PeerMisbehaved};
@@ -15,13 +16,13 @@ use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
     EarlySecret, HandshakeSecret, HandshakeTrafficSecret, ResumptionMasterSecret, Tls13Crypto,
 };
-use crate::msgs::enums::{HandshakeType, PskKeyExchangeMode, SignatureScheme};
+use crate::msgs::enums::{HandshakeType, ProtocolVersion, PskKeyExchangeMode, SignatureScheme};
 use crate::msgs::extensions::{
     CertReqExtension, CertificateExtension, EncryptedExtension, ServerExtension,
 };
 use crate::msgs::handshake::{
-    CertificateEntry, CertificateRequestTls13, CertificateTls13, Finished, HandshakeMessage,
-    HandshakePayload, NewSessionTicketTls13, ServerHello,
+    CertificateEntry, CertificateRequestTls13, CertificateTls13, CompressedCertificate, Finished,
+    HandshakeMessage, HandshakePayload, NewSessionTicketTls13, ServerHello,
 };
 use crate::msgs::tls12_kx::DigitallySigned;
 use crate::session::{ClientTicket, SessionBinding, Tls13Session, MAX_TICKET_LEN};
@@ -325,6 +326,10 @@ impl State for ExpectCertificateOrCertReq {
             HandshakePayload::CertificateTls13(cert) => {
                 handle_certificate(cx, self.0, None, cert, &msg)
             }
+            HandshakePayload::CompressedCertificate(cc) => {
+                let cert = decompress_certificate(cx, &self.0, cc)?;
+                handle_certificate(cx, self.0, None, &cert, &msg)
+            }
             HandshakePayload::CertificateRequestTls13(req) => {
                 // RFC 8446 §4.3.2: "certificate_request_context ... SHALL be zero length unless
                 // used for post-handshake authentication".
@@ -362,11 +367,36 @@ impl State for ExpectCertificate {
         cx: &mut CommonState,
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::CertificateTls13(cert) = msg.payload() else {
-            return Err(unexpected(&msg, &[HandshakeType::Certificate]));
-        };
-        handle_certificate(cx, self.st, Some(self.req), cert, &msg)
+        match msg.payload() {
+            HandshakePayload::CertificateTls13(cert) => {
+                handle_certificate(cx, self.st, Some(self.req), cert, &msg)
+            }
+            HandshakePayload::CompressedCertificate(cc) => {
+                let cert = decompress_certificate(cx, &self.st, cc)?;
+                handle_certificate(cx, self.st, Some(self.req), &cert, &msg)
+            }
+            _ => Err(unexpected(&msg, &[HandshakeType::Certificate])),
+        }
     }
+}
+
+/// RFC 8879 §4: the server's Certificate out of a CompressedCertificate, with an algorithm we
+/// offered. The transcript takes the CompressedCertificate as received (the caller adds `msg`).
+fn decompress_certificate(
+    cx: &mut CommonState,
+    st: &Tls13Client,
+    cc: &CompressedCertificate,
+) -> Result<CertificateTls13, Error> {
+    let body = crate::cert_compression::decompress(&st.details.config.cert_compression, cc)?;
+    // The body is a TLS 1.3 Certificate; one that does not parse is decode_error, as when it
+    // comes uncompressed.
+    let HandshakePayload::CertificateTls13(cert) =
+        HandshakePayload::read_body(HandshakeType::Certificate, &body, ProtocolVersion::TLSv1_3)?
+    else {
+        return Err(InvalidMessage::IllegalValue("compressed certificate").into());
+    };
+    cx.negotiated.certificate_compression = Some(cc.algorithm);
+    Ok(cert)
 }
 
 /// RFC 8446 §4.4.2: the server's chain, verified before its signature is looked at.
@@ -657,10 +687,25 @@ fn emit_client_certificate(
             .collect(),
         None => Vec::new(),
     };
-    let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(CertificateTls13 {
+    let cert_msg = CertificateTls13 {
         certificate_request_context: req.certificate_request_context.clone(),
         certificate_list,
-    }));
+    };
+    // RFC 8879 §4: compressed with an algorithm the server's CertificateRequest accepts (ours
+    // first), when there is one; the transcript takes the message as sent.
+    let cert =
+        match crate::cert_compression::choose(&config.cert_compression, req.compress_certificate())
+        {
+            Some(alg) => {
+                let mut body = Vec::new();
+                cert_msg.encode(&mut body);
+                cx.negotiated.client_certificate_compression = Some(alg);
+                HandshakeMessage::new(HandshakePayload::CompressedCertificate(
+                    crate::cert_compression::compressed_message(alg, &body, None)?,
+                ))
+            }
+            None => HandshakeMessage::new(HandshakePayload::CertificateTls13(cert_msg)),
+        };
     transcript.add(cert.encoded());
     cx.send_handshake(&cert);
     if let Some((_, signer)) = signer {

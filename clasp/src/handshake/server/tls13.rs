@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
+use crate::codec::Codec;
 use crate::config::ServerConfig;
 use crate::conn::CommonState;
 use crate::crypto::{SharedSecret, Signer};
-use crate::error::{Error, PeerIncompatible, PeerMisbehaved};
+use crate::error::{Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::{decrypter, encrypter, log, TrafficSecrets};
 use crate::handshake::{tls13_signed_message, unexpected, Exporter, PeerSet, State};
@@ -18,7 +19,8 @@ use crate::key_schedule::tls13::{
     Tls13Crypto,
 };
 use crate::msgs::enums::{
-    ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
+    CertificateCompressionAlgorithm, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
+    PskKeyExchangeMode, SignatureScheme,
 };
 use crate::msgs::extensions::{
     CertReqExtension, CertificateExtension, CertificateStatus, DistinguishedName as WireDn,
@@ -371,7 +373,7 @@ pub(crate) fn handle_client_hello(
         .filter(|v| v.offer_client_auth() && auth.is_some())
         .cloned();
     if let Some(v) = &client_auth {
-        let cr = certificate_request(v.as_ref(), Vec::new());
+        let cr = certificate_request(v.as_ref(), Vec::new(), &config.cert_compression);
         transcript.add(cr.encoded());
         cx.send_handshake(&cr);
     }
@@ -404,7 +406,31 @@ pub(crate) fn handle_client_hello(
         if let Some(hook) = config.test_cert_hook {
             hook(&mut cert_msg);
         }
-        let cert = HandshakeMessage::new(HandshakePayload::CertificateTls13(cert_msg));
+        // RFC 8879 §4: compressed with our preferred algorithm among those the client offered
+        // (TLS 1.3 only; this is the TLS 1.3 path), from the config's cache of compressed
+        // chains; the transcript takes the CompressedCertificate as sent.
+        let cert = match crate::cert_compression::choose(
+            &config.cert_compression,
+            ch.compress_certificate(),
+        ) {
+            Some(alg) => {
+                let mut body = Vec::new();
+                cert_msg.encode(&mut body);
+                cx.negotiated.certificate_compression = Some(alg);
+                #[allow(unused_mut)]
+                let mut cc = crate::cert_compression::compressed_message(
+                    alg,
+                    &body,
+                    Some(&config.cert_compression_cache),
+                )?;
+                #[cfg(test)]
+                if let Some(hook) = config.test_compressed_cert_hook {
+                    hook(&mut cc);
+                }
+                HandshakeMessage::new(HandshakePayload::CompressedCertificate(cc))
+            }
+            None => HandshakeMessage::new(HandshakePayload::CertificateTls13(cert_msg)),
+        };
         transcript.add(cert.encoded());
         cx.send_handshake(&cert);
         emit_certificate_verify(cx, &mut transcript, signer.as_ref())?;
@@ -838,10 +864,15 @@ fn emit_tickets(
 fn certificate_request(
     verifier: &dyn crate::verify::ClientCertVerifier,
     context: Vec<u8>,
+    compression: &[CertificateCompressionAlgorithm],
 ) -> HandshakeMessage {
     let mut extensions = vec![CertReqExtension::SignatureAlgorithms(
         verifier.supported_verify_schemes(),
     )];
+    if !compression.is_empty() {
+        // RFC 8879 §3: the algorithms we accept for the client's certificate.
+        extensions.push(CertReqExtension::CompressCertificate(compression.to_vec()));
+    }
     let hints = verifier.root_hint_subjects();
     if !hints.is_empty() {
         extensions.push(CertReqExtension::CertificateAuthorities(
@@ -1060,8 +1091,27 @@ impl State for ExpectCertificate {
         cx: &mut CommonState,
         msg: HandshakeMessage,
     ) -> Result<Box<dyn State>, Error> {
-        let HandshakePayload::CertificateTls13(cert) = msg.payload() else {
-            return Err(unexpected(&msg, &[HandshakeType::Certificate]));
+        let decompressed;
+        let cert = match msg.payload() {
+            HandshakePayload::CertificateTls13(cert) => cert,
+            // RFC 8879 §4: the client's Certificate, compressed with an algorithm our
+            // CertificateRequest listed; the transcript takes it as received.
+            HandshakePayload::CompressedCertificate(cc) => {
+                let body =
+                    crate::cert_compression::decompress(&self.0.config.cert_compression, cc)?;
+                let HandshakePayload::CertificateTls13(c) = HandshakePayload::read_body(
+                    HandshakeType::Certificate,
+                    &body,
+                    ProtocolVersion::TLSv1_3,
+                )?
+                else {
+                    return Err(InvalidMessage::IllegalValue("compressed certificate").into());
+                };
+                cx.negotiated.client_certificate_compression = Some(cc.algorithm);
+                decompressed = c;
+                &decompressed
+            }
+            _ => return Err(unexpected(&msg, &[HandshakeType::Certificate])),
         };
         let mut st = self.0;
         let verifier = st.config.client_verifier.clone().ok_or(Error::Internal(
@@ -1388,7 +1438,8 @@ impl State for ExpectTraffic {
         // A fresh, unpredictable context ties the answer to this request.
         let mut context = vec![0u8; 16];
         self.config.provider.secure_random.fill(&mut context)?;
-        let cr = certificate_request(verifier.as_ref(), context.clone());
+        // Post-handshake: no compress_certificate (the answer is read uncompressed).
+        let cr = certificate_request(verifier.as_ref(), context.clone(), &[]);
         let mut transcript = self
             .transcript
             .as_ref()

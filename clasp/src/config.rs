@@ -741,6 +741,14 @@ impl ServerConfig {
     pub fn builder() -> ServerConfigBuilder {
         ServerConfigBuilder::default()
     }
+
+    /// The TLS 1.2 session-ID cache connections made with this config share (RFC 5246
+    /// §7.4.1.2): its [`len`](crate::session::ServerSessionCache::len) tells whether full
+    /// handshakes left sessions to resume by ID (TLS 1.3 and ticket resumption never use it).
+    #[must_use]
+    pub fn session_id_cache(&self) -> &crate::session::ServerSessionCache {
+        &self.session_ids
+    }
 }
 
 /// Builder for [`ServerConfig`].

@@ -455,8 +455,11 @@ impl From<&Error> for AlertDescription {
                 CertificateError::NotValidForName { .. }
                 | CertificateError::BadSignature
                 | CertificateError::InvalidPurpose
-                | CertificateError::BadEncoding
-                | CertificateError::Other(_) => Self::BadCertificate,
+                | CertificateError::BadEncoding => Self::BadCertificate,
+                // RFC 8446 §6.2: "certificate_unknown: Some other (unspecified) issue arose in
+                // processing the certificate, rendering it unacceptable" (a verifier's own
+                // policy, a chain error with no more specific alert).
+                CertificateError::Other(_) => Self::CertificateUnknown,
             },
             Error::AlertReceived(_)
             | Error::UnexpectedEof
@@ -777,6 +780,13 @@ mod tests {
         assert_eq!(
             a(CertificateError::InvalidPurpose),
             AlertDescription::BadCertificate
+        );
+        // "certificate_unknown: Some other (unspecified) issue arose in processing the
+        // certificate, rendering it unacceptable": a verifier's own reason (found by BoGo's
+        // CertificateVerificationFailsOnResume-*-CustomCallback, which expects this alert).
+        assert_eq!(
+            a(CertificateError::Other("policy".into())),
+            AlertDescription::CertificateUnknown
         );
     }
 

@@ -77,6 +77,10 @@ pub fn code(e: &Error) -> String {
             P::ObsoleteLegacyVersion => ":UNSUPPORTED_PROTOCOL:",
             P::CertificateCurveNotOffered => ":BAD_ECC_CERT:",
             P::TooMuchSkippedEarlyData => ":TOO_MUCH_SKIPPED_EARLY_DATA:",
+            // A resumption in a PSK mode the client did not offer: in BoGo the server omits the
+            // key_share psk_dhe_ke needs, for which BoringSSL reports MISSING_KEY_SHARE (mapped to
+            // this code in config.json).
+            P::UnofferedPskKeyExchangeMode => ":MISSING_EXTENSION:",
             _ => ":PEER_MISBEHAVED:",
         },
         Error::PeerIncompatible(p) => match p {

@@ -88,6 +88,15 @@ pub struct Conn {
     pub wpa_202304: bool,
     /// Why 0-RTT was (not) used, in BoringSSL's words (`SSL_early_data_reason_string`).
     pub expect_early_data_reason: Option<String>,
+    /// Client: the connection leaves no session to resume (BoringSSL's new-session callback
+    /// does not fire), read from `ClientSessionCache::sessions_stored`.
+    pub expect_no_session: bool,
+    /// Client: a TLS 1.2 resumption stores a new session (a renewed ticket).
+    pub expect_ticket_renewal: bool,
+    /// Server: the initial connection's session is (not) cached by session ID, read from
+    /// `ServerConfig::session_id_cache`.
+    pub expect_session_id: bool,
+    pub expect_no_session_id: bool,
     /// OCSP stapling flags (see `crate::ocsp`).
     pub ocsp: crate::ocsp::Ocsp,
 }
@@ -230,6 +239,10 @@ const BOOL_FLAGS: &[&str] = &[
     "-expect-ticket-supports-early-data",
     "-fips-202205",
     "-wpa-202304",
+    "-expect-no-session",
+    "-expect-ticket-renewal",
+    "-expect-session-id",
+    "-expect-no-session-id",
 ];
 
 const VALUE_FLAGS: &[&str] = &[
@@ -348,6 +361,10 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-fips-202205" => c.fips_202205 = true,
         "-wpa-202304" => c.wpa_202304 = true,
         "-expect-early-data-reason" => c.expect_early_data_reason = Some(s()),
+        "-expect-no-session" => c.expect_no_session = true,
+        "-expect-ticket-renewal" => c.expect_ticket_renewal = true,
+        "-expect-session-id" => c.expect_session_id = true,
+        "-expect-no-session-id" => c.expect_no_session_id = true,
         // clasp never renegotiates: zero is the only count it can meet.
         "-expect-total-renegotiations" => {
             if int::<u32>(name, value)? != 0 {
@@ -464,6 +481,15 @@ mod tests {
         assert!(c[0].fips_202205 && c[2].fips_202205 && c[1].wpa_202304);
         assert_eq!(c[0].expect_early_data_reason, None);
         assert_eq!(c[1].expect_early_data_reason.as_deref(), Some("accept"));
+    }
+
+    #[test]
+    fn session_expectations() {
+        let c = run("-expect-session-id -on-retry-expect-no-session -expect-ticket-renewal");
+        assert!(c[0].expect_session_id && c[1].expect_session_id);
+        assert!(!c[0].expect_no_session && !c[1].expect_no_session && c[2].expect_no_session);
+        assert!(c[1].expect_ticket_renewal && !c[0].expect_no_session_id);
+        assert!(run("-expect-no-session-id")[0].expect_no_session_id);
     }
 
     #[test]

@@ -142,7 +142,9 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
     for conf in confs {
         reject_unimplemented(conf)?;
     }
-    if !confs[0].server && confs[2].verify_fail != confs[1].verify_fail {
+    // (Only a 0-RTT offer can be retried: without -enable-early-data the retry flags are unused.)
+    if !confs[0].server && confs[1].enable_early_data && confs[2].verify_fail != confs[1].verify_fail
+    {
         // BoringSSL verifies again with the retry flags after a 0-RTT reject; clasp's
         // connection keeps the verifier it started with.
         return Err(unimplemented("verify settings changed for the 0-RTT retry"));
@@ -914,6 +916,21 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         check_properties(&conn, c, is_resume, name.as_deref())?;
         // Server 0-RTT is refused as unimplemented up front, so "disabled" is all there is.
         check_early_data_reason(c, "disabled")?;
+        // BoringSSL's server-side new-session callback: the initial connection's session was
+        // cached statefully (a TLS 1.2 session ID). The config is fresh for the initial
+        // connection, so its session-ID cache holds only this connection's session.
+        if !is_resume && (c.expect_session_id || c.expect_no_session_id) {
+            let cached = shared
+                .server
+                .as_ref()
+                .is_some_and(|(_, cfg)| !cfg.session_id_cache().is_empty());
+            check(cached || !c.expect_session_id, || {
+                "session was not cached on the server.".into()
+            })?;
+            check(!cached || !c.expect_no_session_id, || {
+                "session was unexpectedly cached on the server.".into()
+            })?;
+        }
         exchange(&mut conn, &mut sock, c, 0)?;
     } else {
         let config = client_config(shared, c)?;
@@ -921,6 +938,7 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| Failure::Unimplemented(format!("server name {host:?}")))?;
         let mut conn = ClientConnection::new(config, name).map_err(Failure::Tls)?;
+        let stored_before = shared.client_cache.sessions_stored();
         // 0-RTT: the "hello" the shim writes first goes out as early data when a ticket allows.
         // (Up to the ticket's limit; the rest follows the handshake, as SSL_write does.)
         let mut early_sent = 0;
@@ -986,6 +1004,18 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             0
         };
         exchange(&mut conn, &mut sock, c, hello_sent)?;
+        // BoringSSL's new-session callback, checked after the exchange (TLS 1.3 tickets arrive
+        // after the handshake): whether the connection left a session to resume.
+        let got_new_session = shared.client_cache.sessions_stored() != stored_before;
+        check(!(c.expect_no_session && got_new_session), || {
+            "new session was cached, but we expected the opposite".into()
+        })?;
+        let n = conn.negotiated();
+        if c.expect_ticket_renewal && n.resumed && n.version == Some(ProtocolVersion::TLSv1_2) {
+            check(got_new_session, || {
+                "new session was not cached, but we expected the opposite".into()
+            })?;
+        }
     }
     // Half-close and drain so the runner sees all our bytes before the socket goes away.
     let _ = sock.shutdown(Shutdown::Write);

@@ -249,6 +249,12 @@ pub enum CertificateError {
     /// makes of its key (RFC 5280 §4.2.1.3; RFC 5246 §7.4.2, RFC 8446 §4.4.2.2): no
     /// digitalSignature for a signing key, no keyEncipherment for RSA key transport.
     KeyUsageForbidsUse,
+    /// The server's stapled OCSP response, or its absence where the verifier requires one, is
+    /// not acceptable: RFC 6066 §8, clients "MUST check the OCSP response and abort the
+    /// handshake if the response is not satisfactory with bad_certificate_status_response(113)
+    /// alert". clasp's own verifiers never report it (they do not judge staples, see
+    /// [`crate::ocsp`]); an application verifier that does returns it.
+    BadStatusResponse,
     /// Anything else the verifier reported.
     Other(String),
 }
@@ -443,6 +449,7 @@ impl From<&Error> for AlertDescription {
                     Self::CertificateExpired
                 }
                 CertificateError::Revoked => Self::CertificateRevoked,
+                CertificateError::BadStatusResponse => Self::BadCertificateStatusResponse,
                 // RFC 5246 §7.2.2 / RFC 8446 §6.2 unsupported_certificate: "A certificate was of
                 // an unsupported type": one whose KeyUsage rules out the use we would make of
                 // it is unusable here, though not corrupt (bad_certificate).
@@ -542,6 +549,7 @@ impl fmt::Display for CertificateError {
             Self::BadSignature => f.write_str("a signature in the chain is invalid"),
             Self::UnsupportedAlgorithm => f.write_str("certificate uses an unsupported algorithm"),
             Self::Revoked => f.write_str("certificate was revoked"),
+            Self::BadStatusResponse => f.write_str("OCSP response not acceptable"),
             Self::KeyUsageForbidsUse => {
                 f.write_str("certificate's key usage does not allow this use of its key")
             }
@@ -758,6 +766,11 @@ mod tests {
         assert_eq!(
             a(CertificateError::Revoked),
             AlertDescription::CertificateRevoked
+        );
+        // RFC 6066 §8: an unsatisfactory OCSP response.
+        assert_eq!(
+            a(CertificateError::BadStatusResponse),
+            AlertDescription::BadCertificateStatusResponse
         );
         assert_eq!(
             a(CertificateError::UnsupportedAlgorithm),

@@ -97,6 +97,8 @@ pub fn code(e: &Error) -> String {
         Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse) => {
             ":KEY_USAGE_BIT_INCORRECT:"
         }
+        // The shim's verifier stands in for BoringSSL's failing client OCSP callback.
+        Error::InvalidCertificate(CertificateError::BadStatusResponse) => ":OCSP_CB_ERROR:",
         Error::InvalidCertificate(_) => ":CERTIFICATE_VERIFY_FAILED:",
         Error::AlertReceived(a) => return alert_code(a.0),
         Error::UnexpectedEof => ":UNEXPECTED_EOF:",

@@ -97,6 +97,8 @@ pub struct Conn {
     /// `ServerConfig::session_id_cache`.
     pub expect_session_id: bool,
     pub expect_no_session_id: bool,
+    /// Server: the client's ALPN list, in wire form, as the ALPN select callback sees it.
+    pub expect_advertised_alpn: Option<Vec<u8>>,
     /// OCSP stapling flags (see `crate::ocsp`).
     pub ocsp: crate::ocsp::Ocsp,
 }
@@ -143,6 +145,8 @@ const NO_OPS: &[&str] = &[
     "-use-custom-verify-callback",
     "-use-old-client-cert-callback",
     "-install-ddos-callback",
+    // Only for handshake hints from a split handshaker, which this shim does not have.
+    "-allow-hint-mismatch",
     // clasp refuses renegotiation always.
     "-forbid-renegotiation-after-handshake",
     // CBC suites do not exist in clasp.
@@ -275,6 +279,7 @@ const VALUE_FLAGS: &[&str] = &[
     "-resumption-delay",
     "-expect-total-renegotiations",
     "-expect-early-data-reason",
+    "-expect-advertised-alpn",
 ];
 
 fn takes_value(name: &str) -> Result<bool, FlagError> {
@@ -365,6 +370,7 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-expect-ticket-renewal" => c.expect_ticket_renewal = true,
         "-expect-session-id" => c.expect_session_id = true,
         "-expect-no-session-id" => c.expect_no_session_id = true,
+        "-expect-advertised-alpn" => c.expect_advertised_alpn = Some(b()),
         // clasp never renegotiates: zero is the only count it can meet.
         "-expect-total-renegotiations" => {
             if int::<u32>(name, value)? != 0 {
@@ -490,6 +496,13 @@ mod tests {
         assert!(!c[0].expect_no_session && !c[1].expect_no_session && c[2].expect_no_session);
         assert!(c[1].expect_ticket_renewal && !c[0].expect_no_session_id);
         assert!(run("-expect-no-session-id")[0].expect_no_session_id);
+    }
+
+    #[test]
+    fn advertised_alpn_and_hint_mismatch() {
+        let c = run("-allow-hint-mismatch -expect-advertised-alpn \x03foo -port 2");
+        assert_eq!(c[0].expect_advertised_alpn.as_deref(), Some(&b"\x03foo"[..]));
+        assert_eq!(c[0].port, 2);
     }
 
     #[test]

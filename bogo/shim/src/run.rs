@@ -408,6 +408,9 @@ struct TestVerifier {
     /// `-verify-fail` without `-verify-peer` on the client (BoringSSL's SSL_VERIFY_NONE): the
     /// callback says no, the handshake goes on, and the verify result records the failure.
     soft_fail: core::sync::atomic::AtomicBool,
+    /// `-use-ocsp-callback -fail-ocsp-callback` on the client: BoringSSL's legacy OCSP
+    /// callback, an extra check of the server's certificate, says no.
+    ocsp_fail: core::sync::atomic::AtomicBool,
     /// The verify result of the last verification: whether the callback said no.
     last_failed: core::sync::atomic::AtomicBool,
     mandatory: bool,
@@ -437,7 +440,11 @@ impl ServerCertVerifier for TestVerifier {
         _server_name: &ServerName<'_>,
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        self.verdict().map(|()| ServerCertVerified::assertion())
+        self.verdict()?;
+        if self.ocsp_fail.load(Ordering::Relaxed) {
+            return Err(CertificateError::BadStatusResponse.into());
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -552,6 +559,7 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
     // callback is ignored ("soft fail").
     let fail = c.verify_fail && c.verify_peer;
     let soft_fail = c.verify_fail && !c.verify_peer;
+    let ocsp_fail = crate::ocsp::client_callback_fails(&c.ocsp);
     let key: VerifierKey = verify_schemes(c, p)?;
     let mut slot = shared.client_verifier.borrow_mut();
     if let Some((k, v)) = &*slot {
@@ -559,12 +567,14 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
             v.fail.store(fail, Ordering::Relaxed);
             v.soft_fail.store(soft_fail, Ordering::Relaxed);
             v.last_failed.store(false, Ordering::Relaxed);
+            v.ocsp_fail.store(ocsp_fail, Ordering::Relaxed);
             return Ok(v.clone());
         }
     }
     let v = Arc::new(TestVerifier {
         fail: fail.into(),
         soft_fail: soft_fail.into(),
+        ocsp_fail: ocsp_fail.into(),
         last_failed: false.into(),
         mandatory: false,
         verifiers: p.verifiers,
@@ -629,6 +639,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         b = b.with_client_cert_verifier(Arc::new(TestVerifier {
             fail: c.verify_fail.into(),
             soft_fail: false.into(),
+            ocsp_fail: false.into(),
             last_failed: false.into(),
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
@@ -644,6 +655,9 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
     if c.no_ticket {
         // BoringSSL's SSL_OP_NO_TICKET: no tickets in either version; TLS 1.2 session IDs stay.
         b = b.without_tls12_tickets().with_tickets(0);
+    }
+    if c.expect_advertised_alpn.is_some() {
+        b = b.retain_client_hello(true);
     }
     b = crate::ocsp::server(&c.ocsp, b);
     let cfg = Arc::new(b.build().map_err(Failure::Tls)?);
@@ -912,6 +926,21 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             sock: &mut sock,
         };
         io.handshake()?;
+        if let Some(want) = &c.expect_advertised_alpn {
+            // What BoringSSL's ALPN select callback is given: the client's list in wire form.
+            // It runs only when the client offers ALPN.
+            let got = conn.client_hello().and_then(|(ch, _)| {
+                ch.alpn_protocols().map(|l| {
+                    l.iter()
+                        .flat_map(|p| core::iter::once(u8::try_from(p.0.len()).unwrap_or(u8::MAX)).chain(p.0.iter().copied()))
+                        .collect::<Vec<u8>>()
+                })
+            });
+            check(got.is_none() || got.as_ref() == Some(want), || {
+                format!("bad ALPN select callback inputs: {got:?}")
+            })?;
+        }
+        conn.take_client_hello();
         let name = conn.server_name().map(str::to_owned);
         check_properties(&conn, c, is_resume, name.as_deref())?;
         // Server 0-RTT is refused as unimplemented up front, so "disabled" is all there is.

@@ -658,8 +658,15 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         b = b.with_alpn_protocols(vec![alpn.clone()]);
     }
     if c.no_ticket {
-        // BoringSSL's SSL_OP_NO_TICKET: no tickets in either version; TLS 1.2 session IDs stay.
-        b = b.without_tls12_tickets().with_tickets(0);
+        // BoringSSL's SSL_OP_NO_TICKET: no tickets issued or accepted in either version; TLS 1.2
+        // session IDs stay. clasp's without_tls12_tickets refuses TLS 1.2 tickets; for TLS 1.3
+        // the config gets ticket keys of its own, under which no ticket was ever issued, so
+        // every ticket offered fails to decrypt and the handshake is a full one.
+        let own = TicketKeys::new(p, shared.clock.secs(), 24 * 3600).map_err(Failure::Tls)?;
+        b = b
+            .without_tls12_tickets()
+            .with_tickets(0)
+            .with_ticket_keys(Arc::new(own));
     }
     if c.expect_advertised_alpn.is_some() {
         b = b.retain_client_hello(true);

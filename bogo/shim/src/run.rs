@@ -379,6 +379,18 @@ impl SigningKey for PreferredSchemes {
     }
 }
 
+/// BoringSSL's default list of signature schemes it verifies, in its order.
+const BORINGSSL_DEFAULT_VERIFY: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA512,
+];
+
 fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureScheme>, Failure> {
     let supported: Vec<SignatureScheme> = provider
         .verifiers
@@ -388,7 +400,17 @@ fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureSc
         .filter(|s| policy(c).is_none_or(|p| p.schemes.contains(s)))
         .collect();
     if c.verify_prefs.is_empty() {
-        return Ok(supported);
+        if policy(c).is_some() {
+            return Ok(supported);
+        }
+        // BoringSSL's default (`kVerifySignatureAlgorithms` in its extensions.cc): no Ed25519
+        // and no ecdsa_secp521r1_sha512 unless asked for, as BoringSSL's SSL_CTX; its
+        // rsa_pkcs1_sha1 is left out, as clasp verifies no SHA-1 signature.
+        return Ok(BORINGSSL_DEFAULT_VERIFY
+            .iter()
+            .copied()
+            .filter(|s| supported.contains(s))
+            .collect());
     }
     let prefs: Vec<_> = c
         .verify_prefs
@@ -1136,6 +1158,21 @@ fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_verify_schemes_are_boringssls() {
+        let p = aws_lc::default_provider();
+        let got = verify_schemes(&Conn::default(), &p).unwrap();
+        assert_eq!(got, BORINGSSL_DEFAULT_VERIFY);
+        let c = Conn {
+            verify_prefs: vec![0x0807],
+            ..Conn::default()
+        };
+        assert_eq!(
+            verify_schemes(&c, &p).unwrap(),
+            vec![SignatureScheme::ED25519]
+        );
+    }
 
     #[test]
     fn alpn_wire_list() {

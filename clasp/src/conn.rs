@@ -385,6 +385,19 @@ impl CommonState {
         Ok(())
     }
 
+    /// Called by a TLS 1.3 server after its Finished when it sends 0.5-RTT data: application
+    /// data may go out (under the application keys now installed), before the client's
+    /// Finished is received; what the caller queued goes first.
+    pub(crate) fn start_half_rtt(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.may_send_application_data = true;
+        if !self.pending_plaintext.is_empty() {
+            let data = core::mem::take(&mut self.pending_plaintext);
+            self.send_application_data(&data)?;
+        }
+        Ok(())
+    }
+
     fn send_application_data(&mut self, data: &[u8]) -> Result<(), Error> {
         let Some(enc) = self.encrypter.as_mut() else {
             return Err(ApiMisuse::HandshakeNotComplete.into());

@@ -176,11 +176,6 @@ fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
     if c.max_version.is_some_and(|v| v < 0x0303) {
         return Err(unimplemented("TLS versions below 1.2"));
     }
-    if c.server && c.enable_early_data {
-        // BoGo expects 0.5-RTT data (the server echoing early data before the client's
-        // Finished); clasp's server writes application data only after the handshake.
-        return Err(unimplemented("server 0-RTT with half-RTT data"));
-    }
     if !c.server && c.expect_extended_master_secret {
         return Err(unimplemented(
             "whether EMS was used is not reported to clients",
@@ -693,6 +688,11 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
     if c.expect_advertised_alpn.is_some() {
         b = b.retain_client_hello(true);
     }
+    if c.enable_early_data {
+        // BoringSSL's max_early_data_size (`kMaxEarlyDataAccepted`, 14336); the early data is
+        // answered as 0.5-RTT data.
+        b = b.with_max_early_data(14336).with_half_rtt_data(true);
+    }
     b = crate::ocsp::server(&c.ocsp, b);
     let cfg = Arc::new(b.build().map_err(Failure::Tls)?);
     shared.server = Some((key, cfg.clone()));
@@ -912,6 +912,81 @@ fn check_properties(
     Ok(())
 }
 
+/// The server's handshake. With 0-RTT enabled, early data is echoed as it arrives (XOR 0xff,
+/// as the exchange echoes), as 0.5-RTT data before the client's Finished, which is what
+/// BoringSSL's shim does (`SSL_read` in the early-data state) and the runner waits for.
+fn server_handshake(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    c: &Conn,
+) -> Result<(), Failure> {
+    loop {
+        if c.enable_early_data {
+            echo_early_data(conn)?;
+        }
+        Io {
+            conn: &mut *conn,
+            sock: &mut *sock,
+        }
+        .flush()?;
+        if !conn.is_handshaking() {
+            return Ok(());
+        }
+        let more = Io {
+            conn: &mut *conn,
+            sock: &mut *sock,
+        }
+        .read_more()?;
+        if !more {
+            return Err(Failure::Tls(Error::UnexpectedEof));
+        }
+    }
+}
+
+/// Writes back (XOR 0xff) the 0-RTT data the server has received so far.
+fn echo_early_data(conn: &mut ServerConnection) -> Result<(), Failure> {
+    let mut got = Vec::new();
+    if let Some(mut early) = conn.early_data() {
+        let mut buf = [0u8; 4096];
+        loop {
+            match early.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend(buf[..n].iter().map(|b| b ^ 0xff)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    if !got.is_empty() {
+        conn.writer().write_all(&got)?;
+    }
+    Ok(())
+}
+
+/// Why the server's 0-RTT was used or not, in BoringSSL's words (`ssl_early_data_reason_t`),
+/// derived from what clasp reports; `alpn_changed`: the session's ALPN protocol (the previous
+/// connection's) is not this connection's, which makes clasp's server refuse the early data.
+fn server_early_data_reason(
+    c: &Conn,
+    n: &clasp::conn::Negotiated,
+    alpn_changed: bool,
+) -> &'static str {
+    if !c.enable_early_data {
+        return "disabled";
+    }
+    if n.version == Some(ProtocolVersion::TLSv1_2) {
+        return "protocol_version";
+    }
+    match n.early_data_accepted {
+        Some(true) => "accept",
+        Some(false) if !n.resumed => "session_not_resumed",
+        None if !n.resumed => "no_session_offered",
+        _ if n.hello_retry => "hello_retry_request",
+        _ if alpn_changed => "alpn_mismatch",
+        _ => "unsupported_for_session",
+    }
+}
+
 /// Why the client's 0-RTT was used or not, in BoringSSL's words (`ssl_early_data_reason_t`),
 /// derived from what clasp reports: whether early data was enabled, offered and accepted, the
 /// version, whether a HelloRetryRequest came and whether the session was resumed.
@@ -955,11 +1030,7 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
     if c.server {
         let config = server_config(shared, c)?;
         let mut conn = ServerConnection::new(config).map_err(Failure::Tls)?;
-        let mut io = Io {
-            conn: &mut conn,
-            sock: &mut sock,
-        };
-        io.handshake()?;
+        server_handshake(&mut conn, &mut sock, c)?;
         if let Some(want) = &c.expect_advertised_alpn {
             // What BoringSSL's ALPN select callback is given: the client's list in wire form.
             // It runs only when the client offers ALPN.
@@ -977,8 +1048,22 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         conn.take_client_hello();
         let name = conn.server_name().map(str::to_owned);
         check_properties(&conn, c, is_resume, name.as_deref())?;
-        // Server 0-RTT is refused as unimplemented up front, so "disabled" is all there is.
-        check_early_data_reason(c, "disabled")?;
+        let accepted = conn.negotiated().early_data_accepted;
+        if c.expect_accept_early_data {
+            check(accepted == Some(true), || {
+                "Early data was not accepted, but we expected the opposite".into()
+            })?;
+        }
+        if c.expect_reject_early_data {
+            check(accepted != Some(true), || {
+                "Early data was accepted, but we expected the opposite".into()
+            })?;
+        }
+        let alpn_changed = shared.last_alpn != conn.negotiated().alpn_protocol;
+        check_early_data_reason(c, server_early_data_reason(c, conn.negotiated(), alpn_changed))?;
+        shared
+            .last_alpn
+            .clone_from(&conn.negotiated().alpn_protocol);
         // BoringSSL's server-side new-session callback: the initial connection's session was
         // cached statefully (a TLS 1.2 session ID). The config is fresh for the initial
         // connection, so its session-ID cache holds only this connection's session.
@@ -1172,6 +1257,32 @@ mod tests {
             verify_schemes(&c, &p).unwrap(),
             vec![SignatureScheme::ED25519]
         );
+    }
+
+    #[test]
+    fn server_early_data_reasons() {
+        let on = Conn {
+            enable_early_data: true,
+            ..Conn::default()
+        };
+        let mut n = clasp::conn::Negotiated::default();
+        assert_eq!(server_early_data_reason(&Conn::default(), &n, false), "disabled");
+        assert_eq!(server_early_data_reason(&on, &n, false), "no_session_offered");
+        n.early_data_accepted = Some(false);
+        assert_eq!(server_early_data_reason(&on, &n, false), "session_not_resumed");
+        n.resumed = true;
+        assert_eq!(server_early_data_reason(&on, &n, true), "alpn_mismatch");
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "unsupported_for_session"
+        );
+        n.hello_retry = true;
+        assert_eq!(
+            server_early_data_reason(&on, &n, true),
+            "hello_retry_request"
+        );
+        n.early_data_accepted = Some(true);
+        assert_eq!(server_early_data_reason(&on, &n, false), "accept");
     }
 
     #[test]

@@ -77,6 +77,10 @@ pub struct Negotiated {
     pub ocsp_response: Option<Vec<u8>>,
     /// An OCSP response was stapled in this handshake: received (client) or sent (server).
     pub ocsp_stapled: bool,
+    /// TLS 1.2: both sides negotiated the extended master secret (RFC 7627), so the session
+    /// may be resumed and exported from (§5.3–5.4). Always `false` in TLS 1.3, whose key
+    /// schedule binds the whole handshake anyway.
+    pub extended_master_secret: bool,
 }
 
 /// Connection state shared by the handshake states: the record layer, the outgoing flight, what

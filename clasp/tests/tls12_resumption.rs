@@ -493,3 +493,26 @@ fn server_issuing_a_ticket_caches_no_session_id() {
     assert!(c && s, "not resumed: {trace:?}");
     assert_eq!(server.session_id_cache().len(), 0);
 }
+
+/// `Negotiated::extended_master_secret` reports RFC 7627 on both sides of a TLS 1.2 full and
+/// resumed handshake, and is false in TLS 1.3 (attack_no_ems.rs covers a peer without it).
+#[test]
+fn extended_master_secret_is_reported() {
+    let server = Arc::new(tls12_server().build().unwrap());
+    let client = client_config(&[ProtocolVersion::TLSv1_2]);
+    for resumed in [false, true] {
+        let mut c = ClientConnection::new(Arc::clone(&client), ServerName::try_from("localhost").unwrap()).unwrap();
+        let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
+        pump(&mut c, &mut s).unwrap();
+        assert_eq!(c.negotiated().resumed, resumed);
+        assert!(c.negotiated().extended_master_secret);
+        assert!(s.negotiated().extended_master_secret);
+    }
+    let server13 = Arc::new(server_builder(KeyType::EcdsaP256).build().unwrap());
+    let client13 = client_config(&[ProtocolVersion::TLSv1_3]);
+    let mut c = ClientConnection::new(client13, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = ServerConnection::new(server13).unwrap();
+    pump(&mut c, &mut s).unwrap();
+    assert!(!c.negotiated().extended_master_secret);
+    assert!(!s.negotiated().extended_master_secret);
+}

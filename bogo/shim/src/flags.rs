@@ -168,7 +168,12 @@ pub fn parse(args: &[String]) -> Result<Command, FlagError> {
         if let Some(rest) = strip_prefix(name, "-on-shim") {
             name = rest;
         } else if let Some(rest) = strip_prefix(name, "-on-handshaker") {
-            // Only for a split handshaker; skip the flag and its value.
+            // Only for a split handshaker; skip the flag and its value (it may carry a
+            // connection prefix of its own: -on-handshaker-on-resume-no-ticket).
+            let rest = ["-on-initial", "-on-resume", "-on-retry"]
+                .iter()
+                .find_map(|p| strip_prefix(rest, p))
+                .unwrap_or(rest);
             if takes_value(rest)? {
                 i += 1;
             }
@@ -425,7 +430,11 @@ mod tests {
 
     #[test]
     fn shim_prefix_is_taken_and_handshaker_prefix_dropped() {
-        let c = run("-on-shim-key-update -on-handshaker-select-alpn foo -port 1");
+        let c = run(
+            "-on-shim-key-update -on-handshaker-select-alpn foo -on-handshaker-on-resume-no-ticket \
+             -port 1",
+        );
+        assert!(!c[1].no_ticket);
         assert!(c[0].key_update);
         assert_eq!(c[0].select_alpn, None);
         assert_eq!(c[0].port, 1);

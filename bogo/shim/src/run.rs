@@ -176,11 +176,6 @@ fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
     if c.max_version.is_some_and(|v| v < 0x0303) {
         return Err(unimplemented("TLS versions below 1.2"));
     }
-    if !c.server && c.expect_extended_master_secret {
-        return Err(unimplemented(
-            "whether EMS was used is not reported to clients",
-        ));
-    }
     if !c.server && c.no_ticket {
         return Err(unimplemented("clients cannot turn off session tickets"));
     }
@@ -900,6 +895,12 @@ fn check_properties(
             .map_err(|e| Failure::Check(format!("{path}: {e}")))?;
         check(n.peer_certificates == want, || {
             "peer certificate mismatch".into()
+        })?;
+    }
+    // BoringSSL's SSL_get_extms_support: RFC 7627 in TLS 1.2, always true in TLS 1.3.
+    if c.expect_extended_master_secret {
+        check(version == 0x0304 || n.extended_master_secret, || {
+            "No EMS for connection when expected".into()
         })?;
     }
     check(!c.expect_hrr || n.hello_retry, || {

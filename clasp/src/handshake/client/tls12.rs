@@ -204,6 +204,7 @@ pub(crate) fn handle_server_hello(
     if !ems && details.config.require_ems {
         return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
     }
+    cx.negotiated.extended_master_secret = ems;
     let randoms = ConnectionRandoms {
         client: details.random,
         server: server_hello.random,

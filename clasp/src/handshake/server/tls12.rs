@@ -108,6 +108,7 @@ pub(crate) fn handle_client_hello(
 
     // 2. RFC 7627 §5.3: without extended_master_secret we abort when configured to require it.
     let ems = ch.has_extension(ExtensionType::ExtendedMasterSecret);
+    cx.negotiated.extended_master_secret = ems;
     if !ems && config.require_ems {
         return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
     }

@@ -501,7 +501,11 @@ fn extended_master_secret_is_reported() {
     let server = Arc::new(tls12_server().build().unwrap());
     let client = client_config(&[ProtocolVersion::TLSv1_2]);
     for resumed in [false, true] {
-        let mut c = ClientConnection::new(Arc::clone(&client), ServerName::try_from("localhost").unwrap()).unwrap();
+        let mut c = ClientConnection::new(
+            Arc::clone(&client),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
         let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
         pump(&mut c, &mut s).unwrap();
         assert_eq!(c.negotiated().resumed, resumed);
@@ -510,7 +514,8 @@ fn extended_master_secret_is_reported() {
     }
     let server13 = Arc::new(server_builder(KeyType::EcdsaP256).build().unwrap());
     let client13 = client_config(&[ProtocolVersion::TLSv1_3]);
-    let mut c = ClientConnection::new(client13, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut c =
+        ClientConnection::new(client13, ServerName::try_from("localhost").unwrap()).unwrap();
     let mut s = ServerConnection::new(server13).unwrap();
     pump(&mut c, &mut s).unwrap();
     assert!(!c.negotiated().extended_master_secret);

@@ -510,7 +510,10 @@ mod tests {
     #[test]
     fn advertised_alpn_and_hint_mismatch() {
         let c = run("-allow-hint-mismatch -expect-advertised-alpn \x03foo -port 2");
-        assert_eq!(c[0].expect_advertised_alpn.as_deref(), Some(&b"\x03foo"[..]));
+        assert_eq!(
+            c[0].expect_advertised_alpn.as_deref(),
+            Some(&b"\x03foo"[..])
+        );
         assert_eq!(c[0].port, 2);
     }
 

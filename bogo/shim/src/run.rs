@@ -565,7 +565,7 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         // the stored chain before offering it unless told not to.
         b = b.without_resumption_reverification();
     }
-    b = crate::ocsp::client(&c.ocsp, b)?;
+    b = crate::ocsp::client(&c.ocsp, b);
     b.build().map(Arc::new).map_err(Failure::Tls)
 }
 
@@ -1038,7 +1038,10 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             let got = conn.client_hello().and_then(|(ch, _)| {
                 ch.alpn_protocols().map(|l| {
                     l.iter()
-                        .flat_map(|p| core::iter::once(u8::try_from(p.0.len()).unwrap_or(u8::MAX)).chain(p.0.iter().copied()))
+                        .flat_map(|p| {
+                            core::iter::once(u8::try_from(p.0.len()).unwrap_or(u8::MAX))
+                                .chain(p.0.iter().copied())
+                        })
                         .collect::<Vec<u8>>()
                 })
             });
@@ -1061,7 +1064,10 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             })?;
         }
         let alpn_changed = shared.last_alpn != conn.negotiated().alpn_protocol;
-        check_early_data_reason(c, server_early_data_reason(c, conn.negotiated(), alpn_changed))?;
+        check_early_data_reason(
+            c,
+            server_early_data_reason(c, conn.negotiated(), alpn_changed),
+        )?;
         shared
             .last_alpn
             .clone_from(&conn.negotiated().alpn_protocol);
@@ -1267,10 +1273,19 @@ mod tests {
             ..Conn::default()
         };
         let mut n = clasp::conn::Negotiated::default();
-        assert_eq!(server_early_data_reason(&Conn::default(), &n, false), "disabled");
-        assert_eq!(server_early_data_reason(&on, &n, false), "no_session_offered");
+        assert_eq!(
+            server_early_data_reason(&Conn::default(), &n, false),
+            "disabled"
+        );
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "no_session_offered"
+        );
         n.early_data_accepted = Some(false);
-        assert_eq!(server_early_data_reason(&on, &n, false), "session_not_resumed");
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "session_not_resumed"
+        );
         n.resumed = true;
         assert_eq!(server_early_data_reason(&on, &n, true), "alpn_mismatch");
         assert_eq!(

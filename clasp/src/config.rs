@@ -762,6 +762,8 @@ pub struct ServerConfig {
     /// however often it is resumed (TLS 1.3 tickets, TLS 1.2 tickets and session IDs).
     pub(crate) max_session_age: u64,
     pub(crate) max_early_data: u32,
+    /// Send application data after our Finished when 0-RTT was accepted (0.5-RTT).
+    pub(crate) half_rtt_data: bool,
     pub(crate) anti_replay: Arc<crate::session::AntiReplay>,
     /// Keep each connection's ClientHello for [`crate::ServerConnection::client_hello`].
     pub(crate) retain_client_hello: bool,
@@ -801,6 +803,14 @@ impl ServerConfig {
     pub fn builder() -> ServerConfigBuilder {
         ServerConfigBuilder::default()
     }
+
+    /// The TLS 1.2 session-ID cache connections made with this config share (RFC 5246
+    /// §7.4.1.2): its [`len`](crate::session::ServerSessionCache::len) tells whether full
+    /// handshakes left sessions to resume by ID (TLS 1.3 and ticket resumption never use it).
+    #[must_use]
+    pub fn session_id_cache(&self) -> &crate::session::ServerSessionCache {
+        &self.session_ids
+    }
 }
 
 /// Builder for [`ServerConfig`].
@@ -817,6 +827,7 @@ pub struct ServerConfigBuilder {
     ticket_rotation: Option<u64>,
     send_tickets: Option<usize>,
     max_early_data: u32,
+    half_rtt_data: bool,
     session_id_capacity: Option<usize>,
     no_tls12_tickets: bool,
     retain_client_hello: bool,
@@ -1002,6 +1013,19 @@ impl ServerConfigBuilder {
     #[must_use]
     pub fn with_max_early_data(mut self, max: u32) -> Self {
         self.max_early_data = max;
+        self
+    }
+
+    /// On a connection that accepted 0-RTT data, lets the application write data right after
+    /// the server's Finished, before the client's Finished arrives ("0.5-RTT data"; default
+    /// off: data waits for the handshake to complete). RFC 8446 §4.4.4: "Servers MAY send data
+    /// after sending their first flight, but because the handshake is not yet complete, they
+    /// have no assurance of either the peer's identity or its liveness (i.e., the ClientHello
+    /// might have been replayed)": answer only what may go to an unauthenticated, possibly
+    /// replayed request (the reply to idempotent early data), as the early data itself.
+    #[must_use]
+    pub fn with_half_rtt_data(mut self, on: bool) -> Self {
+        self.half_rtt_data = on;
         self
     }
 
@@ -1239,6 +1263,7 @@ impl ServerConfigBuilder {
             send_tickets,
             session_ids: Arc::new(crate::session::ServerSessionCache::new(session_id_capacity)),
             max_early_data: self.max_early_data,
+            half_rtt_data: self.half_rtt_data,
             anti_replay: Arc::new(crate::session::AntiReplay::new(10, 100_000)),
             provider,
             versions,

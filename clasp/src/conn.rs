@@ -83,6 +83,10 @@ pub struct Negotiated {
     pub certificate_compression: Option<crate::msgs::enums::CertificateCompressionAlgorithm>,
     /// The algorithm the client's certificate was compressed with, when it sent one compressed.
     pub client_certificate_compression: Option<crate::msgs::enums::CertificateCompressionAlgorithm>,
+    /// TLS 1.2: both sides negotiated the extended master secret (RFC 7627), so the session
+    /// may be resumed and exported from (§5.3–5.4). Always `false` in TLS 1.3, whose key
+    /// schedule binds the whole handshake anyway.
+    pub extended_master_secret: bool,
 }
 
 /// Connection state shared by the handshake states: the record layer, the outgoing flight, what
@@ -384,6 +388,19 @@ impl CommonState {
         // an idle connection should hold nothing it does not need (DESIGN); a later ticket or
         // KeyUpdate allocates again.
         self.flight = Vec::new();
+        if !self.pending_plaintext.is_empty() {
+            let data = core::mem::take(&mut self.pending_plaintext);
+            self.send_application_data(&data)?;
+        }
+        Ok(())
+    }
+
+    /// Called by a TLS 1.3 server after its Finished when it sends 0.5-RTT data: application
+    /// data may go out (under the application keys now installed), before the client's
+    /// Finished is received; what the caller queued goes first.
+    pub(crate) fn start_half_rtt(&mut self) -> Result<(), Error> {
+        self.flush_flight()?;
+        self.may_send_application_data = true;
         if !self.pending_plaintext.is_empty() {
             let data = core::mem::take(&mut self.pending_plaintext);
             self.send_application_data(&data)?;

@@ -255,6 +255,12 @@ pub enum CertificateError {
     /// makes of its key (RFC 5280 §4.2.1.3; RFC 5246 §7.4.2, RFC 8446 §4.4.2.2): no
     /// digitalSignature for a signing key, no keyEncipherment for RSA key transport.
     KeyUsageForbidsUse,
+    /// The server's stapled OCSP response, or its absence where the verifier requires one, is
+    /// not acceptable: RFC 6066 §8, clients "MUST check the OCSP response and abort the
+    /// handshake if the response is not satisfactory with bad_certificate_status_response(113)
+    /// alert". clasp's own verifiers never report it (they do not judge staples, see
+    /// [`crate::ocsp`]); an application verifier that does returns it.
+    BadStatusResponse,
     /// Anything else the verifier reported.
     Other(String),
 }
@@ -454,6 +460,7 @@ impl From<&Error> for AlertDescription {
                     Self::CertificateExpired
                 }
                 CertificateError::Revoked => Self::CertificateRevoked,
+                CertificateError::BadStatusResponse => Self::BadCertificateStatusResponse,
                 // RFC 5246 §7.2.2 / RFC 8446 §6.2 unsupported_certificate: "A certificate was of
                 // an unsupported type": one whose KeyUsage rules out the use we would make of
                 // it is unusable here, though not corrupt (bad_certificate).
@@ -466,8 +473,11 @@ impl From<&Error> for AlertDescription {
                 CertificateError::NotValidForName { .. }
                 | CertificateError::BadSignature
                 | CertificateError::InvalidPurpose
-                | CertificateError::BadEncoding
-                | CertificateError::Other(_) => Self::BadCertificate,
+                | CertificateError::BadEncoding => Self::BadCertificate,
+                // RFC 8446 §6.2: "certificate_unknown: Some other (unspecified) issue arose in
+                // processing the certificate, rendering it unacceptable" (a verifier's own
+                // policy, a chain error with no more specific alert).
+                CertificateError::Other(_) => Self::CertificateUnknown,
             },
             Error::AlertReceived(_)
             | Error::UnexpectedEof
@@ -550,6 +560,7 @@ impl fmt::Display for CertificateError {
             Self::BadSignature => f.write_str("a signature in the chain is invalid"),
             Self::UnsupportedAlgorithm => f.write_str("certificate uses an unsupported algorithm"),
             Self::Revoked => f.write_str("certificate was revoked"),
+            Self::BadStatusResponse => f.write_str("OCSP response not acceptable"),
             Self::KeyUsageForbidsUse => {
                 f.write_str("certificate's key usage does not allow this use of its key")
             }
@@ -773,6 +784,11 @@ mod tests {
             a(CertificateError::Revoked),
             AlertDescription::CertificateRevoked
         );
+        // RFC 6066 §8: an unsatisfactory OCSP response.
+        assert_eq!(
+            a(CertificateError::BadStatusResponse),
+            AlertDescription::BadCertificateStatusResponse
+        );
         assert_eq!(
             a(CertificateError::UnsupportedAlgorithm),
             AlertDescription::UnsupportedCertificate
@@ -794,6 +810,13 @@ mod tests {
         assert_eq!(
             a(CertificateError::InvalidPurpose),
             AlertDescription::BadCertificate
+        );
+        // "certificate_unknown: Some other (unspecified) issue arose in processing the
+        // certificate, rendering it unacceptable": a verifier's own reason (found by BoGo's
+        // CertificateVerificationFailsOnResume-*-CustomCallback, which expects this alert).
+        assert_eq!(
+            a(CertificateError::Other("policy".into())),
+            AlertDescription::CertificateUnknown
         );
     }
 

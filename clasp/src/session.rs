@@ -439,6 +439,8 @@ pub struct ClientSessionCache {
     /// TLS 1.2 sessions (one per name, reusable: RFC 5246 §7.4.1.2 session IDs and RFC 5077
     /// tickets may resume several connections), bounded by `max_names` as well.
     tls12: Mutex<Tls12ByName>,
+    /// Sessions handed to the cache so far (see [`Self::sessions_stored`]).
+    stored: core::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for ClientSessionCache {
@@ -465,13 +467,34 @@ impl ClientSessionCache {
             max_names,
             inner: Mutex::new((HashMap::new(), VecDeque::new())),
             tls12: Mutex::new((HashMap::new(), VecDeque::new())),
+            stored: core::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    /// Stores (or replaces) the TLS 1.2 session for `name`.
-    pub(crate) fn insert_tls12(&self, name: &str, session: ClientTls12Session) {
+    /// How many sessions connections have stored in this cache since it was made: TLS 1.3
+    /// tickets (one per NewSessionTicket kept) and TLS 1.2 sessions (a new session, or a
+    /// resumed one stored again with a renewed ticket). It only grows, whatever was evicted or
+    /// used since; compare it before and after a connection to learn whether the connection
+    /// left a session to resume (a cache of capacity 0 stores nothing and stays at 0).
+    #[must_use]
+    pub fn sessions_stored(&self) -> u64 {
+        self.stored.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_stored(&self) {
+        self.stored
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Stores (or replaces) the TLS 1.2 session for `name`; `new` when it is a new session or a
+    /// resumed one with a renewed ticket (counted in [`Self::sessions_stored`]), not a resumed
+    /// session put back unchanged.
+    pub(crate) fn insert_tls12(&self, name: &str, session: ClientTls12Session, new: bool) {
         if self.max_names == 0 {
             return;
+        }
+        if new {
+            self.count_stored();
         }
         let Ok(mut g) = self.tls12.lock() else {
             return;
@@ -533,6 +556,7 @@ impl ClientSessionCache {
         if self.max_names == 0 {
             return;
         }
+        self.count_stored();
         let Ok(mut g) = self.inner.lock() else {
             return;
         };
@@ -1067,7 +1091,7 @@ mod tests {
             binding: SessionBinding::of(&config),
             ocsp_response: None,
         };
-        c.insert_tls12("a", entry(1));
+        c.insert_tls12("a", entry(1), true);
         assert_eq!(c.get_tls12("a", 1, &config).unwrap().session_id, [1]);
         assert_eq!(
             c.get_tls12("a", 1, &config).unwrap().session_id,
@@ -1075,18 +1099,18 @@ mod tests {
             "not reusable"
         );
         assert!(c.get_tls12("a", 1, &other).is_none(), "another config's");
-        c.insert_tls12("b", entry(2));
+        c.insert_tls12("b", entry(2), true);
         assert!(c.get_tls12("a", 1, &config).is_none(), "bound not applied");
         assert!(
             c.get_tls12("b", 200, &config).is_none(),
             "expired session returned"
         );
-        c.insert_tls12("b", entry(3));
+        c.insert_tls12("b", entry(3), true);
         c.remove_tls12_if_same("b", &entry(4));
         assert!(c.get_tls12("b", 1, &config).is_some(), "removed another");
         c.remove_tls12_if_same("b", &entry(3));
         assert!(c.get_tls12("b", 1, &config).is_none());
-        c.insert_tls12("b", entry(3));
+        c.insert_tls12("b", entry(3), true);
         c.remove_tls12("b");
         assert!(c.get_tls12("b", 1, &config).is_none());
     }

@@ -85,6 +85,8 @@ fn clasp_to_gnutls(
         tls.conn().negotiated().version,
         Some(ProtocolVersion::TLSv1_2)
     );
+    // Reported, so an application (or BoGo's -expect-extended-master-secret) can tell.
+    assert!(!tls.conn().negotiated().extended_master_secret);
     let mut out = [0u8; 32];
     let exported = tls
         .conn()

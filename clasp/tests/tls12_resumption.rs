@@ -419,3 +419,105 @@ fn unknown_session_gets_a_full_handshake_and_a_new_session() {
     let (c, s, trace, _) = connect(&client, &b);
     assert!(c && s, "{trace:?}");
 }
+
+/// `ClientSessionCache::sessions_stored` counts what connections leave to resume and
+/// `ServerConfig::session_id_cache` shows what the server cached by ID (the knobs BoGo's
+/// `-expect-no-session`, `-expect-ticket-renewal`, `-expect-session-id` and
+/// `-expect-no-session-id` read).
+#[test]
+fn sessions_stored_and_session_id_cache_report_what_connections_left() {
+    use clasp::session::ClientSessionCache;
+    let cache = Arc::new(ClientSessionCache::new(4));
+    let client = Arc::new(
+        client_builder()
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_session_cache(cache.clone())
+            .build()
+            .unwrap(),
+    );
+
+    // Session IDs only: the full handshake stores one session on each side; the resumption
+    // (no ticket to renew) puts the same session back, which is not a new one.
+    let server = Arc::new(tls12_server().without_tls12_tickets().build().unwrap());
+    assert_eq!(server.session_id_cache().len(), 0);
+    assert_eq!(cache.sessions_stored(), 0);
+    let (c, _, _, _) = connect(&client, &server);
+    assert!(!c);
+    assert_eq!(cache.sessions_stored(), 1);
+    assert_eq!(server.session_id_cache().len(), 1);
+    let (c, _, _, _) = connect(&client, &server);
+    assert!(c);
+    assert_eq!(cache.sessions_stored(), 1);
+    assert_eq!(server.session_id_cache().len(), 1);
+
+    // Tickets only: no session ID cached; each resumption renews the ticket (RFC 5077 §3.3).
+    let server = Arc::new(tls12_server().with_session_id_cache(0).build().unwrap());
+    let (c, _, _, _) = connect(&client, &server);
+    assert!(!c);
+    assert_eq!(cache.sessions_stored(), 2);
+    let (c, _, _, _) = connect(&client, &server);
+    assert!(c);
+    assert_eq!(cache.sessions_stored(), 3);
+    assert_eq!(server.session_id_cache().len(), 0);
+
+    // A cache of capacity 0 stores nothing and counts nothing.
+    let none = Arc::new(ClientSessionCache::new(0));
+    let client = Arc::new(
+        client_builder()
+            .with_protocol_versions(&[ProtocolVersion::TLSv1_2])
+            .with_session_cache(none.clone())
+            .build()
+            .unwrap(),
+    );
+    connect(&client, &server);
+    assert_eq!(none.sessions_stored(), 0);
+}
+
+/// RFC 5077 §3.4: "If a server is planning on issuing a session ticket to a client that does
+/// not present one, it SHOULD include an empty Session ID in the ServerHello." With tickets and
+/// session IDs both on (the default), a client that asks for a ticket gets one and no session
+/// ID, so the server caches nothing it will not need; a client that asks for none still gets a
+/// session ID. (Found by BoGo's Basic-Server, which expects no stateful session.)
+#[test]
+fn server_issuing_a_ticket_caches_no_session_id() {
+    let server = Arc::new(tls12_server().build().unwrap());
+    let client = client_config(&[ProtocolVersion::TLSv1_2]);
+    let (c, _, _, received) = connect(&client, &server);
+    assert!(!c);
+    assert!(
+        received.contains(&HandshakeType::NewSessionTicket),
+        "{received:?}"
+    );
+    assert_eq!(server.session_id_cache().len(), 0);
+    let (c, s, trace, _) = connect(&client, &server);
+    assert!(c && s, "not resumed: {trace:?}");
+    assert_eq!(server.session_id_cache().len(), 0);
+}
+
+/// `Negotiated::extended_master_secret` reports RFC 7627 on both sides of a TLS 1.2 full and
+/// resumed handshake, and is false in TLS 1.3 (attack_no_ems.rs covers a peer without it).
+#[test]
+fn extended_master_secret_is_reported() {
+    let server = Arc::new(tls12_server().build().unwrap());
+    let client = client_config(&[ProtocolVersion::TLSv1_2]);
+    for resumed in [false, true] {
+        let mut c = ClientConnection::new(
+            Arc::clone(&client),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
+        let mut s = ServerConnection::new(Arc::clone(&server)).unwrap();
+        pump(&mut c, &mut s).unwrap();
+        assert_eq!(c.negotiated().resumed, resumed);
+        assert!(c.negotiated().extended_master_secret);
+        assert!(s.negotiated().extended_master_secret);
+    }
+    let server13 = Arc::new(server_builder(KeyType::EcdsaP256).build().unwrap());
+    let client13 = client_config(&[ProtocolVersion::TLSv1_3]);
+    let mut c =
+        ClientConnection::new(client13, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut s = ServerConnection::new(server13).unwrap();
+    pump(&mut c, &mut s).unwrap();
+    assert!(!c.negotiated().extended_master_secret);
+    assert!(!s.negotiated().extended_master_secret);
+}

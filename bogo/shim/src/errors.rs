@@ -77,6 +77,10 @@ pub fn code(e: &Error) -> String {
             P::ObsoleteLegacyVersion => ":UNSUPPORTED_PROTOCOL:",
             P::CertificateCurveNotOffered => ":BAD_ECC_CERT:",
             P::TooMuchSkippedEarlyData => ":TOO_MUCH_SKIPPED_EARLY_DATA:",
+            // A resumption in a PSK mode the client did not offer: in BoGo the server omits the
+            // key_share psk_dhe_ke needs, for which BoringSSL reports MISSING_KEY_SHARE (mapped to
+            // this code in config.json).
+            P::UnofferedPskKeyExchangeMode => ":MISSING_EXTENSION:",
             _ => ":PEER_MISBEHAVED:",
         },
         Error::PeerIncompatible(p) => match p {
@@ -93,6 +97,8 @@ pub fn code(e: &Error) -> String {
         Error::InvalidCertificate(CertificateError::KeyUsageForbidsUse) => {
             ":KEY_USAGE_BIT_INCORRECT:"
         }
+        // The shim's verifier stands in for BoringSSL's failing client OCSP callback.
+        Error::InvalidCertificate(CertificateError::BadStatusResponse) => ":OCSP_CB_ERROR:",
         Error::InvalidCertificate(_) => ":CERTIFICATE_VERIFY_FAILED:",
         Error::AlertReceived(a) => return alert_code(a.0),
         Error::UnexpectedEof => ":UNEXPECTED_EOF:",

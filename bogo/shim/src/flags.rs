@@ -88,6 +88,17 @@ pub struct Conn {
     pub wpa_202304: bool,
     /// Why 0-RTT was (not) used, in BoringSSL's words (`SSL_early_data_reason_string`).
     pub expect_early_data_reason: Option<String>,
+    /// Client: the connection leaves no session to resume (BoringSSL's new-session callback
+    /// does not fire), read from `ClientSessionCache::sessions_stored`.
+    pub expect_no_session: bool,
+    /// Client: a TLS 1.2 resumption stores a new session (a renewed ticket).
+    pub expect_ticket_renewal: bool,
+    /// Server: the initial connection's session is (not) cached by session ID, read from
+    /// `ServerConfig::session_id_cache`.
+    pub expect_session_id: bool,
+    pub expect_no_session_id: bool,
+    /// Server: the client's ALPN list, in wire form, as the ALPN select callback sees it.
+    pub expect_advertised_alpn: Option<Vec<u8>>,
     /// OCSP stapling flags (see `crate::ocsp`).
     pub ocsp: crate::ocsp::Ocsp,
 }
@@ -134,6 +145,8 @@ const NO_OPS: &[&str] = &[
     "-use-custom-verify-callback",
     "-use-old-client-cert-callback",
     "-install-ddos-callback",
+    // Only for handshake hints from a split handshaker, which this shim does not have.
+    "-allow-hint-mismatch",
     // clasp refuses renegotiation always.
     "-forbid-renegotiation-after-handshake",
     // CBC suites do not exist in clasp.
@@ -155,7 +168,12 @@ pub fn parse(args: &[String]) -> Result<Command, FlagError> {
         if let Some(rest) = strip_prefix(name, "-on-shim") {
             name = rest;
         } else if let Some(rest) = strip_prefix(name, "-on-handshaker") {
-            // Only for a split handshaker; skip the flag and its value.
+            // Only for a split handshaker; skip the flag and its value (it may carry a
+            // connection prefix of its own: -on-handshaker-on-resume-no-ticket).
+            let rest = ["-on-initial", "-on-resume", "-on-retry"]
+                .iter()
+                .find_map(|p| strip_prefix(rest, p))
+                .unwrap_or(rest);
             if takes_value(rest)? {
                 i += 1;
             }
@@ -230,6 +248,10 @@ const BOOL_FLAGS: &[&str] = &[
     "-expect-ticket-supports-early-data",
     "-fips-202205",
     "-wpa-202304",
+    "-expect-no-session",
+    "-expect-ticket-renewal",
+    "-expect-session-id",
+    "-expect-no-session-id",
 ];
 
 const VALUE_FLAGS: &[&str] = &[
@@ -262,6 +284,7 @@ const VALUE_FLAGS: &[&str] = &[
     "-resumption-delay",
     "-expect-total-renegotiations",
     "-expect-early-data-reason",
+    "-expect-advertised-alpn",
 ];
 
 fn takes_value(name: &str) -> Result<bool, FlagError> {
@@ -348,6 +371,11 @@ fn apply(c: &mut Conn, name: &str, value: Option<&str>) -> Result<(), FlagError>
         "-fips-202205" => c.fips_202205 = true,
         "-wpa-202304" => c.wpa_202304 = true,
         "-expect-early-data-reason" => c.expect_early_data_reason = Some(s()),
+        "-expect-no-session" => c.expect_no_session = true,
+        "-expect-ticket-renewal" => c.expect_ticket_renewal = true,
+        "-expect-session-id" => c.expect_session_id = true,
+        "-expect-no-session-id" => c.expect_no_session_id = true,
+        "-expect-advertised-alpn" => c.expect_advertised_alpn = Some(b()),
         // clasp never renegotiates: zero is the only count it can meet.
         "-expect-total-renegotiations" => {
             if int::<u32>(name, value)? != 0 {
@@ -402,7 +430,11 @@ mod tests {
 
     #[test]
     fn shim_prefix_is_taken_and_handshaker_prefix_dropped() {
-        let c = run("-on-shim-key-update -on-handshaker-select-alpn foo -port 1");
+        let c = run(
+            "-on-shim-key-update -on-handshaker-select-alpn foo -on-handshaker-on-resume-no-ticket \
+             -port 1",
+        );
+        assert!(!c[1].no_ticket);
         assert!(c[0].key_update);
         assert_eq!(c[0].select_alpn, None);
         assert_eq!(c[0].port, 1);
@@ -464,6 +496,25 @@ mod tests {
         assert!(c[0].fips_202205 && c[2].fips_202205 && c[1].wpa_202304);
         assert_eq!(c[0].expect_early_data_reason, None);
         assert_eq!(c[1].expect_early_data_reason.as_deref(), Some("accept"));
+    }
+
+    #[test]
+    fn session_expectations() {
+        let c = run("-expect-session-id -on-retry-expect-no-session -expect-ticket-renewal");
+        assert!(c[0].expect_session_id && c[1].expect_session_id);
+        assert!(!c[0].expect_no_session && !c[1].expect_no_session && c[2].expect_no_session);
+        assert!(c[1].expect_ticket_renewal && !c[0].expect_no_session_id);
+        assert!(run("-expect-no-session-id")[0].expect_no_session_id);
+    }
+
+    #[test]
+    fn advertised_alpn_and_hint_mismatch() {
+        let c = run("-allow-hint-mismatch -expect-advertised-alpn \x03foo -port 2");
+        assert_eq!(
+            c[0].expect_advertised_alpn.as_deref(),
+            Some(&b"\x03foo"[..])
+        );
+        assert_eq!(c[0].port, 2);
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! `ocsp_response()`.
 //!
 //! The client-side legacy callback (BoringSSL runs it as an extra certificate check after the
-//! staple arrives) has no clasp counterpart: clasp does not judge staples (see `clasp::ocsp`),
-//! so `-use-ocsp-callback` on a client is unimplemented (exit 89).
+//! staple arrives, staple or not) accepts unless `-fail-ocsp-callback`: accepting is what clasp
+//! does anyway (it does not judge staples, see `clasp::ocsp`), so a client `-use-ocsp-callback`
+//! alone changes nothing, and a failing one is the shim's verifier refusing the server's
+//! certificate with `CertificateError::BadStatusResponse` (bad_certificate_status_response,
+//! RFC 6066 §8), see [`client_callback_fails`].
 
 use std::sync::Arc;
 
@@ -85,16 +88,15 @@ pub fn apply(o: &mut Ocsp, name: &str, value: Option<&str>) -> Option<Result<(),
 }
 
 /// The client's settings: ask for a staple only when told to (BoringSSL's default is off).
-///
-/// # Errors
-/// Unimplemented for the client-side status callback.
-pub fn client(o: &Ocsp, b: ClientConfigBuilder) -> Result<ClientConfigBuilder, Failure> {
-    if o.use_callback {
-        return Err(Failure::Unimplemented(
-            "-use-ocsp-callback on a client (clasp does not judge staples)".into(),
-        ));
-    }
-    Ok(b.request_ocsp_stapling(o.enable_stapling))
+pub fn client(o: &Ocsp, b: ClientConfigBuilder) -> ClientConfigBuilder {
+    b.request_ocsp_stapling(o.enable_stapling)
+}
+
+/// Whether the client's legacy OCSP callback fails the handshake (checked by the shim's
+/// verifier when the server's certificate arrives).
+#[must_use]
+pub fn client_callback_fails(o: &Ocsp) -> bool {
+    o.use_callback && o.fail_callback
 }
 
 /// What the legacy server callback does, as an [`OcspResponder`].
@@ -209,5 +211,21 @@ mod tests {
         );
         assert!(o.enable_stapling);
         assert_eq!(o.response.as_deref(), Some(&[1, 2, 3, 4][..]));
+    }
+
+    #[test]
+    fn client_callback_is_a_no_op_unless_it_fails() {
+        let pass = Ocsp {
+            enable_stapling: true,
+            use_callback: true,
+            ..Ocsp::default()
+        };
+        let _ = client(&pass, clasp::ClientConfig::builder());
+        assert!(!client_callback_fails(&pass));
+        let fail = Ocsp {
+            fail_callback: true,
+            ..pass
+        };
+        assert!(client_callback_fails(&fail));
     }
 }

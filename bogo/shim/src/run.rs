@@ -142,9 +142,16 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
     for conf in confs {
         reject_unimplemented(conf)?;
     }
-    if !confs[0].server && confs[2].verify_fail != confs[1].verify_fail {
-        // BoringSSL verifies again with the retry flags after a 0-RTT reject; clasp's
-        // connection keeps the verifier it started with.
+    // BoringSSL verifies again with the retry flags after a 0-RTT reject; clasp's connection
+    // keeps the verifier it started with, which (re-)verifies before the 0-RTT offer. So a retry
+    // that fails where the resumption passes cannot be played. (The reverse is: the resumption's
+    // verifier fails first, before any retry, as BoringSSL's does when 0-RTT is accepted. Only a
+    // 0-RTT offer can be retried: without -enable-early-data the retry flags are unused.)
+    if !confs[0].server
+        && confs[1].enable_early_data
+        && confs[2].verify_fail
+        && !confs[1].verify_fail
+    {
         return Err(unimplemented("verify settings changed for the 0-RTT retry"));
     }
     for i in 0..=confs[0].resume_count {
@@ -168,16 +175,6 @@ pub fn run(confs: &[Conn; 3]) -> Result<(), Failure> {
 fn reject_unimplemented(c: &Conn) -> Result<(), Failure> {
     if c.max_version.is_some_and(|v| v < 0x0303) {
         return Err(unimplemented("TLS versions below 1.2"));
-    }
-    if c.server && c.enable_early_data {
-        // BoGo expects 0.5-RTT data (the server echoing early data before the client's
-        // Finished); clasp's server writes application data only after the handshake.
-        return Err(unimplemented("server 0-RTT with half-RTT data"));
-    }
-    if !c.server && c.expect_extended_master_secret {
-        return Err(unimplemented(
-            "whether EMS was used is not reported to clients",
-        ));
     }
     if !c.server && c.no_ticket {
         return Err(unimplemented("clients cannot turn off session tickets"));
@@ -372,6 +369,18 @@ impl SigningKey for PreferredSchemes {
     }
 }
 
+/// BoringSSL's default list of signature schemes it verifies, in its order.
+const BORINGSSL_DEFAULT_VERIFY: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA512,
+];
+
 fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureScheme>, Failure> {
     let supported: Vec<SignatureScheme> = provider
         .verifiers
@@ -381,7 +390,17 @@ fn verify_schemes(c: &Conn, provider: &CryptoProvider) -> Result<Vec<SignatureSc
         .filter(|s| policy(c).is_none_or(|p| p.schemes.contains(s)))
         .collect();
     if c.verify_prefs.is_empty() {
-        return Ok(supported);
+        if policy(c).is_some() {
+            return Ok(supported);
+        }
+        // BoringSSL's default (`kVerifySignatureAlgorithms` in its extensions.cc): no Ed25519
+        // and no ecdsa_secp521r1_sha512 unless asked for, as BoringSSL's SSL_CTX; its
+        // rsa_pkcs1_sha1 is left out, as clasp verifies no SHA-1 signature.
+        return Ok(BORINGSSL_DEFAULT_VERIFY
+            .iter()
+            .copied()
+            .filter(|s| supported.contains(s))
+            .collect());
     }
     let prefs: Vec<_> = c
         .verify_prefs
@@ -406,6 +425,9 @@ struct TestVerifier {
     /// `-verify-fail` without `-verify-peer` on the client (BoringSSL's SSL_VERIFY_NONE): the
     /// callback says no, the handshake goes on, and the verify result records the failure.
     soft_fail: core::sync::atomic::AtomicBool,
+    /// `-use-ocsp-callback -fail-ocsp-callback` on the client: BoringSSL's legacy OCSP
+    /// callback, an extra check of the server's certificate, says no.
+    ocsp_fail: core::sync::atomic::AtomicBool,
     /// The verify result of the last verification: whether the callback said no.
     last_failed: core::sync::atomic::AtomicBool,
     mandatory: bool,
@@ -435,7 +457,11 @@ impl ServerCertVerifier for TestVerifier {
         _server_name: &ServerName<'_>,
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        self.verdict().map(|()| ServerCertVerified::assertion())
+        self.verdict()?;
+        if self.ocsp_fail.load(Ordering::Relaxed) {
+            return Err(CertificateError::BadStatusResponse.into());
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -539,7 +565,7 @@ fn client_config(shared: &Shared, c: &Conn) -> Result<Arc<ClientConfig>, Failure
         // the stored chain before offering it unless told not to.
         b = b.without_resumption_reverification();
     }
-    b = crate::ocsp::client(&c.ocsp, b)?;
+    b = crate::ocsp::client(&c.ocsp, b);
     b.build().map(Arc::new).map_err(Failure::Tls)
 }
 
@@ -550,6 +576,7 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
     // callback is ignored ("soft fail").
     let fail = c.verify_fail && c.verify_peer;
     let soft_fail = c.verify_fail && !c.verify_peer;
+    let ocsp_fail = crate::ocsp::client_callback_fails(&c.ocsp);
     let key: VerifierKey = verify_schemes(c, p)?;
     let mut slot = shared.client_verifier.borrow_mut();
     if let Some((k, v)) = &*slot {
@@ -557,12 +584,14 @@ fn client_verifier(shared: &Shared, c: &Conn) -> Result<Arc<TestVerifier>, Failu
             v.fail.store(fail, Ordering::Relaxed);
             v.soft_fail.store(soft_fail, Ordering::Relaxed);
             v.last_failed.store(false, Ordering::Relaxed);
+            v.ocsp_fail.store(ocsp_fail, Ordering::Relaxed);
             return Ok(v.clone());
         }
     }
     let v = Arc::new(TestVerifier {
         fail: fail.into(),
         soft_fail: soft_fail.into(),
+        ocsp_fail: ocsp_fail.into(),
         last_failed: false.into(),
         mandatory: false,
         verifiers: p.verifiers,
@@ -627,6 +656,7 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         b = b.with_client_cert_verifier(Arc::new(TestVerifier {
             fail: c.verify_fail.into(),
             soft_fail: false.into(),
+            ocsp_fail: false.into(),
             last_failed: false.into(),
             mandatory: c.require_any_client_certificate,
             verifiers: p.verifiers,
@@ -640,8 +670,23 @@ fn server_config(shared: &mut Shared, c: &Conn) -> Result<Arc<ServerConfig>, Fai
         b = b.with_alpn_protocols(vec![alpn.clone()]);
     }
     if c.no_ticket {
-        // BoringSSL's SSL_OP_NO_TICKET: no tickets in either version; TLS 1.2 session IDs stay.
-        b = b.without_tls12_tickets().with_tickets(0);
+        // BoringSSL's SSL_OP_NO_TICKET: no tickets issued or accepted in either version; TLS 1.2
+        // session IDs stay. clasp's without_tls12_tickets refuses TLS 1.2 tickets; for TLS 1.3
+        // the config gets ticket keys of its own, under which no ticket was ever issued, so
+        // every ticket offered fails to decrypt and the handshake is a full one.
+        let own = TicketKeys::new(p, shared.clock.secs(), 24 * 3600).map_err(Failure::Tls)?;
+        b = b
+            .without_tls12_tickets()
+            .with_tickets(0)
+            .with_ticket_keys(Arc::new(own));
+    }
+    if c.expect_advertised_alpn.is_some() {
+        b = b.retain_client_hello(true);
+    }
+    if c.enable_early_data {
+        // BoringSSL's max_early_data_size (`kMaxEarlyDataAccepted`, 14336); the early data is
+        // answered as 0.5-RTT data.
+        b = b.with_max_early_data(14336).with_half_rtt_data(true);
     }
     b = crate::ocsp::server(&c.ocsp, b);
     let cfg = Arc::new(b.build().map_err(Failure::Tls)?);
@@ -852,6 +897,12 @@ fn check_properties(
             "peer certificate mismatch".into()
         })?;
     }
+    // BoringSSL's SSL_get_extms_support: RFC 7627 in TLS 1.2, always true in TLS 1.3.
+    if c.expect_extended_master_secret {
+        check(version == 0x0304 || n.extended_master_secret, || {
+            "No EMS for connection when expected".into()
+        })?;
+    }
     check(!c.expect_hrr || n.hello_retry, || {
         "Got no HRR, but wanted opposite.".into()
     })?;
@@ -860,6 +911,81 @@ fn check_properties(
     })?;
     crate::ocsp::check(conn, &c.ocsp)?;
     Ok(())
+}
+
+/// The server's handshake. With 0-RTT enabled, early data is echoed as it arrives (XOR 0xff,
+/// as the exchange echoes), as 0.5-RTT data before the client's Finished, which is what
+/// BoringSSL's shim does (`SSL_read` in the early-data state) and the runner waits for.
+fn server_handshake(
+    conn: &mut ServerConnection,
+    sock: &mut TcpStream,
+    c: &Conn,
+) -> Result<(), Failure> {
+    loop {
+        if c.enable_early_data {
+            echo_early_data(conn)?;
+        }
+        Io {
+            conn: &mut *conn,
+            sock: &mut *sock,
+        }
+        .flush()?;
+        if !conn.is_handshaking() {
+            return Ok(());
+        }
+        let more = Io {
+            conn: &mut *conn,
+            sock: &mut *sock,
+        }
+        .read_more()?;
+        if !more {
+            return Err(Failure::Tls(Error::UnexpectedEof));
+        }
+    }
+}
+
+/// Writes back (XOR 0xff) the 0-RTT data the server has received so far.
+fn echo_early_data(conn: &mut ServerConnection) -> Result<(), Failure> {
+    let mut got = Vec::new();
+    if let Some(mut early) = conn.early_data() {
+        let mut buf = [0u8; 4096];
+        loop {
+            match early.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend(buf[..n].iter().map(|b| b ^ 0xff)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    if !got.is_empty() {
+        conn.writer().write_all(&got)?;
+    }
+    Ok(())
+}
+
+/// Why the server's 0-RTT was used or not, in BoringSSL's words (`ssl_early_data_reason_t`),
+/// derived from what clasp reports; `alpn_changed`: the session's ALPN protocol (the previous
+/// connection's) is not this connection's, which makes clasp's server refuse the early data.
+fn server_early_data_reason(
+    c: &Conn,
+    n: &clasp::conn::Negotiated,
+    alpn_changed: bool,
+) -> &'static str {
+    if !c.enable_early_data {
+        return "disabled";
+    }
+    if n.version == Some(ProtocolVersion::TLSv1_2) {
+        return "protocol_version";
+    }
+    match n.early_data_accepted {
+        Some(true) => "accept",
+        Some(false) if !n.resumed => "session_not_resumed",
+        None if !n.resumed => "no_session_offered",
+        _ if n.hello_retry => "hello_retry_request",
+        _ if alpn_changed => "alpn_mismatch",
+        _ => "unsupported_for_session",
+    }
 }
 
 /// Why the client's 0-RTT was used or not, in BoringSSL's words (`ssl_early_data_reason_t`),
@@ -905,15 +1031,61 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
     if c.server {
         let config = server_config(shared, c)?;
         let mut conn = ServerConnection::new(config).map_err(Failure::Tls)?;
-        let mut io = Io {
-            conn: &mut conn,
-            sock: &mut sock,
-        };
-        io.handshake()?;
+        server_handshake(&mut conn, &mut sock, c)?;
+        if let Some(want) = &c.expect_advertised_alpn {
+            // What BoringSSL's ALPN select callback is given: the client's list in wire form.
+            // It runs only when the client offers ALPN.
+            let got = conn.client_hello().and_then(|(ch, _)| {
+                ch.alpn_protocols().map(|l| {
+                    l.iter()
+                        .flat_map(|p| {
+                            core::iter::once(u8::try_from(p.0.len()).unwrap_or(u8::MAX))
+                                .chain(p.0.iter().copied())
+                        })
+                        .collect::<Vec<u8>>()
+                })
+            });
+            check(got.is_none() || got.as_ref() == Some(want), || {
+                format!("bad ALPN select callback inputs: {got:?}")
+            })?;
+        }
+        conn.take_client_hello();
         let name = conn.server_name().map(str::to_owned);
         check_properties(&conn, c, is_resume, name.as_deref())?;
-        // Server 0-RTT is refused as unimplemented up front, so "disabled" is all there is.
-        check_early_data_reason(c, "disabled")?;
+        let accepted = conn.negotiated().early_data_accepted;
+        if c.expect_accept_early_data {
+            check(accepted == Some(true), || {
+                "Early data was not accepted, but we expected the opposite".into()
+            })?;
+        }
+        if c.expect_reject_early_data {
+            check(accepted != Some(true), || {
+                "Early data was accepted, but we expected the opposite".into()
+            })?;
+        }
+        let alpn_changed = shared.last_alpn != conn.negotiated().alpn_protocol;
+        check_early_data_reason(
+            c,
+            server_early_data_reason(c, conn.negotiated(), alpn_changed),
+        )?;
+        shared
+            .last_alpn
+            .clone_from(&conn.negotiated().alpn_protocol);
+        // BoringSSL's server-side new-session callback: the initial connection's session was
+        // cached statefully (a TLS 1.2 session ID). The config is fresh for the initial
+        // connection, so its session-ID cache holds only this connection's session.
+        if !is_resume && (c.expect_session_id || c.expect_no_session_id) {
+            let cached = shared
+                .server
+                .as_ref()
+                .is_some_and(|(_, cfg)| !cfg.session_id_cache().is_empty());
+            check(cached || !c.expect_session_id, || {
+                "session was not cached on the server.".into()
+            })?;
+            check(!cached || !c.expect_no_session_id, || {
+                "session was unexpectedly cached on the server.".into()
+            })?;
+        }
         exchange(&mut conn, &mut sock, c, 0)?;
     } else {
         let config = client_config(shared, c)?;
@@ -921,22 +1093,30 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| Failure::Unimplemented(format!("server name {host:?}")))?;
         let mut conn = ClientConnection::new(config, name).map_err(Failure::Tls)?;
+        let stored_before = shared.client_cache.sessions_stored();
         // 0-RTT: the "hello" the shim writes first goes out as early data when a ticket allows.
         // (Up to the ticket's limit; the rest follows the handshake, as SSL_write does.)
         let mut early_sent = 0;
         if is_resume && c.enable_early_data && c.shim_writes_first {
             early_sent = conn.write_early_data(b"hello").map_err(Failure::Tls)?;
-            if c.expect_ticket_supports_early_data && !c.expect_no_offer_early_data {
-                check(early_sent > 0, || {
-                    "new session did not support early data, but we expected the opposite".into()
-                })?;
-            }
         }
         Io {
             conn: &mut conn,
             sock: &mut sock,
         }
         .handshake()?;
+        // Checked after the handshake: a session whose re-verification failed is not offered
+        // (so no 0-RTT), and the full handshake then fails verification, as BoringSSL does.
+        if is_resume
+            && c.enable_early_data
+            && c.shim_writes_first
+            && c.expect_ticket_supports_early_data
+            && !c.expect_no_offer_early_data
+        {
+            check(early_sent > 0, || {
+                "new session did not support early data, but we expected the opposite".into()
+            })?;
+        }
         let accepted = conn.negotiated().early_data_accepted;
         if is_resume && c.expect_no_offer_early_data {
             check(accepted.is_none(), || {
@@ -986,6 +1166,18 @@ fn connection(shared: &mut Shared, c: &Conn, retry: &Conn, is_resume: bool) -> R
             0
         };
         exchange(&mut conn, &mut sock, c, hello_sent)?;
+        // BoringSSL's new-session callback, checked after the exchange (TLS 1.3 tickets arrive
+        // after the handshake): whether the connection left a session to resume.
+        let got_new_session = shared.client_cache.sessions_stored() != stored_before;
+        check(!(c.expect_no_session && got_new_session), || {
+            "new session was cached, but we expected the opposite".into()
+        })?;
+        let n = conn.negotiated();
+        if c.expect_ticket_renewal && n.resumed && n.version == Some(ProtocolVersion::TLSv1_2) {
+            check(got_new_session, || {
+                "new session was not cached, but we expected the opposite".into()
+            })?;
+        }
     }
     // Half-close and drain so the runner sees all our bytes before the socket goes away.
     let _ = sock.shutdown(Shutdown::Write);
@@ -1058,6 +1250,56 @@ fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_verify_schemes_are_boringssls() {
+        let p = aws_lc::default_provider();
+        let got = verify_schemes(&Conn::default(), &p).unwrap();
+        assert_eq!(got, BORINGSSL_DEFAULT_VERIFY);
+        let c = Conn {
+            verify_prefs: vec![0x0807],
+            ..Conn::default()
+        };
+        assert_eq!(
+            verify_schemes(&c, &p).unwrap(),
+            vec![SignatureScheme::ED25519]
+        );
+    }
+
+    #[test]
+    fn server_early_data_reasons() {
+        let on = Conn {
+            enable_early_data: true,
+            ..Conn::default()
+        };
+        let mut n = clasp::conn::Negotiated::default();
+        assert_eq!(
+            server_early_data_reason(&Conn::default(), &n, false),
+            "disabled"
+        );
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "no_session_offered"
+        );
+        n.early_data_accepted = Some(false);
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "session_not_resumed"
+        );
+        n.resumed = true;
+        assert_eq!(server_early_data_reason(&on, &n, true), "alpn_mismatch");
+        assert_eq!(
+            server_early_data_reason(&on, &n, false),
+            "unsupported_for_session"
+        );
+        n.hello_retry = true;
+        assert_eq!(
+            server_early_data_reason(&on, &n, true),
+            "hello_retry_request"
+        );
+        n.early_data_accepted = Some(true);
+        assert_eq!(server_early_data_reason(&on, &n, false), "accept");
+    }
 
     #[test]
     fn alpn_wire_list() {

@@ -204,6 +204,7 @@ pub(crate) fn handle_server_hello(
     if !ems && details.config.require_ems {
         return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
     }
+    cx.negotiated.extended_master_secret = ems;
     let randoms = ConnectionRandoms {
         client: details.random,
         server: server_hello.random,
@@ -901,6 +902,9 @@ fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
         Some(t) => (t.ticket, t.ticket_lifetime_hint),
         None => (Vec::new(), 0),
     };
+    // A new session, or a resumed one with a renewed ticket (RFC 5077 §3.3): counted in
+    // ClientSessionCache::sessions_stored; a resumed session put back unchanged is not.
+    let new = st.resumed.is_none() || !ticket.is_empty();
     let entry = match st.resumed {
         Some(mut old) => {
             if !ticket.is_empty() {
@@ -938,7 +942,7 @@ fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
         }
     };
     if config.enable_tickets {
-        config.session_cache.insert_tls12(&key, entry);
+        config.session_cache.insert_tls12(&key, entry, new);
     }
 }
 

@@ -108,6 +108,7 @@ pub(crate) fn handle_client_hello(
 
     // 2. RFC 7627 §5.3: without extended_master_secret we abort when configured to require it.
     let ems = ch.has_extension(ExtensionType::ExtendedMasterSecret);
+    cx.negotiated.extended_master_secret = ems;
     if !ems && config.require_ems {
         return Err(PeerMisbehaved::MissingExtendedMasterSecret.into());
     }
@@ -237,9 +238,12 @@ pub(crate) fn handle_client_hello(
         extensions.push(ServerExtension::StatusRequestAck);
     }
     // RFC 5246 §7.4.1.3: an empty session_id means the session will not be cached. Only
-    // sessions with an extended master secret are worth caching (RFC 7627 §5.3).
+    // sessions with an extended master secret are worth caching (RFC 7627 §5.3). RFC 5077
+    // §3.4: "If a server is planning on issuing a session ticket to a client that does not
+    // present one, it SHOULD include an empty Session ID in the ServerHello": the ticket
+    // resumes the session, so nothing is cached by ID.
     let mut session_id = Vec::new();
-    if config.session_ids.enabled() && ems && !client_auth_offered {
+    if config.session_ids.enabled() && ems && !client_auth_offered && !send_ticket {
         session_id = vec![0u8; 32];
         provider.secure_random.fill(&mut session_id)?;
     }

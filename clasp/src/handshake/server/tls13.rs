@@ -460,6 +460,10 @@ pub(crate) fn handle_client_hello(
         Protection::ApplicationKeys,
     )?;
     cx.exporter = Some(Exporter::Tls13(exporter));
+    if early_keys.is_some() && config.half_rtt_data {
+        // RFC 8446 §4.4.4: "Servers MAY send data after sending their first flight".
+        cx.start_half_rtt()?;
+    }
 
     let st = Tls13Server {
         post_handshake_auth: ch.has_extension(ExtensionType::PostHandshakeAuth),

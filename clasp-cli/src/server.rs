@@ -24,7 +24,7 @@ use clasp::{ClientAuth, ServerConfig};
 use clasp_tokio::TlsAcceptor;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, EXPECT};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -38,7 +38,7 @@ use crate::ladder::{Peer, Recorder};
 use crate::local;
 use crate::out::outln;
 use crate::server_limits::{
-    is_resource_exhaustion, ConnSlot, Cut, Limits, Registry, StormLog, TrackedBody,
+    is_resource_exhaustion, ConnSlot, Cut, Limits, Registry, StormLog, TrackedBody, UnreadBody,
 };
 use crate::server_page::{self, HandshakeInfo};
 
@@ -608,8 +608,9 @@ async fn connection(
         let site = site.clone();
         let registry = registry.clone();
         async move {
-            let resp = respond(req, &info, &site, registry.stats()).await;
-            Ok::<_, Infallible>(resp.map(|body| TrackedBody::new(body, busy)))
+            let mut resp = respond(req, &info, &site, registry.stats()).await;
+            let unread = resp.extensions_mut().remove::<UnreadBody>();
+            Ok::<_, Infallible>(resp.map(|body| TrackedBody::new(body, busy).holding(unread)))
         }
     });
     let io = TokioIo::new(tls);
@@ -881,40 +882,87 @@ fn echo(method: &Method, path: &str) -> Option<Response<Bytes>> {
     })
 }
 
+/// How much of a refused upload, beyond the limit, is still read and thrown away (and for how
+/// long), so that a body a little over the limit ends normally before the 413 goes out. Cut
+/// short, the request must be ended by the server: a TCP reset risk in HTTP/1 (see
+/// [`lingering_close`]), a RST_STREAM in HTTP/2, which RFC 9113 §8.1 allows (NO_ERROR after a
+/// complete response) but which curl 7.88 (Debian 12) reports as a stream error, dropping the
+/// response it already has.
+const DRAIN_BYTES: u64 = 64 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Reads and discards `body`; `true` if it ended within `max` bytes.
+async fn drain(body: &mut Incoming, max: u64) -> bool {
+    let mut left = max;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return false;
+        };
+        if let Ok(data) = frame.into_data() {
+            match left.checked_sub(data.len() as u64) {
+                Some(l) => left = l,
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+/// `r`, answering a request whose `body` was not read to its end: the body goes with the
+/// response, to be dropped after it (see [`UnreadBody`]).
+fn answered_early(mut r: Response<Bytes>, body: Incoming) -> Response<Bytes> {
+    r.extensions_mut().insert(UnreadBody::new(body));
+    r
+}
+
 /// `POST /echo` (`--echo`): reads the body, at most `max` bytes within `limit`, and answers its
 /// SHA-256 in hex. The body is hashed as it arrives, never held whole.
 async fn echo_upload(req: Request<Incoming>, max: u64, limit: Duration) -> Response<Bytes> {
-    let too_large = || text(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    let too_large =
+        |body| answered_early(text(StatusCode::PAYLOAD_TOO_LARGE, "body too large"), body);
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return too_large();
-    }
+    // A client waiting for 100 Continue sends nothing unless the body is read: never drain it.
+    let waits_for_continue = req.headers().contains_key(EXPECT);
     let mut body = req.into_body();
+    if declared.is_some_and(|n| n > max) {
+        if !waits_for_continue && declared.is_some_and(|n| n - max <= DRAIN_BYTES) {
+            let _ = tokio::time::timeout(DRAIN_TIME, drain(&mut body, DRAIN_BYTES + max)).await;
+        }
+        return too_large(body);
+    }
+    // `Ok(None)`: over `max`.
     let read = async {
         let mut hash = SHA256.start();
         let mut total: u64 = 0;
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else {
-                return Err(text(StatusCode::BAD_REQUEST, "body not received"));
+                return Err(());
             };
             if let Ok(data) = frame.into_data() {
                 total = total.saturating_add(data.len() as u64);
                 if total > max {
-                    return Err(too_large());
+                    return Ok(None);
                 }
                 hash.update(&data);
             }
         }
-        Ok(hash)
+        Ok(Some(hash))
     };
     let hash = match tokio::time::timeout(limit, read).await {
-        Ok(Ok(hash)) => hash,
-        Ok(Err(r)) => return r,
-        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "body not received in time"),
+        Ok(Ok(Some(hash))) => hash,
+        Ok(Ok(None)) => {
+            let _ = tokio::time::timeout(DRAIN_TIME, drain(&mut body, DRAIN_BYTES)).await;
+            return too_large(body);
+        }
+        Ok(Err(())) => return text(StatusCode::BAD_REQUEST, "body not received"),
+        Err(_) => {
+            let r = text(StatusCode::REQUEST_TIMEOUT, "body not received in time");
+            return answered_early(r, body);
+        }
     };
     let hex: String = hash
         .finish()

@@ -443,11 +443,13 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Progress<IO> {
 }
 
 /// A response body handed to hyper in pieces of at most [`BODY_CHUNK`], holding the request's
-/// [`BusyGuard`] until the last piece is taken.
+/// [`BusyGuard`] until the last piece is taken, and the request's unread body (if the answer
+/// came before it, see [`UnreadBody`]) until the response body is dropped.
 #[derive(Debug)]
 pub struct TrackedBody {
     data: Bytes,
     busy: Option<BusyGuard>,
+    _unread: Option<UnreadBody>,
 }
 
 impl TrackedBody {
@@ -456,6 +458,34 @@ impl TrackedBody {
         Self {
             data,
             busy: Some(busy),
+            _unread: None,
+        }
+    }
+
+    /// Keeps `unread` alive until this body is dropped, i.e. after its last piece was sent.
+    #[must_use]
+    pub fn holding(mut self, unread: Option<UnreadBody>) -> Self {
+        self._unread = unread;
+        self
+    }
+}
+
+/// A request body the server answered before reading it all (413). It must outlive the
+/// response: in HTTP/2 dropping it makes the stream reset, with CANCEL while the response is
+/// still unsent (curl then reports a framing error and no status), with NO_ERROR once the
+/// response is complete, which RFC 9113 §8.1 says asks the client to stop sending "without
+/// error". Carried from the handler to [`TrackedBody`] in the response's extensions (hence the
+/// `Arc<Mutex<…>>`: extensions must be `Clone + Sync`).
+#[derive(Debug, Clone)]
+pub struct UnreadBody {
+    _body: Arc<Mutex<hyper::body::Incoming>>,
+}
+
+impl UnreadBody {
+    /// Holds `body` (dropped with the last clone).
+    pub fn new(body: hyper::body::Incoming) -> Self {
+        Self {
+            _body: Arc::new(Mutex::new(body)),
         }
     }
 }

@@ -110,11 +110,20 @@ enum LadderSource {
 #[derive(Debug)]
 pub struct Capture {
     state: Mutex<CaptureState>,
+    /// [`RAW_BUDGET`], smaller in tests.
+    budget: usize,
 }
 
 impl Default for Capture {
     fn default() -> Self {
+        Self::with_budget(RAW_BUDGET)
+    }
+}
+
+impl Capture {
+    fn with_budget(budget: usize) -> Self {
         Self {
+            budget,
             state: Mutex::new(CaptureState::Raw(
                 Vec::with_capacity(16),
                 0,
@@ -181,7 +190,7 @@ impl Observer for Capture {
                         *version = sh.selected_version().unwrap_or(sh.legacy_version);
                     }
                     *bytes += m.encoded().len();
-                    if *bytes > RAW_BUDGET {
+                    if *bytes > self.budget {
                         // Over budget: decode what was copied, then everything as it passes.
                         let r = Recorder::new(Peer::Server);
                         replay(events, *version, &r);
@@ -560,6 +569,108 @@ mod tests {
             ocsp_stapled: false,
             ladder_text: "a <b> & c".into(),
             ladder_json: "{\"messages\":[]}".into(),
+        }
+    }
+
+    /// Feeds both observers every event: the direct recorder is what the page showed before
+    /// the capture became lazy.
+    struct Both(Arc<Capture>, Arc<Recorder>);
+    impl Observer for Both {
+        fn on_event(&self, event: &HandshakeEvent<'_>) {
+            self.0.on_event(event);
+            self.1.on_event(event);
+        }
+    }
+
+    /// An in-memory clasp↔clasp handshake; the server observed by a capture with `budget` and
+    /// by a recorder. Returns the page built from the capture and the recorder's ladder.
+    fn handshake(tls12: bool, budget: usize) -> (Page, String) {
+        use clasp::verify::RootCertStore;
+        use clasp::{ClientConfig, ClientConnection, ServerConfig};
+        use rustls_pki_types::ServerName;
+
+        let pki = crate::demo::make_pki(false).expect("pki");
+        let mut roots = RootCertStore::empty();
+        roots.add(&pki.ca).expect("root");
+        let versions = [if tls12 {
+            ProtocolVersion::TLSv1_2
+        } else {
+            ProtocolVersion::TLSv1_3
+        }];
+        let cc = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_protocol_versions(&versions)
+            .with_alpn_protocols(vec![b"h2".to_vec()])
+            .build()
+            .expect("client config");
+        let sc = ServerConfig::builder()
+            .with_single_cert(pki.server.0.clone(), pki.server.1.clone_key())
+            .with_protocol_versions(&versions)
+            .with_alpn_protocols(vec![b"h2".to_vec()])
+            .retain_client_hello(true)
+            .build()
+            .expect("server config");
+        let name = ServerName::try_from("localhost").expect("name");
+        let mut client = ClientConnection::new(Arc::new(cc), name).expect("client");
+        let mut server = ServerConnection::new(Arc::new(sc)).expect("server");
+        let capture = Arc::new(Capture::with_budget(budget));
+        let recorder = Recorder::new(Peer::Server);
+        server.set_observer(Arc::new(Both(capture.clone(), recorder.clone())));
+        for _ in 0..10 {
+            let mut wire = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut wire).expect("client write");
+            }
+            let mut rd = &wire[..];
+            while !rd.is_empty() {
+                server.read_tls(&mut rd).expect("server read");
+                server.process_new_packets().expect("server");
+            }
+            let mut wire = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut wire).expect("server write");
+            }
+            let mut rd = &wire[..];
+            while !rd.is_empty() {
+                client.read_tls(&mut rd).expect("client read");
+                client.process_new_packets().expect("client");
+            }
+            if !client.is_handshaking() && !server.is_handshaking() && !server.wants_write() {
+                break;
+            }
+        }
+        assert!(!server.is_handshaking(), "handshake did not finish");
+        let info = HandshakeInfo::capture(&mut server, &capture);
+        assert!(
+            server.client_hello().is_none(),
+            "the ClientHello stays in the connection"
+        );
+        let direct = ladder::render_text(&recorder.entries(), Lang::En, Style { color: false });
+        (info.page().clone(), direct)
+    }
+
+    /// The lazily built ladder is the one the recorder draws as the handshake passes: TLS 1.3
+    /// and 1.2, copied whole, over the budget from the first message, and over it midway.
+    #[test]
+    fn the_lazy_ladder_is_the_ladder() {
+        for tls12 in [false, true] {
+            for budget in [RAW_BUDGET, 0, 600] {
+                let (page, direct) = handshake(tls12, budget);
+                assert!(
+                    direct.contains("ClientHello") && direct.contains("Finished"),
+                    "{direct}"
+                );
+                assert_eq!(page.ladder_text, direct, "tls12={tls12} budget={budget}");
+                assert_eq!(page.alpn, "h2");
+                assert!(page.ja4.is_some() && page.hello.is_some());
+                let want = if tls12 { "TLSv1.2" } else { "TLSv1.3" };
+                assert_eq!(page.version, want);
+                assert!(
+                    page.ladder_json.contains("\"messages\""),
+                    "{}",
+                    page.ladder_json
+                );
+            }
         }
     }
 

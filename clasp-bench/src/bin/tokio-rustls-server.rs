@@ -8,8 +8,13 @@
 //! busy tracking, the log line per connection and the page. So it is the lighter of the two,
 //! and a clasp row at ≥ 1.0× is a like-for-like win or better.
 //!
-//! Usage: `tokio-rustls-server --cert CERT.pem --key KEY.pem --root DIR [--port N]`; prints
-//! `listening on https://ADDR/` once bound. Not a general server: a benchmark peer.
+//! With `--stack clasp` the same binary runs the same service on clasp-tokio instead: the bare
+//! stack, without `clasp server`'s machinery, so the load table can tell the TLS stack's share
+//! of a difference from the server's.
+//!
+//! Usage: `tokio-rustls-server --cert CERT.pem --key KEY.pem --root DIR [--port N]
+//! [--stack rustls|clasp]`; prints `listening on https://ADDR/` once bound. Not a general
+//! server: a benchmark peer.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,8 +31,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 
 #[path = "../../../clasp-cli/src/server_files.rs"]
 #[allow(dead_code)]
@@ -45,11 +50,13 @@ struct Args {
     key: PathBuf,
     root: PathBuf,
     port: u16,
+    clasp: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut cert, mut key, mut root, mut port) = (None, None, None, 8443u16);
+    let mut clasp = false;
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
@@ -57,6 +64,13 @@ fn args() -> Result<Args, String> {
             "--key" => key = Some(PathBuf::from(value()?)),
             "--root" => root = Some(PathBuf::from(value()?)),
             "--port" => port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--stack" => {
+                clasp = match value()?.as_str() {
+                    "rustls" => false,
+                    "clasp" => true,
+                    other => return Err(format!("--stack {other}: rustls or clasp")),
+                }
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -66,15 +80,26 @@ fn args() -> Result<Args, String> {
         key: need(key, "--key")?,
         root: need(root, "--root")?,
         port,
+        clasp,
     })
 }
 
-fn config(a: &Args) -> Result<rustls::ServerConfig, String> {
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn identity(a: &Args) -> Result<Identity, String> {
     let chain = CertificateDer::pem_file_iter(&a.cert)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(|e| format!("{}: {e}", a.cert.display()))?;
     let key =
         PrivateKeyDer::from_pem_file(&a.key).map_err(|e| format!("{}: {e}", a.key.display()))?;
+    Ok((chain, key))
+}
+
+fn alpn() -> Vec<Vec<u8>> {
+    vec![b"h2".to_vec(), b"http/1.1".to_vec(), b"http/1.0".to_vec()]
+}
+
+fn rustls_config((chain, key): Identity) -> Result<rustls::ServerConfig, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut c = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -82,8 +107,17 @@ fn config(a: &Args) -> Result<rustls::ServerConfig, String> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(|e| e.to_string())?;
-    c.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec(), b"http/1.0".to_vec()];
+    c.alpn_protocols = alpn();
     Ok(c)
+}
+
+/// As `clasp server` builds it, minus what only the page needs (the retained ClientHello).
+fn clasp_config((chain, key): Identity) -> Result<clasp::ServerConfig, String> {
+    clasp::ServerConfig::builder()
+        .with_alpn_protocols(alpn())
+        .with_single_cert(chain, key)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
@@ -111,7 +145,14 @@ async fn respond(req: &Request<hyper::body::Incoming>, files: &Files) -> Respons
     }
 }
 
-async fn serve(listener: TcpListener, acceptor: TlsAcceptor, files: Arc<Files>) {
+/// The TLS acceptor of either stack.
+#[derive(Clone)]
+enum Acceptor {
+    Rustls(tokio_rustls::TlsAcceptor),
+    Clasp(clasp_tokio::TlsAcceptor),
+}
+
+async fn serve(listener: TcpListener, acceptor: Acceptor, files: Arc<Files>) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -119,33 +160,50 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor, files: Arc<Files>) 
         };
         let acceptor = acceptor.clone();
         let files = files.clone();
-        tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(tcp)).await
-            else {
-                return;
-            };
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(&b"h2"[..]);
-            let svc = service_fn(|req| {
-                let files = files.clone();
-                async move { Ok::<_, Infallible>(respond(&req, &files).await) }
-            });
-            let io = TokioIo::new(tls);
-            let _ = if h2 {
-                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .timer(TokioTimer::new())
-                    .max_concurrent_streams(H2_MAX_STREAMS)
-                    .serve_connection(io, svc)
-                    .await
-            } else {
-                hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .max_buf_size(MAX_HEAD_BYTES)
-                    .serve_connection(io, svc)
-                    .await
-            };
-        });
+        tokio::spawn(async move { connection(acceptor, tcp, files).await });
     }
+}
+
+async fn connection(acceptor: Acceptor, tcp: TcpStream, files: Arc<Files>) {
+    match acceptor {
+        Acceptor::Rustls(a) => {
+            if let Ok(Ok(tls)) = tokio::time::timeout(HEADER_TIMEOUT, a.accept(tcp)).await {
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(&b"h2"[..]);
+                http(tls, h2, files).await;
+            }
+        }
+        Acceptor::Clasp(a) => {
+            if let Ok(Ok(tls)) = tokio::time::timeout(HEADER_TIMEOUT, a.accept(tcp)).await {
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(&b"h2"[..]);
+                http(tls, h2, files).await;
+            }
+        }
+    }
+}
+
+async fn http<IO>(tls: IO, h2: bool, files: Arc<Files>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(|req| {
+        let files = files.clone();
+        async move { Ok::<_, Infallible>(respond(&req, &files).await) }
+    });
+    let io = TokioIo::new(tls);
+    let _ = if h2 {
+        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .serve_connection(io, svc)
+            .await
+    } else {
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_buf_size(MAX_HEAD_BYTES)
+            .serve_connection(io, svc)
+            .await
+    };
 }
 
 fn main() -> ExitCode {
@@ -155,7 +213,14 @@ fn main() -> ExitCode {
             .root
             .canonicalize()
             .map_err(|e| format!("--root {}: {e}", a.root.display()))?;
-        let acceptor = TlsAcceptor::from(Arc::new(config(&a)?));
+        let id = identity(&a)?;
+        let acceptor = if a.clasp {
+            Acceptor::Clasp(clasp_tokio::TlsAcceptor::from(Arc::new(clasp_config(id)?)))
+        } else {
+            Acceptor::Rustls(tokio_rustls::TlsAcceptor::from(Arc::new(rustls_config(
+                id,
+            )?)))
+        };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -389,26 +389,26 @@ where
             Poll::Ready(Ok(())) => {}
             other => return other.map(|r| r.map(|()| 0)),
         }
-        // The pieces that fit in one record (RFC 8446 §5.1: at most 2^14 bytes of plaintext)
-        // are joined first; a larger first piece is written alone, in chunks as `poll_write`.
-        const JOIN_LIMIT: usize = 16 * 1024;
-        let mut joined = Vec::new();
-        for b in bufs.iter().filter(|b| !b.is_empty()) {
-            if joined.len() + b.len() > JOIN_LIMIT {
-                break;
+        // Up to MAX_WRITE_CHUNK of the pieces are joined and written at once (the connection
+        // cuts records of at most 2^14 bytes, RFC 8446 §5.1); a single piece needs no copy.
+        let mut pieces = bufs.iter().filter(|b| !b.is_empty());
+        let n = match (pieces.next(), pieces.next()) {
+            (None, _) => return Poll::Ready(Ok(0)),
+            (Some(b), None) => this
+                .conn
+                .writer()
+                .write(b.get(..MAX_WRITE_CHUNK).unwrap_or(b))?,
+            (Some(_), Some(_)) => {
+                let mut joined = Vec::new();
+                for b in bufs {
+                    let room = MAX_WRITE_CHUNK - joined.len();
+                    joined.extend_from_slice(b.get(..room).unwrap_or(b));
+                    if joined.len() == MAX_WRITE_CHUNK {
+                        break;
+                    }
+                }
+                this.conn.writer().write(&joined)?
             }
-            joined.extend_from_slice(b);
-        }
-        let n = if joined.is_empty() {
-            match bufs.iter().find(|b| !b.is_empty()) {
-                Some(b) => this
-                    .conn
-                    .writer()
-                    .write(b.get(..MAX_WRITE_CHUNK).unwrap_or(b))?,
-                None => return Poll::Ready(Ok(0)),
-            }
-        } else {
-            this.conn.writer().write(&joined)?
         };
         if let Poll::Ready(Err(e)) = this.poll_flush_tls(cx) {
             return Poll::Ready(Err(e));

@@ -203,7 +203,7 @@ async fn a_vectored_write_of_small_pieces_is_one_record() {
     let obs: Arc<dyn clasp::trace::Observer> = records.clone();
     let mut tls = TlsConnector::from(ccfg)
         .connect_with(ServerName::try_from("localhost").unwrap(), tcp, |c| {
-            c.set_observer(obs)
+            c.set_observer(obs);
         })
         .await
         .unwrap();

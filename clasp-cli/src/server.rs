@@ -139,7 +139,8 @@ pub struct Args {
     /// Address to listen on (e.g. 0.0.0.0, ::1 or [::1]).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = parse_listen)]
     pub listen: IpAddr,
-    /// Serve static files from DIR (paths with `..` are refused).
+    /// Serve static files from DIR (paths with `..` are refused). Files up to 256 KiB are kept in
+    /// memory (256 at most) and read again as soon as they change.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Require a client certificate issued by a CA in CA_FILE (PEM).

@@ -144,10 +144,10 @@ pub struct Args {
 }
 
 /// A throwaway PKI: CA, server leaf for "localhost", optional client leaf.
-struct DemoPki {
-    ca: CertificateDer<'static>,
-    server: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
-    client: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+pub(crate) struct DemoPki {
+    pub(crate) ca: CertificateDer<'static>,
+    pub(crate) server: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    pub(crate) client: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
 }
 
 fn leaf(
@@ -179,7 +179,7 @@ fn leaf(
     ))
 }
 
-fn make_pki(rsa: bool) -> Result<DemoPki, rcgen::Error> {
+pub(crate) fn make_pki(rsa: bool) -> Result<DemoPki, rcgen::Error> {
     let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut p = rcgen::CertificateParams::new(Vec::<String>::new())?;
     p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

@@ -18,6 +18,7 @@ mod ocsp;
 mod out;
 mod secrets;
 mod server;
+mod server_files;
 mod server_limits;
 mod server_ocsp;
 mod server_page;

@@ -1,23 +1,31 @@
 //! The "how's my TLS" page of `clasp server`: the visitor's own handshake as HTML and JSON.
 //!
-//! [`HandshakeInfo`] is captured once per connection right after the handshake (what the client
-//! offered, what was agreed, JA4, the ladder); the renderers add the HTTP version of each request.
+//! Two stages, so a connection that only fetches static files never pays for the page (issue 14
+//! item 6). During the handshake, [`Capture`] only copies each message's bytes (no decoding, no
+//! formatting); after it, [`HandshakeInfo`] keeps those bytes, the negotiated parameters and the
+//! ClientHello. The [`Page`] (ClientHello summary, JA4, the ladder as text and JSON) is built from
+//! them the first time a request asks for `/` or `/handshake.json`, at most once per connection;
+//! the renderers add the HTTP version of each request.
 //! Everything the client sent is escaped before it reaches HTML or JSON, control characters
 //! included: the page may be fetched with curl into a terminal.
 
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use clasp::msgs::enums::ProtocolVersion;
+use clasp::conn::Negotiated;
+use clasp::msgs::enums::{AlertDescription, AlertLevel, ProtocolVersion};
+use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
+use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer, Protection};
 use clasp::ServerConnection;
 
 use crate::i18n::Lang;
 use crate::ja4::{self, is_grease, HelloSummary, Ja4};
-use crate::ladder::{self, Entry, Style};
+use crate::ladder::{self, Entry, Peer, Recorder, Style};
 use crate::x509;
 
-/// What one connection's handshake offered and agreed, for the page.
+/// What one connection's handshake offered and agreed, as the page shows it.
 #[derive(Debug, Clone)]
-pub struct HandshakeInfo {
+pub struct Page {
     /// The ClientHello as sent (None only if the library did not keep it).
     pub hello: Option<HelloSummary>,
     /// Its JA4 fingerprint.
@@ -54,14 +62,228 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "none".to_string(), |x| x.to_string())
 }
 
-impl HandshakeInfo {
-    /// Captures the handshake of `conn` (call once the handshake is complete) with the ladder
-    /// `entries` recorded by its observer.
-    #[must_use]
-    pub fn capture(conn: &ServerConnection, entries: &[Entry]) -> Self {
-        let hello = conn.client_hello().and_then(|(_, raw)| ja4::summarize(raw));
-        let n = conn.negotiated();
+/// Bytes of handshake messages [`Capture`] copies before it falls back to decoding as they pass
+/// (what [`Recorder`] does). An ordinary handshake is 2–6 KB; a client padding its ClientHello
+/// towards the 64 KiB the library accepts must not make every idle connection hold that much.
+const RAW_BUDGET: usize = 16 * 1024;
+
+/// One trace event with the message copied out, not decoded.
+#[derive(Debug)]
+struct RawEvent {
+    direction: Direction,
+    protection: Protection,
+    kind: RawKind,
+}
+
+#[derive(Debug)]
+enum RawKind {
+    /// A handshake message as sent or received (header included).
+    Handshake(Vec<u8>),
+    ChangeCipherSpec,
+    Alert(AlertLevel, AlertDescription),
+    ApplicationData(usize),
+    KeysChanged {
+        direction: Direction,
+        to: Protection,
+    },
+}
+
+#[derive(Debug)]
+enum CaptureState {
+    /// Copied events, `usize` bytes of handshake messages, and the version the ServerHello
+    /// selected (TLS 1.3 until one passes).
+    Raw(Vec<RawEvent>, usize, ProtocolVersion),
+    /// Over [`RAW_BUDGET`]: decoded as they pass.
+    Decoded(Arc<Recorder>),
+    /// Taken by [`Capture::finish`]; later events (application data) are ignored.
+    Done,
+}
+
+/// What the ladder is made from: copied events (replayed through a [`Recorder`] when the page is
+/// built) or, past the budget, entries already decoded.
+#[derive(Debug)]
+enum LadderSource {
+    Raw(Vec<RawEvent>),
+    Decoded(Vec<Entry>),
+}
+
+/// The observer of one server connection's handshake. Cheap by design (the trace contract:
+/// "implementations must be cheap"): a lock and a copy of each message.
+#[derive(Debug)]
+pub struct Capture {
+    state: Mutex<CaptureState>,
+    /// [`RAW_BUDGET`], smaller in tests.
+    budget: usize,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Self::with_budget(RAW_BUDGET)
+    }
+}
+
+impl Capture {
+    fn with_budget(budget: usize) -> Self {
         Self {
+            budget,
+            state: Mutex::new(CaptureState::Raw(
+                Vec::with_capacity(16),
+                0,
+                ProtocolVersion::TLSv1_3,
+            )),
+        }
+    }
+}
+
+/// Replays copied events through `recorder`, decoding each message with the negotiated version
+/// (which decides the form of Certificate, CertificateRequest and NewSessionTicket). The bytes
+/// were decoded once already by the library (received) or encoded by it (sent); a message that
+/// still fails to decode is left out of the ladder rather than shown wrong.
+fn replay(events: &[RawEvent], version: ProtocolVersion, recorder: &Recorder) {
+    for e in events {
+        let msg;
+        let kind = match &e.kind {
+            RawKind::Handshake(bytes) => {
+                let Ok(m) = HandshakeMessage::read_version(bytes, version) else {
+                    continue;
+                };
+                msg = m;
+                EventKind::Handshake(&msg)
+            }
+            RawKind::ChangeCipherSpec => EventKind::ChangeCipherSpec,
+            RawKind::Alert(l, d) => EventKind::Alert(*l, *d),
+            RawKind::ApplicationData(n) => EventKind::ApplicationData(*n),
+            RawKind::KeysChanged { direction, to } => EventKind::KeysChanged {
+                direction: *direction,
+                to: *to,
+            },
+        };
+        recorder.on_event(&HandshakeEvent {
+            direction: e.direction,
+            protection: e.protection,
+            kind,
+        });
+    }
+}
+
+impl Capture {
+    /// Ends the capture (call once the handshake is complete).
+    fn finish(&self) -> LadderSource {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *state, CaptureState::Done) {
+            CaptureState::Raw(events, ..) => LadderSource::Raw(events),
+            CaptureState::Decoded(r) => LadderSource::Decoded(r.entries()),
+            CaptureState::Done => LadderSource::Raw(Vec::new()),
+        }
+    }
+}
+
+impl Observer for Capture {
+    fn on_event(&self, event: &HandshakeEvent<'_>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let events = match &mut *state {
+            CaptureState::Done => return,
+            CaptureState::Decoded(r) => return r.on_event(event),
+            CaptureState::Raw(events, bytes, version) => {
+                if let EventKind::Handshake(m) = event.kind {
+                    // RFC 8446 §4.2.1: the version is in supported_versions; a TLS 1.2
+                    // ServerHello has none (the message is decoded already: no cost).
+                    if let HandshakePayload::ServerHello(sh) = m.payload() {
+                        *version = sh.selected_version().unwrap_or(sh.legacy_version);
+                    }
+                    *bytes += m.encoded().len();
+                    if *bytes > self.budget {
+                        // Over budget: decode what was copied, then everything as it passes.
+                        let r = Recorder::new(Peer::Server);
+                        replay(events, *version, &r);
+                        r.on_event(event);
+                        *state = CaptureState::Decoded(r);
+                        return;
+                    }
+                }
+                events
+            }
+        };
+        let kind = match event.kind {
+            EventKind::Handshake(m) => RawKind::Handshake(m.encoded().to_vec()),
+            EventKind::ChangeCipherSpec => RawKind::ChangeCipherSpec,
+            EventKind::Alert(l, d) => RawKind::Alert(l, d),
+            EventKind::ApplicationData(n) => RawKind::ApplicationData(n),
+            EventKind::KeysChanged { direction, to } => RawKind::KeysChanged { direction, to },
+            _ => return,
+        };
+        events.push(RawEvent {
+            direction: event.direction,
+            protection: event.protection,
+            kind,
+        });
+    }
+}
+
+/// One connection's handshake, captured cheaply; the [`Page`] is built from it on first use.
+#[derive(Debug)]
+pub struct HandshakeInfo {
+    negotiated: Negotiated,
+    /// The ClientHello as received (the last one, after a HelloRetryRequest).
+    client_hello: Option<Vec<u8>>,
+    ladder: LadderSource,
+    page: OnceLock<Page>,
+}
+
+impl HandshakeInfo {
+    /// Takes what the page needs from `conn` (call once the handshake is complete) and from its
+    /// observer `capture`. Moves the retained ClientHello out of the connection, so the
+    /// connection no longer holds it; copies nothing else but the negotiated parameters.
+    #[must_use]
+    pub fn capture(conn: &mut ServerConnection, capture: &Capture) -> Self {
+        Self {
+            negotiated: conn.negotiated().clone(),
+            client_hello: conn.take_client_hello().map(|(_, raw)| raw),
+            ladder: capture.finish(),
+            page: OnceLock::new(),
+        }
+    }
+
+    /// What was negotiated (cheap; for the log line).
+    #[must_use]
+    pub fn negotiated(&self) -> &Negotiated {
+        &self.negotiated
+    }
+
+    /// An empty capture of `negotiated` (tests).
+    #[cfg(test)]
+    pub fn for_test(negotiated: Negotiated) -> Self {
+        Self {
+            negotiated,
+            client_hello: None,
+            ladder: LadderSource::Raw(Vec::new()),
+            page: OnceLock::new(),
+        }
+    }
+
+    /// Whether the page has been built (tests: a static file must not build it).
+    #[cfg(test)]
+    pub fn page_built(&self) -> bool {
+        self.page.get().is_some()
+    }
+
+    /// The page, built on the first call.
+    pub fn page(&self) -> &Page {
+        self.page.get_or_init(|| self.build_page())
+    }
+
+    fn build_page(&self) -> Page {
+        let n = &self.negotiated;
+        let hello = self.client_hello.as_deref().and_then(ja4::summarize);
+        let entries = match &self.ladder {
+            LadderSource::Decoded(entries) => entries.clone(),
+            LadderSource::Raw(events) => {
+                let r = Recorder::new(Peer::Server);
+                replay(events, n.version.unwrap_or(ProtocolVersion::TLSv1_3), &r);
+                r.entries()
+            }
+        };
+        Page {
             ja4: hello.as_ref().map(ja4::ja4),
             hello,
             version: opt(n.version),
@@ -81,8 +303,8 @@ impl HandshakeInfo {
             resumed: n.resumed,
             ocsp_stapled: n.ocsp_stapled,
             certificate_compression: n.certificate_compression.map(|a| a.to_string()),
-            ladder_text: ladder::render_text(entries, Lang::En, Style { color: false }),
-            ladder_json: ladder::render_json(entries, &ladder::negotiated_fields(n), Lang::En),
+            ladder_text: ladder::render_text(&entries, Lang::En, Style { color: false }),
+            ladder_json: ladder::render_json(&entries, &ladder::negotiated_fields(n), Lang::En),
         }
     }
 }
@@ -182,7 +404,7 @@ fn offered(h: &HelloSummary) -> Vec<(&'static str, &'static str, Vec<String>)> {
 
 /// The page for GET /.
 #[must_use]
-pub fn render_html(info: &HandshakeInfo, http_version: &str) -> String {
+pub fn render_html(info: &Page, http_version: &str) -> String {
     let mut o = String::new();
     o.push_str(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -283,7 +505,7 @@ fn json_list(v: &[String]) -> String {
 
 /// The same data as JSON, for GET /handshake.json.
 #[must_use]
-pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
+pub fn render_json(info: &Page, http_version: &str) -> String {
     let s = |x: &str| ladder::json_str(x);
     let o = |x: Option<&str>| x.map_or_else(|| "null".to_string(), ladder::json_str);
     let mut out = format!(
@@ -338,7 +560,7 @@ pub fn render_json(info: &HandshakeInfo, http_version: &str) -> String {
 mod tests {
     use super::*;
 
-    fn info() -> HandshakeInfo {
+    fn info() -> Page {
         let hello = HelloSummary {
             legacy_version: 0x0303,
             cipher_suites: vec![0x1a1a, 0x1301],
@@ -348,7 +570,7 @@ mod tests {
             supported_versions: vec![0x0304],
             ..HelloSummary::default()
         };
-        HandshakeInfo {
+        Page {
             ja4: Some(ja4::ja4(&hello)),
             hello: Some(hello),
             version: "TLSv1.3".into(),
@@ -364,6 +586,108 @@ mod tests {
             certificate_compression: None,
             ladder_text: "a <b> & c".into(),
             ladder_json: "{\"messages\":[]}".into(),
+        }
+    }
+
+    /// Feeds both observers every event: the direct recorder is what the page showed before
+    /// the capture became lazy.
+    struct Both(Arc<Capture>, Arc<Recorder>);
+    impl Observer for Both {
+        fn on_event(&self, event: &HandshakeEvent<'_>) {
+            self.0.on_event(event);
+            self.1.on_event(event);
+        }
+    }
+
+    /// An in-memory clasp↔clasp handshake; the server observed by a capture with `budget` and
+    /// by a recorder. Returns the page built from the capture and the recorder's ladder.
+    fn handshake(tls12: bool, budget: usize) -> (Page, String) {
+        use clasp::verify::RootCertStore;
+        use clasp::{ClientConfig, ClientConnection, ServerConfig};
+        use rustls_pki_types::ServerName;
+
+        let pki = crate::demo::make_pki(false).expect("pki");
+        let mut roots = RootCertStore::empty();
+        roots.add(&pki.ca).expect("root");
+        let versions = [if tls12 {
+            ProtocolVersion::TLSv1_2
+        } else {
+            ProtocolVersion::TLSv1_3
+        }];
+        let cc = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_protocol_versions(&versions)
+            .with_alpn_protocols(vec![b"h2".to_vec()])
+            .build()
+            .expect("client config");
+        let sc = ServerConfig::builder()
+            .with_single_cert(pki.server.0.clone(), pki.server.1.clone_key())
+            .with_protocol_versions(&versions)
+            .with_alpn_protocols(vec![b"h2".to_vec()])
+            .retain_client_hello(true)
+            .build()
+            .expect("server config");
+        let name = ServerName::try_from("localhost").expect("name");
+        let mut client = ClientConnection::new(Arc::new(cc), name).expect("client");
+        let mut server = ServerConnection::new(Arc::new(sc)).expect("server");
+        let capture = Arc::new(Capture::with_budget(budget));
+        let recorder = Recorder::new(Peer::Server);
+        server.set_observer(Arc::new(Both(capture.clone(), recorder.clone())));
+        for _ in 0..10 {
+            let mut wire = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut wire).expect("client write");
+            }
+            let mut rd = &wire[..];
+            while !rd.is_empty() {
+                server.read_tls(&mut rd).expect("server read");
+                server.process_new_packets().expect("server");
+            }
+            let mut wire = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut wire).expect("server write");
+            }
+            let mut rd = &wire[..];
+            while !rd.is_empty() {
+                client.read_tls(&mut rd).expect("client read");
+                client.process_new_packets().expect("client");
+            }
+            if !client.is_handshaking() && !server.is_handshaking() && !server.wants_write() {
+                break;
+            }
+        }
+        assert!(!server.is_handshaking(), "handshake did not finish");
+        let info = HandshakeInfo::capture(&mut server, &capture);
+        assert!(
+            server.client_hello().is_none(),
+            "the ClientHello stays in the connection"
+        );
+        let direct = ladder::render_text(&recorder.entries(), Lang::En, Style { color: false });
+        (info.page().clone(), direct)
+    }
+
+    /// The lazily built ladder is the one the recorder draws as the handshake passes: TLS 1.3
+    /// and 1.2, copied whole, over the budget from the first message, and over it midway.
+    #[test]
+    fn the_lazy_ladder_is_the_ladder() {
+        for tls12 in [false, true] {
+            for budget in [RAW_BUDGET, 0, 600] {
+                let (page, direct) = handshake(tls12, budget);
+                assert!(
+                    direct.contains("ClientHello") && direct.contains("Finished"),
+                    "{direct}"
+                );
+                assert_eq!(page.ladder_text, direct, "tls12={tls12} budget={budget}");
+                assert_eq!(page.alpn, "h2");
+                assert!(page.ja4.is_some() && page.hello.is_some());
+                let want = if tls12 { "TLSv1.2" } else { "TLSv1.3" };
+                assert_eq!(page.version, want);
+                assert!(
+                    page.ladder_json.contains("\"messages\""),
+                    "{}",
+                    page.ladder_json
+                );
+            }
         }
     }
 

@@ -688,3 +688,34 @@ fn tls12_rsa_and_dhe_key_exchange_only_when_enabled() {
         );
     }
 }
+
+/// The in-memory file cache (issue 14 item 6) serves an edited file's new content on the next
+/// request, one keep-alive connection or many, and refuses a symlink to outside the root swapped
+/// in for a cached file.
+#[test]
+fn a_cached_file_edited_or_swapped_is_served_fresh() {
+    require_peers!("curl");
+    let base = temp_dir();
+    let root = base.join("www");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("f.txt"), "version 1\n").unwrap();
+    std::fs::write(base.join("secret.txt"), "must not leak").unwrap();
+    let s = server_with_testkit_cert(&["--root", root.to_str().unwrap()]);
+    let url = s.url("/f.txt");
+    // Twice on one connection: the second is a cache hit.
+    let body = ok_body(&curl(&s, &["--http2", &url, &url]));
+    assert_eq!(body, "version 1\nversion 1\n");
+    std::fs::write(root.join("f.txt"), "version 2\n").unwrap();
+    assert_eq!(ok_body(&curl(&s, &[&url])), "version 2\n");
+    std::fs::remove_file(root.join("f.txt")).unwrap();
+    assert_eq!(status_of(&s, "/f.txt"), "404");
+    #[cfg(unix)]
+    {
+        std::fs::write(root.join("f.txt"), "version 3\n").unwrap();
+        assert_eq!(ok_body(&curl(&s, &[&url])), "version 3\n");
+        std::fs::remove_file(root.join("f.txt")).unwrap();
+        std::os::unix::fs::symlink(base.join("secret.txt"), root.join("f.txt")).unwrap();
+        assert_eq!(status_of(&s, "/f.txt"), "403");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -163,3 +163,56 @@ async fn wrong_name_fails_on_both_sides() {
     );
     assert!(server.await.unwrap());
 }
+
+/// Counts the application data records a connection receives, and their sizes.
+struct Records(std::sync::Mutex<Vec<usize>>);
+impl clasp::trace::Observer for Records {
+    fn on_event(&self, event: &clasp::trace::HandshakeEvent<'_>) {
+        if let (clasp::trace::Direction::Received, clasp::trace::EventKind::ApplicationData(n)) =
+            (event.direction, event.kind)
+        {
+            self.0.lock().unwrap().push(n);
+        }
+    }
+}
+
+/// A vectored write of small pieces (how hyper's HTTP/2 writes a response) is taken whole and
+/// arrives as one record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vectored_write_of_small_pieces_is_one_record() {
+    let (ccfg, scfg) = configs(false);
+    let (l, port) = listener().await;
+    let acceptor = TlsAcceptor::from(scfg);
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        let bufs = [
+            io::IoSlice::new(b"headers"),
+            io::IoSlice::new(b""),
+            io::IoSlice::new(b"|data frame|"),
+            io::IoSlice::new(&[b'x'; 1400]),
+        ];
+        let n = tls.write_vectored(&bufs).await.unwrap();
+        assert_eq!(n, 7 + 12 + 1400);
+        tls.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let _ = tls.read_to_end(&mut rest).await;
+    });
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let records = Arc::new(Records(std::sync::Mutex::new(Vec::new())));
+    let obs: Arc<dyn clasp::trace::Observer> = records.clone();
+    let mut tls = TlsConnector::from(ccfg)
+        .connect_with(ServerName::try_from("localhost").unwrap(), tcp, |c| {
+            c.set_observer(obs);
+        })
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    tls.read_to_end(&mut got).await.unwrap();
+    let mut want = b"headers|data frame|".to_vec();
+    want.extend_from_slice(&[b'x'; 1400]);
+    assert_eq!(got, want);
+    assert_eq!(*records.0.lock().unwrap(), vec![1419]);
+    tls.shutdown().await.unwrap();
+    server.await.unwrap();
+}

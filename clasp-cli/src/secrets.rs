@@ -26,12 +26,12 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clasp::conn::Negotiated;
+use clasp::crypto::tls12::prf;
+use clasp::crypto::tls13::hkdf_expand_label;
 use clasp::crypto::{
     aws_lc, ActiveKeyExchange, CompletedKeyExchange, CryptoError, CryptoProvider, HashAlgorithm,
     RsaEncrypter, SharedSecret, SupportedKxGroup,
 };
-use clasp::key_schedule::tls12::prf;
-use clasp::key_schedule::tls13::hkdf_expand_label;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{HandshakeType, NamedGroup, ProtocolVersion};
 use clasp::msgs::handshake::HELLO_RETRY_REQUEST_RANDOM;

@@ -74,12 +74,16 @@ pub mod conn;
 pub mod crypto;
 pub mod error;
 mod handshake;
-pub mod key_schedule;
+#[cfg(feature = "internal")]
+#[doc(hidden)]
+pub mod internal;
+pub(crate) mod key_schedule;
 pub mod keylog;
 pub mod msgs;
 pub mod ocsp;
 pub mod psk;
 pub mod record;
+pub mod recorded;
 pub mod session;
 pub mod sign;
 pub mod stream;

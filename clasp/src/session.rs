@@ -162,7 +162,7 @@ impl TicketKeys {
         }
         // Condense any length to one hash-sized secret (kept, zeroized on drop).
         let hkdf = provider.hkdf(crate::crypto::HashAlgorithm::Sha256);
-        let secret = hkdf.extract(b"clasp ticket secret", secret);
+        let secret: SecretBytes = hkdf.extract(b"clasp ticket secret", secret).into();
         let epoch = now / rotation_secs;
         let keys = Keys {
             current: derived_key(provider, &secret, epoch, rotation_secs)?,

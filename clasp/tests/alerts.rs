@@ -64,7 +64,6 @@ use std::sync::{Arc, Mutex};
 use clasp::error::{InvalidMessage, PeerMisbehaved};
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType};
-use clasp::record::RecordEncrypter;
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 
 mod common;
@@ -106,9 +105,10 @@ fn forged_tls13_record(log: &MemoryKeyLog, label: &str, typ: ContentType, body: 
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let mut record = Vec::new();
     enc.seal_record(typ, body, &mut record).unwrap();
     record
@@ -513,9 +513,10 @@ fn endless_empty_application_data_records_are_unexpected_message() {
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let mut flood = Vec::new();
     for _ in 0..100 {
         enc.seal_record(ContentType::ApplicationData, &[], &mut flood)
@@ -540,7 +541,6 @@ fn endless_empty_application_data_records_are_unexpected_message() {
 /// logged master secret) ends the connection with a no_renegotiation alert.
 #[test]
 fn tls12_hello_request_after_the_handshake_is_no_renegotiation() {
-    use clasp::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
     use clasp::msgs::enums::ProtocolVersion;
 
     let suite_id = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
@@ -564,22 +564,13 @@ fn tls12_hello_request_after_the_handshake_is_no_renegotiation() {
     assert!(!client.is_handshaking());
 
     let provider = clasp::crypto::aws_lc::default_provider();
-    let suite = clasp::suites::lookup(suite_id).unwrap();
     let master = log.0.lock().unwrap()["CLIENT_RANDOM"].clone();
-    let ms = MasterSecret::from_session(
-        provider.hmac(suite.hash),
+    let (_, mut enc) = clasp::internal::tls12_record_encrypters(
+        &provider,
+        suite_id,
         &master,
-        ConnectionRandoms {
-            client: client_random,
-            server: server_random,
-        },
-    )
-    .unwrap();
-    let block = ms.key_block(suite.aead).unwrap();
-    let mut enc = RecordEncrypter::tls12(
-        provider.aead(suite.aead),
-        block.server.key(),
-        block.server.iv(),
+        client_random,
+        server_random,
     )
     .unwrap();
     // Sequence 0 was the server's Finished; the HelloRequest is record 1.
@@ -652,9 +643,10 @@ fn more_than_four_user_canceled_alerts_in_a_row_are_unexpected_message() {
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let user_canceled = [1u8, 90];
     let mut four = Vec::new();
     for _ in 0..4 {

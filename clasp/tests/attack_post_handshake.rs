@@ -90,9 +90,9 @@ impl Forger {
         let hkdf = provider.hkdf(suite.hash);
         let mut key = vec![0u8; suite.aead.key_len()];
         let mut iv = [0u8; 12];
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
-        RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap()
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap()
     }
 
     fn seal(&mut self, typ: ContentType, payload: &[u8]) -> Vec<u8> {
@@ -108,7 +108,7 @@ impl Forger {
         let provider = clasp::crypto::aws_lc::default_provider();
         let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
         let mut next = vec![0u8; self.secret.len()];
-        clasp::key_schedule::tls13::hkdf_expand_label(
+        clasp::crypto::tls13::hkdf_expand_label(
             provider.hkdf(suite.hash),
             &self.secret,
             b"traffic upd",

@@ -102,13 +102,13 @@ pub struct TrafficKeys {
 impl TrafficKeys {
     /// The AEAD key bytes.
     #[must_use]
-    pub fn key(&self) -> &[u8] {
+    pub(crate) fn key(&self) -> &[u8] {
         self.key.as_bytes()
     }
 
     /// The IV bytes (see the type docs for the length).
     #[must_use]
-    pub fn iv(&self) -> &[u8] {
+    pub(crate) fn iv(&self) -> &[u8] {
         self.iv.as_bytes()
     }
 }

@@ -158,7 +158,7 @@ impl RecordDecrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, true).map(Self)
     }
 
@@ -167,7 +167,7 @@ impl RecordDecrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, false).map(Self)
     }
 
@@ -314,7 +314,7 @@ impl RecordEncrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, true).map(Self)
     }
 
@@ -322,7 +322,7 @@ impl RecordEncrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, false).map(Self)
     }
 

@@ -939,9 +939,9 @@ impl ConnectionCommon {
     /// connection struct itself, `Arc`s shared with the config (observer, key log, config), the
     /// heap inside the decoded ClientHello (see [`ServerConnection::client_hello`]) and aws-lc's
     /// own C allocations behind the AEAD keys.
-    #[doc(hidden)]
+    #[cfg(feature = "internal")]
     #[must_use]
-    pub fn heap_breakdown(&self) -> Vec<(&'static str, usize)> {
+    pub(crate) fn heap_breakdown(&self) -> Vec<(&'static str, usize)> {
         let c = &self.common;
         let mut out = Vec::new();
         if let Some(state) = &self.state {
@@ -985,8 +985,9 @@ impl ConnectionCommon {
     }
 
     /// Bytes of memory held by buffers (for measuring idle connection size).
+    #[cfg(feature = "internal")]
     #[must_use]
-    pub fn buffer_capacity(&self) -> usize {
+    pub(crate) fn buffer_capacity(&self) -> usize {
         self.common.deframer.capacity()
             + self.common.sendbuf.capacity()
             + self.common.joiner.capacity()

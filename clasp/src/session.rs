@@ -731,10 +731,9 @@ impl Tls12Session {
 /// Fuzzing only (feature `fuzzing`): decodes `bytes` as the sealed plaintext of a TLS 1.3 and
 /// of a TLS 1.2 ticket. Returns `false` if one decodes but does not re-encode to exactly
 /// `bytes` (the `ticket` fuzz target asserts it never does).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
+#[cfg(feature = "internal")]
 #[must_use]
-pub fn fuzz_ticket_plaintext(bytes: &[u8]) -> bool {
+pub(crate) fn fuzz_ticket_plaintext(bytes: &[u8]) -> bool {
     let tls13 = Tls13Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
     let tls12 = Tls12Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
     tls13 && tls12

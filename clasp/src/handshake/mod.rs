@@ -61,6 +61,7 @@ pub(crate) trait State: Send + Sync {
 
     /// Adds this state's Rust heap, part by part, to `out` (for
     /// `ConnectionCommon::heap_breakdown`): by default the boxed struct alone.
+    #[cfg(feature = "internal")]
     fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
         out.push((
             "handshake state (boxed struct)",

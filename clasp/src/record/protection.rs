@@ -111,6 +111,7 @@ impl Cipher {
     }
 
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     fn heap_size(&self) -> usize {
         core::mem::size_of_val(&*self.key)
     }
@@ -150,6 +151,7 @@ pub struct RecordDecrypter(Cipher);
 
 impl RecordDecrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     pub(crate) fn heap_size(&self) -> usize {
         self.0.heap_size()
     }
@@ -306,6 +308,7 @@ pub struct RecordEncrypter(Cipher);
 
 impl RecordEncrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     pub(crate) fn heap_size(&self) -> usize {
         self.0.heap_size()
     }

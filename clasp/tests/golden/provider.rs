@@ -70,7 +70,7 @@ impl SupportedKxGroup for FixedEcdh {
     }
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
-        aws_lc::kx::ecdh_from_private(self.name, self.private)
+        clasp::internal::ecdh_from_private(self.name, self.private)
     }
 }
 

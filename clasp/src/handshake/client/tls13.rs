@@ -776,6 +776,7 @@ impl ExpectTraffic {
 }
 
 impl State for ExpectTraffic {
+    #[cfg(feature = "internal")]
     fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
         out.push((
             "TLS 1.3 client ExpectTraffic (boxed struct)",

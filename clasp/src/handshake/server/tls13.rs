@@ -17,6 +17,7 @@ use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
     Tls13Crypto,
 };
+use crate::key_schedule::{BinderVerified, FinishedVerified};
 use crate::msgs::enums::{
     ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, PskKeyExchangeMode, SignatureScheme,
 };
@@ -548,6 +549,8 @@ fn external_psk_hint(
 
 /// An external PSK accepted (RFC 8446 §4.2.11).
 struct ExternalAccepted {
+    /// RFC 8446 §4.2.11.2: accepted only with its binder verified.
+    _binder: BinderVerified,
     early: EarlySecret,
     index: u16,
     identity: Vec<u8>,
@@ -610,10 +613,11 @@ fn try_external_psk(
             Tls13Crypto::new(&config.provider, suite.hash),
             Some(psk.key()),
         );
-        early
+        let binder_verified = early
             .binder_key(PskKind::External)?
             .verify_binder(&binder_hash, &binder.0)?;
         return Ok(Some(ExternalAccepted {
+            _binder: binder_verified,
             early,
             index,
             identity: psk.identity().to_vec(),
@@ -625,6 +629,8 @@ fn try_external_psk(
 
 /// A ticket accepted for resumption.
 struct Resumed {
+    /// RFC 8446 §4.2.11.2: accepted only with its binder verified.
+    _binder: BinderVerified,
     early: EarlySecret,
     index: u16,
     session: Tls13Session,
@@ -703,7 +709,7 @@ fn try_resume(
             Tls13Crypto::new(&config.provider, suite.hash),
             Some(session.psk.as_bytes()),
         );
-        early
+        let binder_verified = early
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
         // The binder proves the client holds this session; whether the session's client
@@ -716,6 +722,7 @@ fn try_resume(
             return Ok(None);
         };
         return Ok(Some(Resumed {
+            _binder: binder_verified,
             early,
             index,
             client_age_ms: id.obfuscated_ticket_age.wrapping_sub(session.age_add),
@@ -1166,7 +1173,7 @@ impl State for ExpectFinished {
         let mut st = self.st;
         // RFC 8446 §4.4.4: verify the client Finished in constant time.
         let hash = st.transcript.current_hash()?;
-        let _finished = st.client_hs.verify_finished(&hash, &fin.verify_data)?;
+        let finished = st.client_hs.verify_finished(&hash, &fin.verify_data)?;
         st.transcript.add(msg.encoded());
         let provider = &st.config.provider;
         let keys = st.client_ap.traffic_keys(st.suite.aead)?;
@@ -1188,6 +1195,7 @@ impl State for ExpectFinished {
         }
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
+            _finished: finished,
             secrets: TrafficSecrets {
                 suite: st.suite,
                 aead: st.config.provider.aead(st.suite.aead),
@@ -1207,6 +1215,8 @@ impl State for ExpectFinished {
 
 /// The established connection (server side).
 struct ExpectTraffic {
+    /// RFC 8446 §4.4.4: no traffic state without the client's Finished verified.
+    _finished: FinishedVerified,
     secrets: TrafficSecrets,
     config: Arc<ServerConfig>,
     post_handshake_auth: bool,
@@ -1215,6 +1225,16 @@ struct ExpectTraffic {
     /// absent, which is the common case.
     transcript: Option<Box<Transcript>>,
     pha: PostHandshakeAuth,
+}
+
+/// RFC 8446 §4.6.2: the chain of a post-handshake authentication becomes the peer's only once
+/// the exchange's Finished verified (the proof is the argument).
+fn accept_post_handshake_chain(
+    cx: &mut CommonState,
+    chain: Vec<crate::verify::CertificateDer<'static>>,
+    _finished: FinishedVerified,
+) {
+    cx.negotiated.peer_certificates = chain;
 }
 
 /// Where a post-handshake authentication exchange stands (RFC 8446 §4.6.2).
@@ -1314,8 +1334,8 @@ impl ExpectTraffic {
                 let secret = self.secrets.theirs.as_ref().ok_or(
                     crate::error::InternalError::Unreachable("no traffic secret"),
                 )?;
-                secret.verify_finished(&hash, &fin.verify_data)?;
-                cx.negotiated.peer_certificates = chain;
+                let finished = secret.verify_finished(&hash, &fin.verify_data)?;
+                accept_post_handshake_chain(cx, chain, finished);
                 PostHandshakeAuth::Idle
             }
             (PostHandshakeAuth::Idle, _) => return Ok(false),

@@ -288,6 +288,7 @@ pub struct ClientConfigBuilder {
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     client_cert: Option<Arc<dyn ResolvesClientCert>>,
     client_cert_pending: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    client_cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
     disable_sni: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
@@ -391,6 +392,22 @@ impl ClientConfigBuilder {
         self
     }
 
+    /// Presents the certificate chain (end-entity first) and private key from these PEM files
+    /// when the server asks for one; the files are read by [`Self::build`]. The client-side
+    /// twin of [`ServerConfigBuilder::with_cert_files`].
+    #[must_use]
+    pub fn with_client_cert_files(
+        mut self,
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
+    ) -> Self {
+        self.client_cert_files = Some((
+            cert_path.as_ref().to_path_buf(),
+            key_path.as_ref().to_path_buf(),
+        ));
+        self
+    }
+
     /// Picks a client certificate with `resolver` when the server asks for one.
     #[must_use]
     pub fn with_client_cert_resolver(mut self, resolver: Arc<dyn ResolvesClientCert>) -> Self {
@@ -487,8 +504,11 @@ impl ClientConfigBuilder {
     /// verification per resumption; this turns it off, as BoringSSL and OpenSSL clients do.
     ///
     /// ```
+    /// # let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// let mut roots = clasp::verify::RootCertStore::empty();
+    /// roots.add(ca.cert.der())?;
     /// let config = clasp::ClientConfig::builder()
-    ///     .with_root_certificates(clasp::verify::RootCertStore::empty())
+    ///     .with_root_certificates(roots)
     ///     .without_resumption_reverification()
     ///     .build()?;
     /// # Ok::<(), clasp::Error>(())
@@ -577,7 +597,8 @@ impl ClientConfigBuilder {
     /// Validates and builds the config.
     ///
     /// # Errors
-    /// `ConfigError` when no versions, suites or groups remain, or a key is unusable.
+    /// `ConfigError` when no versions, suites or groups remain, a key is unusable, or the client
+    /// has no roots, no custom verifier and no external PSK ([`ConfigError::NoRootCertificates`]).
     pub fn build(self) -> Result<ClientConfig, Error> {
         let mut common = self.common;
         let Negotiable {
@@ -593,6 +614,13 @@ impl ClientConfigBuilder {
         }
         let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
             Some(v) => v,
+            // A client that can accept no server is refused here rather than at every handshake
+            // (a client with external PSKs may still be refused a certificate later: correct).
+            None if self.roots.as_ref().is_none_or(RootCertStore::is_empty)
+                && self.external_psks.is_empty() =>
+            {
+                return Err(ConfigError::NoRootCertificates.into());
+            }
             None => {
                 let v =
                     WebPkiServerVerifier::new(Arc::new(self.roots.unwrap_or_default()), &provider);
@@ -608,7 +636,13 @@ impl ClientConfigBuilder {
                 let ck = CertifiedKey::from_der(chain, key, &provider)?;
                 Some(Arc::new(SingleClientCert(Arc::new(ck))) as Arc<dyn ResolvesClientCert>)
             }
-            (None, None) => None,
+            (None, None) => match self.client_cert_files {
+                Some((chain, key)) => {
+                    let ck = CertifiedKey::from_pem_files(&chain, &key, &provider)?;
+                    Some(Arc::new(SingleClientCert(Arc::new(ck))) as Arc<dyn ResolvesClientCert>)
+                }
+                None => None,
+            },
         };
         let key_log = common.take_key_log();
         let time = common.take_time();
@@ -1056,7 +1090,9 @@ impl ServerConfigBuilder {
     /// Validates and builds the config.
     ///
     /// # Errors
-    /// `ConfigError` when no certificate, versions, suites or groups remain.
+    /// `ConfigError` when no versions, suites or groups remain, a key is unusable, there is
+    /// neither a certificate nor an external PSK ([`ConfigError::NoServerCertificate`]), or
+    /// client authentication has an empty root store ([`ConfigError::EmptyClientAuthRoots`]).
     pub fn build(self) -> Result<ServerConfig, Error> {
         let mut common = self.common;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
@@ -1106,12 +1142,15 @@ impl ServerConfigBuilder {
         } else if external_psks.is_some() {
             Arc::new(crate::sign::NoServerCert)
         } else {
-            return Err(ConfigError::BadCertificateChain.into());
+            return Err(ConfigError::NoServerCertificate.into());
         };
         let client_verifier: Option<Arc<dyn ClientCertVerifier>> =
             match (self.client_verifier, self.client_auth) {
                 (Some(v), _) => Some(v),
                 (None, None | Some(ClientAuth::None)) => None,
+                (None, Some(ClientAuth::Required(roots))) if roots.is_empty() => {
+                    return Err(ConfigError::EmptyClientAuthRoots.into());
+                }
                 (None, Some(ClientAuth::Optional(roots))) => Some(Arc::new(
                     WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Optional),
                 )),

@@ -865,15 +865,16 @@ impl ConnectionCommon {
         self.common.negotiated.version
     }
 
-    /// The negotiated cipher suite.
+    /// The negotiated cipher suite (rustls: `negotiated_cipher_suite`).
     #[must_use]
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+    pub fn negotiated_cipher_suite(&self) -> Option<CipherSuite> {
         self.common.negotiated.cipher_suite
     }
 
-    /// The negotiated key-exchange group.
+    /// The negotiated key-exchange group (rustls: `negotiated_key_exchange_group`); `None`
+    /// before the ServerHello, and for TLS 1.2 RSA key transport and psk_ke resumptions.
     #[must_use]
-    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+    pub fn negotiated_key_exchange_group(&self) -> Option<NamedGroup> {
         self.common.negotiated.group
     }
 

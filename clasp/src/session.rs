@@ -1055,8 +1055,16 @@ mod tests {
 
     #[test]
     fn client_tls12_sessions_are_reusable_and_bounded() {
-        let config = crate::config::ClientConfig::builder().build().unwrap();
-        let other = crate::config::ClientConfig::builder().build().unwrap();
+        let config = crate::config::ClientConfig::builder()
+            .dangerous()
+            .with_no_certificate_verification()
+            .build()
+            .unwrap();
+        let other = crate::config::ClientConfig::builder()
+            .dangerous()
+            .with_no_certificate_verification()
+            .build()
+            .unwrap();
         let c = ClientSessionCache::new(1);
         let entry = |id: u8| ClientTls12Session {
             session_id: vec![id],

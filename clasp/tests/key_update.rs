@@ -469,7 +469,7 @@ fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
     let log = Arc::new(MemoryKeyLog::default());
     let (mut client, mut server, _, _) = in_memory_pair(Some(log.clone()));
     let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
-    assert_eq!(client.cipher_suite(), Some(suite.suite));
+    assert_eq!(client.negotiated_cipher_suite(), Some(suite.suite));
     let record = forged_client_key_update(&log, 2);
 
     let mut rd = &record[..];

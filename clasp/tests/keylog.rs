@@ -181,7 +181,7 @@ fn clasp_client_session(
     let mut tls = clasp::Stream::new(conn, connect(server.port()));
     tls.complete_handshake()
         .unwrap_or_else(|e| panic!("handshake: {e:?}\n{}", server.dump()));
-    assert_eq!(tls.conn().cipher_suite(), Some(suite));
+    assert_eq!(tls.conn().negotiated_cipher_suite(), Some(suite));
     tls.write_all(LINE).unwrap();
     let mut got = vec![0u8; LINE_REV.len()];
     tls.read_exact(&mut got).unwrap();

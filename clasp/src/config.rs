@@ -289,6 +289,7 @@ pub struct ClientConfigBuilder {
     client_cert: Option<Arc<dyn ResolvesClientCert>>,
     client_cert_pending: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     client_cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    allow_dhe: bool,
     disable_sni: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
@@ -405,6 +406,16 @@ impl ClientConfigBuilder {
             cert_path.as_ref().to_path_buf(),
             key_path.as_ref().to_path_buf(),
         ));
+        self
+    }
+
+    /// Offers the TLS 1.2 finite-field DHE suites (RFC 5246 §7.4.3, with the RFC 7919 groups)
+    /// in the default suite list. Off by default, as on the server: DHE only matters for old
+    /// peers and costs far more than ECDHE. Naming DHE suites in [`Self::with_cipher_suites`]
+    /// offers them too.
+    #[must_use]
+    pub fn allow_dhe(mut self, allow: bool) -> Self {
+        self.allow_dhe = allow;
         self
     }
 
@@ -606,7 +617,7 @@ impl ClientConfigBuilder {
             versions,
             suites,
             groups,
-        } = common.negotiable(true, DEFAULT_GROUPS)?;
+        } = common.negotiable(self.allow_dhe, DEFAULT_GROUPS)?;
         let key_share_groups = choose_key_shares(&groups, self.key_shares.as_deref());
         let psk_modes = check_psk_modes(self.psk_modes.as_deref())?;
         if !self.external_psks.is_empty() && !versions.contains(&ProtocolVersion::TLSv1_3) {

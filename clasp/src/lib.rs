@@ -10,7 +10,7 @@
 //! Cryptography comes from a [`crypto::CryptoProvider`] (aws-lc-rs by default), X.509 path
 //! validation from rustls-webpki ([`verify`]). Defaults are conservative: TLS 1.3 and 1.2, AEAD
 //! suites only, X25519MLKEM768 / X25519 / P-256 / P-384; TLS 1.2 RSA key exchange, finite-field
-//! DHE and 0-RTT are off until enabled; renegotiation is refused.
+//! DHE (`allow_dhe` on either builder) and 0-RTT are off until enabled; renegotiation is refused.
 //!
 //! # Example: a client and a server in one process
 //!

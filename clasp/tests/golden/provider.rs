@@ -126,6 +126,8 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .without_resumption()
             // Recorded before clasp asked for OCSP staples by default: keep the wire the same.
             .request_ocsp_stapling(false)
+            // Recorded while the client offered the TLS 1.2 DHE suites by default: same wire.
+            .allow_dhe(true)
             .build()
             .expect("golden client config"),
     )

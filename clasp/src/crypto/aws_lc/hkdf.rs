@@ -1,6 +1,6 @@
 //! HKDF (RFC 5869) over `aws_lc_rs::hmac` and `aws_lc_rs::hkdf`.
 //!
-//! Extract is computed as HMAC(salt, IKM) so the PRK can be held as a [`OkmBlock`](crate::crypto::OkmBlock) (the TLS 1.3
+//! Extract is computed as HMAC(salt, IKM) so the PRK can be held as a [`OkmBlock`] (the TLS 1.3
 //! key schedule needs the raw secrets, RFC 8446 §7.1); Expand uses aws-lc's HKDF-Expand on that PRK.
 //! [`Hkdf::expander`] keys an `aws_lc_rs::hmac::Key` with the PRK once and computes each
 //! Expand's T(i) blocks as HMACs under it (RFC 5869 §2.3), so several Expands of one secret pay

@@ -22,11 +22,11 @@ mod external_psk_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod negotiation_rule_tests;
+#[cfg(test)]
 mod ocsp_tests;
 #[cfg(test)]
 mod resumption_tests;
-#[cfg(test)]
-mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;
 pub(crate) mod server;

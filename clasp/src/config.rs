@@ -327,10 +327,12 @@ impl ClientConfigBuilder {
         Ok(self)
     }
 
-    /// Trusts the operating system's certificate store.
+    /// Trusts the operating system's certificate store (cargo feature `native-roots`, which the
+    /// `clasp` tool enables; a library user who ships its own roots does not pay for it).
     ///
     /// # Errors
     /// When the system store cannot be read.
+    #[cfg(feature = "native-roots")]
     pub fn with_native_roots(mut self) -> Result<Self, Error> {
         let native = RootCertStore::with_native_roots()?;
         let mut roots = self.roots.take().unwrap_or_default();

@@ -86,7 +86,7 @@ pub fn memory_breakdown(
     };
     let mut s = Breakdown {
         size_of: size_of::<ServerConnection>(),
-        parts: owned(clasp::internal::heap_breakdown(&server)),
+        parts: owned(clasp::internal::heap_breakdown(server)),
         ..Breakdown::default()
     };
     if let Some((ch, _)) = server.client_hello() {
@@ -98,7 +98,7 @@ pub fn memory_breakdown(
     }
     let mut c = Breakdown {
         size_of: size_of::<ClientConnection>(),
-        parts: owned(clasp::internal::heap_breakdown(&client)),
+        parts: owned(clasp::internal::heap_breakdown(client)),
         ..Breakdown::default()
     };
 

@@ -183,7 +183,7 @@ fn every_tls12_suite_handshakes_and_carries_data() {
                 Some(NamedGroup::FFDHE2048)
             ),
             KeyExchange::Ecdhe => {
-                assert_eq!(c.negotiated_key_exchange_group(), Some(NamedGroup::X25519))
+                assert_eq!(c.negotiated_key_exchange_group(), Some(NamedGroup::X25519));
             }
             _ => assert_eq!(c.negotiated_key_exchange_group(), None),
         }

@@ -183,7 +183,7 @@ pub mod stream;
 pub mod suites;
 pub mod time;
 pub mod trace;
-pub mod transcript;
+pub(crate) mod transcript;
 pub mod verify;
 
 #[cfg(test)]

@@ -9,6 +9,13 @@
 //! abbreviated handshake of the same session (RFC 5246 §7.3).
 //!
 //! It must never: reach a live connection's key schedule, or print a secret in `Debug`.
+//!
+//! Record protection cannot be built from raw key bytes outside the crate:
+//!
+//! ```compile_fail
+//! let aead = clasp::crypto::aws_lc::default_provider().aead(clasp::crypto::AeadAlgorithm::Aes128Gcm);
+//! let _ = clasp::record::RecordEncrypter::tls13(aead, &[0u8; 16], &[0u8; 12]);
+//! ```
 
 use core::fmt;
 use core::ops::Range;

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clasp::conn::PENDING_OUTPUT_LIMIT;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::verify::RootCertStore;
 use clasp::{ClientConfig, ClientConnection, ServerConfig};

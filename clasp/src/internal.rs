@@ -17,7 +17,7 @@ use crate::crypto::{Aead, CryptoProvider};
 use crate::error::Error;
 use crate::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
 use crate::msgs::enums::CipherSuite;
-use crate::record::RecordEncrypter;
+pub use crate::record::{Deframer, RecordEncrypter};
 
 /// A TLS 1.3 record encrypter from a key and IV (RFC 8446 §7.3), for a test playing a peer.
 ///

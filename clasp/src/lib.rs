@@ -175,7 +175,7 @@ pub mod keylog;
 pub mod msgs;
 pub mod ocsp;
 pub mod psk;
-pub mod record;
+pub(crate) mod record;
 pub mod recorded;
 pub mod session;
 pub mod sign;

@@ -14,7 +14,7 @@
 //!
 //! ```compile_fail
 //! let aead = clasp::crypto::aws_lc::default_provider().aead(clasp::crypto::AeadAlgorithm::Aes128Gcm);
-//! let _ = clasp::record::RecordEncrypter::tls13(aead, &[0u8; 16], &[0u8; 12]);
+//! let _ = clasp::internal::RecordEncrypter::tls13(aead, &[0u8; 16], &[0u8; 12]);
 //! ```
 
 use core::fmt;
@@ -24,7 +24,10 @@ use crate::crypto::{CryptoProvider, HashOutput, SecretBytes, SharedSecret};
 use crate::error::{Error, InternalError};
 use crate::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
 use crate::msgs::enums::{CipherSuite, ContentType};
-use crate::record::{RecordDecrypter, RecordHeader};
+use crate::record::RecordDecrypter;
+/// The 5-byte record header (RFC 8446 §5.1), which [`Tls12Recording::open`] takes; parse one with
+/// [`RecordHeader::parse`].
+pub use crate::record::{RecordHeader, HEADER_LEN};
 use crate::suites::{self, SuiteInfo};
 
 /// A TLS 1.2 master secret recovered offline; opaque (no accessor for its bytes), zeroized on

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use clasp::error::PeerMisbehaved;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, ProtocolVersion};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::KeyType;

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use clasp::error::PeerMisbehaved;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::{KeyType, TestPki};

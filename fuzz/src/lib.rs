@@ -20,9 +20,9 @@ pub mod scenario;
 pub use scenario::handshake;
 
 use clasp::crypto::{ActiveKeyExchange, CryptoError, SecureRandom, SupportedKxGroup};
+use clasp::internal::Deframer;
 use clasp::msgs::enums::{NamedGroup, ProtocolVersion};
 use clasp::msgs::handshake::HandshakeMessage;
-use clasp::record::Deframer;
 use clasp::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 

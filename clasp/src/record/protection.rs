@@ -331,12 +331,14 @@ impl RecordEncrypter {
 
     /// Whether this encrypter uses the TLS 1.3 record format.
     #[must_use]
+    #[cfg(test)]
     pub fn is_tls13(&self) -> bool {
         self.0.format == Format::Tls13
     }
 
     /// Number of records sealed so far (the next record's sequence number).
     #[must_use]
+    #[cfg(test)]
     pub fn seq(&self) -> u64 {
         self.0.seq
     }

@@ -1,7 +1,7 @@
 //! `--only memory-breakdown`: where the bytes of an idle clasp connection go.
 //!
 //! After a TLS 1.3 handshake (no resumption, the benchmark's configs), each connection reports
-//! its Rust heap part by part (`ConnectionCommon::heap_breakdown`, sizes from `size_of_val` and
+//! its Rust heap part by part (`clasp::internal::heap_breakdown`, sizes from `size_of_val` and
 //! capacities). This module checks those parts against the counting allocator: the heap freed
 //! when the connection is dropped, minus the sum of the parts, is printed as *unaccounted* (it
 //! should be 0, or the size of something not itemised). The heap inside a retained decoded
@@ -86,7 +86,7 @@ pub fn memory_breakdown(
     };
     let mut s = Breakdown {
         size_of: size_of::<ServerConnection>(),
-        parts: owned(server.heap_breakdown()),
+        parts: owned(clasp::internal::heap_breakdown(server)),
         ..Breakdown::default()
     };
     if let Some((ch, _)) = server.client_hello() {
@@ -98,7 +98,7 @@ pub fn memory_breakdown(
     }
     let mut c = Breakdown {
         size_of: size_of::<ClientConnection>(),
-        parts: owned(client.heap_breakdown()),
+        parts: owned(clasp::internal::heap_breakdown(client)),
         ..Breakdown::default()
     };
 

@@ -122,7 +122,7 @@ macro_rules! clasp_endpoint {
                 would_block_is_zero(self.reader().read(buf))
             }
             fn buffer_capacity(&self) -> Option<usize> {
-                Some(clasp::ConnectionCommon::buffer_capacity(self))
+                Some(clasp::internal::buffer_capacity(self))
             }
             fn resumed(&self) -> bool {
                 self.negotiated().resumed

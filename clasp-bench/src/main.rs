@@ -834,7 +834,7 @@ mod tests {
             let (cc, _) = connected(&c).unwrap();
             assert!(cc.buffer_capacity().is_some());
             assert_eq!(
-                cc.cipher_suite(),
+                cc.negotiated_cipher_suite(),
                 Some(match suite {
                     Suite::Aes128Gcm => CipherSuite::TLS_AES_128_GCM_SHA256,
                     Suite::Chacha20Poly1305 => CipherSuite::TLS_CHACHA20_POLY1305_SHA256,

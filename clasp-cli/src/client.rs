@@ -177,8 +177,8 @@ pub struct Args {
     /// Signature schemes to offer, as IANA names (e.g. `--sigalgs ecdsa_secp256r1_sha256`).
     #[arg(long, value_name = "LIST", value_parser = knobs::parse_list)]
     pub sigalgs: Option<NameList>,
-    /// Also offer the RFC 7919 finite-field groups (ffdhe2048/3072/4096): TLS 1.3 FFDHE and
-    /// the hint a TLS 1.2 DHE server needs.
+    /// Also offer the TLS 1.2 DHE suites and the RFC 7919 finite-field groups
+    /// (ffdhe2048/3072/4096): TLS 1.3 FFDHE and the hint a TLS 1.2 DHE server needs.
     #[arg(long)]
     pub allow_dhe: bool,
     /// Offer the TLS 1.2 RSA key exchange suites (no forward secrecy; off by default).
@@ -383,6 +383,8 @@ fn build_config(args: &Args) -> Result<ClientConfig, u8> {
     if let Some(g) = &groups {
         b = b.with_groups(g);
     }
+    // The TLS 1.2 DHE suites are off by default in the library, on the client as on the server.
+    b = b.allow_dhe(args.allow_dhe);
     if let Some(list) = &args.suites {
         let suites = knobs::suites(list, args.tls12, args.tls13).map_err(|m| usage(&m))?;
         if let (Some(s), false) = (knobs::needs(&suites, KeyExchange::Rsa), args.allow_rsa_kx) {

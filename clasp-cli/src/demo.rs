@@ -597,7 +597,7 @@ fn steal(
     key: &PrivateKeyDer<'static>,
     observed: &[crate::wire::Observation],
 ) -> Vec<crate::steal_key::Outcome> {
-    let mut earlier: Option<clasp::crypto::SecretBytes> = None;
+    let mut earlier: Option<clasp::recorded::Tls12MasterSecret> = None;
     observed
         .iter()
         .map(|o| {

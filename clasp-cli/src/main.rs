@@ -1,6 +1,6 @@
 //! `clasp`: a readable TLS tool built on the clasp library.
 //!
-//! One module per subcommand (`demo`, `client`; `server` arrives later), plus the shared ladder
+//! One module per subcommand (`demo`, `client`, `server`), plus the shared ladder
 //! renderer (`ladder`), certificate summaries (`x509`) and translations (`i18n`). The tool is a
 //! thin driver: every protocol decision is the library's.
 

@@ -13,8 +13,9 @@
 //!   exists only in this module and only with `--secrets`.
 //! - **Everything else** (early, handshake and master secrets of TLS 1.3; the TLS 1.2 master
 //!   secret again; the key block; record keys and IVs) is derived here from those values with the
-//!   RFC formulas through the library's own public functions (`hkdf_expand_label`, the provider's
-//!   HKDF-Extract, `tls12::prf`), and the secrets the key log also gave are compared with the
+//!   RFC formulas through the library's own public functions (`clasp::crypto::tls13::
+//!   hkdf_expand_label`, the provider's HKDF-Extract, `clasp::crypto::tls12::prf`; the key
+//!   schedule itself is crate-private), and the secrets the key log also gave are compared with the
 //!   derived ones: a ✓ means the formula printed is the one the library used.
 //!
 //! Secret bytes live in `SharedSecret` (zeroized on drop, redacted in `Debug`); nothing here
@@ -26,12 +27,12 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use clasp::conn::Negotiated;
+use clasp::crypto::tls12::prf;
+use clasp::crypto::tls13::hkdf_expand_label;
 use clasp::crypto::{
     aws_lc, ActiveKeyExchange, CompletedKeyExchange, CryptoError, CryptoProvider, HashAlgorithm,
     RsaEncrypter, SharedSecret, SupportedKxGroup,
 };
-use clasp::key_schedule::tls12::prf;
-use clasp::key_schedule::tls13::hkdf_expand_label;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{HandshakeType, NamedGroup, ProtocolVersion};
 use clasp::msgs::handshake::HELLO_RETRY_REQUEST_RANDOM;
@@ -307,7 +308,7 @@ impl ActiveKeyExchange for CapturingKx {
 }
 
 /// A copy of secret bytes that is wiped on drop (`SharedSecret`: zeroizing, redacted `Debug`,
-/// no `Clone`, any length; the library's `SecretBytes` holds at most 64 bytes, less than an
+/// no `Clone`, any length; the provider's `OkmBlock` holds at most 64 bytes, less than an
 /// FFDHE result or a ChaCha20 key block).
 fn secret(b: &[u8]) -> SharedSecret {
     SharedSecret::new(b.to_vec())

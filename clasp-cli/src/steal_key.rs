@@ -13,15 +13,17 @@
 //! ephemeral private values that were never stored, so the same attempt ends with
 //! [`Outcome::NoKeyTransport`].
 //!
-//! Nothing here is re-implemented: the PRF, key block and record decryption are
-//! `clasp::key_schedule::tls12` and `clasp::record::RecordDecrypter`, all public API.
+//! Nothing here is re-implemented: the PRF, key block and record decryption are the library's,
+//! reached through `clasp::recorded::Tls12Recording`, its one deliberate route for opening a
+//! recorded TLS 1.2 connection from a secret the caller already holds (here: the pre-master
+//! secret the provider's RSA decryption gave). No key or IV bytes leave the library; the
+//! recovered master secret stays opaque ([`Tls12MasterSecret`]).
 
 use clasp::crypto::aws_lc::default_provider;
-use clasp::crypto::SecretBytes;
-use clasp::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
+use clasp::crypto::SharedSecret;
 use clasp::msgs::enums::{CipherSuite, ContentType, ExtensionType, ProtocolVersion};
 use clasp::msgs::handshake::{HandshakeMessage, HandshakePayload};
-use clasp::record::RecordDecrypter;
+use clasp::recorded::{Sender, Tls12MasterSecret, Tls12Recording};
 use clasp::suites::{self, KeyExchange};
 use rustls_pki_types::PrivateKeyDer;
 use serde_json::{json, Value as Json};
@@ -84,7 +86,7 @@ pub struct Recovered {
     /// Records opened.
     pub records: usize,
     /// The master secret (kept for a later resumed session of the same recording).
-    pub master: SecretBytes,
+    pub master: Tls12MasterSecret,
 }
 
 fn messages(o: &Observation, dir: Dir) -> impl Iterator<Item = &crate::wire::Observed> {
@@ -104,7 +106,7 @@ fn decode(raw: &[u8]) -> Option<HandshakeMessage> {
 pub fn attack(
     o: &Observation,
     stolen: &PrivateKeyDer<'static>,
-    earlier: Option<&SecretBytes>,
+    earlier: Option<&Tls12MasterSecret>,
 ) -> Outcome {
     let hello = |dir, want_client: bool| {
         messages(o, dir).find_map(|m| match decode(&m.raw)?.payload() {
@@ -137,11 +139,6 @@ pub fn attack(
         .find_extension(ExtensionType::ExtendedMasterSecret)
         .is_some();
     let provider = default_provider();
-    let hmac = provider.hmac(suite.hash);
-    let randoms = ConnectionRandoms {
-        client: client_random,
-        server: server_random,
-    };
 
     // The handshake messages in the order they crossed the wire, up to and including the
     // ClientKeyExchange: RFC 7627 §3's session_hash input.
@@ -157,7 +154,7 @@ pub fn attack(
         }
     }
 
-    let master = match (cke, suite.kx) {
+    let recording = match (cke, suite.kx) {
         (_, KeyExchange::Ecdhe) => return Outcome::NoKeyTransport(Ephemeral::Ecdhe),
         (_, KeyExchange::Dhe) => return Outcome::NoKeyTransport(Ephemeral::Dhe),
         (None, _) => {
@@ -166,10 +163,7 @@ pub fn attack(
             let Some(ms) = earlier else {
                 return Outcome::Failed(Failure::ResumedUnknownSession);
             };
-            match MasterSecret::from_session(hmac, ms.as_bytes(), randoms) {
-                Ok(m) => m,
-                Err(_) => return Outcome::Failed(Failure::Library),
-            }
+            Tls12Recording::resumed(&provider, suite.suite, ms, client_random, server_random)
         }
         (Some(cke), _) => {
             // RFC 5246 §7.4.7.1: EncryptedPreMasterSecret under the server's RSA key.
@@ -183,37 +177,29 @@ pub fn attack(
                 return Outcome::Failed(Failure::KeyDoesNotDecrypt);
             };
             // A buffer large enough for any key, as the server uses (RFC 8017 §7.2.2);
-            // zeroized on drop (SecretBytes holds at most 64 bytes).
+            // zeroized on drop.
             let mut pms = zeroize::Zeroizing::new(vec![0u8; ct.len().max(1024)]);
             let n = match dec.decrypt_pkcs1(ct, &mut pms) {
                 // RFC 5246 §7.4.7.1: the PreMasterSecret is 48 bytes.
                 Ok(n) if n == 48 => n,
                 _ => return Outcome::Failed(Failure::KeyDoesNotDecrypt),
             };
-            let pms = SecretBytes::new(pms.get(..n).unwrap_or_default());
-            let m = if ems {
-                let session_hash = provider.hash(suite.hash).hash(&transcript);
-                MasterSecret::from_pre_master_extended(hmac, pms.as_bytes(), &session_hash, randoms)
-            } else {
-                MasterSecret::from_pre_master(hmac, pms.as_bytes(), randoms)
-            };
-            match m {
-                Ok(m) => m,
-                Err(_) => return Outcome::Failed(Failure::Library),
-            }
+            let pms = SharedSecret::new(pms.get(..n).unwrap_or_default().to_vec());
+            let session_hash = ems.then(|| provider.hash(suite.hash).hash(&transcript));
+            Tls12Recording::from_pre_master(
+                &provider,
+                suite.suite,
+                &pms,
+                session_hash.as_ref(),
+                client_random,
+                server_random,
+            )
         }
     };
+    let Ok(mut recording) = recording else {
+        return Outcome::Failed(Failure::Library);
+    };
     let resumed = cke_absent(o);
-    let Ok(kb) = master.key_block(suite.aead) else {
-        return Outcome::Failed(Failure::Library);
-    };
-    let aead = provider.aead(suite.aead);
-    let (Ok(mut cdec), Ok(mut sdec)) = (
-        RecordDecrypter::tls12(aead, kb.client.key(), kb.client.iv()),
-        RecordDecrypter::tls12(aead, kb.server.key(), kb.server.iv()),
-    ) else {
-        return Outcome::Failed(Failure::Library);
-    };
     let mut out = Recovered {
         suite: suite.suite,
         ems,
@@ -221,15 +207,15 @@ pub fn attack(
         client: Vec::new(),
         server: Vec::new(),
         records: 0,
-        master: master.master_secret_for_session(),
+        master: recording.master_secret(),
     };
     for r in o.records.iter().filter(|r| r.encrypted) {
-        let (dec, sink) = match r.dir {
-            Dir::ClientToServer => (&mut cdec, &mut out.client),
-            Dir::ServerToClient => (&mut sdec, &mut out.server),
+        let (from, sink) = match r.dir {
+            Dir::ClientToServer => (Sender::Client, &mut out.client),
+            Dir::ServerToClient => (Sender::Server, &mut out.server),
         };
         let mut body = r.body.clone();
-        match dec.open_in_place(r.header, &mut body) {
+        match recording.open(from, r.header, &mut body) {
             Ok((typ, range)) => {
                 if typ == ContentType::ApplicationData {
                     sink.extend_from_slice(body.get(range).unwrap_or_default());

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use clasp::msgs::enums::{ContentType, ExtensionType, HandshakeType, ProtocolVersion};
 use clasp::msgs::extensions::ExtensionCodec as _;
 use clasp::msgs::handshake::{ClientHello, HandshakeMessage, HandshakePayload};
-use clasp::record::{RecordHeader, HEADER_LEN};
+use clasp::recorded::{RecordHeader, HEADER_LEN};
 use serde_json::{json, Value as Json};
 
 use crate::escape::printable;

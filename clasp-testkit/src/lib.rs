@@ -154,6 +154,21 @@ pub fn require_peer(bin: &str) -> bool {
     );
 }
 
+/// For a capability a test needs beyond a binary on `PATH` (capture rights, a working
+/// browser sandbox, …) that turned out to be missing: with `CLASP_ALLOW_MISSING_PEERS=1` prints
+/// `what` and returns (the caller then returns early); otherwise panics with `what`, like
+/// [`require_peer`].
+///
+/// # Panics
+/// Unless the variable is `1`.
+pub fn missing_capability(what: &str) {
+    if std::env::var(ALLOW_MISSING_ENV).is_ok_and(|v| v == "1") {
+        eprintln!("SKIPPED: {what} ({ALLOW_MISSING_ENV}=1)");
+        return;
+    }
+    panic!("{what}; fix the environment or set {ALLOW_MISSING_ENV}=1 to skip");
+}
+
 /// Returns from the enclosing test (after printing why) unless every named binary is
 /// available; see [`require_peer`].
 ///

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clasp::conn::PENDING_OUTPUT_LIMIT;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::verify::RootCertStore;
 use clasp::{ClientConfig, ClientConnection, ServerConfig};
@@ -74,9 +74,9 @@ impl Forger {
         let hkdf = provider.hkdf(suite.hash);
         let mut key = vec![0u8; suite.aead.key_len()];
         let mut iv = [0u8; 12];
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
-        RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap()
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap()
     }
 
     /// One byte of application data, then KeyUpdate(update_requested); later records use the
@@ -91,7 +91,7 @@ impl Forger {
         let provider = clasp::crypto::aws_lc::default_provider();
         let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
         let mut next = vec![0u8; self.secret.len()];
-        clasp::key_schedule::tls13::hkdf_expand_label(
+        clasp::crypto::tls13::hkdf_expand_label(
             provider.hkdf(suite.hash),
             &self.secret,
             b"traffic upd",

@@ -294,6 +294,8 @@ pub struct ClientConfigBuilder {
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     client_cert: Option<Arc<dyn ResolvesClientCert>>,
     client_cert_pending: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    client_cert_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    allow_dhe: bool,
     disable_sni: bool,
     session_cache: Option<Arc<crate::session::ClientSessionCache>>,
     enable_early_data: bool,
@@ -333,10 +335,12 @@ impl ClientConfigBuilder {
         Ok(self)
     }
 
-    /// Trusts the operating system's certificate store.
+    /// Trusts the operating system's certificate store (cargo feature `native-roots`, which the
+    /// `clasp` tool enables; a library user who ships its own roots does not pay for it).
     ///
     /// # Errors
     /// When the system store cannot be read.
+    #[cfg(feature = "native-roots")]
     pub fn with_native_roots(mut self) -> Result<Self, Error> {
         let native = RootCertStore::with_native_roots()?;
         let mut roots = self.roots.take().unwrap_or_default();
@@ -396,6 +400,32 @@ impl ClientConfigBuilder {
         key: PrivateKeyDer<'static>,
     ) -> Self {
         self.client_cert_pending = Some((chain, key));
+        self
+    }
+
+    /// Presents the certificate chain (end-entity first) and private key from these PEM files
+    /// when the server asks for one; the files are read by [`Self::build`]. The client-side
+    /// twin of [`ServerConfigBuilder::with_cert_files`].
+    #[must_use]
+    pub fn with_client_cert_files(
+        mut self,
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
+    ) -> Self {
+        self.client_cert_files = Some((
+            cert_path.as_ref().to_path_buf(),
+            key_path.as_ref().to_path_buf(),
+        ));
+        self
+    }
+
+    /// Offers the TLS 1.2 finite-field DHE suites (RFC 5246 §7.4.3, with the RFC 7919 groups)
+    /// in the default suite list. Off by default, as on the server: DHE only matters for old
+    /// peers and costs far more than ECDHE. Naming DHE suites in [`Self::with_cipher_suites`]
+    /// offers them too.
+    #[must_use]
+    pub fn allow_dhe(mut self, allow: bool) -> Self {
+        self.allow_dhe = allow;
         self
     }
 
@@ -495,8 +525,11 @@ impl ClientConfigBuilder {
     /// verification per resumption; this turns it off, as BoringSSL and OpenSSL clients do.
     ///
     /// ```
+    /// # let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    /// let mut roots = clasp::verify::RootCertStore::empty();
+    /// roots.add(ca.cert.der())?;
     /// let config = clasp::ClientConfig::builder()
-    ///     .with_root_certificates(clasp::verify::RootCertStore::empty())
+    ///     .with_root_certificates(roots)
     ///     .without_resumption_reverification()
     ///     .build()?;
     /// # Ok::<(), clasp::Error>(())
@@ -611,7 +644,8 @@ impl ClientConfigBuilder {
     /// Validates and builds the config.
     ///
     /// # Errors
-    /// `ConfigError` when no versions, suites or groups remain, or a key is unusable.
+    /// `ConfigError` when no versions, suites or groups remain, a key is unusable, or the client
+    /// has no roots, no custom verifier and no external PSK ([`ConfigError::NoRootCertificates`]).
     pub fn build(self) -> Result<ClientConfig, Error> {
         let mut common = self.common;
         let Negotiable {
@@ -619,7 +653,7 @@ impl ClientConfigBuilder {
             versions,
             suites,
             groups,
-        } = common.negotiable(true, DEFAULT_GROUPS)?;
+        } = common.negotiable(self.allow_dhe, DEFAULT_GROUPS)?;
         let key_share_groups = choose_key_shares(&groups, self.key_shares.as_deref());
         let psk_modes = check_psk_modes(self.psk_modes.as_deref())?;
         if !self.external_psks.is_empty() && !versions.contains(&ProtocolVersion::TLSv1_3) {
@@ -627,6 +661,13 @@ impl ClientConfigBuilder {
         }
         let verifier: Arc<dyn ServerCertVerifier> = match self.verifier {
             Some(v) => v,
+            // A client that can accept no server is refused here rather than at every handshake
+            // (a client with external PSKs may still be refused a certificate later: correct).
+            None if self.roots.as_ref().is_none_or(RootCertStore::is_empty)
+                && self.external_psks.is_empty() =>
+            {
+                return Err(ConfigError::NoRootCertificates.into());
+            }
             None => {
                 let v =
                     WebPkiServerVerifier::new(Arc::new(self.roots.unwrap_or_default()), &provider);
@@ -642,7 +683,13 @@ impl ClientConfigBuilder {
                 let ck = CertifiedKey::from_der(chain, key, &provider)?;
                 Some(Arc::new(SingleClientCert(Arc::new(ck))) as Arc<dyn ResolvesClientCert>)
             }
-            (None, None) => None,
+            (None, None) => match self.client_cert_files {
+                Some((chain, key)) => {
+                    let ck = CertifiedKey::from_pem_files(&chain, &key, &provider)?;
+                    Some(Arc::new(SingleClientCert(Arc::new(ck))) as Arc<dyn ResolvesClientCert>)
+                }
+                None => None,
+            },
         };
         let key_log = common.take_key_log();
         let time = common.take_time();
@@ -1154,7 +1201,9 @@ impl ServerConfigBuilder {
     /// Validates and builds the config.
     ///
     /// # Errors
-    /// `ConfigError` when no certificate, versions, suites or groups remain.
+    /// `ConfigError` when no versions, suites or groups remain, a key is unusable, there is
+    /// neither a certificate nor an external PSK ([`ConfigError::NoServerCertificate`]), or
+    /// client authentication has an empty root store ([`ConfigError::EmptyClientAuthRoots`]).
     pub fn build(self) -> Result<ServerConfig, Error> {
         let mut common = self.common;
         let default_groups: Vec<NamedGroup> = if self.allow_dhe {
@@ -1207,7 +1256,7 @@ impl ServerConfigBuilder {
         } else if external_psks.is_some() {
             Arc::new(crate::sign::NoServerCert)
         } else {
-            return Err(ConfigError::BadCertificateChain.into());
+            return Err(ConfigError::NoServerCertificate.into());
         };
         let cert_compression = check_cert_compression(self.cert_compression)?;
         let cert_compression_cache = crate::cert_compression::CompressionCache::warmed(
@@ -1220,6 +1269,9 @@ impl ServerConfigBuilder {
             match (self.client_verifier, self.client_auth) {
                 (Some(v), _) => Some(v),
                 (None, None | Some(ClientAuth::None)) => None,
+                (None, Some(ClientAuth::Required(roots))) if roots.is_empty() => {
+                    return Err(ConfigError::EmptyClientAuthRoots.into());
+                }
                 (None, Some(ClientAuth::Optional(roots))) => Some(Arc::new(
                     WebPkiClientVerifier::new(Arc::new(roots), &provider, ClientAuthMode::Optional),
                 )),

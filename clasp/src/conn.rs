@@ -888,15 +888,16 @@ impl ConnectionCommon {
         self.common.negotiated.version
     }
 
-    /// The negotiated cipher suite.
+    /// The negotiated cipher suite (rustls: `negotiated_cipher_suite`).
     #[must_use]
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+    pub fn negotiated_cipher_suite(&self) -> Option<CipherSuite> {
         self.common.negotiated.cipher_suite
     }
 
-    /// The negotiated key-exchange group.
+    /// The negotiated key-exchange group (rustls: `negotiated_key_exchange_group`); `None`
+    /// before the ServerHello, and for TLS 1.2 RSA key transport and psk_ke resumptions.
     #[must_use]
-    pub fn key_exchange_group(&self) -> Option<NamedGroup> {
+    pub fn negotiated_key_exchange_group(&self) -> Option<NamedGroup> {
         self.common.negotiated.group
     }
 
@@ -962,9 +963,9 @@ impl ConnectionCommon {
     /// connection struct itself, `Arc`s shared with the config (observer, key log, config), the
     /// heap inside the decoded ClientHello (see [`ServerConnection::client_hello`]) and aws-lc's
     /// own C allocations behind the AEAD keys.
-    #[doc(hidden)]
+    #[cfg(feature = "internal")]
     #[must_use]
-    pub fn heap_breakdown(&self) -> Vec<(&'static str, usize)> {
+    pub(crate) fn heap_breakdown(&self) -> Vec<(&'static str, usize)> {
         let c = &self.common;
         let mut out = Vec::new();
         if let Some(state) = &self.state {
@@ -1008,8 +1009,9 @@ impl ConnectionCommon {
     }
 
     /// Bytes of memory held by buffers (for measuring idle connection size).
+    #[cfg(feature = "internal")]
     #[must_use]
-    pub fn buffer_capacity(&self) -> usize {
+    pub(crate) fn buffer_capacity(&self) -> usize {
         self.common.deframer.capacity()
             + self.common.sendbuf.capacity()
             + self.common.joiner.capacity()

@@ -335,6 +335,61 @@ pub enum ConfigError {
     /// An OCSP response to staple that is empty or longer than 64 KiB (RFC 6066 §8:
     /// `opaque OCSPResponse<1..2^24-1>`).
     BadOcspResponse,
+    /// A client with no trust anchors, no custom verifier and no external PSK: it could never
+    /// accept a server.
+    NoRootCertificates,
+    /// `ClientAuth::Required` with an empty root store: no client certificate could ever verify,
+    /// so no client could ever connect.
+    EmptyClientAuthRoots,
+    /// A server with neither a certificate (chain and key, files or resolver) nor an external
+    /// PSK: it could never complete a handshake.
+    NoServerCertificate,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoVersions => f.write_str("no protocol versions enabled"),
+            Self::NoCipherSuites => {
+                f.write_str("no cipher suite is usable with the enabled protocol versions")
+            }
+            Self::NoGroups => f.write_str("no key exchange groups enabled"),
+            Self::BadPrivateKey => {
+                f.write_str("the private key could not be loaded or is of an unsupported type")
+            }
+            Self::BadCertificateChain => {
+                f.write_str("the certificate chain is empty or does not parse as X.509")
+            }
+            Self::Pem(why) => write!(f, "PEM: {why}"),
+            Self::BadTrustAnchor => f.write_str("a trust anchor does not parse as X.509"),
+            Self::BadTicketSecret => f.write_str(
+                "the shared ticket secret is shorter than 32 bytes or the rotation period is 0",
+            ),
+            Self::KeyMismatch => {
+                f.write_str("the private key does not belong to the end-entity certificate")
+            }
+            Self::BadExternalPsk(why) => write!(f, "external PSK: {why}"),
+            Self::BadCertificateCompression => f.write_str(
+                "the certificate compression list names an algorithm twice or one clasp does \
+                 not implement (zlib, brotli and zstd are)",
+            ),
+            Self::BadOcspResponse => {
+                f.write_str("the OCSP response to staple is empty or longer than 64 KiB")
+            }
+            Self::NoRootCertificates => f.write_str(
+                "client has no root certificates and no custom verifier: add roots \
+                 (with_root_certificates, with_ca_file, with_native_roots) or a verifier",
+            ),
+            Self::EmptyClientAuthRoots => f.write_str(
+                "client authentication is required but its root store is empty: no client \
+                 certificate could verify; add the CA that issues client certificates",
+            ),
+            Self::NoServerCertificate => f.write_str(
+                "server has no certificate and no external PSK: add one with with_single_cert, \
+                 with_cert_files, with_cert_resolver or with_external_psk",
+            ),
+        }
+    }
 }
 
 impl From<InvalidMessage> for Error {
@@ -536,7 +591,7 @@ impl fmt::Display for Error {
             Self::RecordOverflow => f.write_str("record too large"),
             Self::ApiMisuse(m) => write!(f, "API misuse: {m:?}"),
             Self::Internal(i) => write!(f, "internal error: {i:?}"),
-            Self::InvalidConfig(c) => write!(f, "invalid configuration: {c:?}"),
+            Self::InvalidConfig(c) => write!(f, "invalid configuration: {c}"),
         }
     }
 }

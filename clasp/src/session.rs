@@ -162,7 +162,7 @@ impl TicketKeys {
         }
         // Condense any length to one hash-sized secret (kept, zeroized on drop).
         let hkdf = provider.hkdf(crate::crypto::HashAlgorithm::Sha256);
-        let secret = hkdf.extract(b"clasp ticket secret", secret);
+        let secret: SecretBytes = hkdf.extract(b"clasp ticket secret", secret).into();
         let epoch = now / rotation_secs;
         let keys = Keys {
             current: derived_key(provider, &secret, epoch, rotation_secs)?,
@@ -755,10 +755,9 @@ impl Tls12Session {
 /// Fuzzing only (feature `fuzzing`): decodes `bytes` as the sealed plaintext of a TLS 1.3 and
 /// of a TLS 1.2 ticket. Returns `false` if one decodes but does not re-encode to exactly
 /// `bytes` (the `ticket` fuzz target asserts it never does).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
+#[cfg(feature = "internal")]
 #[must_use]
-pub fn fuzz_ticket_plaintext(bytes: &[u8]) -> bool {
+pub(crate) fn fuzz_ticket_plaintext(bytes: &[u8]) -> bool {
     let tls13 = Tls13Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
     let tls12 = Tls12Session::decode(bytes).map_or(true, |t| t.encode() == bytes);
     tls13 && tls12
@@ -1080,8 +1079,16 @@ mod tests {
 
     #[test]
     fn client_tls12_sessions_are_reusable_and_bounded() {
-        let config = crate::config::ClientConfig::builder().build().unwrap();
-        let other = crate::config::ClientConfig::builder().build().unwrap();
+        let config = crate::config::ClientConfig::builder()
+            .dangerous()
+            .with_no_certificate_verification()
+            .build()
+            .unwrap();
+        let other = crate::config::ClientConfig::builder()
+            .dangerous()
+            .with_no_certificate_verification()
+            .build()
+            .unwrap();
         let c = ClientSessionCache::new(1);
         let entry = |id: u8| ClientTls12Session {
             session_id: vec![id],

@@ -7,18 +7,72 @@
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::ops::DerefMut;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls_pki_types::ServerName;
 
 use crate::config::ClientConfig;
-use crate::conn::{ClientConnection, ConnectionCommon, IoState};
+use crate::conn::{ClientConnection, ConnectionCommon, IoState, ServerConnection};
 use crate::error::Error;
 
-/// A TLS connection `C` (a [`ClientConnection`], a [`crate::ServerConnection`], or anything that
-/// dereferences to [`ConnectionCommon`]) over a blocking transport `T`.
+/// A connection a [`Stream`] can drive: a [`ClientConnection`], a [`ServerConnection`], a
+/// [`ConnectionCommon`], or a `&mut` or `Box` of one. Owned or borrowed: both
+/// `Stream::new(conn, sock)` and rustls's `Stream::new(&mut conn, &mut sock)` compile.
+pub trait AsConnection {
+    /// The connection.
+    fn connection(&self) -> &ConnectionCommon;
+    /// The connection, mutably.
+    fn connection_mut(&mut self) -> &mut ConnectionCommon;
+}
+
+impl AsConnection for ConnectionCommon {
+    fn connection(&self) -> &ConnectionCommon {
+        self
+    }
+    fn connection_mut(&mut self) -> &mut ConnectionCommon {
+        self
+    }
+}
+
+impl AsConnection for ClientConnection {
+    fn connection(&self) -> &ConnectionCommon {
+        self
+    }
+    fn connection_mut(&mut self) -> &mut ConnectionCommon {
+        self
+    }
+}
+
+impl AsConnection for ServerConnection {
+    fn connection(&self) -> &ConnectionCommon {
+        self
+    }
+    fn connection_mut(&mut self) -> &mut ConnectionCommon {
+        self
+    }
+}
+
+impl<C: AsConnection + ?Sized> AsConnection for &mut C {
+    fn connection(&self) -> &ConnectionCommon {
+        (**self).connection()
+    }
+    fn connection_mut(&mut self) -> &mut ConnectionCommon {
+        (**self).connection_mut()
+    }
+}
+
+impl<C: AsConnection + ?Sized> AsConnection for Box<C> {
+    fn connection(&self) -> &ConnectionCommon {
+        (**self).connection()
+    }
+    fn connection_mut(&mut self) -> &mut ConnectionCommon {
+        (**self).connection_mut()
+    }
+}
+
+/// A TLS connection `C` (a [`ClientConnection`], a [`ServerConnection`], or a `&mut` of one:
+/// see [`AsConnection`]) over a blocking transport `T` (owned, or `&mut` of one).
 ///
 /// Reading returns `Ok(0)` only after the peer's close_notify. If the transport ends without it,
 /// reading fails with [`io::ErrorKind::UnexpectedEof`] carrying [`Error::UnexpectedEof`]: the
@@ -48,6 +102,22 @@ use crate::error::Error;
 /// tls.read_to_end(&mut page)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Borrowed parts, as with rustls's `Stream`:
+///
+/// ```no_run
+/// use std::io::Write;
+/// use std::net::TcpStream;
+/// use std::sync::Arc;
+/// use clasp::pki_types::ServerName;
+///
+/// let config = Arc::new(clasp::ClientConfig::builder().with_native_roots()?.build()?);
+/// let mut conn = clasp::ClientConnection::new(config, ServerName::try_from("example.com")?)?;
+/// let mut sock = TcpStream::connect("example.com:443")?;
+/// let mut tls = clasp::Stream::new(&mut conn, &mut sock);
+/// tls.write_all(b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Stream<C, T> {
     conn: C,
@@ -65,7 +135,7 @@ fn to_io(e: Error) -> io::Error {
 
 impl<C, T> Stream<C, T>
 where
-    C: DerefMut<Target = ConnectionCommon>,
+    C: AsConnection,
     T: Read + Write,
 {
     /// Wraps `conn` over `sock`. Nothing is sent until the first read, write or
@@ -102,8 +172,8 @@ where
 
     /// Writes every pending TLS byte to the transport.
     fn flush_tls(&mut self) -> io::Result<()> {
-        while self.conn.wants_write() {
-            match self.conn.write_tls(&mut self.sock) {
+        while self.conn.connection().wants_write() {
+            match self.conn.connection_mut().write_tls(&mut self.sock) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -115,12 +185,15 @@ where
 
     /// Processes received records, queuing the alert for a failure and sending it.
     fn process(&mut self) -> io::Result<IoState> {
-        self.conn.process_new_packets().map_err(|e| {
-            // The connection queued an alert describing `e`; tell the peer, best effort (the
-            // peer may already be gone, and `e` is the error that matters).
-            let _ = self.flush_tls();
-            to_io(e)
-        })
+        self.conn
+            .connection_mut()
+            .process_new_packets()
+            .map_err(|e| {
+                // The connection queued an alert describing `e`; tell the peer, best effort (the
+                // peer may already be gone, and `e` is the error that matters).
+                let _ = self.flush_tls();
+                to_io(e)
+            })
     }
 
     /// Reads one chunk of TLS bytes and processes it. Returns `false` at end of transport.
@@ -129,16 +202,16 @@ where
     /// over the cap ([`ConnectionCommon::wants_read`]) are processed first: they may be all the
     /// caller needs, and the transport may have nothing more to give.
     fn read_and_process(&mut self) -> io::Result<bool> {
-        let handshaking = self.conn.is_handshaking();
+        let handshaking = self.conn.connection().is_handshaking();
         let st = self.process()?;
         if st.plaintext_bytes_to_read > 0
             || st.tls_bytes_to_write > 0
-            || handshaking != self.conn.is_handshaking()
+            || handshaking != self.conn.connection().is_handshaking()
         {
             return Ok(true);
         }
         let n = loop {
-            match self.conn.read_tls(&mut self.sock) {
+            match self.conn.connection_mut().read_tls(&mut self.sock) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -156,13 +229,13 @@ where
     pub fn complete_handshake(&mut self) -> io::Result<()> {
         loop {
             self.flush_tls()?;
-            if !self.conn.is_handshaking() {
+            if !self.conn.connection().is_handshaking() {
                 return Ok(());
             }
-            if let Some(e) = self.conn.error() {
+            if let Some(e) = self.conn.connection().error() {
                 return Err(to_io(e.clone()));
             }
-            if !self.read_and_process()? && self.conn.is_handshaking() {
+            if !self.read_and_process()? && self.conn.connection().is_handshaking() {
                 return Err(to_io(Error::UnexpectedEof));
             }
         }
@@ -174,7 +247,7 @@ where
     /// # Errors
     /// Transport errors.
     pub fn send_close_notify(&mut self) -> io::Result<()> {
-        self.conn.send_close_notify();
+        self.conn.connection_mut().send_close_notify();
         self.flush_tls()?;
         self.sock.flush()
     }
@@ -182,13 +255,13 @@ where
 
 impl<C, T> Read for Stream<C, T>
 where
-    C: DerefMut<Target = ConnectionCommon>,
+    C: AsConnection,
     T: Read + Write,
 {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.complete_handshake()?;
         loop {
-            match self.conn.reader().read(buf) {
+            match self.conn.connection_mut().reader().read(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
@@ -200,7 +273,7 @@ where
             self.flush_tls()?;
             if !self.read_and_process()? {
                 // One more look: the last chunk may have carried data or close_notify.
-                return match self.conn.reader().read(buf) {
+                return match self.conn.connection_mut().reader().read(buf) {
                     Ok(n) => Ok(n),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         Err(to_io(Error::UnexpectedEof))
@@ -214,18 +287,18 @@ where
 
 impl<C, T> Write for Stream<C, T>
 where
-    C: DerefMut<Target = ConnectionCommon>,
+    C: AsConnection,
     T: Read + Write,
 {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.complete_handshake()?;
-        let n = self.conn.writer().write(buf)?;
+        let n = self.conn.connection_mut().writer().write(buf)?;
         self.flush_tls()?;
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.conn.writer().flush()?;
+        self.conn.connection_mut().writer().flush()?;
         self.flush_tls()?;
         self.sock.flush()
     }

@@ -14,7 +14,7 @@
 
 use core::fmt;
 
-use crate::crypto::{Hash, HashAlgorithm, HashContext, HashOutput};
+use crate::crypto::{Hash, HashContext, HashOutput};
 use crate::error::{Error, InternalError};
 use crate::msgs::enums::HandshakeType;
 
@@ -54,6 +54,7 @@ impl Transcript {
 
     /// An empty transcript hashed with `hash` from the start.
     #[must_use]
+    #[cfg(test)]
     pub fn with_hash(hash: &'static dyn Hash) -> Self {
         Self {
             state: State::Hashing {
@@ -126,7 +127,8 @@ impl Transcript {
 
     /// The hash algorithm, once started.
     #[must_use]
-    pub fn hash_algorithm(&self) -> Option<HashAlgorithm> {
+    #[cfg(test)]
+    pub fn hash_algorithm(&self) -> Option<crate::crypto::HashAlgorithm> {
         match &self.state {
             State::Buffering { .. } => None,
             State::Hashing { hash, .. } => Some(hash.algorithm()),
@@ -275,6 +277,7 @@ impl fmt::Debug for Transcript {
 mod tests {
     use super::*;
     use crate::crypto::aws_lc::{SHA256, SHA384};
+    use crate::crypto::HashAlgorithm;
     use crate::testdata::rfc8448;
 
     #[test]

@@ -193,11 +193,12 @@ impl RootCertStore {
         Ok(certs.len())
     }
 
-    /// A store holding the operating system's trust anchors (via `rustls-native-certs`).
-    /// Certificates that do not parse are skipped.
+    /// A store holding the operating system's trust anchors (via `rustls-native-certs`, with the
+    /// cargo feature `native-roots`). Certificates that do not parse are skipped.
     ///
     /// # Errors
     /// `ConfigError::Pem` if not a single usable root was found.
+    #[cfg(feature = "native-roots")]
     pub fn with_native_roots() -> Result<Self, Error> {
         let found = rustls_native_certs::load_native_certs();
         let mut store = Self::empty();

@@ -15,9 +15,9 @@
 //! | variant | alert | test |
 //! |---|---|---|
 //! | SelectedUnofferedCipherSuite | illegal_parameter | alerts::server_hello_with_unoffered_cipher_suite_is_illegal_parameter |
-//! | SelectedUnofferedVersion | illegal_parameter | handshake::review_tests::tls13_in_legacy_version_without_supported_versions_is_rejected |
+//! | SelectedUnofferedVersion | illegal_parameter | handshake::negotiation_rule_tests::tls13_in_legacy_version_without_supported_versions_is_rejected |
 //! | SelectedUnofferedGroup | illegal_parameter | alerts::server_hello_key_share_for_an_unsent_group_is_illegal_parameter |
-//! | UnsolicitedExtension | unsupported_extension | handshake::review_tests::unsolicited_server_name_in_encrypted_extensions_is_rejected |
+//! | UnsolicitedExtension | unsupported_extension | handshake::negotiation_rule_tests::unsolicited_server_name_in_encrypted_extensions_is_rejected |
 //! | DowngradeAttempt | illegal_parameter | tls12_pair::downgrade_sentinel_is_written_and_detected |
 //! | InvalidKeyShare | illegal_parameter | common_pair, tls12_pair (invalid points), crypto::aws_lc::kx tests |
 //! | SessionIdMismatch | illegal_parameter | alerts::server_hello_with_wrong_session_id_echo_is_illegal_parameter |
@@ -26,13 +26,13 @@
 //! | UnofferedSignatureScheme | illegal_parameter | verify::tests::tls13_refuses_rsa_pkcs1_and_sha1_for_certificate_verify |
 //! | SignatureSchemeMismatchesKey | illegal_parameter | verify::tests::signature_scheme_must_fit_the_key_type |
 //! | IllegalHelloRetryRequest | illegal_parameter | alerts::hello_retry_request_for_a_group_already_shared_is_illegal_parameter |
-//! | IllegalCompression | illegal_parameter | handshake::review_tests::second_client_hello_with_compression_is_rejected |
+//! | IllegalCompression | illegal_parameter | handshake::negotiation_rule_tests::second_client_hello_with_compression_is_rejected |
 //! | Renegotiation | no_renegotiation | alerts::tls12_hello_request_after_the_handshake_is_no_renegotiation |
 //! | KeyChangeNotOnRecordBoundary | unexpected_message | alerts::bytes_after_server_hello_in_its_record_are_unexpected_message |
 //! | NoCertificate | certificate_required | auth_pair::tls13_required_client_cert_missing_is_certificate_required |
 //! | IllegalChangeCipherSpec | unexpected_message | alerts::tls13_change_cipher_spec_after_the_handshake_is_unexpected_message |
-//! | MissingExtension | missing_extension | handshake::review_tests::psk_without_psk_key_exchange_modes_is_missing_extension |
-//! | IllegalExtensionValue | illegal_parameter | handshake::review_tests::early_data_accepted_without_psk_is_rejected |
+//! | MissingExtension | missing_extension | handshake::negotiation_rule_tests::psk_without_psk_key_exchange_modes_is_missing_extension |
+//! | IllegalExtensionValue | illegal_parameter | handshake::negotiation_rule_tests::early_data_accepted_without_psk_is_rejected |
 //! | BadBinder | decrypt_error | key_schedule::tls13::tests::binder_round_trip_and_tamper |
 //! | BadRenegotiationInfo | handshake_failure | handshake::alert_tests::renegotiation_info_broken_on_initial_hello_is_handshake_failure |
 //! | TooManyEmptyRecords | unexpected_message | alerts::endless_empty_application_data_records_are_unexpected_message |
@@ -64,7 +64,6 @@ use std::sync::{Arc, Mutex};
 use clasp::error::{InvalidMessage, PeerMisbehaved};
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType};
-use clasp::record::RecordEncrypter;
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 
 mod common;
@@ -106,9 +105,10 @@ fn forged_tls13_record(log: &MemoryKeyLog, label: &str, typ: ContentType, body: 
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let mut record = Vec::new();
     enc.seal_record(typ, body, &mut record).unwrap();
     record
@@ -513,9 +513,10 @@ fn endless_empty_application_data_records_are_unexpected_message() {
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let mut flood = Vec::new();
     for _ in 0..100 {
         enc.seal_record(ContentType::ApplicationData, &[], &mut flood)
@@ -540,7 +541,6 @@ fn endless_empty_application_data_records_are_unexpected_message() {
 /// logged master secret) ends the connection with a no_renegotiation alert.
 #[test]
 fn tls12_hello_request_after_the_handshake_is_no_renegotiation() {
-    use clasp::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
     use clasp::msgs::enums::ProtocolVersion;
 
     let suite_id = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
@@ -564,22 +564,13 @@ fn tls12_hello_request_after_the_handshake_is_no_renegotiation() {
     assert!(!client.is_handshaking());
 
     let provider = clasp::crypto::aws_lc::default_provider();
-    let suite = clasp::suites::lookup(suite_id).unwrap();
     let master = log.0.lock().unwrap()["CLIENT_RANDOM"].clone();
-    let ms = MasterSecret::from_session(
-        provider.hmac(suite.hash),
+    let (_, mut enc) = clasp::internal::tls12_record_encrypters(
+        &provider,
+        suite_id,
         &master,
-        ConnectionRandoms {
-            client: client_random,
-            server: server_random,
-        },
-    )
-    .unwrap();
-    let block = ms.key_block(suite.aead).unwrap();
-    let mut enc = RecordEncrypter::tls12(
-        provider.aead(suite.aead),
-        block.server.key(),
-        block.server.iv(),
+        client_random,
+        server_random,
     )
     .unwrap();
     // Sequence 0 was the server's Finished; the HelloRequest is record 1.
@@ -652,9 +643,10 @@ fn more_than_four_user_canceled_alerts_in_a_row_are_unexpected_message() {
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let user_canceled = [1u8, 90];
     let mut four = Vec::new();
     for _ in 0..4 {

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use clasp::error::PeerMisbehaved;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::{KeyType, TestPki};
@@ -90,9 +90,9 @@ impl Forger {
         let hkdf = provider.hkdf(suite.hash);
         let mut key = vec![0u8; suite.aead.key_len()];
         let mut iv = [0u8; 12];
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
-        RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap()
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap()
     }
 
     fn seal(&mut self, typ: ContentType, payload: &[u8]) -> Vec<u8> {
@@ -108,7 +108,7 @@ impl Forger {
         let provider = clasp::crypto::aws_lc::default_provider();
         let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
         let mut next = vec![0u8; self.secret.len()];
-        clasp::key_schedule::tls13::hkdf_expand_label(
+        clasp::crypto::tls13::hkdf_expand_label(
             provider.hkdf(suite.hash),
             &self.secret,
             b"traffic upd",
@@ -284,16 +284,16 @@ fn ticket_and_empty_record_flood_holds_no_memory() {
     round.extend(forger.new_session_ticket(1024));
     round.extend(forger.application_data(&[]));
     feed_all(&mut p.client, &round).unwrap();
-    let after_one = p.client.buffer_capacity();
+    let after_one = clasp::internal::buffer_capacity(&p.client);
     for _ in 0..5_000 {
         let mut round = forger.new_session_ticket(1024);
         round.extend(forger.application_data(&[]));
         feed_all(&mut p.client, &round).unwrap();
     }
     assert!(
-        p.client.buffer_capacity() <= after_one.max(18 * 1024),
+        clasp::internal::buffer_capacity(&p.client) <= after_one.max(18 * 1024),
         "{} bytes of buffers after the flood, {after_one} after one round",
-        p.client.buffer_capacity()
+        clasp::internal::buffer_capacity(&p.client)
     );
     assert!(p.client.wants_read());
     assert_eq!(p.client.pending_tls().len(), 0);
@@ -400,7 +400,7 @@ fn ticket_trickled_one_byte_per_record_is_linear_and_bounded() {
         let n = p.client.push_tls(offered);
         offered = &offered[n..];
         p.client.process_new_packets().unwrap();
-        peak = peak.max(p.client.buffer_capacity());
+        peak = peak.max(clasp::internal::buffer_capacity(&p.client));
     }
     let took = t.elapsed();
     assert!(took < std::time::Duration::from_secs(5), "{took:?}");

@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use clasp::error::PeerMisbehaved;
-use clasp::key_schedule::tls12::{ConnectionRandoms, MasterSecret};
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, ProtocolVersion};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::KeyType;
@@ -95,22 +94,14 @@ fn pair() -> Pair {
 
     let master = log.0.lock().unwrap()[&client_random.to_vec()].clone();
     let provider = clasp::crypto::aws_lc::default_provider();
-    let suite = clasp::suites::lookup(SUITE).unwrap();
-    let ms = MasterSecret::from_session(
-        provider.hmac(suite.hash),
+    let (mut as_client, mut as_server) = clasp::internal::tls12_record_encrypters(
+        &provider,
+        SUITE,
         &master,
-        ConnectionRandoms {
-            client: client_random,
-            server: server_random,
-        },
+        client_random,
+        server_random,
     )
     .unwrap();
-    let block = ms.key_block(suite.aead).unwrap();
-    let aead = provider.aead(suite.aead);
-    let mut as_client =
-        RecordEncrypter::tls12(aead, block.client.key(), block.client.iv()).unwrap();
-    let mut as_server =
-        RecordEncrypter::tls12(aead, block.server.key(), block.server.iv()).unwrap();
     // Sequence number 0 under these keys went to each side's Finished.
     for enc in [&mut as_client, &mut as_server] {
         enc.seal_record(ContentType::Handshake, &[0; 16], &mut Vec::new())
@@ -212,13 +203,13 @@ fn warnings_between_data_hold_no_memory() {
         drain_plaintext(&mut p.client, &mut got);
     };
     round(&mut p);
-    let after_one = p.client.buffer_capacity();
+    let after_one = clasp::internal::buffer_capacity(&p.client);
     for _ in 0..5_000 {
         round(&mut p);
     }
     assert_eq!(got.len(), 5_001);
     assert!(!p.client.wants_write());
-    assert!(p.client.buffer_capacity() <= after_one.max(18 * 1024));
+    assert!(clasp::internal::buffer_capacity(&p.client) <= after_one.max(18 * 1024));
 }
 
 /// A no_renegotiation warning is not ignored: the peer refuses something we never asked for,

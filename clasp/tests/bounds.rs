@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use clasp::error::PeerMisbehaved;
+use clasp::internal::RecordEncrypter;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::{KeyType, TestPki};
@@ -95,9 +95,9 @@ impl Forger {
         let hkdf = provider.hkdf(suite.hash);
         let mut key = vec![0u8; suite.aead.key_len()];
         let mut iv = [0u8; 12];
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
-        clasp::key_schedule::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
-        RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap()
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"key", &[], &mut key).unwrap();
+        clasp::crypto::tls13::hkdf_expand_label(hkdf, secret, b"iv", &[], &mut iv).unwrap();
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap()
     }
 
     fn seal(&mut self, typ: ContentType, payload: &[u8]) -> Vec<u8> {
@@ -113,7 +113,7 @@ impl Forger {
         let provider = clasp::crypto::aws_lc::default_provider();
         let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
         let mut next = vec![0u8; self.secret.len()];
-        clasp::key_schedule::tls13::hkdf_expand_label(
+        clasp::crypto::tls13::hkdf_expand_label(
             provider.hkdf(suite.hash),
             &self.secret,
             b"traffic upd",

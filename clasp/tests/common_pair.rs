@@ -51,8 +51,14 @@ fn exchange_data(client: &mut ClientConnection, server: &mut ServerConnection) {
 fn tls13_ecdsa_p256_default_groups() {
     let (mut c, mut s) = handshake_with(KeyType::EcdsaP256, None, None);
     assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSv1_3));
-    assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
-    assert_eq!(s.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
+    assert_eq!(
+        c.negotiated_key_exchange_group(),
+        Some(NamedGroup::X25519MLKEM768)
+    );
+    assert_eq!(
+        s.negotiated_key_exchange_group(),
+        Some(NamedGroup::X25519MLKEM768)
+    );
     exchange_data(&mut c, &mut s);
 }
 
@@ -66,8 +72,8 @@ fn tls13_nist_mlkem_hybrids() {
         NamedGroup::secp384r1MLKEM1024,
     ] {
         let (mut c, mut s) = handshake_with(KeyType::EcdsaP256, Some(&[g]), None);
-        assert_eq!(c.key_exchange_group(), Some(g));
-        assert_eq!(s.key_exchange_group(), Some(g));
+        assert_eq!(c.negotiated_key_exchange_group(), Some(g));
+        assert_eq!(s.negotiated_key_exchange_group(), Some(g));
         assert!(!c.negotiated().hello_retry);
         exchange_data(&mut c, &mut s);
     }
@@ -97,7 +103,7 @@ fn tls13_nist_mlkem_hybrids() {
 #[test]
 fn tls13_ed25519_x25519() {
     let (mut c, mut s) = handshake_with(KeyType::Ed25519, Some(&[NamedGroup::X25519]), None);
-    assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519));
+    assert_eq!(c.negotiated_key_exchange_group(), Some(NamedGroup::X25519));
     exchange_data(&mut c, &mut s);
 }
 
@@ -105,7 +111,10 @@ fn tls13_ed25519_x25519() {
 fn tls13_hello_retry_request_for_p384() {
     let (mut c, mut s) = handshake_with(KeyType::EcdsaP384, None, Some(&[NamedGroup::secp384r1]));
     assert!(c.negotiated().hello_retry);
-    assert_eq!(c.key_exchange_group(), Some(NamedGroup::secp384r1));
+    assert_eq!(
+        c.negotiated_key_exchange_group(),
+        Some(NamedGroup::secp384r1)
+    );
     exchange_data(&mut c, &mut s);
 }
 

@@ -409,7 +409,7 @@ fn configuration_errors() {
     // A server with neither certificate nor PSK is still refused.
     assert_eq!(
         ServerConfig::builder().build().unwrap_err(),
-        Error::InvalidConfig(ConfigError::BadCertificateChain)
+        Error::InvalidConfig(ConfigError::NoServerCertificate)
     );
 }
 

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use clasp::error::PeerMisbehaved;
 use clasp::keylog::KeyLog;
 use clasp::msgs::enums::{AlertDescription, CipherSuite, ContentType, HandshakeType};
-use clasp::record::RecordEncrypter;
 use clasp::trace::{Direction, EventKind, HandshakeEvent, Observer};
 use clasp::{ClientConnection, ConnectionCommon, Error, ServerConnection};
 use clasp_testkit::{
@@ -453,9 +452,10 @@ fn forged_client_key_update(log: &MemoryKeyLog, request: u8) -> Vec<u8> {
     let hkdf = provider.hkdf(suite.hash);
     let mut key = vec![0u8; suite.aead.key_len()];
     let mut iv = [0u8; 12];
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
-    clasp::key_schedule::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
-    let mut enc = RecordEncrypter::tls13(provider.aead(suite.aead), &key, &iv).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"key", &[], &mut key).unwrap();
+    clasp::crypto::tls13::hkdf_expand_label(hkdf, &secret, b"iv", &[], &mut iv).unwrap();
+    let mut enc =
+        clasp::internal::record_encrypter_tls13(provider.aead(suite.aead), &key, &iv).unwrap();
     let mut record = Vec::new();
     enc.seal_record(ContentType::Handshake, &[24, 0, 0, 1, request], &mut record)
         .unwrap();
@@ -469,7 +469,7 @@ fn in_memory_key_update_with_illegal_request_value_is_illegal_parameter() {
     let log = Arc::new(MemoryKeyLog::default());
     let (mut client, mut server, _, _) = in_memory_pair(Some(log.clone()));
     let suite = clasp::suites::lookup(CipherSuite::TLS_AES_128_GCM_SHA256).unwrap();
-    assert_eq!(client.cipher_suite(), Some(suite.suite));
+    assert_eq!(client.negotiated_cipher_suite(), Some(suite.suite));
     let record = forged_client_key_update(&log, 2);
 
     let mut rd = &record[..];

@@ -175,12 +175,17 @@ fn every_tls12_suite_handshakes_and_carries_data() {
             .unwrap_or_else(|e| panic!("{:?}: {e:?}", s.suite));
         assert!(!c.is_handshaking() && !sv.is_handshaking(), "{:?}", s.suite);
         assert_eq!(c.protocol_version(), Some(ProtocolVersion::TLSv1_2));
-        assert_eq!(c.cipher_suite(), Some(s.suite));
-        assert_eq!(sv.cipher_suite(), Some(s.suite));
+        assert_eq!(c.negotiated_cipher_suite(), Some(s.suite));
+        assert_eq!(sv.negotiated_cipher_suite(), Some(s.suite));
         match s.kx {
-            KeyExchange::Dhe => assert_eq!(c.key_exchange_group(), Some(NamedGroup::FFDHE2048)),
-            KeyExchange::Ecdhe => assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519)),
-            _ => assert_eq!(c.key_exchange_group(), None),
+            KeyExchange::Dhe => assert_eq!(
+                c.negotiated_key_exchange_group(),
+                Some(NamedGroup::FFDHE2048)
+            ),
+            KeyExchange::Ecdhe => {
+                assert_eq!(c.negotiated_key_exchange_group(), Some(NamedGroup::X25519));
+            }
+            _ => assert_eq!(c.negotiated_key_exchange_group(), None),
         }
         assert_eq!(c.peer_certificates().len(), 1);
         // RFC 5705: both sides export the same keying material.

@@ -646,7 +646,7 @@ fn rustls_client_to_clasp_server_x25519mlkem768() {
     let mut server = ServerConnection::new(server_config(KeyType::EcdsaP256, None, None)).unwrap();
     exchange(&mut client, &mut server);
     assert_eq!(
-        server.key_exchange_group(),
+        server.negotiated_key_exchange_group(),
         Some(NamedGroup::X25519MLKEM768)
     );
     assert!(!server.negotiated().hello_retry);
@@ -668,12 +668,12 @@ fn clasp_client_to_rustls_server_x25519mlkem768() {
     let mut client = ClientConnection::new(client_config(None, None), localhost()).unwrap();
     exchange(&mut client, &mut server);
     assert_eq!(
-        client.key_exchange_group(),
+        client.negotiated_key_exchange_group(),
         Some(NamedGroup::X25519MLKEM768)
     );
     assert!(!client.negotiated().hello_retry);
     assert_eq!(
-        client.cipher_suite(),
+        client.negotiated_cipher_suite(),
         Some(CipherSuite::TLS_CHACHA20_POLY1305_SHA256)
     );
     assert_eq!(
@@ -697,7 +697,7 @@ fn rustls_client_to_clasp_server_secp256r1mlkem768() {
     let mut server = ServerConnection::new(server_config(KeyType::EcdsaP256, None, None)).unwrap();
     exchange(&mut client, &mut server);
     assert_eq!(
-        server.key_exchange_group(),
+        server.negotiated_key_exchange_group(),
         Some(NamedGroup::secp256r1MLKEM768)
     );
     assert!(!server.negotiated().hello_retry);
@@ -724,7 +724,7 @@ fn clasp_client_to_rustls_server_secp256r1mlkem768() {
     let mut client = ClientConnection::new(Arc::new(cfg), localhost()).unwrap();
     exchange(&mut client, &mut server);
     assert_eq!(
-        client.key_exchange_group(),
+        client.negotiated_key_exchange_group(),
         Some(NamedGroup::secp256r1MLKEM768)
     );
     assert!(!client.negotiated().hello_retry);

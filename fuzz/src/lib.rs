@@ -20,9 +20,9 @@ pub mod scenario;
 pub use scenario::handshake;
 
 use clasp::crypto::{ActiveKeyExchange, CryptoError, SecureRandom, SupportedKxGroup};
+use clasp::internal::Deframer;
 use clasp::msgs::enums::{NamedGroup, ProtocolVersion};
 use clasp::msgs::handshake::HandshakeMessage;
-use clasp::record::Deframer;
 use clasp::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 
@@ -52,7 +52,7 @@ pub fn message(data: &[u8]) {
 /// bytes a client presents.
 pub fn ticket(data: &[u8]) {
     assert!(
-        clasp::session::fuzz_ticket_plaintext(data),
+        clasp::internal::fuzz_ticket_plaintext(data),
         "ticket plaintext does not round-trip"
     );
     static KEYS: OnceLock<clasp::session::TicketKeys> = OnceLock::new();
@@ -236,7 +236,7 @@ impl SupportedKxGroup for FixedX25519 {
     }
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
-        clasp::crypto::aws_lc::kx::x25519_from_private(&[0x42; 32])
+        clasp::internal::x25519_from_private(&[0x42; 32])
     }
 }
 

@@ -5,8 +5,26 @@
 //! default (STYLE: rustls issue #2070). If a second provider ever appears, `crypto/` becomes its
 //! own crate without touching the protocol.
 //!
-//! Secrets returned from here are [`SecretBytes`] / [`SharedSecret`]: zeroized on drop, redacted in
-//! `Debug`, not `Clone`.
+//! Secrets returned from here are [`OkmBlock`] / [`SharedSecret`]: zeroized on drop, redacted in
+//! `Debug`, not `Clone`. Their bytes are readable because a provider implementation (and a caller
+//! of the provider) needs them, as with rustls's `OkmBlock` and `SharedSecret::secret_bytes`. The
+//! secrets of a connection's key schedule are a different, crate-private type and never leave the
+//! crate except through the [`crate::keylog::KeyLog`] hook:
+//!
+//! ```compile_fail
+//! // A key-schedule secret's bytes are not reachable from outside the crate.
+//! let s = clasp::crypto::SecretBytes::new(&[0u8; 32]);
+//! let _ = s.as_bytes();
+//! ```
+//!
+//! ```compile_fail
+//! // Nor are the traffic keys the record layer installs.
+//! fn leak(k: &clasp::key_schedule::TrafficKeys) -> &[u8] { k.key() }
+//! ```
+//!
+//! The protocol's two pure derivation functions over caller-supplied bytes are public here, for
+//! tools that re-derive a schedule from a key log (RFC 8446 §7.1, RFC 5246 §5):
+//! [`tls13::hkdf_expand_label`] and [`tls12::prf`].
 
 use core::fmt;
 use std::sync::Arc;
@@ -20,6 +38,16 @@ pub mod aws_lc;
 pub mod ffdhe;
 
 pub use rustls_pki_types::SignatureVerificationAlgorithm;
+
+/// TLS 1.2 derivation over the provider's HMAC.
+pub mod tls12 {
+    pub use crate::key_schedule::tls12::prf;
+}
+
+/// TLS 1.3 derivation over the provider's HKDF.
+pub mod tls13 {
+    pub use crate::key_schedule::tls13::hkdf_expand_label;
+}
 
 /// A provider failure with no further detail (the provider does not say why, by design).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,15 +144,20 @@ impl fmt::Debug for HashOutput {
     }
 }
 
-/// A secret of at most [`MAX_HASH_LEN`] bytes: an HMAC/HKDF output, a key, an IV.
-/// Zeroized on drop; `Debug` is redacted; deliberately not `Clone`.
-pub struct SecretBytes {
+/// A provider output of at most [`MAX_HASH_LEN`] bytes: an HKDF-Extract PRK, an HMAC tag
+/// (rustls's `OkmBlock` / `hmac::Tag`). Zeroized on drop; `Debug` is redacted; not `Clone`.
+///
+/// This is the provider boundary: a provider implementation makes one from the bytes its
+/// primitive produced, and a caller of the provider's [`Hkdf`] / [`HmacKey`] reads them. The key
+/// schedule moves the bytes into its own secret type at once, and nothing of a connection's key
+/// schedule is handed out as an `OkmBlock`.
+pub struct OkmBlock {
     buf: [u8; MAX_HASH_LEN],
     len: usize,
 }
 
-impl SecretBytes {
-    /// Copies `bytes` into a new secret (at most [`MAX_HASH_LEN`] bytes; longer is truncated).
+impl OkmBlock {
+    /// Copies `bytes` (at most [`MAX_HASH_LEN`]; longer input is truncated, a provider bug).
     #[must_use]
     pub fn new(bytes: &[u8]) -> Self {
         let len = bytes.len().min(MAX_HASH_LEN);
@@ -133,25 +166,10 @@ impl SecretBytes {
         Self { buf, len }
     }
 
-    /// A zeroed secret of `len` bytes, to be filled through [`Self::as_mut`].
-    #[must_use]
-    pub fn zeroed(len: usize) -> Self {
-        Self {
-            buf: [0u8; MAX_HASH_LEN],
-            len: len.min(MAX_HASH_LEN),
-        }
-    }
-
-    /// The secret bytes. Only `key_schedule/`, `record/` and `crypto/` should call this.
+    /// The bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-
-    /// Mutable access for filling.
-    #[allow(clippy::should_implement_trait)]
-    pub fn as_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[..self.len]
     }
 
     /// Length in bytes.
@@ -160,17 +178,91 @@ impl SecretBytes {
         self.len
     }
 
-    /// Whether the secret is empty.
+    /// Whether the block is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl AsRef<[u8]> for OkmBlock {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Drop for OkmBlock {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
+}
+
+impl fmt::Debug for OkmBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OkmBlock(<{} bytes redacted>)", self.len)
+    }
+}
+
+/// A secret of at most [`MAX_HASH_LEN`] bytes held by the key schedule, the record layer or the
+/// session store: a traffic secret, a key, an IV, a master secret, a PSK. Zeroized on drop;
+/// `Debug` is redacted; deliberately not `Clone`.
+///
+/// Crate-private: no code outside clasp can name it or read its bytes (DESIGN: "secret bytes —
+/// is `pub(crate)`"). A secret leaves the crate only through the [`crate::keylog::KeyLog`] hook
+/// the application installs.
+pub(crate) struct SecretBytes {
+    buf: [u8; MAX_HASH_LEN],
+    len: usize,
+}
+
+impl SecretBytes {
+    /// Copies `bytes` into a new secret (at most [`MAX_HASH_LEN`] bytes; longer is truncated).
+    #[must_use]
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        let len = bytes.len().min(MAX_HASH_LEN);
+        let mut buf = [0u8; MAX_HASH_LEN];
+        buf[..len].copy_from_slice(&bytes[..len]);
+        Self { buf, len }
+    }
+
+    /// A zeroed secret of `len` bytes, to be filled through [`Self::as_mut`].
+    #[must_use]
+    pub(crate) fn zeroed(len: usize) -> Self {
+        Self {
+            buf: [0u8; MAX_HASH_LEN],
+            len: len.min(MAX_HASH_LEN),
+        }
+    }
+
+    /// The secret bytes.
+    #[must_use]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Mutable access for filling.
+    #[allow(clippy::should_implement_trait)]
+    pub(crate) fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
+    }
+
+    /// Length in bytes.
+    #[must_use]
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     /// An explicit copy, for the few places that must keep a secret twice (e.g. a resumption
     /// secret stored in a ticket). Named so that copies are visible in review.
     #[must_use]
-    pub fn duplicate(&self) -> Self {
+    pub(crate) fn duplicate(&self) -> Self {
         Self::new(self.as_bytes())
+    }
+}
+
+impl From<OkmBlock> for SecretBytes {
+    fn from(okm: OkmBlock) -> Self {
+        Self::new(okm.as_bytes())
     }
 }
 
@@ -249,7 +341,7 @@ pub trait Hmac: Send + Sync + fmt::Debug {
 /// A keyed HMAC.
 pub trait HmacKey: Send + Sync {
     /// HMAC of the concatenation of `data`.
-    fn sign(&self, data: &[&[u8]]) -> SecretBytes;
+    fn sign(&self, data: &[&[u8]]) -> OkmBlock;
     /// Constant-time check that `tag` is the HMAC of `data` (STYLE: prefer verify-style calls).
     fn verify(&self, data: &[&[u8]], tag: &[u8]) -> bool;
     /// Tag length in bytes.
@@ -261,7 +353,7 @@ pub trait Hkdf: Send + Sync + fmt::Debug {
     /// The underlying hash.
     fn hash_algorithm(&self) -> HashAlgorithm;
     /// HKDF-Extract(salt, ikm). An empty `salt` means a string of `Hash.length` zeros.
-    fn extract(&self, salt: &[u8], ikm: &[u8]) -> SecretBytes;
+    fn extract(&self, salt: &[u8], ikm: &[u8]) -> OkmBlock;
     /// HKDF-Expand(prk, info = concatenation of `info`, out.len()).
     ///
     /// # Errors

@@ -168,8 +168,14 @@ fn tls13_client_hello_with_thousands_of_junk_entries_negotiates() {
     run(&mut c, &mut s);
     assert_eq!(s.protocol_version(), Some(ProtocolVersion::TLSv1_3));
     // The default first preference (the hybrid group), exactly as without junk.
-    assert_eq!(s.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
-    assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519MLKEM768));
+    assert_eq!(
+        s.negotiated_key_exchange_group(),
+        Some(NamedGroup::X25519MLKEM768)
+    );
+    assert_eq!(
+        c.negotiated_key_exchange_group(),
+        Some(NamedGroup::X25519MLKEM768)
+    );
 }
 
 /// TLS 1.2: the same junk (the key shares are ignored there).
@@ -179,7 +185,7 @@ fn tls12_client_hello_with_thousands_of_junk_entries_negotiates() {
     let mut s = server();
     run(&mut c, &mut s);
     assert_eq!(s.protocol_version(), Some(ProtocolVersion::TLSv1_2));
-    assert_eq!(s.key_exchange_group(), Some(NamedGroup::X25519));
+    assert_eq!(s.negotiated_key_exchange_group(), Some(NamedGroup::X25519));
 }
 
 /// RFC 8446 §4.2.8: a repeated share group, or a share outside supported_groups, found after

@@ -26,11 +26,11 @@ mod grease_tests;
 #[cfg(test)]
 mod hostile_hello_tests;
 #[cfg(test)]
+mod negotiation_rule_tests;
+#[cfg(test)]
 mod ocsp_tests;
 #[cfg(test)]
 mod resumption_tests;
-#[cfg(test)]
-mod review_tests;
 #[cfg(test)]
 mod rfc8448_tests;
 pub(crate) mod server;
@@ -65,6 +65,7 @@ pub(crate) trait State: Send + Sync {
 
     /// Adds this state's Rust heap, part by part, to `out` (for
     /// `ConnectionCommon::heap_breakdown`): by default the boxed struct alone.
+    #[cfg(feature = "internal")]
     fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
         out.push((
             "handshake state (boxed struct)",

@@ -425,8 +425,11 @@ fn client_replays_rfc8448_section3() {
     assert_eq!(out, rfc8448("s3.client_finished_record"));
     c.consume_tls(out.len());
     assert!(!c.is_handshaking());
-    assert_eq!(c.cipher_suite(), Some(CipherSuite::TLS_AES_128_GCM_SHA256));
-    assert_eq!(c.key_exchange_group(), Some(NamedGroup::X25519));
+    assert_eq!(
+        c.negotiated_cipher_suite(),
+        Some(CipherSuite::TLS_AES_128_GCM_SHA256)
+    );
+    assert_eq!(c.negotiated_key_exchange_group(), Some(NamedGroup::X25519));
     assert_eq!(
         c.negotiated().signature_scheme,
         Some(SignatureScheme::RSA_PSS_SHA256)
@@ -485,7 +488,10 @@ fn server_replays_rfc8448_section3() {
     // 3. The trace's client Finished completes the handshake.
     feed_server(&mut s, &rfc8448("s3.client_finished_record"));
     assert!(!s.is_handshaking());
-    assert_eq!(s.cipher_suite(), Some(CipherSuite::TLS_AES_128_GCM_SHA256));
+    assert_eq!(
+        s.negotiated_cipher_suite(),
+        Some(CipherSuite::TLS_AES_128_GCM_SHA256)
+    );
 
     // 4. The client's application data decrypts (client app key seq 0).
     feed_server(&mut s, &rfc8448("s3.client_application_data_record"));

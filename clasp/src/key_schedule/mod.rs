@@ -82,12 +82,16 @@ impl<F: FnMut(KeyLogLabel, &[u8])> KeyLogVisitor for F {
 }
 
 /// Proof that a peer's Finished message verified (STYLE: proof tokens). Only this module can
-/// make one; the state after `ExpectFinished` takes it as a constructor argument.
+/// make one (the field is private to it); the state after `ExpectFinished` (`ExpectTraffic`)
+/// takes it as a constructor argument, so deleting the check does not compile.
 #[derive(Debug)]
+#[must_use = "a verified Finished must be carried into the next state"]
 pub struct FinishedVerified(());
 
-/// Proof that a PSK binder verified (RFC 8446 §4.2.11.2). Only this module can make one.
+/// Proof that a PSK binder verified (RFC 8446 §4.2.11.2). Only this module can make one; the
+/// accepted PSK (external or resumption) carries it, so a PSK cannot be accepted unchecked.
 #[derive(Debug)]
+#[must_use = "a verified binder must be carried with the accepted PSK"]
 pub struct BinderVerified(());
 
 /// The AEAD key and IV for one direction, as the record layer installs them.
@@ -102,13 +106,13 @@ pub struct TrafficKeys {
 impl TrafficKeys {
     /// The AEAD key bytes.
     #[must_use]
-    pub fn key(&self) -> &[u8] {
+    pub(crate) fn key(&self) -> &[u8] {
         self.key.as_bytes()
     }
 
     /// The IV bytes (see the type docs for the length).
     #[must_use]
-    pub fn iv(&self) -> &[u8] {
+    pub(crate) fn iv(&self) -> &[u8] {
         self.iv.as_bytes()
     }
 }

@@ -189,14 +189,8 @@ impl MasterSecret {
 
     /// An explicit copy of the 48 bytes for the session cache / ticket.
     #[must_use]
-    pub fn master_secret_for_session(&self) -> SecretBytes {
+    pub(crate) fn master_secret_for_session(&self) -> SecretBytes {
         self.secret.duplicate()
-    }
-
-    /// The randoms this master secret is used with.
-    #[must_use]
-    pub fn randoms(&self) -> &ConnectionRandoms {
-        &self.randoms
     }
 
     /// The key block for an AEAD suite (RFC 5246 §6.3):

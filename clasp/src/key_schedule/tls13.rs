@@ -253,7 +253,10 @@ impl Secret {
         let derived = self.derive_empty(b"derived")?;
         Ok(Self::new(
             self.crypto,
-            self.crypto.hkdf.extract(derived.bytes.as_bytes(), ikm),
+            self.crypto
+                .hkdf
+                .extract(derived.bytes.as_bytes(), ikm)
+                .into(),
         ))
     }
 
@@ -404,17 +407,11 @@ impl EarlySecret {
                 let zeros = [0u8; MAX_HASH_LEN];
                 let zeros = zeros.get(..alg.output_len()).unwrap_or(&zeros);
                 Self(
-                    Secret::new(crypto, crypto.hkdf.extract(zeros, psk)),
+                    Secret::new(crypto, crypto.hkdf.extract(zeros, psk).into()),
                     Psk::Present,
                 )
             }
         }
-    }
-
-    /// The primitives this schedule uses.
-    #[must_use]
-    pub fn crypto(&self) -> Tls13Crypto {
-        self.0.crypto
     }
 
     /// binder_key = Derive-Secret(., "ext binder" | "res binder", "") (RFC 8446 §7.1).
@@ -446,6 +443,7 @@ impl EarlySecret {
     ///
     /// # Errors
     /// Provider failure.
+    #[cfg(test)]
     pub fn early_exporter_master_secret(
         &self,
         client_hello_hash: &HashOutput,
@@ -470,7 +468,10 @@ impl EarlySecret {
                 // Derive-Secret(HKDF-Extract(0, 0), "derived", ""): a constant.
                 let crypto = self.0.crypto;
                 let salt = no_psk_derived_secret(crypto.hash_algorithm());
-                Secret::new(crypto, crypto.hkdf.extract(salt, shared_secret.as_bytes()))
+                Secret::new(
+                    crypto,
+                    crypto.hkdf.extract(salt, shared_secret.as_bytes()).into(),
+                )
             }
             Psk::Present => self.0.next_stage(shared_secret.as_bytes())?,
         };
@@ -624,6 +625,7 @@ pub struct HandshakeTrafficSecret {
 impl HandshakeTrafficSecret {
     /// Whose records this secret protects.
     #[must_use]
+    #[cfg(test)]
     pub fn sender(&self) -> Sender {
         self.sender
     }
@@ -773,14 +775,9 @@ pub struct ApplicationTrafficSecret {
 }
 
 impl ApplicationTrafficSecret {
-    /// Whose records this secret protects.
-    #[must_use]
-    pub fn sender(&self) -> Sender {
-        self.sender
-    }
-
     /// N in `application_traffic_secret_N`: how many KeyUpdates led here.
     #[must_use]
+    #[cfg(test)]
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -864,6 +861,7 @@ impl ExporterSecret {
     /// Whether this is the `early_exporter_master_secret` (RFC 8446 §7.5 recommends a separate
     /// interface for it so it is not used by accident: callers should check this).
     #[must_use]
+    #[cfg(test)]
     pub fn is_early(&self) -> bool {
         self.early
     }
@@ -927,7 +925,7 @@ impl ResumptionMasterSecret {
     /// # Errors
     /// A nonce longer than 255 bytes (the decoder already enforces `opaque ticket_nonce<0..255>`);
     /// provider failure.
-    pub fn ticket_psk(&self, ticket_nonce: &[u8]) -> Result<SecretBytes, Error> {
+    pub(crate) fn ticket_psk(&self, ticket_nonce: &[u8]) -> Result<SecretBytes, Error> {
         self.0
             .expand_label(b"resumption", ticket_nonce)
             .map(|s| s.bytes)

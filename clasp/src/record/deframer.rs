@@ -289,6 +289,7 @@ impl Deframer {
 
     /// Bytes of buffer memory held (for tests and memory accounting).
     #[must_use]
+    #[cfg(any(test, feature = "internal"))]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }

@@ -133,6 +133,7 @@ impl SendBuffer {
 
     /// Bytes of buffer memory held.
     #[must_use]
+    #[cfg(any(test, feature = "internal"))]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }

@@ -29,6 +29,7 @@ pub struct HandshakeMessage<'a> {
 impl<'a> HandshakeMessage<'a> {
     /// The body after the 4-byte header.
     #[must_use]
+    #[cfg(test)]
     pub fn body(&self) -> &'a [u8] {
         self.bytes.get(HANDSHAKE_HEADER_LEN..).unwrap_or_default()
     }
@@ -120,6 +121,7 @@ impl HandshakeJoiner {
     ///
     /// # Errors
     /// `InvalidMessage::UnalignedKeyChange` (unexpected_message).
+    #[cfg(test)]
     pub fn check_aligned(&self) -> Result<(), Error> {
         if self.is_empty() {
             Ok(())
@@ -132,6 +134,7 @@ impl HandshakeJoiner {
 
     /// Bytes of buffer memory held.
     #[must_use]
+    #[cfg(any(test, feature = "internal"))]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }

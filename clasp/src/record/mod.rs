@@ -35,9 +35,9 @@ mod fragmenter;
 mod joiner;
 mod protection;
 
-pub use deframer::{Deframer, Record, MAX_BUFFERED_UNOPENED};
+pub use deframer::Deframer;
 pub use fragmenter::SendBuffer;
-pub use joiner::{HandshakeJoiner, HandshakeMessage, DEFAULT_MAX_HANDSHAKE_MESSAGE_LEN};
+pub use joiner::HandshakeJoiner;
 pub use protection::{RecordDecrypter, RecordEncrypter};
 
 use crate::error::{Error, InvalidMessage};
@@ -76,8 +76,8 @@ impl RecordHeader {
     /// Checks that do not depend on connection state: a known content type (RFC 8446 §5: an
     /// unexpected record type is fatal), a `legacy_record_version` with major version 3 (anything
     /// else is not TLS: catching this early turns "HTTP on the TLS port" into a clear error), and
-    /// the loosest length bound, [`MAX_CIPHERTEXT_LEN_TLS12`]. The exact bound for the current
-    /// protection state is checked by [`Deframer::next_record`].
+    /// the loosest length bound, 2^14 + 2048 (RFC 5246 §6.2.3). The exact bound for the current
+    /// protection state is checked by the connection's deframer.
     ///
     /// # Errors
     /// `InvalidContentType`, `IllegalValue("legacy_record_version")`, `RecordTooLarge`.

@@ -111,6 +111,7 @@ impl Cipher {
     }
 
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     fn heap_size(&self) -> usize {
         core::mem::size_of_val(&*self.key)
     }
@@ -150,6 +151,7 @@ pub struct RecordDecrypter(Cipher);
 
 impl RecordDecrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     pub(crate) fn heap_size(&self) -> usize {
         self.0.heap_size()
     }
@@ -158,7 +160,7 @@ impl RecordDecrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, true).map(Self)
     }
 
@@ -167,7 +169,7 @@ impl RecordDecrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, false).map(Self)
     }
 
@@ -306,6 +308,7 @@ pub struct RecordEncrypter(Cipher);
 
 impl RecordEncrypter {
     /// Rust heap held: the boxed AEAD key (aws-lc's own context behind it is C heap).
+    #[cfg(feature = "internal")]
     pub(crate) fn heap_size(&self) -> usize {
         self.0.heap_size()
     }
@@ -314,7 +317,7 @@ impl RecordEncrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls13(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, true).map(Self)
     }
 
@@ -322,18 +325,20 @@ impl RecordEncrypter {
     ///
     /// # Errors
     /// `Internal(Crypto)` if the key or IV length does not fit the AEAD.
-    pub fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn tls12(aead: &dyn Aead, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         Cipher::new(aead, key, iv, false).map(Self)
     }
 
     /// Whether this encrypter uses the TLS 1.3 record format.
     #[must_use]
+    #[cfg(test)]
     pub fn is_tls13(&self) -> bool {
         self.0.format == Format::Tls13
     }
 
     /// Number of records sealed so far (the next record's sequence number).
     #[must_use]
+    #[cfg(test)]
     pub fn seq(&self) -> u64 {
         self.0.seq
     }

@@ -70,7 +70,7 @@ impl SupportedKxGroup for FixedEcdh {
     }
 
     fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
-        aws_lc::kx::ecdh_from_private(self.name, self.private)
+        clasp::internal::ecdh_from_private(self.name, self.private)
     }
 }
 
@@ -130,6 +130,8 @@ pub fn golden_client_config(ca: &[u8]) -> Arc<ClientConfig> {
             .with_grease(false)
             // ... and before it offered certificate compression (RFC 8879).
             .with_certificate_compression(&[])
+            // Recorded while the client offered the TLS 1.2 DHE suites by default: same wire.
+            .allow_dhe(true)
             .build()
             .expect("golden client config"),
     )

@@ -1,6 +1,6 @@
 //! HKDF (RFC 5869) over `aws_lc_rs::hmac` and `aws_lc_rs::hkdf`.
 //!
-//! Extract is computed as HMAC(salt, IKM) so the PRK can be held as a [`SecretBytes`] (the TLS 1.3
+//! Extract is computed as HMAC(salt, IKM) so the PRK can be held as a [`OkmBlock`] (the TLS 1.3
 //! key schedule needs the raw secrets, RFC 8446 §7.1); Expand uses aws-lc's HKDF-Expand on that PRK.
 //! [`Hkdf::expander`] keys an `aws_lc_rs::hmac::Key` with the PRK once and computes each
 //! Expand's T(i) blocks as HMACs under it (RFC 5869 §2.3), so several Expands of one secret pay
@@ -9,7 +9,7 @@
 use aws_lc_rs::{hkdf, hmac};
 use zeroize::Zeroizing;
 
-use crate::crypto::{CryptoError, HashAlgorithm, Hkdf, HkdfExpander, SecretBytes, MAX_HASH_LEN};
+use crate::crypto::{CryptoError, HashAlgorithm, Hkdf, HkdfExpander, OkmBlock, MAX_HASH_LEN};
 
 use super::hmac::hmac_alg;
 
@@ -36,7 +36,7 @@ impl Hkdf for AwsLcHkdf {
         self.0
     }
 
-    fn extract(&self, salt: &[u8], ikm: &[u8]) -> SecretBytes {
+    fn extract(&self, salt: &[u8], ikm: &[u8]) -> OkmBlock {
         // RFC 5869 §2.2: "if not provided, [salt] is set to a string of HashLen zeros".
         let zeros = [0u8; MAX_HASH_LEN];
         let salt = if salt.is_empty() {
@@ -45,7 +45,7 @@ impl Hkdf for AwsLcHkdf {
             salt
         };
         let key = hmac::Key::new(hmac_alg(self.0), salt);
-        SecretBytes::new(hmac::sign(&key, ikm).as_ref())
+        OkmBlock::new(hmac::sign(&key, ikm).as_ref())
     }
 
     fn expand(&self, prk: &[u8], info: &[&[u8]], out: &mut [u8]) -> Result<(), CryptoError> {

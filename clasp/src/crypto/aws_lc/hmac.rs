@@ -3,7 +3,7 @@
 use aws_lc_rs::hmac;
 use subtle::ConstantTimeEq;
 
-use crate::crypto::{HashAlgorithm, Hmac, HmacKey, SecretBytes};
+use crate::crypto::{HashAlgorithm, Hmac, HmacKey, OkmBlock};
 
 /// HMAC over one hash function.
 #[derive(Debug)]
@@ -51,8 +51,8 @@ impl Key {
 }
 
 impl HmacKey for Key {
-    fn sign(&self, data: &[&[u8]]) -> SecretBytes {
-        SecretBytes::new(self.compute(data).as_ref())
+    fn sign(&self, data: &[&[u8]]) -> OkmBlock {
+        OkmBlock::new(self.compute(data).as_ref())
     }
 
     fn verify(&self, data: &[&[u8]], tag: &[u8]) -> bool {

@@ -148,8 +148,10 @@ impl ActiveKeyExchange for EcdhKeyExchange {
 ///
 /// # Errors
 /// If aws-lc rejects the key.
-#[doc(hidden)]
-pub fn x25519_from_private(bytes: &[u8; 32]) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
+#[cfg(any(test, feature = "internal"))]
+pub(crate) fn x25519_from_private(
+    bytes: &[u8; 32],
+) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
     let priv_key = agreement::PrivateKey::from_private_key(&agreement::X25519, bytes)
         .map_err(|_| CryptoError)?;
     Ok(Box::new(X25519.key_exchange(priv_key)?))
@@ -163,8 +165,8 @@ pub fn x25519_from_private(bytes: &[u8; 32]) -> Result<Box<dyn ActiveKeyExchange
 ///
 /// # Errors
 /// For another group, or if aws-lc rejects the key.
-#[doc(hidden)]
-pub fn ecdh_from_private(
+#[cfg(any(test, feature = "internal"))]
+pub(crate) fn ecdh_from_private(
     group: NamedGroup,
     private: &[u8],
 ) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {

@@ -33,6 +33,7 @@ use crate::handshake::client::hello::ClientHelloDetails;
 use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, State};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
+use crate::key_schedule::FinishedVerified;
 use crate::key_schedule::TrafficKeys;
 use crate::msgs::enums::{
     ContentType, EcPointFormat, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme,
@@ -866,7 +867,7 @@ impl State for ExpectFinished {
         // RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
         // correct" (constant time inside verify_finished).
         let hash = st.transcript.current_hash()?;
-        let _finished = master.verify_finished(FinishedSender::Server, &hash, &fin.verify_data)?;
+        let finished = master.verify_finished(FinishedSender::Server, &hash, &fin.verify_data)?;
         cx.negotiated.version = Some(ProtocolVersion::TLSv1_2);
         if let Some(keys) = client_keys {
             // RFC 5246 §7.3 figure 2: in the abbreviated handshake our ChangeCipherSpec and
@@ -888,7 +889,9 @@ impl State for ExpectFinished {
         store_session(cx, st, &master);
         cx.exporter = Some(Exporter::tls12(master, ems));
         cx.start_traffic()?;
-        Ok(Box::new(ExpectTraffic))
+        Ok(Box::new(ExpectTraffic {
+            _finished: finished,
+        }))
     }
 }
 
@@ -947,7 +950,10 @@ fn store_session(cx: &CommonState, st: Tls12Client, master: &MasterSecret) {
 }
 
 /// The established TLS 1.2 connection: no handshake message is acceptable.
-struct ExpectTraffic;
+/// The established connection; exists only with the server's Finished verified.
+struct ExpectTraffic {
+    _finished: FinishedVerified,
+}
 
 impl State for ExpectTraffic {
     fn handle(

@@ -16,6 +16,7 @@ use crate::handshake::{tls13_signed_message, unexpected, Exporter, State};
 use crate::key_schedule::tls13::{
     EarlySecret, HandshakeSecret, HandshakeTrafficSecret, ResumptionMasterSecret, Tls13Crypto,
 };
+use crate::key_schedule::FinishedVerified;
 use crate::msgs::enums::{HandshakeType, ProtocolVersion, PskKeyExchangeMode, SignatureScheme};
 use crate::msgs::extensions::{
     CertReqExtension, CertificateExtension, EncryptedExtension, ServerExtension,
@@ -535,7 +536,7 @@ impl State for ExpectFinished {
 
         // 1. RFC 8446 §4.4.4: verify the server Finished (constant time).
         let hash = st.transcript.current_hash()?;
-        let _finished = st.server_hs.verify_finished(&hash, &fin.verify_data)?;
+        let finished = st.server_hs.verify_finished(&hash, &fin.verify_data)?;
         st.transcript.add(msg.encoded());
 
         // 2. Application secrets from ClientHello..server Finished (§7.1).
@@ -608,6 +609,7 @@ impl State for ExpectFinished {
         cx.exporter = Some(Exporter::Tls13(exporter));
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
+            _finished: finished,
             secrets: TrafficSecrets {
                 suite,
                 aead: config.provider.aead(suite.aead),
@@ -724,6 +726,8 @@ fn emit_client_certificate(
 
 /// The established connection: post-handshake messages (RFC 8446 §4.6).
 struct ExpectTraffic {
+    /// RFC 8446 §4.4.4: no traffic state without the server's Finished verified.
+    _finished: FinishedVerified,
     secrets: TrafficSecrets,
     resumption: Option<Box<ResumptionMasterSecret>>,
     /// The session cache key (empty when tickets are off: nothing is stored).
@@ -821,6 +825,7 @@ impl ExpectTraffic {
 }
 
 impl State for ExpectTraffic {
+    #[cfg(feature = "internal")]
     fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
         out.push((
             "TLS 1.3 client ExpectTraffic (boxed struct)",

@@ -35,6 +35,7 @@ use crate::handshake::server::hello::choose_alpn;
 use crate::handshake::tls13::log;
 use crate::handshake::{unexpected, Exporter, PeerSet, State, DOWNGRADE_TLS12};
 use crate::key_schedule::tls12::{ConnectionRandoms, FinishedSender, MasterSecret};
+use crate::key_schedule::FinishedVerified;
 use crate::key_schedule::TrafficKeys;
 use crate::msgs::enums::{
     CipherSuite, ClientCertificateType, Compression, ContentType, EcPointFormat, ExtensionType,
@@ -645,10 +646,12 @@ impl State for ExpectResumedFinished {
         // RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents are
         // correct" (constant time inside verify_finished).
         let hash = transcript.current_hash()?;
-        let _finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
+        let finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
         cx.exporter = Some(Exporter::Tls12(master));
         cx.start_traffic()?;
-        Ok(Box::new(ExpectTraffic))
+        Ok(Box::new(ExpectTraffic {
+            _finished: finished,
+        }))
     }
 }
 
@@ -906,7 +909,7 @@ impl State for ExpectFinished {
         } = *self;
         // 1. RFC 5246 §7.4.9: verify the client's Finished (constant time).
         let hash = st.transcript.current_hash()?;
-        let _finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
+        let finished = master.verify_finished(FinishedSender::Client, &hash, &fin.verify_data)?;
         st.transcript.add(msg.encoded());
 
         // 2. The session, now complete: cached under our session ID, and in a ticket when we
@@ -946,12 +949,17 @@ impl State for ExpectFinished {
         cx.send_handshake(&fin);
         cx.exporter = Some(Exporter::tls12(master, st.ems));
         cx.start_traffic()?;
-        Ok(Box::new(ExpectTraffic))
+        Ok(Box::new(ExpectTraffic {
+            _finished: finished,
+        }))
     }
 }
 
 /// The established TLS 1.2 connection (server side).
-struct ExpectTraffic;
+/// The established connection; exists only with the client's Finished verified.
+struct ExpectTraffic {
+    _finished: FinishedVerified,
+}
 
 impl State for ExpectTraffic {
     fn handle(

@@ -18,6 +18,7 @@ use crate::key_schedule::tls13::{
     ApplicationTrafficSecret, EarlySecret, HandshakeTrafficSecret, PskKind, ResumptionMasterSecret,
     Tls13Crypto,
 };
+use crate::key_schedule::{BinderVerified, FinishedVerified};
 use crate::msgs::enums::{
     CertificateCompressionAlgorithm, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
     PskKeyExchangeMode, SignatureScheme,
@@ -578,6 +579,8 @@ fn external_psk_hint(
 
 /// An external PSK accepted (RFC 8446 §4.2.11).
 struct ExternalAccepted {
+    /// RFC 8446 §4.2.11.2: accepted only with its binder verified.
+    _binder: BinderVerified,
     early: EarlySecret,
     index: u16,
     identity: Vec<u8>,
@@ -640,10 +643,11 @@ fn try_external_psk(
             Tls13Crypto::new(&config.provider, suite.hash),
             Some(psk.key()),
         );
-        early
+        let binder_verified = early
             .binder_key(PskKind::External)?
             .verify_binder(&binder_hash, &binder.0)?;
         return Ok(Some(ExternalAccepted {
+            _binder: binder_verified,
             early,
             index,
             identity: psk.identity().to_vec(),
@@ -655,6 +659,8 @@ fn try_external_psk(
 
 /// A ticket accepted for resumption.
 struct Resumed {
+    /// RFC 8446 §4.2.11.2: accepted only with its binder verified.
+    _binder: BinderVerified,
     early: EarlySecret,
     index: u16,
     session: Tls13Session,
@@ -733,7 +739,7 @@ fn try_resume(
             Tls13Crypto::new(&config.provider, suite.hash),
             Some(session.psk.as_bytes()),
         );
-        early
+        let binder_verified = early
             .binder_key(PskKind::Resumption)?
             .verify_binder(&binder_hash, &binder.0)?;
         // The binder proves the client holds this session; whether the session's client
@@ -746,6 +752,7 @@ fn try_resume(
             return Ok(None);
         };
         return Ok(Some(Resumed {
+            _binder: binder_verified,
             early,
             index,
             client_age_ms: id.obfuscated_ticket_age.wrapping_sub(session.age_add),
@@ -1220,7 +1227,7 @@ impl State for ExpectFinished {
         let mut st = self.st;
         // RFC 8446 §4.4.4: verify the client Finished in constant time.
         let hash = st.transcript.current_hash()?;
-        let _finished = st.client_hs.verify_finished(&hash, &fin.verify_data)?;
+        let finished = st.client_hs.verify_finished(&hash, &fin.verify_data)?;
         st.transcript.add(msg.encoded());
         let provider = &st.config.provider;
         let keys = st.client_ap.traffic_keys(st.suite.aead)?;
@@ -1242,6 +1249,7 @@ impl State for ExpectFinished {
         }
         cx.start_traffic()?;
         Ok(Box::new(ExpectTraffic {
+            _finished: finished,
             secrets: TrafficSecrets {
                 suite: st.suite,
                 aead: st.config.provider.aead(st.suite.aead),
@@ -1261,6 +1269,8 @@ impl State for ExpectFinished {
 
 /// The established connection (server side).
 struct ExpectTraffic {
+    /// RFC 8446 §4.4.4: no traffic state without the client's Finished verified.
+    _finished: FinishedVerified,
     secrets: TrafficSecrets,
     config: Arc<ServerConfig>,
     post_handshake_auth: bool,
@@ -1269,6 +1279,16 @@ struct ExpectTraffic {
     /// absent, which is the common case.
     transcript: Option<Box<Transcript>>,
     pha: PostHandshakeAuth,
+}
+
+/// RFC 8446 §4.6.2: the chain of a post-handshake authentication becomes the peer's only once
+/// the exchange's Finished verified (the proof is the argument).
+fn accept_post_handshake_chain(
+    cx: &mut CommonState,
+    chain: Vec<crate::verify::CertificateDer<'static>>,
+    _finished: FinishedVerified,
+) {
+    cx.negotiated.peer_certificates = chain;
 }
 
 /// Where a post-handshake authentication exchange stands (RFC 8446 §4.6.2).
@@ -1368,8 +1388,8 @@ impl ExpectTraffic {
                 let secret = self.secrets.theirs.as_ref().ok_or(
                     crate::error::InternalError::Unreachable("no traffic secret"),
                 )?;
-                secret.verify_finished(&hash, &fin.verify_data)?;
-                cx.negotiated.peer_certificates = chain;
+                let finished = secret.verify_finished(&hash, &fin.verify_data)?;
+                accept_post_handshake_chain(cx, chain, finished);
                 PostHandshakeAuth::Idle
             }
             (PostHandshakeAuth::Idle, _) => return Ok(false),
@@ -1397,6 +1417,7 @@ impl ExpectTraffic {
 }
 
 impl State for ExpectTraffic {
+    #[cfg(feature = "internal")]
     fn heap_parts(&self, out: &mut Vec<(&'static str, usize)>) {
         out.push((
             "TLS 1.3 server ExpectTraffic (boxed struct)",

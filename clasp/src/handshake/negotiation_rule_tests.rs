@@ -1,6 +1,7 @@
-//! Review tests that need the crate-internal hooks (`ClientConfig::test_hello_hook`,
-//! `ServerConfig::test_ee_hook`) to make a clasp peer misbehave in one precise way. Each names
-//! the RFC rule it checks.
+//! Negotiation rules (psk_key_exchange_modes, unsolicited extensions, early_data, compression,
+//! versions, extended_master_secret) checked against a clasp peer that breaks exactly one of them
+//! through the crate-internal hooks (`ClientConfig::test_hello_hook`, `ServerConfig::test_ee_hook`).
+//! Each test names the RFC rule it checks.
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
-//! Review tests for the protocol core (conn.rs and the handshake state machines): each one
-//! names the RFC rule it checks and failed before the fix it accompanies.
+//! close_notify after the handshake (RFC 8446 §6.1): a forged plaintext close_notify is not a
+//! clean close, and none is sent after a fatal alert. Each test names the RFC rule it checks and
+//! failed before the fix it accompanies.
 
 use std::io::Read;
 use std::sync::Arc;

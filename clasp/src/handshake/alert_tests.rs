@@ -6,28 +6,14 @@ use std::sync::Arc;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give, take};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{AlertDescription, CipherSuite, ProtocolVersion};
 use crate::msgs::extensions::ClientExtension;
 use crate::msgs::handshake::ClientHello;
 use crate::verify::{RootCertStore, ServerName};
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    Ok(())
-}
 
 /// A TLS 1.2 ClientHello rewritten by `hook`, given to a clasp server (that requires the
 /// extended master secret): the server's error and the alert the client then receives.

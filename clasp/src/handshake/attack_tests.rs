@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give_processed as give, take};
 use crate::config::{ClientAuth, ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::crypto::aws_lc::default_provider;
-use crate::error::Error;
 use crate::key_schedule::tls13::{EarlySecret, PskKind, Tls13Crypto};
 use crate::msgs::enums::{ProtocolVersion, PskKeyExchangeMode};
 use crate::msgs::extensions::{ClientExtension, OfferedPsks, PskIdentity};
@@ -18,21 +18,6 @@ use crate::msgs::handshake::{placeholder_binders, HandshakeMessage, HandshakePay
 use crate::session::{ClientSessionCache, ClientTicket, TicketKeys};
 use crate::suites;
 use crate::verify::{RootCertStore, ServerName};
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    conn.process_new_packets().map(|_| ())
-}
 
 fn roots() -> RootCertStore {
     let mut roots = RootCertStore::empty();

@@ -6,27 +6,13 @@ use std::sync::Arc;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give, take};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{AlertDescription, CertificateCompressionAlgorithm as Alg};
 use crate::msgs::handshake::CompressedCertificate;
 use crate::verify::{RootCertStore, ServerName};
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    Ok(())
-}
 
 /// One handshake with `hook` rewriting the server's CompressedCertificate (zlib on both
 /// sides); the client's error and the alert the server then reads.

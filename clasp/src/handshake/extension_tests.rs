@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give, take};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{AlertDescription, ExtensionType, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{CertificateExtension, ServerExtension};
@@ -34,21 +35,6 @@ fn server_config(groups: &[NamedGroup]) -> ServerConfig {
         .with_groups(groups)
         .build()
         .unwrap()
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    Ok(())
 }
 
 fn add_sct(cert: &mut CertificateTls13) {

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use super::test_io::take;
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::crypto::HashAlgorithm;
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{AlertDescription, PskKeyExchangeMode};
@@ -33,12 +34,6 @@ fn wire_psk_ke(hello: &mut ClientHello) {
 
 fn wire_psk_dhe_ke(hello: &mut ClientHello) {
     set_modes(hello, &[PskKeyExchangeMode::PskDheKe]);
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
 }
 
 /// Runs the ClientHello → server flight → client; returns the client's error and the alert the

@@ -5,11 +5,10 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use clasp_testkit::{KeyType, TestPki};
-
 use super::client::grease::{is_grease, psk_mode_value, value};
-use crate::config::{ClientConfig, ClientConfigBuilder, ServerConfig, ServerConfigBuilder};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use super::test_io::{client_builder, give_processed as give, server_builder, take};
+use crate::config::{ClientConfig, ServerConfig};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{
     AlertDescription, CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, PskKeyExchangeMode,
@@ -22,33 +21,7 @@ use crate::msgs::handshake::{
     ClientHello, EncryptedExtensions, HandshakeMessage, HandshakePayload,
 };
 use crate::session::ClientSessionCache;
-use crate::verify::{RootCertStore, ServerName};
-
-fn client_builder() -> ClientConfigBuilder {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    ClientConfig::builder().with_root_certificates(roots)
-}
-
-fn server_builder() -> ServerConfigBuilder {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    conn.process_new_packets().map(|_| ())
-}
+use crate::verify::ServerName;
 
 fn new_client(cfg: ClientConfig) -> ClientConnection {
     ClientConnection::new(Arc::new(cfg), ServerName::try_from("localhost").unwrap()).unwrap()

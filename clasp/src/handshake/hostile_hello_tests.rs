@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give, take};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{
     AlertDescription, CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme,
@@ -120,21 +121,6 @@ fn server() -> ServerConnection {
         .build()
         .unwrap();
     ServerConnection::new(Arc::new(cfg)).unwrap()
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    Ok(())
 }
 
 fn run(c: &mut ClientConnection, s: &mut ServerConnection) {

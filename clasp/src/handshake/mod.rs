@@ -34,6 +34,8 @@ mod resumption_tests;
 #[cfg(test)]
 mod rfc8448_tests;
 pub(crate) mod server;
+#[cfg(test)]
+mod test_io;
 pub(crate) mod tls13;
 
 /// One state of a handshake (or of the established connection).

@@ -5,22 +5,17 @@
 
 use std::sync::Arc;
 
-use clasp_testkit::{KeyType, TestPki};
+use clasp_testkit::TestPki;
 
-use crate::config::{ClientConfig, ClientConfigBuilder, ServerConfig, ServerConfigBuilder};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use super::test_io::{client_builder, give_processed as give, server_builder, take};
+use crate::config::{ClientConfig, ClientConfigBuilder, ServerConfig};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{Error, PeerMisbehaved};
 use crate::msgs::enums::{Compression, NamedGroup, ProtocolVersion};
 use crate::msgs::extensions::{ClientExtension, EncryptedExtension};
 use crate::msgs::handshake::{ClientHello, EncryptedExtensions};
 use crate::session::ClientSessionCache;
 use crate::verify::{RootCertStore, ServerCertVerifier, ServerName, WebPkiServerVerifier};
-
-fn client_builder() -> ClientConfigBuilder {
-    let mut roots = RootCertStore::empty();
-    roots.add(&TestPki::shared().ca_cert()).unwrap();
-    ClientConfig::builder().with_root_certificates(roots)
-}
 
 /// A client builder whose verifier is `verifier`: configs built from it with one shared
 /// verifier resume each other's sessions from a shared cache (a session is bound to the
@@ -36,26 +31,6 @@ fn shared_verifier() -> Arc<dyn ServerCertVerifier> {
         Arc::new(roots),
         &crate::crypto::aws_lc::default_provider(),
     ))
-}
-
-fn server_builder() -> ServerConfigBuilder {
-    let id = TestPki::shared().server(KeyType::EcdsaP256);
-    ServerConfig::builder().with_single_cert(id.cert_chain(), id.private_key())
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    conn.process_new_packets().map(|_| ())
 }
 
 /// Pumps until both sides are done or one fails; returns (client result, server result).

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use clasp_testkit::{KeyType, TestPki};
 use rustls_pki_types::CertificateDer;
 
+use super::test_io::{give, take};
 use crate::config::{ClientConfig, ServerConfig, ServerConfigBuilder};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::{ConfigError, Error, InternalError, InvalidMessage, PeerMisbehaved};
 use crate::msgs::enums::{AlertDescription, HandshakeType, ProtocolVersion};
 use crate::msgs::extensions::{
@@ -51,21 +52,6 @@ fn connect(
     )
     .unwrap();
     (c, ServerConnection::new(Arc::clone(server)).unwrap())
-}
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    Ok(())
 }
 
 fn handshake(c: &mut ClientConnection, s: &mut ServerConnection) {

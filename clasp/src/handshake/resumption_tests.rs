@@ -6,27 +6,13 @@ use std::sync::Arc;
 
 use clasp_testkit::{KeyType, TestPki};
 
+use super::test_io::{give_processed as give, take};
 use crate::config::{ClientConfig, ServerConfig};
-use crate::conn::{ClientConnection, ConnectionCommon, ServerConnection};
+use crate::conn::{ClientConnection, ServerConnection};
 use crate::error::Error;
 use crate::msgs::enums::ProtocolVersion;
 use crate::session::{ClientSessionCache, MAX_TICKET_LEN};
 use crate::verify::{RootCertStore, ServerName};
-
-fn take(conn: &mut ConnectionCommon) -> Vec<u8> {
-    let out = conn.pending_tls().to_vec();
-    conn.consume_tls(out.len());
-    out
-}
-
-fn give(conn: &mut ConnectionCommon, mut data: &[u8]) -> Result<(), Error> {
-    while !data.is_empty() {
-        let n = conn.push_tls(data);
-        data = &data[n..];
-        conn.process_new_packets()?;
-    }
-    conn.process_new_packets().map(|_| ())
-}
 
 /// Runs a handshake to the end (tickets included); whether it resumed, or the first error.
 fn connect(client: &Arc<ClientConfig>, server: &Arc<ServerConfig>) -> Result<bool, Error> {

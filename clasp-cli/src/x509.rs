@@ -191,6 +191,25 @@ mod tests {
     }
 
     #[test]
+    fn names_every_key_type() {
+        let shown = |key: &rcgen::KeyPair| {
+            let p = rcgen::CertificateParams::new(vec!["k.example".to_string()]).unwrap();
+            summarize(p.self_signed(key).unwrap().der()).unwrap().key
+        };
+        for (alg, want) in [
+            (&rcgen::PKCS_ECDSA_P384_SHA384, "ECDSA P-384"),
+            (&rcgen::PKCS_ED25519, "Ed25519"),
+            (&rcgen::PKCS_RSA_SHA256, "RSA 2048"),
+        ] {
+            assert_eq!(shown(&rcgen::KeyPair::generate_for(alg).unwrap()), want);
+        }
+        let rsa3072 =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)
+                .unwrap();
+        assert_eq!(shown(&rsa3072), "RSA 3072");
+    }
+
+    #[test]
     fn lists_every_kind_of_subject_alt_name() {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut p = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
@@ -250,5 +269,18 @@ mod tests {
         assert!(summarize(&[]).is_none());
         assert!(summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
         assert!(summarize(&[0x30, 0x03, 0x30, 0x01]).is_none());
+        // Every truncation of a real certificate, and every single-byte corruption of its
+        // header area, parses or not but never panics.
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let p = rcgen::CertificateParams::new(vec!["g.example".to_string()]).unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        for n in 0..der.len() {
+            assert!(summarize(&der[..n]).is_none(), "prefix {n}");
+        }
+        for i in 0..der.len().min(64) {
+            let mut bad = der.clone();
+            bad[i] ^= 0xff;
+            let _ = summarize(&bad);
+        }
     }
 }

@@ -51,7 +51,7 @@ fn name(n: &X509Name<'_>) -> String {
                 .iter()
                 .find(|(oid, _)| oid == atv.attr_type())
                 .map_or("?", |(_, l)| l);
-            let value = String::from_utf8_lossy(atv.attr_value().data.as_ref());
+            let value = String::from_utf8_lossy(atv.attr_value().data);
             format!("{label}={value}")
         })
         .collect();

@@ -1,8 +1,10 @@
-//! A small, display-only DER walk over X.509 certificates: subject, issuer, validity, key type.
+//! Display-only summary of X.509 certificates (subject, issuer, validity, key type, SANs),
+//! parsed with `x509-parser`.
 //!
 //! This is for showing a certificate to a person, never for trusting it: verification is done
-//! by the library (rustls-webpki behind `clasp::verify`). Every read is bounds-checked; a
-//! certificate that does not parse shows as "(unparsed)".
+//! by the library (rustls-webpki behind `clasp::verify`). A certificate that does not parse
+//! gives `None` (callers show "(unparsed)"). Names are the peer's bytes, lossily decoded and NOT
+//! escaped here: every caller escapes them for its medium (terminal or HTML).
 
 /// What the tool shows about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,79 +24,37 @@ pub struct CertSummary {
     pub sans: Vec<String>,
 }
 
-/// One DER TLV: tag and contents.
-struct Tlv<'a> {
-    tag: u8,
-    body: &'a [u8],
-}
+use x509_parser::extensions::GeneralName;
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+    OID_PKCS1_RSAENCRYPTION, OID_PKCS1_RSASSAPSS, OID_SIG_ED25519, OID_SIG_ED448,
+    OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME, OID_X509_LOCALITY_NAME,
+    OID_X509_ORGANIZATIONAL_UNIT, OID_X509_ORGANIZATION_NAME, OID_X509_STATE_OR_PROVINCE_NAME,
+};
+use x509_parser::prelude::{ASN1Time, FromDer, SubjectPublicKeyInfo, X509Certificate, X509Name};
+use x509_parser::public_key::RSAPublicKey;
 
-/// Reads one TLV from the front of `input`, returning it and the rest.
-fn tlv(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, mut rest) = rest.split_first()?;
-    let len = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let (bytes, r) = rest.split_at_checked(n)?;
-        rest = r;
-        bytes
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
-    };
-    let (body, rest) = rest.split_at_checked(len)?;
-    Some((Tlv { tag, body }, rest))
-}
-
-/// All TLVs in `input`, in order (stops at the first malformed one).
-fn children(mut input: &[u8]) -> Vec<Tlv<'_>> {
-    let mut out = Vec::new();
-    while let Some((t, rest)) = tlv(input) {
-        out.push(t);
-        input = rest;
-    }
-    out
-}
-
-const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
-const OID_C: &[u8] = &[0x55, 0x04, 0x06];
-const OID_L: &[u8] = &[0x55, 0x04, 0x07];
-const OID_ST: &[u8] = &[0x55, 0x04, 0x08];
-const OID_O: &[u8] = &[0x55, 0x04, 0x0a];
-const OID_OU: &[u8] = &[0x55, 0x04, 0x0b];
-const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
-const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-const OID_ED448: &[u8] = &[0x2b, 0x65, 0x71];
-const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
-
-fn name(der: &[u8]) -> String {
-    let mut parts = Vec::new();
-    for set in children(der) {
-        for atv in children(set.body) {
-            let kids = children(atv.body);
-            let (Some(oid), Some(val)) = (kids.first(), kids.get(1)) else {
-                continue;
-            };
-            let label = match oid.body {
-                OID_CN => "CN",
-                OID_C => "C",
-                OID_L => "L",
-                OID_ST => "ST",
-                OID_O => "O",
-                OID_OU => "OU",
-                _ => "?",
-            };
-            parts.push(format!("{label}={}", String::from_utf8_lossy(val.body)));
-        }
-    }
+/// "CN=…, O=…" in DER order; values are the raw bytes, lossily decoded (escaped by the caller).
+fn name(n: &X509Name<'_>) -> String {
+    let labels = [
+        (OID_X509_COMMON_NAME, "CN"),
+        (OID_X509_COUNTRY_NAME, "C"),
+        (OID_X509_LOCALITY_NAME, "L"),
+        (OID_X509_STATE_OR_PROVINCE_NAME, "ST"),
+        (OID_X509_ORGANIZATION_NAME, "O"),
+        (OID_X509_ORGANIZATIONAL_UNIT, "OU"),
+    ];
+    let parts: Vec<String> = n
+        .iter_attributes()
+        .map(|atv| {
+            let label = labels
+                .iter()
+                .find(|(oid, _)| oid == atv.attr_type())
+                .map_or("?", |(_, l)| l);
+            let value = String::from_utf8_lossy(atv.attr_value().data);
+            format!("{label}={value}")
+        })
+        .collect();
     if parts.is_empty() {
         "(empty)".to_string()
     } else {
@@ -102,123 +62,106 @@ fn name(der: &[u8]) -> String {
     }
 }
 
-fn time(t: &Tlv<'_>) -> String {
-    let s = String::from_utf8_lossy(t.body);
-    // RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ (YY < 50 → 20YY), GeneralizedTime YYYYMMDDHHMMSSZ.
-    let full = match (t.tag, s.get(0..2).and_then(|y| y.parse::<u32>().ok())) {
-        (0x17, Some(yy)) => format!("{}{}", if yy < 50 { "20" } else { "19" }, s),
-        (0x18, _) => s.to_string(),
-        _ => return s.to_string(),
-    };
-    match (
-        full.get(0..4),
-        full.get(4..6),
-        full.get(6..8),
-        full.get(8..10),
-        full.get(10..12),
-        full.get(12..14),
-    ) {
-        (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(se)) => {
-            format!("{y}-{mo}-{d} {h}:{mi}:{se} UTC")
-        }
-        _ => full,
-    }
+/// RFC 5280 §4.1.2.5 (UTCTime or GeneralizedTime) as "YYYY-MM-DD HH:MM:SS UTC".
+fn time(t: ASN1Time) -> String {
+    let d = t.to_datetime();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
 }
 
-fn key_type(spki: &[u8]) -> String {
-    let kids = children(spki);
-    let Some(alg) = kids.first() else {
-        return "unknown".into();
-    };
-    let alg_kids = children(alg.body);
-    let oid = alg_kids.first().map_or(&[][..], |t| t.body);
-    let param = alg_kids.get(1).map_or(&[][..], |t| t.body);
-    match oid {
-        OID_EC => match param {
-            OID_P256 => "ECDSA P-256".into(),
-            OID_P384 => "ECDSA P-384".into(),
-            OID_P521 => "ECDSA P-521".into(),
-            _ => "ECDSA (other curve)".into(),
-        },
-        OID_RSA | OID_RSA_PSS => {
-            // subjectPublicKey BIT STRING → RSAPublicKey SEQUENCE { modulus INTEGER, … }
-            let bits = kids
-                .get(1)
-                .and_then(|bs| bs.body.get(1..))
-                .and_then(|b| tlv(b).map(|(seq, _)| seq))
-                .and_then(|seq| tlv(seq.body).map(|(m, _)| m))
-                .map(|m| {
-                    let mut b = m.body;
-                    while let [0, rest @ ..] = b {
-                        b = rest;
-                    }
-                    b.len() * 8
-                });
-            let name = if oid == OID_RSA { "RSA" } else { "RSA-PSS" };
-            bits.map_or_else(|| name.to_string(), |n| format!("{name} {n}"))
+fn key_type(spki: &SubjectPublicKeyInfo<'_>) -> String {
+    let oid = &spki.algorithm.algorithm;
+    if *oid == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        return match curve {
+            Some(c) if c == OID_EC_P256 => "ECDSA P-256",
+            Some(c) if c == OID_NIST_EC_P384 => "ECDSA P-384",
+            Some(c) if c == OID_NIST_EC_P521 => "ECDSA P-521",
+            _ => "ECDSA (other curve)",
         }
-        OID_ED25519 => "Ed25519".into(),
-        OID_ED448 => "Ed448".into(),
-        _ => "unknown".into(),
+        .into();
     }
-}
-
-/// The subjectAltName entries (RFC 5280 §4.2.1.6) among the extensions `[3]`, if any.
-fn sans(fields: &[Tlv<'_>]) -> Vec<String> {
-    let Some(exts) = fields.iter().find(|t| t.tag == 0xa3) else {
-        return Vec::new();
-    };
-    let Some((seq, _)) = tlv(exts.body) else {
-        return Vec::new();
-    };
-    for ext in children(seq.body) {
-        let kids = children(ext.body);
-        if kids.first().map(|t| t.body) != Some(OID_SAN) {
-            continue;
-        }
-        // extnValue is the last child (critical is optional): OCTET STRING { GeneralNames }.
-        let Some((names, _)) = kids.last().and_then(|v| tlv(v.body)) else {
-            return Vec::new();
+    if *oid == OID_PKCS1_RSAENCRYPTION || *oid == OID_PKCS1_RSASSAPSS {
+        let name = if *oid == OID_PKCS1_RSAENCRYPTION {
+            "RSA"
+        } else {
+            "RSA-PSS"
         };
-        return children(names.body)
-            .iter()
-            .map(|n| match n.tag {
-                0x81 => format!("email:{}", String::from_utf8_lossy(n.body)),
-                0x82 => format!("DNS:{}", String::from_utf8_lossy(n.body)),
-                0x86 => format!("URI:{}", String::from_utf8_lossy(n.body)),
-                0x87 => match (<[u8; 4]>::try_from(n.body), <[u8; 16]>::try_from(n.body)) {
+        // RFC 8017 §A.1.1 RSAPublicKey; the size is the modulus without its leading zeros
+        // (x509-parser's key_size() assumes exactly one).
+        return match RSAPublicKey::from_der(&spki.subject_public_key.data) {
+            Ok((_, k)) => {
+                let m = k.modulus;
+                let zeros = m.iter().take_while(|b| **b == 0).count();
+                format!("{name} {}", (m.len() - zeros) * 8)
+            }
+            Err(_) => name.to_string(),
+        };
+    }
+    if *oid == OID_SIG_ED25519 {
+        "Ed25519".into()
+    } else if *oid == OID_SIG_ED448 {
+        "Ed448".into()
+    } else {
+        "unknown".into()
+    }
+}
+
+/// The subjectAltName entries (RFC 5280 §4.2.1.6), if any.
+fn sans(cert: &X509Certificate<'_>) -> Vec<String> {
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .map(|n| match n {
+            GeneralName::RFC822Name(s) => format!("email:{s}"),
+            GeneralName::DNSName(s) => format!("DNS:{s}"),
+            GeneralName::URI(s) => format!("URI:{s}"),
+            GeneralName::IPAddress(b) => {
+                match (<[u8; 4]>::try_from(*b), <[u8; 16]>::try_from(*b)) {
                     (Ok(v4), _) => format!("IP:{}", std::net::Ipv4Addr::from(v4)),
                     (_, Ok(v6)) => format!("IP:{}", std::net::Ipv6Addr::from(v6)),
                     _ => "IP:(malformed)".to_string(),
-                },
-                other => format!("(other name, tag 0x{other:02x})"),
-            })
-            .collect();
-    }
-    Vec::new()
+                }
+            }
+            // The GeneralName CHOICE tag, as the DER walk this replaced printed it.
+            other => {
+                let tag: u8 = match other {
+                    GeneralName::OtherName(..) => 0xa0,
+                    GeneralName::X400Address(_) => 0xa3,
+                    GeneralName::DirectoryName(_) => 0xa4,
+                    GeneralName::EDIPartyName(_) => 0xa5,
+                    _ => 0x88,
+                };
+                format!("(other name, tag 0x{tag:02x})")
+            }
+        })
+        .collect()
 }
 
 /// Summarises a DER certificate for display; `None` if it does not parse.
 pub fn summarize(der: &[u8]) -> Option<CertSummary> {
-    let (cert, _) = tlv(der)?;
-    let (tbs, _) = tlv(cert.body)?;
-    let mut f = children(tbs.body);
-    // RFC 5280 §4.1: version [0] EXPLICIT is optional.
-    if f.first().is_some_and(|t| t.tag == 0xa0) {
-        f.remove(0);
-    }
-    // serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo
-    let issuer = f.get(2)?;
-    let validity = children(f.get(3)?.body);
-    let subject = f.get(4)?;
-    let spki = f.get(5)?;
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
     Some(CertSummary {
-        subject: name(subject.body),
-        issuer: name(issuer.body),
-        not_before: validity.first().map(time).unwrap_or_default(),
-        not_after: validity.get(1).map(time).unwrap_or_default(),
-        key: key_type(spki.body),
-        sans: sans(f.get(6..).unwrap_or_default()),
+        subject: name(cert.subject()),
+        issuer: name(cert.issuer()),
+        not_before: time(cert.validity().not_before),
+        not_after: time(cert.validity().not_after),
+        key: key_type(cert.public_key()),
+        sans: sans(&cert),
     })
 }
 
@@ -248,6 +191,25 @@ mod tests {
     }
 
     #[test]
+    fn names_every_key_type() {
+        let shown = |key: &rcgen::KeyPair| {
+            let p = rcgen::CertificateParams::new(vec!["k.example".to_string()]).unwrap();
+            summarize(p.self_signed(key).unwrap().der()).unwrap().key
+        };
+        for (alg, want) in [
+            (&rcgen::PKCS_ECDSA_P384_SHA384, "ECDSA P-384"),
+            (&rcgen::PKCS_ED25519, "Ed25519"),
+            (&rcgen::PKCS_RSA_SHA256, "RSA 2048"),
+        ] {
+            assert_eq!(shown(&rcgen::KeyPair::generate_for(alg).unwrap()), want);
+        }
+        let rsa3072 =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_3072)
+                .unwrap();
+        assert_eq!(shown(&rsa3072), "RSA 3072");
+    }
+
+    #[test]
     fn lists_every_kind_of_subject_alt_name() {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut p = rcgen::CertificateParams::new(vec!["a.example".to_string()]).unwrap();
@@ -272,9 +234,53 @@ mod tests {
     }
 
     #[test]
+    fn hostile_names_come_through_raw_and_callers_escape_them() {
+        // A CN with terminal escapes and a newline, a BMPString O whose bytes are not UTF-8
+        // ("é" in UCS-2 is 00 E9), and a DNS SAN with an escape.
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "evil\x1b]0;pwned\x07\nCN=fake");
+        p.distinguished_name.push(
+            rcgen::DnType::OrganizationName,
+            rcgen::DnValue::BmpString(rcgen::BmpString::from_utf16be(vec![0, 0xe9]).unwrap()),
+        );
+        p.subject_alt_names.push(rcgen::SanType::DnsName(
+            "a\x1b[31m.example".try_into().unwrap(),
+        ));
+        let cert = p.self_signed(&key).unwrap();
+        let s = summarize(cert.der()).unwrap();
+        // This module hands over the peer's text as is (invalid UTF-8 replaced)...
+        assert_eq!(s.subject, "CN=evil\x1b]0;pwned\x07\nCN=fake, O=\0\u{fffd}");
+        assert_eq!(s.sans, vec!["DNS:a\x1b[31m.example"]);
+        // ...and what the callers print (crate::escape::printable) has no control left.
+        assert_eq!(
+            crate::escape::printable(&s.subject),
+            "CN=evil\\x1b]0;pwned\\x07\\x0aCN=fake, O=\\x00\u{fffd}"
+        );
+        assert_eq!(
+            crate::escape::printable(&s.sans[0]),
+            r"DNS:a\x1b[31m.example"
+        );
+    }
+
+    #[test]
     fn garbage_does_not_parse_or_panic() {
         assert!(summarize(&[]).is_none());
         assert!(summarize(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
         assert!(summarize(&[0x30, 0x03, 0x30, 0x01]).is_none());
+        // Every truncation of a real certificate, and every single-byte corruption of its
+        // header area, parses or not but never panics.
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let p = rcgen::CertificateParams::new(vec!["g.example".to_string()]).unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        for n in 0..der.len() {
+            assert!(summarize(&der[..n]).is_none(), "prefix {n}");
+        }
+        for i in 0..der.len().min(64) {
+            let mut bad = der.clone();
+            bad[i] ^= 0xff;
+            let _ = summarize(&bad);
+        }
     }
 }

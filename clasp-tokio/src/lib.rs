@@ -250,6 +250,19 @@ where
         Poll::Ready(Ok(n > 0))
     }
 
+    /// What every write waits for first: the handshake done, and (backpressure) no earlier
+    /// records still waiting for the transport. `Err` carries what the write returns instead.
+    fn poll_ready_to_write(&mut self, cx: &mut Context<'_>) -> Result<(), Poll<io::Result<usize>>> {
+        match self.poll_handshake(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return Err(other.map(|r| r.map(|()| 0))),
+        }
+        match self.poll_flush_tls(cx) {
+            Poll::Ready(Ok(())) => Ok(()),
+            other => Err(other.map(|r| r.map(|()| 0))),
+        }
+    }
+
     /// Drives the handshake to completion (`Ready(Ok)` at once when it is done).
     fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
@@ -352,14 +365,8 @@ where
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match this.poll_handshake(cx) {
-            Poll::Ready(Ok(())) => {}
-            other => return other.map(|r| r.map(|()| 0)),
-        }
-        // Backpressure: accept nothing new while earlier records still wait for the transport.
-        match this.poll_flush_tls(cx) {
-            Poll::Ready(Ok(())) => {}
-            other => return other.map(|r| r.map(|()| 0)),
+        if let Err(ready) = this.poll_ready_to_write(cx) {
+            return ready;
         }
         let chunk = buf.get(..MAX_WRITE_CHUNK).unwrap_or(buf);
         let n = this.conn.writer().write(chunk)?;
@@ -380,14 +387,8 @@ where
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match this.poll_handshake(cx) {
-            Poll::Ready(Ok(())) => {}
-            other => return other.map(|r| r.map(|()| 0)),
-        }
-        // Backpressure, as in `poll_write`.
-        match this.poll_flush_tls(cx) {
-            Poll::Ready(Ok(())) => {}
-            other => return other.map(|r| r.map(|()| 0)),
+        if let Err(ready) = this.poll_ready_to_write(cx) {
+            return ready;
         }
         // Up to MAX_WRITE_CHUNK of the pieces are joined and written at once (the connection
         // cuts records of at most 2^14 bytes, RFC 8446 §5.1); a single piece needs no copy.
@@ -399,7 +400,8 @@ where
                 .writer()
                 .write(b.get(..MAX_WRITE_CHUNK).unwrap_or(b))?,
             (Some(_), Some(_)) => {
-                let mut joined = Vec::new();
+                let total = bufs.iter().map(|b| b.len()).sum::<usize>();
+                let mut joined = Vec::with_capacity(total.min(MAX_WRITE_CHUNK));
                 for b in bufs {
                     let room = MAX_WRITE_CHUNK - joined.len();
                     joined.extend_from_slice(b.get(..room).unwrap_or(b));
